@@ -1,0 +1,3 @@
+from sortui.cli import entry_point
+
+entry_point()

@@ -1,0 +1,104 @@
+"""Namespaces and element names of SOR XML (schema v1.0.0), shared by reader and writer.
+
+Elements are matched by namespace URI, never by prefix; the prefixes here are only
+the ones the register's own exports declare, used when writing.
+"""
+
+from __future__ import annotations
+
+SOR_NS = "urn:oio:sundhedsstyrelsen:organisation:1.0.0"
+XKOM = "http://rep.oio.dk/xkom.dk/xml/schemas/2005/03/15/"
+XKOM1 = "http://rep.oio.dk/xkom.dk/xml/schemas/2006/01/06/"
+DKCC = "http://rep.oio.dk/ebxml/xml/schemas/dkcc/2003/02/13/"
+DKCC2005 = "http://rep.oio.dk/ebxml/xml/schemas/dkcc/2005/03/15/"
+DKCC2005_2 = "http://rep.oio.dk/ebxml/xml/schemas/dkcc/2005/05/13/"
+CPR = "http://rep.oio.dk/cpr.dk/xml/schemas/core/2005/03/18/"
+ITST = "http://rep.oio.dk/itst.dk/xml/schemas/2005/01/10/"
+
+# Prefixes as declared on the root of the register's exports.
+NSMAP = {
+    "itst": ITST,
+    "xkom-1": XKOM1,
+    "dkcc": DKCC,
+    "dkcc2005-2": DKCC2005_2,
+    "dkcc2005": DKCC2005,
+    "cpr": CPR,
+    "xkom": XKOM,
+    None: SOR_NS,
+}
+
+
+def q(local: str, ns: str = SOR_NS) -> str:
+    """Clark notation ``{uri}local``."""
+    return f"{{{ns}}}{local}"
+
+
+# Address field -> (namespace, element) inside xkom-1:AddressPostal, in XSD order.
+ADDRESS_ELEMENTS: dict[str, tuple[str, str]] = {
+    "sublocation": (DKCC, "MailDeliverySublocationIdentifier"),
+    "street": (DKCC2005, "StreetName"),
+    "street_for_addressing": (CPR, "StreetNameForAddressingName"),
+    "building": (DKCC, "StreetBuildingIdentifier"),
+    "floor": (DKCC, "FloorIdentifier"),
+    "suite": (DKCC, "SuiteIdentifier"),
+    "district_subdivision": (DKCC2005, "DistrictSubdivisionIdentifier"),
+    "po_box": (DKCC2005_2, "PostOfficeBoxIdentifier"),
+    "postcode": (DKCC2005, "PostCodeIdentifier"),
+    "district_name": (DKCC2005, "DistrictName"),
+    "country": (DKCC, "CountryIdentificationCode"),
+}
+ADDRESS_BY_TAG = {q(local, ns): name for name, (ns, local) in ADDRESS_ELEMENTS.items()}
+STAIRWAY = q("Stairway")
+ADDRESS_POSTAL = q("AddressPostal", XKOM1)
+COUNTRY_SCHEME = "iso3166-alpha2"
+
+ADDRESS_WRAPPERS = {
+    "postal": "PostalAddressInformation",
+    "visiting": "VisitingAddressInformation",
+    "activity": "ActivityAddressInformation",
+}
+
+# Contact field -> (namespace, element) inside VirtualAddressInformation, in XSD order.
+CONTACT_ELEMENTS: dict[str, tuple[str, str]] = {
+    "email": (XKOM, "EmailAddressIdentifier"),
+    "website": (SOR_NS, "Website"),
+    "phone": (SOR_NS, "TelephoneNumberIdentifier"),
+    "fax": (SOR_NS, "FaxNumberIdentifier"),
+}
+CONTACT_BY_TAG = {q(local, ns): name for name, (ns, local) in CONTACT_ELEMENTS.items()}
+
+# Location number attributes in XSD order (EanLocationCodeEntity).
+LOCATION_ELEMENTS: tuple[tuple[str, str], ...] = (
+    ("gln", "EanLocationCode"),
+    ("only_internal", "OnlyInternalIndicator"),
+    ("non_active", "NonActiveIndicator"),
+    ("system_supplier", "SystemSupplier"),
+    ("system_type", "SystemType"),
+    ("communication_supplier", "CommunicationSupplier"),
+    ("region_code", "RegionCode"),
+    ("edi_administrator", "EdiAdministrator"),
+    ("note", "SorNote"),
+)
+LOCATION_BY_TAG = {q(local): name for name, local in LOCATION_ELEMENTS}
+
+STATUS_ELEMENTS: tuple[tuple[str, str], ...] = (
+    ("from_date", "FromDate"),
+    ("to_date", "ToDate"),
+    ("updated_at", "UpdatedAt"),
+    ("first_from_date", "FirstFromDate"),
+)
+STATUS_BY_TAG = {q(local): name for name, local in STATUS_ELEMENTS}
+
+UNIT_INFO_ELEMENTS: tuple[tuple[str, str], ...] = (
+    ("ambulant", "AmbulantActivityIndicator"),
+    ("admitted", "PatientsAdmittedIndicator"),
+    ("reporting_level", "ReportingLevelIndicator"),
+)
+UNIT_INFO_BY_TAG = {q(local): name for name, local in UNIT_INFO_ELEMENTS}
+
+# Record element and its wrapper per kind; the element holding the entity type code.
+RECORD = {"IE": "InstitutionOwner", "SI": "HealthInstitution", "OE": "OrganizationalUnit"}
+WRAPPER = {"IE": "InstitutionOwnerEntity", "SI": "HealthInstitutionEntity", "OE": "OrganizationalUnitEntity"}
+TYPE_ELEMENT = {"IE": "OwnerType", "SI": "InstitutionType", "OE": "UnitType"}
+KIND_BY_RECORD_TAG = {q(local): kind for kind, local in RECORD.items()}
+KIND_BY_WRAPPER_TAG = {q(local): kind for kind, local in WRAPPER.items()}

@@ -1,0 +1,125 @@
+"""Opening the working copy: connection settings, schema version and migrations."""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+from sortui.formats.medcom import read_message_definitions
+from sortui.paths import data_dir
+from sortui.store.schema import ddl_statements
+
+# Marks a SQLite file as a sortui working copy ("SORT" in ASCII).
+APPLICATION_ID = 0x534F5254
+SCHEMA_VERSION = 1
+
+# MIGRATIONS[n] upgrades a working copy from version n-1 to n. A new working copy
+# is created at SCHEMA_VERSION directly from the current table definitions.
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {}
+
+
+class WorkingCopyError(Exception):
+    """The file is not a usable working copy (not SQLite, another program's, too new)."""
+
+
+def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
+    """A connection with the settings every sortui connection uses."""
+    if readonly:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    else:
+        conn = sqlite3.connect(path, check_same_thread=False)
+    conn.execute("PRAGMA foreign_keys = OFF")
+    conn.execute("PRAGMA busy_timeout = 5000")
+    return conn
+
+
+def open_working_copy(path: Path, readonly: bool = False) -> sqlite3.Connection:
+    """Open (creating or migrating if needed) the working copy at ``path``."""
+    path = Path(path)
+    if readonly:
+        if not path.exists():
+            raise WorkingCopyError(f"{path}: no working copy here")
+        conn = connect(path, readonly=True)
+        _check_version(conn, path, allow_older=False)
+        return conn
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = connect(path)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        version = _check_version(conn, path, allow_older=True)
+        if version == 0:
+            create_schema(conn)
+        else:
+            migrate(conn, version)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise WorkingCopyError(f"{path}: not a working copy ({exc})") from exc
+    except WorkingCopyError:
+        conn.close()
+        raise
+    return conn
+
+
+def _check_version(conn: sqlite3.Connection, path: Path, allow_older: bool) -> int:
+    try:
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        has_tables = conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0] > 0
+    except sqlite3.DatabaseError as exc:
+        raise WorkingCopyError(f"{path}: not a SQLite working copy ({exc})") from exc
+    if has_tables and app_id != APPLICATION_ID:
+        raise WorkingCopyError(f"{path}: this SQLite file is not a sortui working copy")
+    if version > SCHEMA_VERSION:
+        raise WorkingCopyError(
+            f"{path}: working copy has schema version {version}; this sortui knows up to {SCHEMA_VERSION}"
+        )
+    if not allow_older and has_tables and version < SCHEMA_VERSION:
+        raise WorkingCopyError(f"{path}: working copy needs migrating; open it once without --readonly")
+    return version if has_tables else 0
+
+
+def create_schema(conn: sqlite3.Connection) -> None:
+    """Create every table at the current version and load the shipped code lists."""
+    with conn:
+        for stmt in ddl_statements():
+            conn.execute(stmt)
+        load_code_lists(conn)
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def migrate(conn: sqlite3.Connection, version: int) -> None:
+    """Run each migration after ``version`` in its own transaction."""
+    for target in range(version + 1, SCHEMA_VERSION + 1):
+        with conn:
+            MIGRATIONS[target](conn)
+            conn.execute(f"PRAGMA user_version = {target}")
+
+
+def load_code_lists(conn: sqlite3.Connection) -> None:
+    """Code lists and the MedCom catalogue shipped in ``data/codelists``."""
+    folder = data_dir() / "codelists"
+    with open(folder / "codes.csv", encoding="utf-8", newline="") as fh:
+        rows = [(r["list"], r["code"], r["text"]) for r in csv.DictReader(fh)]
+    with open(folder / "net-operators.csv", encoding="utf-8", newline="") as fh:
+        rows += [("communication_supplier", r["code"], r["name"]) for r in csv.DictReader(fh)]
+    conn.executemany("INSERT OR REPLACE INTO code_list (list, code, text) VALUES (?, ?, ?)", rows)
+    defs = read_message_definitions(folder / "medcom-message-definitions.csv")
+    conn.executemany(
+        "INSERT OR REPLACE INTO message_definition (urn, format, grp, type_code, version_code, title)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [(d.urn, d.format, d.group, d.type_code, d.version_code, d.title) for d in defs],
+    )
+
+
+def open_existing_for_copy(path: Path) -> sqlite3.Connection:
+    """A connection to read an existing working copy from, without writing to it."""
+    conn = connect(path)
+    try:
+        _check_version(conn, path, allow_older=True)
+    except WorkingCopyError:
+        conn.close()
+        raise
+    return conn

@@ -1,0 +1,73 @@
+"""Export of the working copy to the register's formats (XML, classic CSV) or JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from dataclasses import asdict
+from pathlib import Path
+
+from sortui.store.rows import walk_tree
+
+
+def export(conn: sqlite3.Connection, fmt: str, path: Path) -> int:
+    """Write the working copy to ``path`` (via a temporary file, renamed when complete)."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        count = _WRITERS[fmt](conn, tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return count
+
+
+def _snapshot_info(conn: sqlite3.Connection) -> tuple[str | None, str | None]:
+    row = conn.execute("SELECT snapshot_date, created_at FROM snapshot WHERE kind = 'sor'").fetchone()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def _export_xml(conn: sqlite3.Connection, path: Path) -> int:
+    from sortui.formats.sorxml_writer import write_sor_xml
+
+    snapshot_date, created_at = _snapshot_info(conn)
+    return write_sor_xml(walk_tree(conn), path, snapshot_date=snapshot_date, created_at=created_at)
+
+
+def _export_csv(conn: sqlite3.Connection, path: Path) -> int:
+    from sortui.formats.sorcsv import write_sor_csv
+
+    counter = _Counter(ent for _, ent in walk_tree(conn))
+    write_sor_csv(counter, path)
+    return counter.count
+
+
+def _export_json(conn: sqlite3.Connection, path: Path) -> int:
+    count = 0
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write("[")
+        for _, ent in walk_tree(conn):
+            data = asdict(ent)
+            data.pop("source_line", None)
+            fh.write(",\n" if count else "\n")
+            fh.write(json.dumps(data, ensure_ascii=False))
+            count += 1
+        fh.write("\n]\n")
+    return count
+
+
+class _Counter:
+    """Passes entities through and counts them."""
+
+    def __init__(self, items):  # type: ignore[no-untyped-def]
+        self._items = iter(items)
+        self.count = 0
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        for item in self._items:
+            self.count += 1
+            yield item
+
+
+_WRITERS = {"xml": _export_xml, "csv": _export_csv, "json": _export_json}

@@ -1,0 +1,361 @@
+"""Read queries on the working copy: tree pages, paths, inheritance, search, look-ups, counts.
+
+Every function takes an open sqlite3 connection and returns plain data; the UI
+calls them from thread workers, the CLI directly.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass
+
+from sortui.domain import codes
+from sortui.domain.inheritance import (
+    ChainLink,
+    Effective,
+    effective_address,
+    effective_contact,
+    effective_location,
+)
+from sortui.domain.model import Address, Contact, Location
+from sortui.store.rows import location_from_row
+
+
+def valid_on_sql(alias: str = "e") -> str:
+    """SQL condition: valid on the date bound as :on (inclusive from/to dates; NULL = open)."""
+    return f"(({alias}.from_date IS NULL OR {alias}.from_date <= :on) AND ({alias}.to_date IS NULL OR {alias}.to_date >= :on))"
+
+
+@dataclass(slots=True, frozen=True)
+class Node:
+    """A row of the organisation tree."""
+
+    sor_id: str
+    kind: str
+    name: str
+    child_count: int
+    shak_code: str | None
+    ean_mode: str
+    own_gln: str | None
+    entity_type_code: str | None
+    from_date: str | None
+    to_date: str | None
+    provider_number: str | None
+
+
+_NODE_COLUMNS = (
+    "e.sor_id, e.kind, e.name, "
+    "(SELECT count(*) FROM entity c WHERE c.parent_sor_id = e.sor_id{child_filter}) AS child_count, "
+    "e.shak_code, e.ean_mode, (SELECT min(l.gln) FROM location l WHERE l.owner_sor_id = e.sor_id) AS own_gln, "
+    "e.entity_type_code, e.from_date, e.to_date, e.provider_number"
+)
+
+
+def _node_select(on: str | None) -> str:
+    child_filter = f" AND {valid_on_sql('c')}" if on else ""
+    return "SELECT " + _NODE_COLUMNS.format(child_filter=child_filter) + " FROM entity e"
+
+
+def children(
+    conn: sqlite3.Connection,
+    parent_sor_id: str | None,
+    offset: int = 0,
+    limit: int = 200,
+    on: str | None = None,
+) -> list[Node]:
+    """One page of the children of ``parent_sor_id`` (None: the owners), ordered by name.
+
+    With ``on`` (ISO date) only what is valid on that date, and child counts likewise.
+    """
+    where = "e.parent_sor_id IS :parent"
+    if on:
+        where += f" AND {valid_on_sql('e')}"
+    sql = f"{_node_select(on)} WHERE {where} ORDER BY e.sort_name, e.sor_id LIMIT :limit OFFSET :offset"
+    rows = conn.execute(sql, {"parent": parent_sor_id, "limit": limit, "offset": offset, "on": on})
+    return [Node(*r) for r in rows]
+
+
+def child_count(conn: sqlite3.Connection, parent_sor_id: str | None, on: str | None = None) -> int:
+    where = "e.parent_sor_id IS :parent" + (f" AND {valid_on_sql('e')}" if on else "")
+    return conn.execute(f"SELECT count(*) FROM entity e WHERE {where}", {"parent": parent_sor_id, "on": on}).fetchone()[
+        0
+    ]
+
+
+def node(conn: sqlite3.Connection, sor_id: str, on: str | None = None) -> Node | None:
+    row = conn.execute(f"{_node_select(on)} WHERE e.sor_id = :id", {"id": sor_id, "on": on}).fetchone()
+    return Node(*row) if row else None
+
+
+def path_to_root(conn: sqlite3.Connection, sor_id: str) -> list[tuple[str, str, str]]:
+    """(sor_id, kind, name) from the owner down to ``sor_id``; empty if unknown."""
+    rows = conn.execute(
+        """
+        WITH RECURSIVE up(sor_id, parent, depth) AS (
+            SELECT sor_id, parent_sor_id, 0 FROM entity WHERE sor_id = ?
+            UNION ALL
+            SELECT e.sor_id, e.parent_sor_id, up.depth + 1 FROM entity e JOIN up ON e.sor_id = up.parent
+            WHERE up.depth < 64
+        )
+        SELECT e.sor_id, e.kind, e.name FROM up JOIN entity e ON e.sor_id = up.sor_id ORDER BY up.depth DESC
+        """,
+        (sor_id,),
+    ).fetchall()
+    return [tuple(r) for r in rows]
+
+
+def ancestor_chain(conn: sqlite3.Connection, sor_id: str) -> list[ChainLink]:
+    """The unit and its ancestors (unit first) with their own addresses, contact and location."""
+    path = path_to_root(conn, sor_id)
+    if not path:
+        return []
+    ids = [p[0] for p in reversed(path)]
+    marks = ",".join("?" * len(ids))
+    conn.row_factory = sqlite3.Row
+    try:
+        modes = dict(conn.execute(f"SELECT sor_id, ean_mode FROM entity WHERE sor_id IN ({marks})", ids).fetchall())
+        links = {i: ChainLink(i, name, modes[i]) for i, _, name in path}
+        for row in conn.execute(f"SELECT * FROM address WHERE sor_id IN ({marks})", ids):
+            links[row["sor_id"]].addresses[row["kind"]] = Address(**{k: row[k] for k in row.keys() if k != "sor_id"})
+        for row in conn.execute(f"SELECT * FROM contact WHERE sor_id IN ({marks})", ids):
+            links[row["sor_id"]].contact = Contact(**{k: row[k] for k in row.keys() if k != "sor_id"})
+        for row in conn.execute(f"SELECT * FROM location WHERE owner_sor_id IN ({marks})", ids):
+            links[row["owner_sor_id"]].location = location_from_row(row)
+    finally:
+        conn.row_factory = None
+    return [links[i] for i in ids]
+
+
+@dataclass(slots=True)
+class EffectiveValues:
+    postal: Effective[Address]
+    visiting: Effective[Address]
+    activity: Effective[Address]
+    contact: Effective[Contact]
+    location: Effective[Location]
+
+
+def effective_values(conn: sqlite3.Connection, sor_id: str) -> EffectiveValues:
+    chain = ancestor_chain(conn, sor_id)
+    return EffectiveValues(
+        postal=effective_address(chain, "postal"),
+        visiting=effective_address(chain, "visiting"),
+        activity=effective_address(chain, "activity"),
+        contact=effective_contact(chain),
+        location=effective_location(chain),
+    )
+
+
+# -- search -----------------------------------------------------------------
+
+_TOKEN = re.compile(r"[\w]+", re.UNICODE)
+
+
+def fts_query(text: str) -> str | None:
+    """An FTS5 query: every word must match as a prefix. None when there is nothing to search."""
+    tokens = _TOKEN.findall(text)
+    if not tokens:
+        return None
+    return " ".join(f'"{t}"*' for t in tokens)
+
+
+@dataclass(slots=True, frozen=True)
+class Hit:
+    sor_id: str
+    kind: str
+    name: str
+    detail: str  # what matched besides the name: codes or address
+    to_date: str | None
+
+
+def search(conn: sqlite3.Connection, text: str, limit: int = 50, offset: int = 0) -> list[Hit]:
+    """Entities matching ``text`` (names, SOR ids, SHAK codes, GLNs, ydernumre, addresses); exact ids first."""
+    query = fts_query(text)
+    if query is None:
+        return []
+    exact = [h for h in _exact_hits(conn, text.strip())] if offset == 0 else []
+    seen = {h.sor_id for h in exact}
+    rows = conn.execute(
+        """
+        SELECT e.sor_id, e.kind, e.name, trim(s.codes) || '  ' || trim(s.address), e.to_date
+        FROM search s JOIN entity e ON e.rowid = s.rowid
+        WHERE search MATCH :q ORDER BY rank LIMIT :limit OFFSET :offset
+        """,
+        {"q": query, "limit": limit, "offset": offset},
+    ).fetchall()
+    hits = exact + [Hit(*r) for r in rows if r[0] not in seen]
+    return hits[:limit]
+
+
+def _exact_hits(conn: sqlite3.Connection, key: str) -> list[Hit]:
+    ids: list[str] = []
+    for kind, value in find_key(conn, key):
+        if kind == "gln":
+            ids += [r[0] for r in conn.execute("SELECT owner_sor_id FROM location WHERE gln = ?", (value,))]
+        elif kind in ("sor_id", "provider_number"):
+            ids += _entity_ids_for(conn, kind, value)
+        elif kind == "shak":
+            ids += _entity_ids_for(conn, "shak_code", value)
+    hits = []
+    for sor_id in dict.fromkeys(ids):
+        row = conn.execute("SELECT sor_id, kind, name, '', to_date FROM entity WHERE sor_id = ?", (sor_id,)).fetchone()
+        if row:
+            hits.append(Hit(*row))
+    return hits
+
+
+def _entity_ids_for(conn: sqlite3.Connection, column: str, value: str) -> list[str]:
+    return [r[0] for r in conn.execute(f"SELECT sor_id FROM entity WHERE {column} = ? ORDER BY sor_id", (value,))]
+
+
+def find_key(conn: sqlite3.Connection, key: str) -> list[tuple[str, str]]:
+    """What ``key`` is in the working copy: [(kind, value)] with kind sor_id, gln, shak or provider_number."""
+    key = key.strip()
+    found: list[tuple[str, str]] = []
+    for kind in codes.classify_key(key):
+        if kind == "sor_id" and conn.execute("SELECT 1 FROM entity WHERE sor_id = ?", (key,)).fetchone():
+            found.append(("sor_id", key))
+        elif kind == "gln" and conn.execute("SELECT 1 FROM location WHERE gln = ?", (key,)).fetchone():
+            found.append(("gln", key))
+        elif kind == "shak":
+            code = key.upper()
+            in_shak = conn.execute("SELECT 1 FROM shak_code WHERE code = ? LIMIT 1", (code,)).fetchone()
+            in_sor = conn.execute("SELECT 1 FROM entity WHERE shak_code = ? LIMIT 1", (code,)).fetchone()
+            if in_shak or in_sor:
+                found.append(("shak", code))
+        elif kind == "provider_number" and _entity_ids_for(conn, "provider_number", key):
+            found.append(("provider_number", key))
+    return found
+
+
+# -- location numbers -------------------------------------------------------
+
+
+@dataclass(slots=True, frozen=True)
+class RegisteredMessage:
+    urn: str
+    format: str
+    type_code: str
+    version_code: str
+    title: str
+    from_date: str | None
+    to_date: str | None
+
+
+def location(conn: sqlite3.Connection, gln: str) -> Location | None:
+    conn.row_factory = sqlite3.Row
+    try:
+        row = conn.execute("SELECT * FROM location WHERE gln = ?", (gln,)).fetchone()
+    finally:
+        conn.row_factory = None
+    return location_from_row(row) if row else None
+
+
+def message_types(conn: sqlite3.Connection, gln: str) -> list[RegisteredMessage]:
+    rows = conn.execute(
+        """
+        SELECT m.message_urn, coalesce(d.format, ''), coalesce(d.type_code, ''), coalesce(d.version_code, ''),
+               coalesce(d.title, ''), m.from_date, m.to_date
+        FROM location_message m LEFT JOIN message_definition d ON d.urn = m.message_urn
+        WHERE m.gln = ? ORDER BY d.format, d.type_code, d.version_code, m.message_urn
+        """,
+        (gln,),
+    ).fetchall()
+    return [RegisteredMessage(*r) for r in rows]
+
+
+def units_using_location(conn: sqlite3.Connection, gln: str) -> int:
+    """How many entities receive on ``gln``: its owner plus those that inherit it."""
+    row = conn.execute("SELECT owner_sor_id FROM location WHERE gln = ?", (gln,)).fetchone()
+    if not row:
+        return 0
+    return conn.execute(
+        """
+        WITH RECURSIVE down(sor_id) AS (
+            SELECT ?
+            UNION ALL
+            SELECT e.sor_id FROM entity e JOIN down ON e.parent_sor_id = down.sor_id WHERE e.ean_mode = 'inherited'
+        ) SELECT count(*) FROM down
+        """,
+        (row[0],),
+    ).fetchone()[0]
+
+
+# -- SHAK -------------------------------------------------------------------
+
+
+@dataclass(slots=True, frozen=True)
+class ShakVersion:
+    code: str
+    level: str
+    valid_from: str
+    valid_to: str | None
+    text: str
+
+
+def shak_versions(conn: sqlite3.Connection, code: str) -> list[ShakVersion]:
+    rows = conn.execute(
+        "SELECT code, level, valid_from, valid_to, text FROM shak_code WHERE code = ? ORDER BY valid_from",
+        (code,),
+    ).fetchall()
+    return [ShakVersion(*r) for r in rows]
+
+
+def shak_children(conn: sqlite3.Connection, parent: str | None, on: str | None = None) -> list[ShakVersion]:
+    """Codes one level below ``parent`` (None: hospitals); with ``on`` only versions valid then, else the newest."""
+    where = "parent_code IS :parent" if parent else "parent_code IS NULL"
+    if on:
+        cond = "(valid_from <= :on AND (valid_to IS NULL OR valid_to >= :on))"
+        sql = f"SELECT code, level, valid_from, valid_to, text FROM shak_code WHERE {where} AND {cond} ORDER BY code"
+    else:
+        sql = (
+            "SELECT code, level, max(valid_from), valid_to, text FROM shak_code"
+            f" WHERE {where} GROUP BY code ORDER BY code"
+        )
+    return [ShakVersion(*r) for r in conn.execute(sql, {"parent": parent, "on": on})]
+
+
+def sor_ids_for_shak(conn: sqlite3.Connection, code: str) -> list[str]:
+    return _entity_ids_for(conn, "shak_code", code)
+
+
+# -- counts -----------------------------------------------------------------
+
+
+def stats(conn: sqlite3.Connection, on: str | None = None) -> dict[str, object]:
+    """Counts of entities by kind, location numbers, message registrations, SHAK codes by level."""
+    params = {"on": on}
+    ent_filter = f"WHERE {valid_on_sql('e')}" if on else ""
+    kinds = dict(conn.execute(f"SELECT kind, count(*) FROM entity e {ent_filter} GROUP BY kind", params).fetchall())
+    loc_filter = f"WHERE {valid_on_sql('e')}" if on else ""
+    locations = conn.execute(f"SELECT count(*) FROM location e {loc_filter}", params).fetchone()[0]
+    msg_filter = f"WHERE {valid_on_sql('e')}" if on else ""
+    messages = conn.execute(f"SELECT count(*) FROM location_message e {msg_filter}", params).fetchone()[0]
+    shak_filter = "WHERE valid_from <= :on AND (valid_to IS NULL OR valid_to >= :on)" if on else ""
+    shak = dict(
+        conn.execute(
+            f"SELECT level, count(DISTINCT code) FROM shak_code {shak_filter} GROUP BY level", params
+        ).fetchall()
+    )
+    return {
+        "on": on,
+        "IE": kinds.get("IE", 0),
+        "SI": kinds.get("SI", 0),
+        "OE": kinds.get("OE", 0),
+        "location_numbers": locations,
+        "message_type_registrations": messages,
+        "shak_codes": {level: shak.get(level, 0) for level in ("sgh", "afd", "afsnit")},
+    }
+
+
+def snapshots(conn: sqlite3.Connection) -> list[dict[str, object]]:
+    cur = conn.execute(
+        "SELECT kind, source_file, snapshot_date, created_at, imported_at, sha256, rows FROM snapshot ORDER BY kind"
+    )
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def sor_ids_for_provider(conn: sqlite3.Connection, provider_number: str) -> list[str]:
+    return _entity_ids_for(conn, "provider_number", provider_number)
