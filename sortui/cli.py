@@ -7,6 +7,7 @@ is written to stdout; messages go to stderr.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sqlite3
 import sys
@@ -24,6 +25,10 @@ from sortui.store import db as store_db
 from sortui.store import queries
 
 EXIT_OK, EXIT_NOT_FOUND, EXIT_BAD_INPUT = 0, 1, 2
+
+# Modules that add their own sub-commands: each has add_parser(subparsers), and
+# the parser it adds sets ``func`` to a function(args) -> exit code.
+EXTRA_COMMAND_MODULES: tuple[str, ...] = ()
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -95,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("xml", "csv", "json"), required=True)
     p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
     p.set_defaults(func=cmd_export)
+
+    for module in EXTRA_COMMAND_MODULES:
+        importlib.import_module(module).add_parser(sub)
 
     p = sub.add_parser("locate", help="print the paths in use (working copy, config, data)")
     p.add_argument("--json", action="store_true", help="print JSON only")
