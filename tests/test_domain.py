@@ -54,14 +54,14 @@ def test_bad_glns_are_errors(gln: str) -> None:
 
 @pytest.mark.parametrize(
     ("code", "level"),
-    [("1301", "sgh"), ("130101", "afd"), ("1301010", "afsnit"), ("130101A", "afsnit"), ("665033L", "afsnit")],
+    [("1301", "sgh"), ("130101", "afd"), ("1301010", "afsnit"), ("130101A", "afsnit"), ("665033L", "afsnit"), ("1500A1", "afd"), ("3004L0X", "afsnit")],
 )
 def test_shak_levels(code: str, level: str) -> None:
     assert codes.shak_level(code) == level
     assert codes.shak_errors(code) == []
 
 
-@pytest.mark.parametrize("code", ["130", "13010", "13010a", "13010100", "1301A10", "A301"])
+@pytest.mark.parametrize("code", ["130", "13010", "13010a", "13010100", "13A1010", "A301", "1301-1"])
 def test_bad_shak_codes(code: str) -> None:
     assert codes.shak_level(code) is None
     assert codes.shak_errors(code)

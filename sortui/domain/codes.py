@@ -35,7 +35,9 @@ _VERHOEFF_INV = (0, 4, 3, 2, 1, 5, 6, 7, 8, 9)
 
 SOR_ID_MIN_LEN = 11
 SOR_ID_MAX_LEN = 18
-SHAK_RE = re.compile(r"^[0-9]{4}$|^[0-9]{6}$|^[0-9]{6}[0-9A-Z]$")
+# 4 digits (hospital), 6 (department), 7 (section). The 7th may be a capital letter; older
+# department codes in the real SHAK file also carry letters in positions 5-6 ("1500A1", "3004L0X").
+SHAK_RE = re.compile(r"^[0-9]{4}$|^[0-9]{4}[0-9A-Z]{2}[0-9A-Z]?$")
 GLN_RE = re.compile(r"^[0-9]{13}$")
 PROVIDER_RE = re.compile(r"^[0-9]{1,9}$")
 
@@ -93,7 +95,7 @@ def shak_level(code: str) -> str | None:
 
 def shak_errors(value: str) -> list[str]:
     if shak_level(value) is None:
-        return [f"SHAK-kode {value!r} must be 4, 6 or 7 characters: digits, the 7th may be a capital letter"]
+        return [f"SHAK-kode {value!r} must be 4 digits, or 6 or 7 characters: 4 digits then digits or capital letters"]
     return []
 
 

@@ -131,6 +131,8 @@ class ShakCode:
     grp_a: str | None = None
     grp_b: str | None = None
     op_code: str | None = None
+    grp_c: str | None = None
+    grp_d: str | None = None
     source_line: int | None = None
 
 

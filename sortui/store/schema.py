@@ -177,6 +177,8 @@ class ShakCodeRow(WorkingCopyModel, table=True):
     text: str
     grp_a: str | None = None
     grp_b: str | None = None
+    grp_c: str | None = None
+    grp_d: str | None = None
     op_code: str | None = None
 
 
@@ -214,6 +216,28 @@ class SnapshotRow(WorkingCopyModel, table=True):
     imported_at: str
     sha256: str | None = None
     rows: int = 0
+
+
+class JournalRow(WorkingCopyModel, table=True):
+    """One local edit, committed before the UI says it is saved; pending until synced.
+
+    ``old_value``/``new_value`` are JSON. ``base_version`` is the version of the
+    entity or location number the edit was made on (for conflict detection).
+    """
+
+    __tablename__ = "journal"
+    __table_args__ = (Index("ix_journal_target", "target", "key"), Index("ix_journal_status", "status"))
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: str
+    target: str  # entity / location / message
+    key: str  # SOR id, or GLN for location and message edits
+    op: str  # set / create / close / move / add / remove
+    field: str | None = None  # e.g. "name", "postal.street", "contact.phone", "location.system_type"
+    old_value: str | None = None
+    new_value: str | None = None
+    base_version: int = 0
+    status: str = "pending"  # pending / sent / synced
+    changeset_id: str | None = None
 
 
 FTS_DDL = (

@@ -1,0 +1,372 @@
+"""Classic ``sor.csv`` (sorcsv v1.2.1.19): one row per SOR unit, ``;`` separated, Latin-1, header row.
+
+``COLUMNS`` maps each header to a model field and is the only column definition: the reader and the
+writer both follow it (sor-domain.md §4). Field paths: an Entity attribute (``sor_id``), ``kind``
+(SORtype), ``ean_mode`` (Nedarvningsstatus), ``postal.``/``visiting.``/``activity.`` + Address
+attribute, ``contact.`` + Contact attribute, ``location.`` + Location attribute (the entity's own
+number only) and ``speciality.N`` (the N-th speciality code).
+
+Header spellings confirmed from code that reads the real file: ``SOR-kode``, ``Parent-SOR-kode``,
+``Enhedsnavn``, ``Enhedstype``, ``CVR``, ``Hovedspeciale``, ``P_Postnummer``, ``P_By``,
+``Postadresse``, ``Telefon``, ``E-mail``, ``Hjemmeside``; the prefixes ``A_``/``P_`` and the
+column ``A_KK`` (kommunekode).
+Known only as names normalised by a client, spelled here as we believe the original is:
+``SORtype``, ``Gældende fra dato``, ``Ophørt dato``, ``Sidst ændret dato``, ``SghAfdkode``,
+``Ydernummer``, ``Lokalkode``, ``Fax``, ``Lokationsnummer``, ``Region``, ``EDB-system``,
+``Systemleverandør``, ``Netoperatør``, ``Nedarvningsstatus`` (``egen``/``nedarvet``; ``ingen`` is
+ours), ``Apoteksnummer``.
+Our own (not seen in any source): ``Første gyldighed``, ``Geografisk relation``,
+``Geografisk parent-SOR-kode``, ``Note``, the three flags, ``EDI-administrator``, ``Kun intern
+kommunikation``, ``Ikke aktiv`` and the ``Lokationsnummer …`` note/date columns, ``Speciale 2`` …
+``Speciale 8``, the visiting block prefix ``B_`` and the address columns beyond those above
+(``Besøgsadresse``/``Aktivitetsadresse`` hold the street like ``Postadresse`` does).
+
+Reading: unknown columns (``Institutionsejer``, ``P_Region``, ``A_X`` …) are ignored. With
+``nedarvet`` the ``Lokationsnummer`` shown is the inherited one and is not kept; an own number
+(``egen``, or a number with a blank status) becomes ``Entity.location``. Dates may be ISO,
+YYYYMMDD or DD-MM-YYYY and are stored as ISO; flags read ja/nej, true/false, 1/0.
+Known losses: ``Enhedstype`` in the register's file is a text (``hospital``); it is kept as it is
+in ``entity_type_code``. Speciality types, local attributes, replaces/replaced-by and the
+location's SorStatus flag (set when the location has a from date) are not in this file.
+Writing: dates ISO, flags ``ja``/``nej``, CRLF line ends, Latin-1 (Windows-1252 for C1 controls).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from sortui.domain.codes import gln_errors, sor_id_errors
+from sortui.domain.errors import InputError
+from sortui.domain.fields import MAX_SPECIALITIES
+from sortui.domain.model import ADDRESS_KINDS, KINDS, Address, Contact, Entity, Location, Speciality
+from sortui.formats.common import decode_lines, read_csv_rows, require_columns
+from sortui.formats.shak import WINDOWS_LATIN1, windows_text
+
+ENCODING = "latin-1"
+DELIMITER = ";"
+
+
+def _address_columns(kind: str, prefix: str, street: str) -> dict[str, str]:
+    attrs = (
+        ("Husnummer", "building"),
+        ("Etage", "floor"),
+        ("Sidedør", "suite"),
+        ("Opgang", "stairway"),
+        ("Stednavn", "sublocation"),
+        ("Adresseringsnavn", "street_for_addressing"),
+        ("Bydel", "district_subdivision"),
+        ("Postboks", "po_box"),
+        ("Postnummer", "postcode"),
+        ("By", "district_name"),
+        ("Land", "country"),
+        ("KK", "municipality_code"),
+    )
+    return {street: f"{kind}.street"} | {f"{prefix}_{h}": f"{kind}.{attr}" for h, attr in attrs}
+
+
+# header -> model field path, in file order (see the module docstring).
+COLUMNS: dict[str, str] = {
+    "SOR-kode": "sor_id",
+    "Parent-SOR-kode": "parent_sor_id",
+    "SORtype": "kind",
+    "Enhedsnavn": "name",
+    "Enhedstype": "entity_type_code",
+    "Gældende fra dato": "from_date",
+    "Ophørt dato": "to_date",
+    "Første gyldighed": "first_from_date",
+    "Sidst ændret dato": "updated_at",
+    "SghAfdkode": "shak_code",
+    "Ydernummer": "provider_number",
+    "Apoteksnummer": "pharmacy_number",
+    "Lokalkode": "local_code",
+    "CVR": "cvr",
+    "Geografisk relation": "geo_parent_relation",
+    "Geografisk parent-SOR-kode": "geo_parent_sor_id",
+    "Note": "note",
+    "Ambulant aktivitet": "ambulant",
+    "Patienter indlægges": "admitted",
+    "Indberetningsniveau": "reporting_level",
+    "Lokationsnummer": "location.gln",
+    "Nedarvningsstatus": "ean_mode",
+    "EDB-system": "location.system_type",
+    "Systemleverandør": "location.system_supplier",
+    "Netoperatør": "location.communication_supplier",
+    "Region": "location.region_code",
+    "EDI-administrator": "location.edi_administrator",
+    "Kun intern kommunikation": "location.only_internal",
+    "Ikke aktiv": "location.non_active",
+    "Lokationsnummer note": "location.note",
+    "Lokationsnummer gyldig fra": "location.from_date",
+    "Lokationsnummer ophørt": "location.to_date",
+    "Lokationsnummer første gyldighed": "location.first_from_date",
+    "Lokationsnummer sidst ændret": "location.updated_at",
+    **_address_columns("postal", "P", "Postadresse"),
+    **_address_columns("visiting", "B", "Besøgsadresse"),
+    **_address_columns("activity", "A", "Aktivitetsadresse"),
+    "Telefon": "contact.phone",
+    "Fax": "contact.fax",
+    "E-mail": "contact.email",
+    "Hjemmeside": "contact.website",
+    "Hovedspeciale": "speciality.1",
+    **{f"Speciale {i}": f"speciality.{i}" for i in range(2, MAX_SPECIALITIES + 1)},
+}
+CONFIRMED_HEADERS = frozenset(
+    {
+        "SOR-kode", "Parent-SOR-kode", "Enhedsnavn", "Enhedstype", "CVR", "Hovedspeciale", "Postadresse",
+        "P_By", "P_Postnummer", "Telefon", "E-mail", "Hjemmeside", "A_KK", "A_By", "A_Postnummer",
+    }
+)  # fmt: skip
+REQUIRED = ("SOR-kode", "Parent-SOR-kode", "SORtype", "Enhedsnavn")
+
+KIND_ALIASES = {"IE": "IE", "SI": "SI", "OE": "OE", "IO": "IE", "HI": "SI", "OU": "OE"}
+BOOL_WORDS = {"ja": True, "nej": False, "j": True, "n": False, "true": True, "false": False}
+BOOL_WORDS |= {"1": True, "0": False, "yes": True, "no": False}
+DATE_ATTRS = frozenset(("from_date", "to_date", "first_from_date", "updated_at"))
+BOOL_ATTRS = frozenset(("ambulant", "admitted", "reporting_level", "only_internal", "non_active"))
+_EXCEL_TEXT = re.compile(r'^="(.*)"$')
+_DMY = re.compile(r"^(\d{2})[-./](\d{2})[-./](\d{4})$")
+
+
+@dataclass(frozen=True, slots=True)
+class FlatDialect:
+    """How one flat CSV format spells the entity: its columns and its words for flags and EAN mode.
+
+    Paths starting with ``@`` are the format's own (derived) columns: skipped here, filled by the
+    format's module.
+    """
+
+    columns: Mapping[str, str]
+    ean_words: Mapping[str, str]  # ean_mode -> word written
+    true_word: str
+    false_word: str
+
+    def header(self, path: str) -> str:
+        return next((h for h, p in self.columns.items() if p == path), path)
+
+
+DIALECT = FlatDialect(COLUMNS, {"own": "egen", "inherited": "nedarvet", "none": "ingen"}, "ja", "nej")
+
+
+# -- values ---------------------------------------------------------------------------------------
+
+
+def parse_date(value: str) -> str:
+    """ISO date from YYYY-MM-DD (a time after it is dropped), YYYYMMDD or DD-MM-YYYY; else ValueError."""
+    text = value.strip()
+    if len(text) > 10 and text[10] in "T ":
+        text = text[:10]
+    if m := _DMY.match(text):
+        text = f"{m[3]}-{m[2]}-{m[1]}"
+    elif len(text) == 8 and text.isdigit():
+        text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
+    try:
+        if len(text) != 10:
+            raise ValueError
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise ValueError(f"not a date: {value!r}") from None
+
+
+def parse_bool(value: str) -> bool:
+    try:
+        return BOOL_WORDS[value.strip().lower()]
+    except KeyError:
+        raise ValueError(f"expected ja/nej (or true/false, 1/0), found {value!r}") from None
+
+
+def parse_kind(value: str) -> str:
+    kind = KIND_ALIASES.get(value.strip().upper())
+    if kind is None:
+        raise ValueError(f"unknown SOR type {value!r} (expected IE, SI or OE; or IO, HI, OU)")
+    return kind
+
+
+def unexcel(value: str) -> str:
+    """``="123"`` (text forced for Excel) as ``123``; other values stripped."""
+    value = value.strip()
+    m = _EXCEL_TEXT.match(value)
+    return m[1].strip() if m else value
+
+
+def read_header(path: Path, encoding: str, delimiter: str, name: str) -> list[str]:
+    """The header row's column names (a BOM is dropped); an empty file is an InputError."""
+    for _, text in decode_lines(path, encoding, name):
+        return [h.strip() for h in next(csv.reader([text], delimiter=delimiter), [])]
+    raise InputError("file is empty (expected a header row)", name, 1)
+
+
+# -- reading --------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _RowState:
+    ent: Entity
+    loc: Location
+    specs: dict[int, str]
+    ean_word: str = ""
+
+
+def entity_from_row(row: Mapping[str, str], dialect: FlatDialect, name: str, line: int) -> Entity:
+    """One CSV row as an Entity; a bad value is an InputError naming the line and the column."""
+    state = _RowState(Entity(sor_id="", kind="", name="", source_line=line), _empty_location(), {})
+    for header, path in dialect.columns.items():
+        raw = windows_text(unexcel(row.get(header, "")))
+        if not raw or path.startswith("@"):
+            continue
+        try:
+            _assign(state, path, raw)
+        except ValueError as exc:
+            raise InputError(str(exc), name, line, header) from None
+    _finish(state, dialect, name, line)
+    return state.ent
+
+
+def _empty_location() -> Location:
+    return Location(gln="", owner_sor_id="", has_status=False)
+
+
+def _assign(state: _RowState, path: str, raw: str) -> None:
+    group, _, attr = path.partition(".")
+    if path == "kind":
+        state.ent.kind = parse_kind(raw)
+    elif path == "ean_mode":
+        state.ean_word = raw.lower()
+    elif group == "speciality":
+        state.specs[int(attr)] = raw
+    elif group in ADDRESS_KINDS:
+        address = state.ent.address(group)
+        if address is None:
+            address = Address(kind=group)
+            state.ent.addresses.append(address)
+        setattr(address, attr, raw)
+    elif group == "contact":
+        state.ent.contact = state.ent.contact or Contact()
+        setattr(state.ent.contact, attr, raw)
+    elif group == "location":
+        setattr(state.loc, attr, _typed(attr, raw))
+    else:
+        setattr(state.ent, path, _typed(path, raw))
+
+
+def _typed(attr: str, raw: str) -> str | bool:
+    if attr in DATE_ATTRS:
+        return parse_date(raw)
+    if attr in BOOL_ATTRS:
+        return parse_bool(raw)
+    return raw
+
+
+def _finish(state: _RowState, dialect: FlatDialect, name: str, line: int) -> None:
+    ent = state.ent
+    if not ent.kind:
+        raise InputError("SOR type is blank", name, line, dialect.header("kind"))
+    for path in ("sor_id", "parent_sor_id"):
+        value = getattr(ent, path)
+        problems = sor_id_errors(value) if value or path == "sor_id" else []
+        if problems:
+            raise InputError(problems[0], name, line, dialect.header(path))
+    ent.specialities = [Speciality(code) for _, code in sorted(state.specs.items())]
+    _resolve_ean(state, dialect, name, line)
+
+
+def _resolve_ean(state: _RowState, dialect: FlatDialect, name: str, line: int) -> None:
+    words = {word: mode for mode, word in dialect.ean_words.items()} | {"": ""}
+    mode = words.get(state.ean_word)
+    if mode is None:
+        raise InputError(
+            f"unknown value {state.ean_word!r} (expected {', '.join(w for w in dialect.ean_words.values() if w)})",
+            name,
+            line,
+            dialect.header("ean_mode"),
+        )
+    loc = state.loc
+    mode = mode or ("own" if loc.gln else "none")
+    state.ent.ean_mode = mode
+    if mode != "own":
+        return
+    gln_header = dialect.header("location.gln")
+    if not loc.gln:
+        raise InputError(f"the entity has its own location number, but {gln_header} is blank", name, line, gln_header)
+    if problems := gln_errors(loc.gln):
+        raise InputError(problems[0], name, line, gln_header)
+    loc.owner_sor_id = state.ent.sor_id
+    loc.has_status = loc.from_date is not None
+    state.ent.location = loc
+
+
+def read_sor_csv(path: Path, label: str | None = None) -> Iterator[Entity]:
+    """Each row of a classic sor.csv as an Entity (parent_sor_id from Parent-SOR-kode)."""
+    name = label or str(path)
+    require_columns(set(read_header(path, ENCODING, DELIMITER, name)), REQUIRED, name)
+    for line, row in read_csv_rows(path, ENCODING, DELIMITER, name):
+        yield entity_from_row(row, DIALECT, name, line)
+
+
+# -- writing --------------------------------------------------------------------------------------
+
+
+def entity_values(ent: Entity, dialect: FlatDialect) -> dict[str, str]:
+    """header -> text for one entity; ``@`` columns are left blank for the caller."""
+    if ent.kind not in KINDS:
+        raise ValueError(f"SOR-kode {ent.sor_id}: unknown kind {ent.kind!r}")
+    if ent.ean_mode == "own" and ent.location is None:
+        raise ValueError(f"SOR-kode {ent.sor_id}: ean_mode is own but there is no location")
+    if len(ent.specialities) > MAX_SPECIALITIES:
+        raise ValueError(f"SOR-kode {ent.sor_id}: more than {MAX_SPECIALITIES} specialities")
+    return {header: _text(_value(ent, path, dialect), dialect) for header, path in dialect.columns.items()}
+
+
+def _value(ent: Entity, path: str, dialect: FlatDialect) -> str | bool | None:
+    group, _, attr = path.partition(".")
+    if path.startswith("@"):
+        return None
+    if path == "ean_mode":
+        return dialect.ean_words[ent.ean_mode]
+    if group == "speciality":
+        index = int(attr) - 1
+        return ent.specialities[index].code if index < len(ent.specialities) else None
+    holder: object | None = ent
+    if group in ADDRESS_KINDS:
+        holder = ent.address(group)
+    elif group == "contact":
+        holder = ent.contact
+    elif group == "location":
+        holder = ent.location if ent.ean_mode == "own" else None
+    else:
+        attr = path
+    return getattr(holder, attr) if holder is not None else None
+
+
+def _text(value: str | bool | None, dialect: FlatDialect) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return dialect.true_word if value else dialect.false_word
+    return value
+
+
+def encode_csv_row(values: list[str], delimiter: str, encoding: str, errors: str = "strict") -> bytes:
+    """One CSV row (CRLF) as bytes; ValueError naming the value when the encoding cannot hold it."""
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n").writerow(values)
+    text = buffer.getvalue()
+    try:
+        return text.encode(encoding, errors=errors)
+    except UnicodeEncodeError as exc:
+        bad = exc.object[exc.start : exc.end]
+        raise ValueError(f"{bad!r} cannot be written as {encoding} (row {values[0]!r})") from None
+
+
+def write_sor_csv(entities: Iterable[Entity], path: Path) -> None:
+    """Write a classic sor.csv with the columns of ``COLUMNS``."""
+    with open(path, "wb") as fh:
+        fh.write(encode_csv_row(list(COLUMNS), DELIMITER, "cp1252", WINDOWS_LATIN1))
+        for ent in entities:
+            values = entity_values(ent, DIALECT)
+            fh.write(encode_csv_row(list(values.values()), DELIMITER, "cp1252", WINDOWS_LATIN1))
