@@ -28,7 +28,7 @@ EXIT_OK, EXIT_NOT_FOUND, EXIT_BAD_INPUT = 0, 1, 2
 
 # Modules that add their own sub-commands: each has add_parser(subparsers), and
 # the parser it adds sets ``func`` to a function(args) -> exit code.
-EXTRA_COMMAND_MODULES: tuple[str, ...] = ()
+EXTRA_COMMAND_MODULES: tuple[str, ...] = ("sortui.cli_edit",)
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -99,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="export the working copy")
     p.add_argument("--format", choices=("xml", "csv", "json"), required=True)
     p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
+    p.add_argument("--with-pending", action="store_true", help="include pending edits from the journal")
     p.set_defaults(func=cmd_export)
 
     for module in EXTRA_COMMAND_MODULES:
@@ -163,6 +164,13 @@ def cmd_import(args: argparse.Namespace) -> int:
         report = import_files(args.db, args.files, progress)
     for f in report.files:
         err.print(Text(f"imported {f.rows} rows ({f.kind}) from {f.path}"))
+    if report.notes.reapplied or report.notes.orphaned:
+        err.print(
+            Text(
+                f"pending edits applied again on the new data: {report.notes.reapplied}"
+                + (f"; {report.notes.orphaned} refer to units no longer there" if report.notes.orphaned else "")
+            )
+        )
         for w in f.warnings:
             err.print(Text(str(w), style="yellow"))
         if f.warning_count > len(f.warnings):
@@ -196,11 +204,7 @@ class _progress:
         assert self._bar is not None
         if label not in self._tasks:
             self._tasks[label] = self._bar.add_task(Path(label).name, total=total)
-        self._bar.update(
-            self._tasks[label],
-            completed=done if total > 1 else self._bar.tasks[0].total,
-            total=total if total > 1 else None,
-        )
+        self._bar.update(self._tasks[label], completed=done, total=total)
 
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:
@@ -339,7 +343,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     from sortui.store.export import export
 
     with closing(open_db(args)) as conn:
-        count = export(conn, args.format, args.output)
+        try:
+            count = export(conn, args.format, args.output, with_pending=args.with_pending)
+        except ValueError as exc:  # a value the format cannot carry (the writers name unit and field)
+            raise CliError(f"cannot export to {args.output}: {exc}") from None
     err.print(Text(f"exported {count} entities to {args.output}"))
     return EXIT_OK
 

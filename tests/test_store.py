@@ -10,7 +10,7 @@ import pytest
 from sortui.domain import codes
 from sortui.domain.model import Address, Entity, Location
 from sortui.store import db, queries
-from sortui.store.importer import rebuild_search
+from sortui.store.search_index import rebuild_search
 from sortui.store.rows import EntityBatch, load_entity
 
 

@@ -5,18 +5,34 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
+from sortui.store import journal
 from sortui.store.rows import walk_tree
 
 
-def export(conn: sqlite3.Connection, fmt: str, path: Path) -> int:
-    """Write the working copy to ``path`` (via a temporary file, renamed when complete)."""
+def export(conn: sqlite3.Connection, fmt: str, path: Path, with_pending: bool = False) -> int:
+    """Write the working copy to ``path`` (via a temporary file, renamed when complete).
+
+    Pending edits are left out unless ``with_pending``: the export then reads a
+    throwaway copy of the working copy with every pending edit reverted.
+    """
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        count = _WRITERS[fmt](conn, tmp)
+        if with_pending or journal.pending_count(conn) == 0:
+            count = _WRITERS[fmt](conn, tmp)
+        else:
+            with tempfile.TemporaryDirectory(prefix="sortui-export-") as folder:
+                base = sqlite3.connect(Path(folder) / "base.sqlite")
+                try:
+                    conn.backup(base)
+                    journal.revert_all_in(base)
+                    count = _WRITERS[fmt](base, tmp)
+                finally:
+                    base.close()
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -19,9 +19,10 @@ from sortui.domain.errors import InputError, InputWarning, SourcePos
 from sortui.domain.model import Entity, LocationMessage, ShakCode, ShakHospital
 from sortui.domain.validation import validate_entity
 from sortui.formats.common import sha256_of
-from sortui.store import db
+from sortui.store import db, journal
 from sortui.store.rows import EntityBatch, insert_sql
 from sortui.store.schema import ENTITY_TABLES, columns
+from sortui.store.search_index import rebuild_search
 
 BATCH = 5000
 MAX_WARNINGS_KEPT = 50
@@ -45,8 +46,15 @@ class FileReport:
 
 
 @dataclass
+class ImportNotes:
+    reapplied: int = 0  # pending edits applied again on the new data
+    orphaned: int = 0  # pending edits whose unit or location number is no longer there
+
+
+@dataclass
 class ImportReport:
     files: list[FileReport] = field(default_factory=list)
+    notes: ImportNotes = field(default_factory=ImportNotes)
 
 
 SOR_KINDS = ("sor-xml", "sor-csv", "sor2-csv")
@@ -81,7 +89,7 @@ def import_files(db_path: Path, paths: Iterable[Path], progress: Progress | None
             loader = _Loader(conn, progress)
             for path, kind in jobs:
                 report.files.append(loader.load(path, kind))
-            loader.finish()
+            report.notes = loader.finish()
         finally:
             conn.close()
         _swap_in(staging, db_path)
@@ -219,7 +227,8 @@ class _Loader:
                     self.progress(label, done, getattr(reader, "total_bytes", total))
         self._flush(batch, label)
         if self.progress:
-            self.progress(label, 1, 1)
+            size = getattr(reader, "total_bytes", total)
+            self.progress(label, size, size)
         self.sor_loaded = True
         self._snapshot(
             "sor",
@@ -307,7 +316,8 @@ class _Loader:
         rows: list[tuple] = []
         code: ShakCode
         for code in read_shak_complete(path, label):
-            level = shak_level(code.code) or code.record_type
+            # Legacy codes (capital letters in positions 5-7) fail shak_level; their length still says the level.
+            level = shak_level(code.code) or {4: "sgh", 6: "afd", 7: "afsnit"}.get(len(code.code), code.record_type)
             row = {**_asdict(code), "level": level, "parent_code": shak_parent(code.code)}
             rows.append(tuple(row.get(c) for c in columns("shak_code")))
             report.rows += 1
@@ -404,33 +414,20 @@ class _Loader:
 
     # -- finishing -----------------------------------------------------------
 
-    def finish(self) -> None:
+    def finish(self) -> ImportNotes:
+        notes = ImportNotes()
         with self.conn:
             if self.sor_loaded:
                 self._check_parents()
+            if self.sor_loaded or "edi" in self.cleared:
+                notes.reapplied, notes.orphaned = journal.reapply(self.conn)
+            if self.sor_loaded:
                 rebuild_search(self.conn)
             self.conn.execute("PRAGMA optimize")
+        return notes
 
     def _count(self, table: str) -> int:
         return self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-
-
-def rebuild_search(conn: sqlite3.Connection) -> None:
-    """Refill the FTS5 index from the entity tables (names, codes, addresses)."""
-    conn.execute("DELETE FROM search")
-    conn.execute(
-        """
-        INSERT INTO search (rowid, sor_id, name, codes, address)
-        SELECT e.rowid, e.sor_id, e.name,
-               e.sor_id || ' ' || coalesce(e.shak_code, '') || ' ' || coalesce(e.provider_number, '') || ' '
-               || replace(coalesce(e.pharmacy_number, ''), ',', ' ') || ' ' || coalesce(e.local_code, '') || ' '
-               || coalesce((SELECT group_concat(l.gln, ' ') FROM location l WHERE l.owner_sor_id = e.sor_id), ''),
-               coalesce((SELECT group_concat(
-                   coalesce(a.street, '') || ' ' || coalesce(a.building, '') || ' ' || coalesce(a.postcode, '')
-                   || ' ' || coalesce(a.district_name, ''), ' ') FROM address a WHERE a.sor_id = e.sor_id), '')
-        FROM entity e
-        """
-    )
 
 
 def _asdict(obj: object) -> dict:

@@ -1,0 +1,202 @@
+"""Scriptable edits: ``set``, ``edi add|remove`` and ``changes``, written to the same journal as the app."""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+from contextlib import closing
+from typing import Any
+
+from rich.text import Text
+
+from sortui.cli import EXIT_BAD_INPUT, EXIT_NOT_FOUND, EXIT_OK, CliError, err, out, print_json
+from sortui.store import db as store_db
+from sortui.store import journal, queries
+from sortui.store.journal import EditError, JournalEntry
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "set",
+        help="change fields of a unit (or attributes of a location number)",
+        description="Fields of a unit: "
+        + ", ".join(journal.editable_entity_fields())
+        + ". Attributes of a lokationsnummer (KEY is a GLN): "
+        + ", ".join(journal.LOCATION_SCALARS + journal.LOCATION_FLAGS)
+        + ". An empty VALUE clears a field; flags take ja/nej.",
+    )
+    p.add_argument("key", metavar="KEY", help="SOR-kode of a unit, or a lokationsnummer (GLN)")
+    p.add_argument("assignments", nargs="+", metavar="FIELD=VALUE")
+    p.add_argument("--json", action="store_true", help="print the journal entries as JSON")
+    p.set_defaults(func=cmd_set)
+
+    p = sub.add_parser("edi", help="add or remove message types on a location number")
+    p.add_argument("action", choices=("add", "remove"))
+    p.add_argument("gln", metavar="GLN")
+    p.add_argument(
+        "messages",
+        nargs="+",
+        metavar="MESSAGE",
+        help="URN, TYPE:VERSION (e.g. XREF15:XH1530R) or a unique version code (e.g. XH1530R)",
+    )
+    p.add_argument("--from", dest="from_date", metavar="DATE", help="valid from (with add)")
+    p.add_argument("--to", dest="to_date", metavar="DATE", help="valid to (with add)")
+    p.add_argument("--json", action="store_true", help="print the journal entries as JSON")
+    p.set_defaults(func=cmd_edi)
+
+    p = sub.add_parser("changes", help="the pending edits in the journal; undo one or discard all")
+    p.add_argument("--json", action="store_true", help="print JSON only")
+    p.add_argument("--undo", type=int, metavar="ID", help="revert the pending change with this id")
+    p.add_argument("--discard-all", action="store_true", help="revert every pending change (needs --yes)")
+    p.add_argument("--yes", action="store_true", help="confirm --discard-all")
+    p.set_defaults(func=cmd_changes)
+
+
+def _writable(args: argparse.Namespace) -> sqlite3.Connection:
+    if args.readonly:
+        raise CliError("this command writes the working copy; drop --readonly")
+    if not args.db.exists():
+        raise CliError(f"no working copy at {args.db}; run `sortui import FILE` first", EXIT_NOT_FOUND)
+    return store_db.open_working_copy(args.db)
+
+
+def _parse_assignments(assignments: list[str]) -> list[tuple[str, str]]:
+    pairs = []
+    for item in assignments:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise CliError(f"{item!r}: expected FIELD=VALUE")
+        pairs.append((name.strip(), value))
+    return pairs
+
+
+def entry_json(entry: JournalEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "created_at": entry.created_at,
+        "target": entry.target,
+        "key": entry.key,
+        "op": entry.op,
+        "field": entry.field,
+        "old": entry.old_value,
+        "new": entry.new_value,
+        "base_version": entry.base_version,
+        "status": entry.status,
+        **({"warnings": entry.warnings} if entry.warnings else {}),
+    }
+
+
+def _report(entries: list[JournalEntry], as_json: bool, nothing: str) -> None:
+    if as_json:
+        print_json([entry_json(e) for e in entries])
+        return
+    if not entries:
+        err.print(Text(nothing))
+    for e in entries:
+        err.print(Text(f"saved #{e.id}: {e.key} {describe_change(e)}"))
+    for warning in dict.fromkeys(w for e in entries for w in e.warnings):
+        err.print(Text(f"warning: {warning}", style="yellow"))
+
+
+def describe_change(e: JournalEntry) -> str:
+    if e.target == "message":
+        verb = "added" if e.op == "add" else "removed"
+        return f"message type {e.field} {verb}"
+    label = journal.field_label(e.field or "")
+    return f"{label}: {_show(e.old_value)} → {_show(e.new_value)}"
+
+
+def _show(value: Any) -> str:
+    if value is None or value == []:
+        return "(tom)"
+    if isinstance(value, bool):
+        return "ja" if value else "nej"
+    if isinstance(value, list):
+        return " ".join(value)
+    return str(value)
+
+
+def _refused(exc: EditError) -> CliError:
+    return CliError("refused: " + "; ".join(f"{p.field}: {p.message}" for p in exc.problems), EXIT_BAD_INPUT)
+
+
+def cmd_set(args: argparse.Namespace) -> int:
+    pairs = _parse_assignments(args.assignments)
+    with closing(_writable(args)) as conn:
+        kinds = dict(queries.find_key(conn, args.key))
+        try:
+            if "gln" in kinds:
+                changes = {name.removeprefix("location."): journal.parse_value(name, value) for name, value in pairs}
+                entries = journal.set_location_fields(conn, args.key, changes)
+            elif "sor_id" in kinds:
+                changes = {name: journal.parse_value(name, value) for name, value in pairs}
+                entries = journal.set_fields(conn, args.key, changes)
+            else:
+                raise CliError(f"{args.key}: no unit or lokationsnummer with that key", EXIT_NOT_FOUND)
+        except EditError as exc:
+            raise _refused(exc) from None
+    _report(entries, args.json, "nothing changed: the values are already so")
+    return EXIT_OK
+
+
+def cmd_edi(args: argparse.Namespace) -> int:
+    entries: list[JournalEntry] = []
+    with closing(_writable(args)) as conn:
+        try:
+            for message in args.messages:
+                if args.action == "add":
+                    entry = journal.add_message(conn, args.gln, message, args.from_date, args.to_date)
+                else:
+                    entry = journal.remove_message(conn, args.gln, message)
+                if entry is None:
+                    state = "already registered" if args.action == "add" else "not registered"
+                    err.print(Text(f"{message}: {state} on {args.gln}", style="yellow"))
+                else:
+                    entries.append(entry)
+        except EditError as exc:
+            raise _refused(exc) from None
+    _report(entries, args.json, "nothing changed")
+    return EXIT_OK
+
+
+def cmd_changes(args: argparse.Namespace) -> int:
+    if args.undo is not None or args.discard_all:
+        return _change_journal(args)
+    with closing(store_db.open_working_copy(args.db, readonly=True)) as conn:
+        entries = journal.pending(conn)
+    if args.json:
+        print_json([entry_json(e) for e in entries])
+        return EXIT_OK
+    if not entries:
+        out.print(Text("no pending changes"))
+    for key, group in _grouped(entries).items():
+        out.print(Text(key, style="bold"))
+        for e in group:
+            out.print(Text(f"  #{e.id:<5} {e.created_at}  {describe_change(e)}"))
+    return EXIT_OK
+
+
+def _grouped(entries: list[JournalEntry]) -> dict[str, list[JournalEntry]]:
+    groups: dict[str, list[JournalEntry]] = {}
+    for e in entries:
+        groups.setdefault(f"{'Lokationsnummer' if e.target != 'entity' else 'Enhed'} {e.key}", []).append(e)
+    return groups
+
+
+def _change_journal(args: argparse.Namespace) -> int:
+    with closing(_writable(args)) as conn:
+        try:
+            if args.undo is not None:
+                try:
+                    journal.undo(conn, args.undo)
+                except KeyError:
+                    raise CliError(f"no change #{args.undo} in the journal", EXIT_NOT_FOUND) from None
+                err.print(Text(f"undone #{args.undo}"))
+            else:
+                if not args.yes:
+                    raise CliError("--discard-all reverts every pending change; add --yes to confirm")
+                count = journal.discard_all(conn)
+                err.print(Text(f"discarded {count} pending changes"))
+        except EditError as exc:
+            raise _refused(exc) from None
+    return EXIT_OK

@@ -1,0 +1,562 @@
+"""Local edits and the change journal.
+
+Every edit is validated with the domain rules, applied to the working copy and
+written to the ``journal`` table in one transaction, so once a function here
+returns, the edit is on disk. The working copy always shows current values;
+the journal keeps the old value of each change, which is what undo, "discard
+all", exports without pending edits and sync build on.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from sortui.domain import codes
+from sortui.domain.fields import (
+    ADDRESS_FIELDS,
+    CONTACT_FIELDS,
+    ENTITY_FIELDS,
+    LOCATION_FIELDS,
+    LOCATION_MANDATORY,
+    MAX_SPECIALITIES,
+    FieldDef,
+)
+from sortui.domain.model import ADDRESS_KINDS, Address, Contact, Entity, Location, Speciality
+from sortui.domain.validation import Problem, shak_prefix_problem, sort_name, validate_entity, validate_location
+from sortui.store.rows import load_entity, location_from_row
+from sortui.store.search_index import refresh_search_row
+
+ENTITY_SCALARS = (
+    "name",
+    "entity_type_code",
+    "shak_code",
+    "provider_number",
+    "pharmacy_number",
+    "local_code",
+    "cvr",
+    "geo_parent_relation",
+    "geo_parent_sor_id",
+    "from_date",
+    "to_date",
+    "first_from_date",
+    "note",
+)
+ENTITY_FLAGS = ("ambulant", "admitted", "reporting_level")
+LOCATION_SCALARS = (
+    "system_supplier",
+    "system_type",
+    "communication_supplier",
+    "region_code",
+    "edi_administrator",
+    "note",
+    "from_date",
+    "to_date",
+)
+LOCATION_FLAGS = ("only_internal", "non_active")
+FLAG_LABELS = {
+    "ambulant": "Ambulant aktivitet",
+    "admitted": "Indlagte patienter",
+    "reporting_level": "Indberetningsniveau",
+    "only_internal": "Kun intern brug",
+    "non_active": "Ikke aktiv",
+}
+
+
+class EditError(Exception):
+    """An edit that the rules refuse; ``problems`` say which field and why."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = problems
+
+
+@dataclass(slots=True)
+class JournalEntry:
+    id: int
+    created_at: str
+    target: str
+    key: str
+    op: str
+    field: str | None
+    old_value: Any
+    new_value: Any
+    base_version: int
+    status: str
+    changeset_id: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def field_label(path: str) -> str:
+    """The Danish label of an editable field path such as ``postal.street`` or ``location.region_code``."""
+    group, _, name = path.rpartition(".")
+    if path in FLAG_LABELS or name in FLAG_LABELS:
+        return FLAG_LABELS.get(path) or FLAG_LABELS[name]
+    if path == "specialities":
+        return "Specialer"
+    if group in ADDRESS_KINDS:
+        return f"{ADDRESS_FIELDS[name].label} ({group})"
+    if group == "contact":
+        return CONTACT_FIELDS[name].label
+    if group == "location":
+        return LOCATION_FIELDS[name].label
+    return ENTITY_FIELDS[path].label if path in ENTITY_FIELDS else path
+
+
+def editable_entity_fields() -> list[str]:
+    """Every field path ``set_field`` accepts, in editor order."""
+    paths = list(ENTITY_SCALARS) + list(ENTITY_FLAGS) + ["specialities"]
+    paths += [f"{kind}.{name}" for kind in ADDRESS_KINDS for name in ADDRESS_FIELDS]
+    paths += [f"contact.{name}" for name in CONTACT_FIELDS]
+    return paths
+
+
+def parse_value(path: str, text: str | None) -> Any:
+    """Turn user text into the stored value: '' means absent, flags take ja/nej/true/false."""
+    name = path.rpartition(".")[2]
+    if text is None or text.strip() == "":
+        return [] if path == "specialities" else None
+    text = text.strip()
+    if name in ENTITY_FLAGS or name in LOCATION_FLAGS:
+        lowered = text.lower()
+        if lowered in ("ja", "true", "1", "yes"):
+            return True
+        if lowered in ("nej", "false", "0", "no"):
+            return False
+        raise EditError([Problem(path, None, f"{field_label(path)}: expected ja or nej, not {text!r}")])
+    if path == "specialities":
+        return [code for code in text.replace(",", " ").split() if code]
+    if name == "shak_code":
+        return text.upper()
+    return text
+
+
+# -- reading current values -------------------------------------------------
+
+
+def _entity_or_fail(conn: sqlite3.Connection, sor_id: str) -> Entity:
+    ent = load_entity(conn, sor_id)
+    conn.row_factory = None
+    if ent is None:
+        raise EditError([Problem("sor_id", None, f"no unit with SOR-kode {sor_id}")])
+    return ent
+
+
+def entity_value(ent: Entity, path: str) -> Any:
+    group, _, name = path.rpartition(".")
+    if group in ADDRESS_KINDS:
+        addr = ent.address(group)
+        return getattr(addr, name) if addr else None
+    if group == "contact":
+        return getattr(ent.contact, name) if ent.contact else None
+    if path == "specialities":
+        return [s.code for s in ent.specialities]
+    return getattr(ent, path)
+
+
+def _with_value(ent: Entity, path: str, value: Any) -> Entity:
+    """A copy of ``ent`` with ``path`` set to ``value`` (for validation before writing)."""
+    copy = replace(ent, addresses=[replace(a) for a in ent.addresses], specialities=list(ent.specialities))
+    group, _, name = path.rpartition(".")
+    if group in ADDRESS_KINDS:
+        addr = copy.address(group)
+        if addr is None:
+            addr = Address(group)
+            copy.addresses.append(addr)
+        setattr(addr, name, value)
+    elif group == "contact":
+        copy.contact = replace(copy.contact) if copy.contact else Contact()
+        setattr(copy.contact, name, value)
+    elif path == "specialities":
+        copy.specialities = [Speciality(code, "51000095001") for code in value]
+    else:
+        setattr(copy, path, value)
+    return copy
+
+
+# -- validation -------------------------------------------------------------
+
+
+def _field_def(path: str) -> FieldDef | None:
+    group, _, name = path.rpartition(".")
+    if group in ADDRESS_KINDS:
+        return ADDRESS_FIELDS.get(name)
+    if group == "contact":
+        return CONTACT_FIELDS.get(name)
+    return ENTITY_FIELDS.get(path)
+
+
+def check_entity_changes(conn: sqlite3.Connection, sor_id: str, changes: dict[str, Any]) -> list[Problem]:
+    """Problems (errors and warnings) that applying ``changes`` ({field path: value}) together would cause."""
+    unknown = [p for p in changes if p not in editable_entity_fields()]
+    if unknown:
+        return [Problem(p, None, f"{p} is not a field that can be edited") for p in unknown]
+    ent = _entity_or_fail(conn, sor_id)
+    problems: list[Problem] = []
+    changed = ent
+    for path, value in changes.items():
+        changed = _with_value(changed, path, value)
+        if path == "specialities" and len(value) > MAX_SPECIALITIES:
+            problems.append(Problem(path, None, f"at most {MAX_SPECIALITIES} specialities"))
+        if path == "name" and not value:
+            problems.append(Problem(path, "EntityName", "Navn is required"))
+    problems += [p for p in validate_entity(changed) if any(_concerns(p, path) for path in changes)]
+    shak = changes.get("shak_code")
+    if shak:
+        message = shak_prefix_problem(shak, _hospital_shak(conn, ent))
+        if message:
+            problems.append(Problem("shak_code", "ShakIdentifier", message, is_error=False))
+    return _unique(problems)
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    return list(dict.fromkeys(problems))
+
+
+def _concerns(problem: Problem, path: str) -> bool:
+    if problem.field == path:
+        return True
+    if path in ("from_date", "to_date") and problem.field == "to_date":
+        return True
+    return path == "specialities" and problem.field.startswith("specialities")
+
+
+def _hospital_shak(conn: sqlite3.Connection, ent: Entity) -> str | None:
+    """The 4-character SHAK code of the institution above a unit, if any."""
+    row = conn.execute(
+        """
+        WITH RECURSIVE up(sor_id, parent, kind, shak) AS (
+            SELECT sor_id, parent_sor_id, kind, shak_code FROM entity WHERE sor_id = ?
+            UNION ALL
+            SELECT e.sor_id, e.parent_sor_id, e.kind, e.shak_code FROM entity e JOIN up ON e.sor_id = up.parent
+        ) SELECT shak FROM up WHERE kind = 'SI' LIMIT 1
+        """,
+        (ent.sor_id,),
+    ).fetchone()
+    return row[0] if row and row[0] else None
+
+
+def _raise_errors(problems: list[Problem]) -> list[str]:
+    errors = [p for p in problems if p.is_error]
+    if errors:
+        raise EditError(errors)
+    return [p.message for p in problems]
+
+
+# -- writing ----------------------------------------------------------------
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _record(
+    conn: sqlite3.Connection, target: str, key: str, op: str, path: str | None, old: Any, new: Any, base: int
+) -> JournalEntry:
+    cur = conn.execute(
+        "INSERT INTO journal (created_at, target, key, op, field, old_value, new_value, base_version, status)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
+        (_now(), target, key, op, path, json.dumps(old, ensure_ascii=False), json.dumps(new, ensure_ascii=False), base),
+    )
+    return get_entry(conn, cur.lastrowid)  # type: ignore[arg-type]
+
+
+def _write_entity_value(conn: sqlite3.Connection, sor_id: str, path: str, value: Any) -> None:
+    group, _, name = path.rpartition(".")
+    if group in ADDRESS_KINDS:
+        _upsert_side(conn, "address", {"sor_id": sor_id, "kind": group}, name, value)
+    elif group == "contact":
+        _upsert_side(conn, "contact", {"sor_id": sor_id}, name, value)
+    elif path == "specialities":
+        conn.execute("DELETE FROM speciality WHERE sor_id = ?", (sor_id,))
+        conn.executemany(
+            "INSERT INTO speciality (sor_id, seq, code, type_code) VALUES (?, ?, ?, ?)",
+            [(sor_id, i, code, "51000095001") for i, code in enumerate(value, 1)],
+        )
+    elif path == "parent_sor_id":
+        conn.execute("UPDATE entity SET parent_sor_id = ? WHERE sor_id = ?", (value, sor_id))
+    else:
+        conn.execute(f"UPDATE entity SET {path} = ? WHERE sor_id = ?", (value, sor_id))
+        if path == "name":
+            conn.execute("UPDATE entity SET sort_name = ? WHERE sor_id = ?", (sort_name(value or ""), sor_id))
+    refresh_search_row(conn, sor_id)
+
+
+def _upsert_side(conn: sqlite3.Connection, table: str, keys: dict[str, str], column: str, value: Any) -> None:
+    where = " AND ".join(f"{k} = ?" for k in keys)
+    exists = conn.execute(f"SELECT 1 FROM {table} WHERE {where}", tuple(keys.values())).fetchone()
+    if exists:
+        conn.execute(f"UPDATE {table} SET {column} = ? WHERE {where}", (value, *keys.values()))
+    elif value is not None:
+        cols = [*keys, column]
+        conn.execute(
+            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", (*keys.values(), value)
+        )
+    # A side row whose values are all empty again is removed, so inheritance applies once more.
+    row = conn.execute(f"SELECT * FROM {table} WHERE {where}", tuple(keys.values())).fetchone()
+    if row is not None and all(v is None for v in row[len(keys) :]):
+        conn.execute(f"DELETE FROM {table} WHERE {where}", tuple(keys.values()))
+
+
+def set_fields(conn: sqlite3.Connection, sor_id: str, changes: dict[str, Any]) -> list[JournalEntry]:
+    """Validate, apply and journal changes of a unit's fields, all in one transaction.
+
+    Unchanged values are skipped. Raises EditError (nothing written) when any change is refused;
+    warnings are attached to the returned entries.
+    """
+    ent = _entity_or_fail(conn, sor_id)
+    warnings = _raise_errors(check_entity_changes(conn, sor_id, changes))
+    entries = []
+    with conn:
+        for path, value in changes.items():
+            old = entity_value(ent, path)
+            if old == value:
+                continue
+            _write_entity_value(conn, sor_id, path, value)
+            entries.append(_record(conn, "entity", sor_id, "set", path, old, value, ent.version))
+    for entry in entries:
+        entry.warnings = warnings
+    return entries
+
+
+def move_unit(conn: sqlite3.Connection, sor_id: str, new_parent: str) -> JournalEntry:
+    """Move a unit (with its subtree) under ``new_parent``."""
+    ent = _entity_or_fail(conn, sor_id)
+    parent = _entity_or_fail(conn, new_parent)
+    problems: list[Problem] = []
+    if ent.kind == "IE":
+        problems.append(Problem("parent_sor_id", None, "an institution owner cannot be moved under another unit"))
+    elif ent.kind == "SI" and parent.kind != "IE":
+        problems.append(Problem("parent_sor_id", None, "an institution (SI) must sit directly under an owner (IE)"))
+    elif ent.kind == "OE" and parent.kind not in ("SI", "OE"):
+        problems.append(Problem("parent_sor_id", None, "a unit (OE) must sit under an institution or another unit"))
+    if new_parent == sor_id or _is_descendant(conn, new_parent, sor_id):
+        problems.append(Problem("parent_sor_id", None, "a unit cannot be moved into its own subtree"))
+    _raise_errors(problems)
+    with conn:
+        _write_entity_value(conn, sor_id, "parent_sor_id", new_parent)
+        return _record(conn, "entity", sor_id, "move", "parent_sor_id", ent.parent_sor_id, new_parent, ent.version)
+
+
+def _is_descendant(conn: sqlite3.Connection, candidate: str, ancestor: str) -> bool:
+    from sortui.store.queries import path_to_root
+
+    return any(sid == ancestor for sid, _, _ in path_to_root(conn, candidate))
+
+
+# -- location numbers and message types ---------------------------------------
+
+
+def _location_or_fail(conn: sqlite3.Connection, gln: str) -> Location:
+    conn.row_factory = sqlite3.Row
+    try:
+        row = conn.execute("SELECT * FROM location WHERE gln = ?", (gln,)).fetchone()
+    finally:
+        conn.row_factory = None
+    if row is None:
+        raise EditError([Problem("gln", "EanLocationCode", f"no lokationsnummer {gln} in the working copy")])
+    return location_from_row(row)
+
+
+def set_location_fields(conn: sqlite3.Connection, gln: str, changes: dict[str, Any]) -> list[JournalEntry]:
+    """Validate, apply and journal changes of a location number's attributes in one transaction."""
+    loc = _location_or_fail(conn, gln)
+    problems = [
+        Problem(f"location.{name}", None, f"{name} is not an attribute of a lokationsnummer that can be edited")
+        for name in changes
+        if name not in LOCATION_SCALARS + LOCATION_FLAGS
+    ]
+    problems += [
+        Problem(f"location.{name}", LOCATION_FIELDS[name].xml, f"{LOCATION_FIELDS[name].label} is required")
+        for name in LOCATION_MANDATORY
+        if name in changes and changes[name] is None
+    ]
+    _raise_errors(problems)
+    changed = replace(loc, **changes)
+    _raise_errors([p for p in validate_location(changed) if p.field.partition(".")[2] in changes])
+    entries = []
+    with conn:
+        for name, value in changes.items():
+            old = getattr(loc, name)
+            if old == value:
+                continue
+            conn.execute(f"UPDATE location SET {name} = ? WHERE gln = ?", (value, gln))
+            entries.append(_record(conn, "location", gln, "set", f"location.{name}", old, value, loc.version))
+    return entries
+
+
+def resolve_message(conn: sqlite3.Connection, key: str) -> str:
+    """A MedCom message definition's URN from its URN, ``TYPE:VERSION`` or version code (e.g. XD1530L)."""
+    key = key.strip()
+    row = conn.execute("SELECT urn FROM message_definition WHERE urn = ?", (key,)).fetchone()
+    if row is None and ":" in key and not key.startswith("urn:"):
+        type_code, _, version = key.partition(":")
+        row = conn.execute(
+            "SELECT urn FROM message_definition WHERE upper(type_code) = ? AND upper(version_code) = ?",
+            (type_code.upper(), version.upper()),
+        ).fetchone()
+    if row is None:
+        rows = conn.execute(
+            "SELECT urn FROM message_definition WHERE upper(version_code) = ?", (key.upper(),)
+        ).fetchall()
+        row = rows[0] if len(rows) == 1 else None
+    if row is None:
+        raise EditError([Problem("message", None, f"{key!r} is not a message type in the MedCom catalogue")])
+    return row[0]
+
+
+def add_message(
+    conn: sqlite3.Connection, gln: str, message: str, from_date: str | None = None, to_date: str | None = None
+) -> JournalEntry | None:
+    """Register a message type on a location number; None if it is already there."""
+    loc = _location_or_fail(conn, gln)
+    urn = resolve_message(conn, message)
+    for name, value in (("from_date", from_date), ("to_date", to_date)):
+        errors, _ = LOCATION_FIELDS[name].check(value)
+        _raise_errors([Problem(name, None, e) for e in errors])
+    if conn.execute("SELECT 1 FROM location_message WHERE gln = ? AND message_urn = ?", (gln, urn)).fetchone():
+        return None
+    validity = {"from_date": from_date, "to_date": to_date}
+    with conn:
+        conn.execute(
+            "INSERT INTO location_message (gln, message_urn, from_date, to_date) VALUES (?, ?, ?, ?)",
+            (gln, urn, from_date, to_date),
+        )
+        return _record(conn, "message", gln, "add", urn, None, validity, loc.version)
+
+
+def remove_message(conn: sqlite3.Connection, gln: str, message: str) -> JournalEntry | None:
+    """Remove a message type from a location number; None if it was not registered."""
+    loc = _location_or_fail(conn, gln)
+    urn = resolve_message(conn, message)
+    row = conn.execute(
+        "SELECT from_date, to_date FROM location_message WHERE gln = ? AND message_urn = ?", (gln, urn)
+    ).fetchone()
+    if row is None:
+        return None
+    with conn:
+        conn.execute("DELETE FROM location_message WHERE gln = ? AND message_urn = ?", (gln, urn))
+        return _record(conn, "message", gln, "remove", urn, {"from_date": row[0], "to_date": row[1]}, None, loc.version)
+
+
+def check_gln(gln: str) -> None:
+    _raise_errors([Problem("gln", "EanLocationCode", m) for m in codes.gln_errors(gln)])
+
+
+# -- the journal --------------------------------------------------------------
+
+_ENTRY_COLS = "id, created_at, target, key, op, field, old_value, new_value, base_version, status, changeset_id"
+
+
+def _entry(row: tuple) -> JournalEntry:
+    values = list(row)
+    values[6] = json.loads(values[6]) if values[6] is not None else None
+    values[7] = json.loads(values[7]) if values[7] is not None else None
+    return JournalEntry(*values)
+
+
+def get_entry(conn: sqlite3.Connection, entry_id: int) -> JournalEntry:
+    row = conn.execute(f"SELECT {_ENTRY_COLS} FROM journal WHERE id = ?", (entry_id,)).fetchone()
+    if row is None:
+        raise KeyError(entry_id)
+    return _entry(row)
+
+
+def pending(conn: sqlite3.Connection) -> list[JournalEntry]:
+    rows = conn.execute(f"SELECT {_ENTRY_COLS} FROM journal WHERE status != 'synced' ORDER BY id").fetchall()
+    return [_entry(r) for r in rows]
+
+
+def pending_count(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM journal WHERE status != 'synced'").fetchone()[0]
+
+
+def pending_keys(conn: sqlite3.Connection) -> set[str]:
+    """SOR ids and GLNs with pending edits (for markers in the tree and the detail panel)."""
+    return {r[0] for r in conn.execute("SELECT DISTINCT key FROM journal WHERE status != 'synced'")}
+
+
+def undo(conn: sqlite3.Connection, entry_id: int) -> None:
+    """Revert one pending entry; refused while a later pending entry changed the same thing."""
+    entry = get_entry(conn, entry_id)
+    if entry.status == "synced":
+        raise EditError([Problem(entry.field or "", None, f"change {entry_id} is already synchronised")])
+    later = conn.execute(
+        "SELECT id FROM journal WHERE target = ? AND key = ? AND field IS ? AND id > ? AND status != 'synced'",
+        (entry.target, entry.key, entry.field, entry_id),
+    ).fetchone()
+    if later:
+        raise EditError([Problem(entry.field or "", None, f"undo change {later[0]} first: it changed the same field")])
+    with conn:
+        _revert(conn, entry)
+        conn.execute("DELETE FROM journal WHERE id = ?", (entry_id,))
+
+
+def discard_all(conn: sqlite3.Connection) -> int:
+    """Revert every pending entry, newest first. Returns how many were discarded."""
+    entries = pending(conn)
+    with conn:
+        for entry in reversed(entries):
+            _revert(conn, entry)
+            conn.execute("DELETE FROM journal WHERE id = ?", (entry.id,))
+    return len(entries)
+
+
+def revert_all_in(conn: sqlite3.Connection) -> None:
+    """Revert every pending entry without deleting it (used on a throwaway copy for exports)."""
+    with conn:
+        for entry in reversed(pending(conn)):
+            _revert(conn, entry)
+
+
+def _revert(conn: sqlite3.Connection, entry: JournalEntry) -> None:
+    if entry.target == "entity":
+        _write_entity_value(conn, entry.key, entry.field or "", entry.old_value)
+    elif entry.target == "location":
+        name = (entry.field or "").partition(".")[2]
+        conn.execute(f"UPDATE location SET {name} = ? WHERE gln = ?", (entry.old_value, entry.key))
+    elif entry.target == "message" and entry.op == "add":
+        conn.execute("DELETE FROM location_message WHERE gln = ? AND message_urn = ?", (entry.key, entry.field))
+    elif entry.target == "message" and entry.op == "remove":
+        old = entry.old_value or {}
+        conn.execute(
+            "INSERT OR REPLACE INTO location_message (gln, message_urn, from_date, to_date) VALUES (?, ?, ?, ?)",
+            (entry.key, entry.field, old.get("from_date"), old.get("to_date")),
+        )
+
+
+def reapply(conn: sqlite3.Connection) -> tuple[int, int]:
+    """Apply pending entries again on freshly imported data. Returns (applied, skipped: target gone)."""
+    applied = skipped = 0
+    for entry in pending(conn):
+        if not _target_exists(conn, entry):
+            skipped += 1
+            continue
+        _apply(conn, entry)
+        applied += 1
+    return applied, skipped
+
+
+def _target_exists(conn: sqlite3.Connection, entry: JournalEntry) -> bool:
+    if entry.target == "entity":
+        return conn.execute("SELECT 1 FROM entity WHERE sor_id = ?", (entry.key,)).fetchone() is not None
+    return conn.execute("SELECT 1 FROM location WHERE gln = ?", (entry.key,)).fetchone() is not None
+
+
+def _apply(conn: sqlite3.Connection, entry: JournalEntry) -> None:
+    if entry.target == "entity":
+        _write_entity_value(conn, entry.key, entry.field or "", entry.new_value)
+    elif entry.target == "location":
+        name = (entry.field or "").partition(".")[2]
+        conn.execute(f"UPDATE location SET {name} = ? WHERE gln = ?", (entry.new_value, entry.key))
+    elif entry.op == "add":
+        new = entry.new_value or {}
+        conn.execute(
+            "INSERT OR REPLACE INTO location_message (gln, message_urn, from_date, to_date) VALUES (?, ?, ?, ?)",
+            (entry.key, entry.field, new.get("from_date"), new.get("to_date")),
+        )
+    else:
+        conn.execute("DELETE FROM location_message WHERE gln = ? AND message_urn = ?", (entry.key, entry.field))
