@@ -181,6 +181,7 @@ class _Loader:
             return
         for table in tables:
             self.conn.execute(f"DELETE FROM {table}")
+        self.conn.execute("DELETE FROM snapshot WHERE kind = ?", (group,))
         self.cleared.add(group)
 
     def _snapshot(
@@ -233,7 +234,7 @@ class _Loader:
         self._snapshot(
             "sor",
             path,
-            self._count("entity"),
+            report.rows,
             getattr(reader, "snapshot_date", None),
             getattr(reader, "created_at", None),
         )
@@ -324,7 +325,7 @@ class _Loader:
             if len(rows) >= BATCH:
                 self._insert_shak(sql, rows, path, label)
         self._insert_shak(sql, rows, path, label)
-        self._snapshot("shak", path, self._count("shak_code"))
+        self._snapshot("shak", path, report.rows)
 
     def _insert_shak(self, sql: str, rows: list[tuple], path: Path, label: str) -> None:
         try:
@@ -425,9 +426,6 @@ class _Loader:
                 rebuild_search(self.conn)
             self.conn.execute("PRAGMA optimize")
         return notes
-
-    def _count(self, table: str) -> int:
-        return self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
 def _asdict(obj: object) -> dict:

@@ -206,10 +206,11 @@ class CodeListRow(WorkingCopyModel, table=True):
 
 
 class SnapshotRow(WorkingCopyModel, table=True):
-    """What was imported: one row per file kind, replaced on re-import."""
+    """What was imported: one row per file, replaced when that kind of data is imported again."""
 
     __tablename__ = "snapshot"
-    kind: str = Field(primary_key=True)  # sor / shak / shak-region / edi / medcom
+    __table_args__ = (PrimaryKeyConstraint("kind", "source_file"),)
+    kind: str  # sor / shak / shak-region / edi / medcom
     source_file: str
     snapshot_date: str | None = None
     created_at: str | None = None
