@@ -28,7 +28,7 @@ EXIT_OK, EXIT_NOT_FOUND, EXIT_BAD_INPUT = 0, 1, 2
 
 # Modules that add their own sub-commands: each has add_parser(subparsers), and
 # the parser it adds sets ``func`` to a function(args) -> exit code.
-EXTRA_COMMAND_MODULES: tuple[str, ...] = ("sortui.cli_edit", "sortui.cli_check")
+EXTRA_COMMAND_MODULES: tuple[str, ...] = ("sortui.cli_edit", "sortui.cli_check", "sortui.cli_review")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)

@@ -241,6 +241,42 @@ class JournalRow(WorkingCopyModel, table=True):
     changeset_id: str | None = None
 
 
+class ReviewSessionRow(WorkingCopyModel, table=True):
+    """A named bulk review: a fixed queue of items taken from a rule, a search or a subtree."""
+
+    __tablename__ = "review_session"
+    name: str = Field(primary_key=True)
+    source: str  # e.g. "rule:no-message-types", "search:klinik", "subtree:<SOR id>"
+    created_at: str
+    on_date: str | None = None
+    position: int = 1  # the item the reviewer is at (1-based)
+
+
+class ReviewItemRow(WorkingCopyModel, table=True):
+    __tablename__ = "review_item"
+    __table_args__ = (PrimaryKeyConstraint("session", "seq"), Index("ix_review_item_decision", "session", "decision"))
+    session: str
+    seq: int
+    target: str  # entity / location
+    key: str  # SOR id or GLN
+    reason: str
+    decision: str | None = None  # approved / flagged / skipped
+    note: str | None = None
+    decided_at: str | None = None
+
+
+class ReviewLogRow(WorkingCopyModel, table=True):
+    """Each decision with what it replaced, so the last one can be undone."""
+
+    __tablename__ = "review_log"
+    id: int | None = Field(default=None, primary_key=True)
+    session: str
+    seq: int
+    previous_decision: str | None = None
+    previous_note: str | None = None
+    previous_position: int = 1
+
+
 FTS_DDL = (
     "CREATE VIRTUAL TABLE search USING fts5("
     "sor_id UNINDEXED, name, codes, address, "

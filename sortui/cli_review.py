@@ -1,0 +1,120 @@
+"""``sortui review``: prepare and report on bulk review sessions for scripts."""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import sys
+from contextlib import closing
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+
+from rich.text import Text
+
+from sortui.cli import EXIT_NOT_FOUND, EXIT_OK, CliError, _iso_date, err, open_db, out, print_json
+from sortui.store import db as store_db
+from sortui.store import review
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("review", help="bulk review sessions: start, list, export (reviewing itself is in the app)")
+    cmds = p.add_subparsers(dest="review_command", metavar="ACTION", required=True)
+
+    s = cmds.add_parser("start", help="start a named session from a rule, a search or a subtree")
+    s.add_argument("name", metavar="NAME")
+    source = s.add_mutually_exclusive_group(required=True)
+    source.add_argument("--rule", choices=sorted(review.RULES), help="a saved rule (see `sortui review rules`)")
+    source.add_argument("--search", metavar="TEXT", help="every unit a search finds")
+    source.add_argument("--subtree", metavar="SOR_ID", help="a unit and everything below it")
+    s.add_argument("--on", type=_iso_date, metavar="DATE", help="the date rules and validity use (default today)")
+    s.set_defaults(func=cmd_start)
+
+    s = cmds.add_parser("rules", help="the saved rules")
+    s.add_argument("--json", action="store_true", help="print JSON only")
+    s.set_defaults(func=cmd_rules)
+
+    s = cmds.add_parser("list", help="the sessions: size, decided, flagged")
+    s.add_argument("--json", action="store_true", help="print JSON only")
+    s.set_defaults(func=cmd_list)
+
+    s = cmds.add_parser("export", help="a session's items with decisions and notes, for the record")
+    s.add_argument("name", metavar="NAME")
+    s.add_argument("--format", choices=("csv", "json"), required=True)
+    s.add_argument("-o", "--output", type=Path, metavar="FILE", help="write to FILE instead of stdout")
+    s.set_defaults(func=cmd_export)
+
+    s = cmds.add_parser("delete", help="delete a session and its decisions")
+    s.add_argument("name", metavar="NAME")
+    s.add_argument("--yes", action="store_true", help="confirm")
+    s.set_defaults(func=cmd_delete)
+
+
+def _writable(args: argparse.Namespace) -> sqlite3.Connection:
+    if args.readonly:
+        raise CliError("this command writes the working copy; drop --readonly")
+    open_db(args).close()  # must exist
+    return store_db.open_working_copy(args.db)
+
+
+def _review_error(exc: review.ReviewError) -> CliError:
+    message = str(exc)
+    return CliError(message, EXIT_NOT_FOUND if message.startswith("no ") else 2)
+
+
+def cmd_start(args: argparse.Namespace) -> int:
+    on = args.on or date.today().isoformat()
+    with closing(_writable(args)) as conn:
+        try:
+            size = review.start(conn, args.name, on, rule=args.rule, search=args.search, subtree=args.subtree)
+        except review.ReviewError as exc:
+            raise _review_error(exc) from None
+    err.print(Text(f"review {args.name!r}: {size} items"))
+    return EXIT_OK
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    if args.json:
+        print_json([{"name": r.name, "title": r.title} for r in review.RULES.values()])
+    else:
+        for r in review.RULES.values():
+            out.print(Text(f"{r.name:<28} {r.title}"))
+    return EXIT_OK
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    with closing(open_db(args)) as conn:
+        found = review.sessions(conn)
+    if args.json:
+        print_json([asdict(s) for s in found])
+        return EXIT_OK
+    if not found:
+        out.print(Text("no review sessions"))
+    for s in found:
+        out.print(Text(f"{s.name:<24} {s.decided:>6}/{s.size:<6} decided, {s.flagged} flagged  ({s.source})"))
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    with closing(open_db(args)) as conn:
+        try:
+            text = review.export(conn, args.name, args.format, args.output)
+        except review.ReviewError as exc:
+            raise _review_error(exc) from None
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        err.print(Text(f"wrote {args.output}"))
+    return EXIT_OK
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    if not args.yes:
+        raise CliError("delete removes the session and its decisions; add --yes to confirm")
+    with closing(_writable(args)) as conn:
+        try:
+            review.delete(conn, args.name)
+        except review.ReviewError as exc:
+            raise _review_error(exc) from None
+    err.print(Text(f"deleted review {args.name!r}"))
+    return EXIT_OK
