@@ -179,3 +179,17 @@ def test_location_inherited_until_a_unit_says_none() -> None:
     assert loc.value is not None and loc.value.gln == "5790000173624" and loc.inherited
     chain[1].ean_mode = "none"
     assert effective_location(chain).value is None
+
+
+@pytest.mark.parametrize("text", ["Værløse", "Vaerloese", "vaerlose", "VARLOSE", "Værlöse"])
+def test_ascii_fold_matches_the_usual_spellings(text: str) -> None:
+    from sortui.domain.text import ascii_fold
+
+    assert ascii_fold(text) == "varlose"
+
+
+def test_ascii_fold_handles_aa_and_accents() -> None:
+    from sortui.domain.text import ascii_fold
+
+    assert ascii_fold("Århus") == ascii_fold("Aarhus") == ascii_fold("arhus")
+    assert ascii_fold("Café Østerbro") == "cafe osterbro"

@@ -40,7 +40,7 @@ def test_rules_find_what_they_say(conn: sqlite3.Connection) -> None:
 def test_search_and_subtree_sources_and_errors(conn: sqlite3.Connection) -> None:
     assert review.start(conn, "søg", ON, search="værløse") == 3
     assert review.start(conn, "træ", ON, subtree=OWNER) == 4
-    assert [i.key for i in review.items(conn, "træ")][0] == OWNER
+    assert next(i.key for i in review.items(conn, "træ")) == OWNER
     with pytest.raises(review.ReviewError, match="exists already"):
         review.start(conn, "træ", ON, subtree=OWNER)
     with pytest.raises(review.ReviewError, match="unknown rule"):

@@ -10,8 +10,8 @@ import pytest
 from sortui.domain import codes
 from sortui.domain.model import Address, Entity, Location
 from sortui.store import db, queries
-from sortui.store.search_index import rebuild_search
 from sortui.store.rows import EntityBatch, load_entity
+from sortui.store.search_index import rebuild_search
 
 
 def sor_id(n: int) -> str:

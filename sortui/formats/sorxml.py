@@ -22,6 +22,34 @@ from sortui.formats import sorxml_names as n
 _DOCTYPE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
 _PROLOG_BYTES = 65536
 
+# Clark names computed once (they are compared for every element of a national file).
+_SOR_TREE, _CREATED_AT, _SNAPSHOT_DATE = n.q("SorTree"), n.q("CreatedAtTime"), n.q("SnapshotDate")
+_EAN_ENTITY, _OPTIONAL_EAN, _INHERITED = (
+    n.q("EanLocationCodeEntity"),
+    n.q("OptionalEanLocationCode"),
+    n.q("EntityInheritedIndicator"),
+)
+_GEO_PARENT, _GEO_RELATION, _GEO_PARENT_ID = (
+    n.q("GeographicalParent"),
+    n.q("GeographicalParentRelation"),
+    n.q("GeographicalParentSorIdentifier"),
+)
+_VIRTUAL, _SPECIALITIES, _SPECIALITY = (
+    n.q("VirtualAddressInformation"),
+    n.q("ClinicalSpecialityCollection"),
+    n.q("ClinicalSpeciality"),
+)
+_SPECIALITY_CODE, _SPECIALITY_TYPE = n.q("SpecialityCode"), n.q("SpecialityType")
+_STATUS, _REPLACES, _REPLACED_BY = n.q("SorStatus"), n.q("ReplacesEntityCollection"), n.q("ReplacedByEntityCollection")
+_UNIT_INFO, _LOCAL_ATTRIBUTES, _NOTE = (
+    n.q("OrganizationalUnitInformation"),
+    n.q("LocalAttributeCollection"),
+    n.q("SorNote"),
+)
+_TYPE_TAG = {kind: n.q(local) for kind, local in n.TYPE_ELEMENT.items()}
+# The only elements iterparse reports (filtered in C): the root, its header and the records with their wrappers.
+_WALK_TAGS = (_SOR_TREE, _CREATED_AT, _SNAPSHOT_DATE, *n.KIND_BY_RECORD_TAG, *n.KIND_BY_WRAPPER_TAG)
+
 
 class CountingStream:
     """A binary stream that counts bytes read (for progress) and can replay a peeked prefix."""
@@ -76,6 +104,7 @@ class SorXmlReader:
         self.created_at: str | None = None
         self.total_bytes = self.path.stat().st_size
         self._stream: CountingStream | None = None
+        self._root_checked = False
 
     @property
     def bytes_read(self) -> int:
@@ -110,6 +139,7 @@ class SorXmlReader:
         context = etree.iterparse(
             self._stream,
             events=("start", "end"),
+            tag=_WALK_TAGS,
             resolve_entities=False,
             load_dtd=False,
             no_network=True,
@@ -120,6 +150,8 @@ class SorXmlReader:
         )
         try:
             yield from self._walk(context)
+            if not self._root_checked and context.root is not None:
+                self._check_root(context.root)  # no SOR element at all: say what the root is
         except etree.XMLSyntaxError as exc:
             line = exc.lineno if exc.lineno else None
             raise InputError(f"malformed XML: {exc.msg}", self.label, line) from None
@@ -139,14 +171,13 @@ class SorXmlReader:
             )
 
     def _walk(self, context: etree.iterparse) -> Iterator[Entity]:
-        depth = 0
+        self._root_checked = False
         for event, el in context:
+            if not self._root_checked:
+                self._check_root(el.getroottree().getroot())
+                self._root_checked = True
             if event == "start":
-                depth += 1
-                if depth == 1:
-                    self._check_root(el)
                 continue
-            depth -= 1
             tag = el.tag
             kind = n.KIND_BY_RECORD_TAG.get(tag)
             if kind is not None:
@@ -165,13 +196,21 @@ class SorXmlReader:
                     # Owners are siblings under the root: drop the finished ones.
                     while el.getprevious() is not None:
                         del parent[0]
-            elif tag == n.q("SnapshotDate") and depth == 1:
+            elif tag == _SNAPSHOT_DATE and _is_top(el):
                 self.snapshot_date = _text(el)
-            elif tag == n.q("CreatedAtTime") and depth == 1:
+            elif tag == _CREATED_AT and _is_top(el):
                 self.created_at = _text(el)
 
     def _check_root(self, el: etree._Element) -> None:
-        if el.tag == n.q("SorTree"):
+        if el.getroottree().docinfo.doctype:  # a DOCTYPE past the prefix _refuse_doctype looked at
+            raise InputError(
+                "a DOCTYPE declaration is not allowed in a SOR file "
+                "(refused to protect against entity expansion and external entities)",
+                self.label,
+                el.sourceline,
+                "DOCTYPE",
+            )
+        if el.tag == _SOR_TREE:
             return
         ns, _, local = el.tag[1:].partition("}") if el.tag.startswith("{") else ("", "", el.tag)
         if local == "SorTree":
@@ -192,47 +231,46 @@ class SorXmlReader:
 
     def _entity(self, rec: etree._Element, kind: str, parent_id: str | None) -> Entity:
         ent = Entity(sor_id="", kind=kind, name="", parent_sor_id=parent_id, source_line=rec.sourceline)
-        type_tag = n.q(n.TYPE_ELEMENT[kind])
+        type_tag = _TYPE_TAG[kind]
         for child in rec:
             tag = child.tag
             if not isinstance(tag, str):
                 continue
-            local = _local(tag)
             if tag == type_tag:
                 ent.entity_type_code = _text(child)
-            elif local in _SIMPLE_ENTITY_FIELDS and tag == n.q(local):
-                setattr(ent, _SIMPLE_ENTITY_FIELDS[local], _text(child))
-            elif tag == n.q("EanLocationCodeEntity"):  # IE owns a number directly
+            elif tag in _SIMPLE_BY_TAG:
+                setattr(ent, _SIMPLE_BY_TAG[tag], _text(child))
+            elif tag == _EAN_ENTITY:  # IE owns a number directly
                 ent.location = self._location(child, ent)
                 ent.ean_mode = "own"
-            elif tag == n.q("OptionalEanLocationCode"):
+            elif tag == _OPTIONAL_EAN:
                 self._optional_ean(child, ent)
-            elif tag == n.q("GeographicalParent"):
+            elif tag == _GEO_PARENT:
                 for sub in child:
-                    if sub.tag == n.q("GeographicalParentRelation"):
+                    if sub.tag == _GEO_RELATION:
                         ent.geo_parent_relation = _text(sub)
-                    elif sub.tag == n.q("GeographicalParentSorIdentifier"):
+                    elif sub.tag == _GEO_PARENT_ID:
                         ent.geo_parent_sor_id = _text(sub)
-            elif local in _ADDRESS_KIND and tag == n.q(local):
-                ent.addresses.append(self._address(child, _ADDRESS_KIND[local]))
-            elif tag == n.q("VirtualAddressInformation"):
+            elif tag in _ADDRESS_BY_TAG:
+                ent.addresses.append(self._address(child, _ADDRESS_BY_TAG[tag]))
+            elif tag == _VIRTUAL:
                 ent.contact = self._contact(child)
-            elif tag == n.q("ClinicalSpecialityCollection"):
-                ent.specialities = [self._speciality(s) for s in child if s.tag == n.q("ClinicalSpeciality")]
-            elif tag == n.q("SorStatus"):
+            elif tag == _SPECIALITIES:
+                ent.specialities = [self._speciality(s) for s in child if s.tag == _SPECIALITY]
+            elif tag == _STATUS:
                 self._status(child, ent)
-            elif tag == n.q("ReplacesEntityCollection"):
+            elif tag == _REPLACES:
                 ent.replaces = [t for s in child if (t := _text(s))]
-            elif tag == n.q("ReplacedByEntityCollection"):
+            elif tag == _REPLACED_BY:
                 ent.replaced_by = [t for s in child if (t := _text(s))]
-            elif tag == n.q("OrganizationalUnitInformation"):
+            elif tag == _UNIT_INFO:
                 for sub in child:
                     name = n.UNIT_INFO_BY_TAG.get(sub.tag)
                     if name:
                         setattr(ent, name, _bool(sub.text, self.label, _local(sub.tag), sub.sourceline))
-            elif tag == n.q("LocalAttributeCollection"):
+            elif tag == _LOCAL_ATTRIBUTES:
                 ent.local_attributes = [t or "" for s in child if (t := _text(s)) is not None]
-            elif tag == n.q("SorNote"):
+            elif tag == _NOTE:
                 ent.note = _text(child)
         if not ent.sor_id:
             raise InputError("record has no SorIdentifier", self.label, rec.sourceline, n.RECORD[kind])
@@ -242,10 +280,10 @@ class SorXmlReader:
 
     def _optional_ean(self, el: etree._Element, ent: Entity) -> None:
         for sub in el:
-            if sub.tag == n.q("EntityInheritedIndicator"):
+            if sub.tag == _INHERITED:
                 inherited = _bool(sub.text, self.label, "EntityInheritedIndicator", sub.sourceline)
                 ent.ean_mode = "inherited" if inherited else "none"
-            elif sub.tag == n.q("EanLocationCodeEntity"):
+            elif sub.tag == _EAN_ENTITY:
                 ent.location = self._location(sub, ent)
                 ent.ean_mode = "own"
 
@@ -257,7 +295,7 @@ class SorXmlReader:
                 setattr(loc, name, _bool(sub.text, self.label, _local(sub.tag), sub.sourceline))
             elif name:
                 setattr(loc, name, _text(sub))
-            elif sub.tag == n.q("SorStatus"):
+            elif sub.tag == _STATUS:
                 loc.has_status = True
                 for st in sub:
                     field = n.STATUS_BY_TAG.get(st.tag)
@@ -290,9 +328,9 @@ class SorXmlReader:
     def _speciality(self, el: etree._Element) -> Speciality:
         spec = Speciality(code="")
         for sub in el:
-            if sub.tag == n.q("SpecialityCode"):
+            if sub.tag == _SPECIALITY_CODE:
                 spec.code = _text(sub) or ""
-            elif sub.tag == n.q("SpecialityType"):
+            elif sub.tag == _SPECIALITY_TYPE:
                 spec.type_code = _text(sub)
         return spec
 
@@ -312,6 +350,14 @@ _SIMPLE_ENTITY_FIELDS = {
     "ProviderIdentifier": "provider_number",
 }
 _ADDRESS_KIND = {wrapper: kind for kind, wrapper in n.ADDRESS_WRAPPERS.items()}
+_SIMPLE_BY_TAG = {n.q(local): name for local, name in _SIMPLE_ENTITY_FIELDS.items()}
+_ADDRESS_BY_TAG = {n.q(wrapper): kind for wrapper, kind in _ADDRESS_KIND.items()}
+
+
+def _is_top(el: etree._Element) -> bool:
+    """Whether ``el`` is a child of the root."""
+    parent = el.getparent()
+    return parent is not None and parent.getparent() is None
 
 
 def is_sor_xml(head: bytes) -> bool:

@@ -102,3 +102,70 @@ WRAPPER = {"IE": "InstitutionOwnerEntity", "SI": "HealthInstitutionEntity", "OE"
 TYPE_ELEMENT = {"IE": "OwnerType", "SI": "InstitutionType", "OE": "UnitType"}
 KIND_BY_RECORD_TAG = {q(local): kind for kind, local in RECORD.items()}
 KIND_BY_WRAPPER_TAG = {q(local): kind for kind, local in WRAPPER.items()}
+
+# -- structure (used by the writer; the reader matches the same names) -------
+
+SOR_TREE = "SorTree"
+CREATED_AT = "CreatedAtTime"
+SNAPSHOT_DATE = "SnapshotDate"
+EAN_ENTITY = "EanLocationCodeEntity"
+OPTIONAL_EAN = "OptionalEanLocationCode"
+EAN_INHERITED = "EntityInheritedIndicator"
+GEO_PARENT = "GeographicalParent"
+VIRTUAL_ADDRESS = "VirtualAddressInformation"
+SPECIALITY_COLLECTION = "ClinicalSpecialityCollection"
+SPECIALITY = "ClinicalSpeciality"
+SPECIALITY_TYPE = "SpecialityType"
+SOR_STATUS = "SorStatus"
+REPLACES = "ReplacesEntityCollection"
+REPLACED_BY = "ReplacedByEntityCollection"
+UNIT_INFO = "OrganizationalUnitInformation"
+LOCAL_ATTRIBUTES = "LocalAttributeCollection"
+
+# The parts of each record in XSD sequence order (sor-domain.md §2.3). Names are
+# Entity fields (their element comes from ``fields.ENTITY_FIELDS``) or these parts:
+# ``type`` (TYPE_ELEMENT), ``location`` (the IE's own EanLocationCodeEntity),
+# ``optional_ean`` (OptionalEanLocationCode), ``geo_parent``, ``postal``/``visiting``/
+# ``activity`` (ADDRESS_WRAPPERS), ``contact``, ``specialities``, ``status``,
+# ``replaces``, ``replaced_by``, ``unit_info`` and ``local_attributes``.
+RECORD_SEQUENCE: dict[str, tuple[str, ...]] = {
+    "IE": ("sor_id", "name", "type", "location", "postal", "contact", "status"),
+    "SI": (
+        "sor_id",
+        "name",
+        "type",
+        "pharmacy_number",
+        "shak_code",
+        "optional_ean",
+        "geo_parent",
+        "postal",
+        "visiting",
+        "contact",
+        "status",
+        "replaces",
+        "replaced_by",
+    ),
+    "OE": (
+        "sor_id",
+        "name",
+        "type",
+        "local_code",
+        "pharmacy_number",
+        "shak_code",
+        "provider_number",
+        "optional_ean",
+        "geo_parent",
+        "postal",
+        "visiting",
+        "activity",
+        "contact",
+        "specialities",
+        "status",
+        "replaces",
+        "replaced_by",
+        "unit_info",
+        "local_attributes",
+    ),
+}
+# Tree depth of each kind: owners at the top, institutions below them, units from 2 down.
+KIND_DEPTH = {"IE": 0, "SI": 1, "OE": 2}

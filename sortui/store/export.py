@@ -9,7 +9,7 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
-from sortui.store import journal
+from sortui.store import db, journal
 from sortui.store.rows import walk_tree
 
 
@@ -26,7 +26,7 @@ def export(conn: sqlite3.Connection, fmt: str, path: Path, with_pending: bool = 
             count = _WRITERS[fmt](conn, tmp)
         else:
             with tempfile.TemporaryDirectory(prefix="sortui-export-") as folder:
-                base = sqlite3.connect(Path(folder) / "base.sqlite")
+                base = db.connect(Path(folder) / "base.sqlite")
                 try:
                     conn.backup(base)
                     journal.revert_all_in(base)

@@ -218,7 +218,7 @@ class _Loader:
         total = path.stat().st_size
         for ent in entities:
             label = getattr(reader, "label", label)
-            self._check_entity(ent, label, report)
+            self._check_entity(ent, label, report, kind)
             batch.add(ent)
             report.rows += 1
             if batch.count >= BATCH:
@@ -239,12 +239,13 @@ class _Loader:
             getattr(reader, "created_at", None),
         )
 
-    def _check_entity(self, ent: Entity, label: str, report: FileReport) -> None:
+    def _check_entity(self, ent: Entity, label: str, report: FileReport, kind: str = "sor-xml") -> None:
         for problem in validate_entity(ent):
             prefix = f"{ent.kind} {ent.sor_id or '?'}: "
+            where = _problem_where(problem.field, problem.element, kind)
             if problem.is_error:
-                raise InputError(prefix + problem.message, label, ent.source_line, problem.element)
-            report.warn(InputWarning(prefix + problem.message, SourcePos(label, ent.source_line, problem.element)))
+                raise InputError(prefix + problem.message, label, ent.source_line, where)
+            report.warn(InputWarning(prefix + problem.message, SourcePos(label, ent.source_line, where)))
 
     def _flush(self, batch: EntityBatch, label: str) -> None:
         pending = {t: list(rows) for t, rows in batch.tables.items()}
@@ -426,6 +427,17 @@ class _Loader:
                 rebuild_search(self.conn)
             self.conn.execute("PRAGMA optimize")
         return notes
+
+
+def _problem_where(field: str, element: str | None, kind: str) -> str:
+    """The XML element, or for the flat files the column, a validation problem is about."""
+    if kind == "sor-csv":
+        from sortui.formats.sorcsv import DIALECT
+    elif kind == "sor2-csv":
+        from sortui.formats.sor2csv import DIALECT
+    else:
+        return element or field
+    return DIALECT.header(field)
 
 
 def _asdict(obj: object) -> dict:

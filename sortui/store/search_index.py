@@ -1,4 +1,8 @@
-"""The FTS5 search index over names, codes (SOR id, SHAK, ydernummer, GLN, ...) and addresses."""
+"""The FTS5 search index over names, codes (SOR id, SHAK, ydernummer, GLN, ...) and addresses.
+
+The ``folded`` column holds name and address as ASCII skeletons (``domain.text.ascii_fold``,
+registered on every connection as the SQL function ``sortui_fold``), so "vaerlose" finds Værløse.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +12,18 @@ import sqlite3
 def search_rows_sql(where: str = "") -> str:
     """INSERT of FTS rows (names, codes, addresses) for the entities selected by ``where``."""
     return f"""
-        INSERT INTO search (rowid, sor_id, name, codes, address)
-        SELECT e.rowid, e.sor_id, e.name,
+        INSERT INTO search (rowid, sor_id, name, codes, address, folded)
+        SELECT rowid, sor_id, name, codes, address, sortui_fold(name || ' ' || address) FROM (
+        SELECT e.rowid AS rowid, e.sor_id AS sor_id, e.name AS name,
                e.sor_id || ' ' || coalesce(e.shak_code, '') || ' ' || coalesce(e.provider_number, '') || ' '
                || replace(coalesce(e.pharmacy_number, ''), ',', ' ') || ' ' || coalesce(e.local_code, '') || ' '
-               || coalesce((SELECT group_concat(l.gln, ' ') FROM location l WHERE l.owner_sor_id = e.sor_id), ''),
+               || coalesce((SELECT group_concat(l.gln, ' ') FROM location l WHERE l.owner_sor_id = e.sor_id), '')
+               AS codes,
                coalesce((SELECT group_concat(
                    coalesce(a.street, '') || ' ' || coalesce(a.building, '') || ' ' || coalesce(a.postcode, '')
                    || ' ' || coalesce(a.district_name, ''), ' ') FROM address a WHERE a.sor_id = e.sor_id), '')
-        FROM entity e {where}
+               AS address
+        FROM entity e {where})
         """
 
 
