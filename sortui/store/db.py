@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
+from sortui.domain.text import ascii_fold
 from sortui.formats.medcom import read_message_definitions
 from sortui.paths import data_dir
 from sortui.store.schema import ddl_statements
@@ -30,6 +31,7 @@ def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
     else:
         conn = sqlite3.connect(path, check_same_thread=False)
+    conn.create_function("sortui_fold", 1, ascii_fold, deterministic=True)
     conn.execute("PRAGMA foreign_keys = OFF")
     conn.execute("PRAGMA busy_timeout = 5000")
     return conn

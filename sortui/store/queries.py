@@ -19,6 +19,7 @@ from sortui.domain.inheritance import (
     effective_location,
 )
 from sortui.domain.model import Address, Contact, Location
+from sortui.domain.text import ascii_fold
 from sortui.store.rows import location_from_row
 
 
@@ -153,11 +154,13 @@ _TOKEN = re.compile(r"[\w]+", re.UNICODE)
 
 
 def fts_query(text: str) -> str | None:
-    """An FTS5 query: every word must match as a prefix. None when there is nothing to search."""
+    """An FTS5 query: every word must match as a prefix, as typed or ASCII-folded. None for no words."""
     tokens = _TOKEN.findall(text)
     if not tokens:
         return None
-    return " ".join(f'"{t}"*' for t in tokens)
+    raw = " ".join(f'"{t}"*' for t in tokens)
+    folded = " ".join(f'"{t}"*' for t in _TOKEN.findall(ascii_fold(" ".join(tokens))))
+    return f"({raw}) OR (folded : ({folded}))"
 
 
 @dataclass(slots=True, frozen=True)
@@ -359,3 +362,86 @@ def snapshots(conn: sqlite3.Connection) -> list[dict[str, object]]:
 
 def sor_ids_for_provider(conn: sqlite3.Connection, provider_number: str) -> list[str]:
     return _entity_ids_for(conn, "provider_number", provider_number)
+
+
+# -- tree levels (the app's organisation tree) --------------------------------
+# The top level is grouped by owner type (entity_type_code of the owners), and a
+# large group further by the first letter of the sort name; every level is read a
+# page at a time. owner_type "" selects owners without a type.
+
+
+def _level_where(parent_sor_id: str | None, owner_type: str | None, letter: str | None, on: str | None) -> str:
+    where = "e.parent_sor_id IS :parent"
+    if owner_type is not None:
+        where += " AND coalesce(e.entity_type_code, '') = :otype"
+    if letter is not None:
+        where += " AND substr(e.sort_name, 1, 1) = :letter"
+    if on:
+        where += f" AND {valid_on_sql('e')}"
+    return where
+
+
+def level_children(
+    conn: sqlite3.Connection,
+    parent_sor_id: str | None,
+    owner_type: str | None = None,
+    letter: str | None = None,
+    offset: int = 0,
+    limit: int = 200,
+    on: str | None = None,
+) -> list[Node]:
+    """Like ``children``, optionally narrowed to owners of one type and initial letter of their sort name."""
+    where = _level_where(parent_sor_id, owner_type, letter, on)
+    sql = f"{_node_select(on)} WHERE {where} ORDER BY e.sort_name, e.sor_id LIMIT :limit OFFSET :offset"
+    params = {"parent": parent_sor_id, "otype": owner_type, "letter": letter, "limit": limit, "offset": offset}
+    return [Node(*r) for r in conn.execute(sql, {**params, "on": on})]
+
+
+def level_count(
+    conn: sqlite3.Connection,
+    parent_sor_id: str | None,
+    owner_type: str | None = None,
+    letter: str | None = None,
+    on: str | None = None,
+) -> int:
+    where = _level_where(parent_sor_id, owner_type, letter, on)
+    params = {"parent": parent_sor_id, "otype": owner_type, "letter": letter, "on": on}
+    return conn.execute(f"SELECT count(*) FROM entity e WHERE {where}", params).fetchone()[0]
+
+
+def level_position(
+    conn: sqlite3.Connection,
+    sor_id: str,
+    owner_type: str | None = None,
+    letter: str | None = None,
+    on: str | None = None,
+) -> int:
+    """How many siblings come before ``sor_id`` in its level (its offset in ``level_children``)."""
+    row = conn.execute("SELECT parent_sor_id, sort_name FROM entity WHERE sor_id = ?", (sor_id,)).fetchone()
+    if row is None:
+        return 0
+    where = _level_where(row[0], owner_type, letter, on) + " AND (e.sort_name, e.sor_id) < (:sn, :id)"
+    params = {"parent": row[0], "otype": owner_type, "letter": letter, "on": on, "sn": row[1], "id": sor_id}
+    return conn.execute(f"SELECT count(*) FROM entity e WHERE {where}", params).fetchone()[0]
+
+
+def owner_groups(conn: sqlite3.Connection, on: str | None = None) -> list[tuple[str, str, int]]:
+    """(owner type code or '', its text or '', number of owners) for the tree's top level."""
+    where = _level_where(None, None, None, on)
+    sql = (
+        "SELECT coalesce(e.entity_type_code, ''), coalesce(c.text, ''), count(*) FROM entity e"
+        " LEFT JOIN code_list c ON c.list = 'owner_type' AND c.code = e.entity_type_code"
+        f" WHERE {where} GROUP BY 1 ORDER BY 2, 1"
+    )
+    return [tuple(r) for r in conn.execute(sql, {"parent": None, "on": on})]
+
+
+def owner_letters(conn: sqlite3.Connection, owner_type: str, on: str | None = None) -> list[tuple[str, int]]:
+    """(first letter of the sort name, number of owners) within one owner type."""
+    where = _level_where(None, owner_type, None, on)
+    sql = f"SELECT substr(e.sort_name, 1, 1), count(*) FROM entity e WHERE {where} GROUP BY 1 ORDER BY 1"
+    return [tuple(r) for r in conn.execute(sql, {"parent": None, "otype": owner_type, "on": on})]
+
+
+def entity_count(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM entity").fetchone()[0]

@@ -277,9 +277,45 @@ class ReviewLogRow(WorkingCopyModel, table=True):
     previous_position: int = 1
 
 
+class SyncStateRow(WorkingCopyModel, table=True):
+    """Where this working copy synchronises (one row): the service, the user, how far the feed was pulled.
+
+    No secret here: the token or password lives in the system keyring.
+    """
+
+    __tablename__ = "sync_state"
+    id: int = Field(default=1, primary_key=True)
+    service_url: str | None = None
+    user_name: str | None = None
+    service_id: str | None = None  # the service's own id, to notice a working copy pointed at another one
+    last_seq: int = 0  # the newest change-feed sequence number applied here
+    last_sync_at: str | None = None
+
+
+class ConflictRow(WorkingCopyModel, table=True):
+    """A pending edit the service refused because the field changed there meanwhile (409).
+
+    Values are JSON: the value the edit was based on, the local one and the service's.
+    """
+
+    __tablename__ = "conflict"
+    __table_args__ = (Index("ix_conflict_item", "target", "key", "field"),)
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int  # the newest pending journal entry of the field
+    target: str
+    key: str
+    field: str | None = None
+    base_value: str | None = None
+    local_value: str | None = None
+    server_value: str | None = None
+    base_version: int = 0
+    server_version: int | None = None
+    detected_at: str
+
+
 FTS_DDL = (
     "CREATE VIRTUAL TABLE search USING fts5("
-    "sor_id UNINDEXED, name, codes, address, "
+    "sor_id UNINDEXED, name, codes, address, folded, "
     "tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3 4')"
 )
 
