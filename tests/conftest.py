@@ -100,3 +100,287 @@ def run_cli(capsys: pytest.CaptureFixture[str], wc: Path, tmp_path: Path, monkey
         return CliResult(code, captured.out, captured.err)
 
     return run
+
+
+# -- the terminal app (tests/test_app*.py) ------------------------------------
+
+APP_VIEW_DATE = "2024-06-01"
+WIDE_SI = "900000000000001"  # an SI with 2,500+ units (a wide level)
+REGION_OWNER = "900000000000000"
+
+
+def _gln(body: str) -> str:
+    """A GLN (GS1 mod 10 check digit) from 12 digits."""
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body))
+    return body + str((10 - total % 10) % 10)
+
+
+def add_app_test_units(path: Path) -> None:
+    """A region with a wide hospital (2,500 units, one closed, two with hostile names) and 300 private owners."""
+    from sortui.domain.model import Address, Entity, Location
+    from sortui.store import importer
+    from sortui.store.db import connect
+    from sortui.store.rows import EntityBatch
+
+    batch = EntityBatch()
+    gln = _gln("579000099901")
+    batch.add(Entity(REGION_OWNER, "IE", "Region Test", entity_type_code="550901000005105", from_date="2007-01-01"))
+    batch.add(
+        Entity(
+            WIDE_SI,
+            "SI",
+            "Testhospitalet",
+            parent_sor_id=REGION_OWNER,
+            entity_type_code="22232009",
+            shak_code="9901",
+            ean_mode="own",
+            from_date="2007-01-01",
+            addresses=[Address("postal", street="Testvej", building="1", postcode="9999", district_name="Testby")],
+            location=Location(
+                gln,
+                WIDE_SI,
+                system_supplier="1",
+                system_type="1",
+                communication_supplier="1",
+                region_code="1084",
+                edi_administrator="1",
+                from_date="2007-01-01",
+            ),
+        )
+    )
+    for n in range(2500):
+        batch.add(
+            Entity(
+                f"9000000001{n:05d}",
+                "OE",
+                f"Afsnit {n:04d}",
+                parent_sor_id=WIDE_SI,
+                ean_mode="inherited",
+                from_date="2007-01-01",
+            )
+        )
+    batch.add(
+        Entity(
+            "900000000200001",
+            "OE",
+            "Afdeling (lukket)",
+            parent_sor_id=WIDE_SI,
+            ean_mode="inherited",
+            from_date="2007-01-01",
+            to_date="2020-12-31",
+        )
+    )
+    batch.add(
+        Entity(
+            "900000000200002", "OE", "[bold]x[/]", parent_sor_id=WIDE_SI, ean_mode="inherited", from_date="2007-01-01"
+        )
+    )
+    batch.add(
+        Entity(
+            "900000000200003",
+            "OE",
+            "\x1b[31mEvil red",
+            parent_sor_id=WIDE_SI,
+            ean_mode="inherited",
+            from_date="2007-01-01",
+        )
+    )
+    for n in range(300):
+        batch.add(
+            Entity(
+                f"9000000003{n:05d}", "IE", f"Ejer {n:03d}", entity_type_code="550891000005100", from_date="2010-01-01"
+            )
+        )
+    conn = connect(path)
+    with conn:
+        batch.flush(conn)
+        urns = [r[0] for r in conn.execute("SELECT urn FROM message_definition ORDER BY urn LIMIT 2")]
+        conn.executemany(
+            "INSERT INTO location_message (gln, message_urn, from_date) VALUES (?, ?, '2007-01-01')",
+            [(gln, u) for u in urns],
+        )
+        importer.rebuild_search(conn)
+    conn.close()
+
+
+@pytest.fixture(scope="session")
+def _app_template(tmp_path_factory: pytest.TempPathFactory, _full_template: Path) -> Path:
+    path = tmp_path_factory.mktemp("app-template") / "app.sqlite"
+    shutil.copyfile(_full_template, path)
+    add_app_test_units(path)
+    return path
+
+
+@pytest.fixture
+def app_wc(wc: Path, _app_template: Path) -> Path:
+    """The samples, SHAKCOMPLETE.TXT and the synthetic units of ``add_app_test_units`` (a fresh copy)."""
+    shutil.copyfile(_app_template, wc)
+    return wc
+
+
+# -- the central service: a real `sortui serve` on 127.0.0.1 (tests/test_server*.py, tests/test_sync*.py) ----
+
+SERVICE_USERS = {  # name: (role, subtrees, password)
+    "alice": ("admin", [], "alice-secret-pw"),
+    "erik": ("editor", ["347811000016004"], "erik-secret-pw"),  # the hospital SI and its units
+    "bob": ("editor", ["347811000016004"], "bob-secret-pw"),
+    "viv": ("viewer", [], "viv-secret-pw"),
+    "edith": ("edi-admin", [], "edith-secret-pw"),
+}
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Service:
+    """A `python -m sortui serve` subprocess on a free port, its database and its log."""
+
+    def __init__(self, db: Path, log: Path, extra: tuple[str, ...] = ()):
+        self.db, self.log, self.extra = db, log, extra
+        self.port = free_port()
+        self.proc: Any = None
+        self.db_url = f"sqlite:///{db}"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        import os
+        import subprocess
+        import time
+
+        import httpx
+
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+        cmd = [sys.executable, "-m", "sortui", "serve", "--database", self.db_url, "--port", str(self.port)]
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen([*cmd, *self.extra], stdout=out, stderr=subprocess.STDOUT, env=env, cwd=REPO)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the service exited: {self.log_text()}")
+            try:
+                if httpx.get(f"{self.url}/api/v1/status", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        raise RuntimeError(f"the service did not start: {self.log_text()}")
+
+    def stop(self) -> None:
+        import subprocess
+
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+    def log_text(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
+
+    def token(self, name: str) -> str:
+        import httpx
+
+        answer = httpx.post(
+            f"{self.url}/api/v1/auth/token", json={"name": name, "password": SERVICE_USERS[name][2]}, timeout=10
+        )
+        answer.raise_for_status()
+        return answer.json()["token"]
+
+    def http(self, name: str | None = None) -> Any:
+        """An httpx client on /api/v1, signed in as ``name`` when given."""
+        import httpx
+
+        headers = {"Authorization": f"Bearer {self.token(name)}"} if name else {}
+        return httpx.Client(base_url=f"{self.url}/api/v1", headers=headers, timeout=10)
+
+
+@pytest.fixture(scope="session")
+def _service_template(tmp_path_factory: pytest.TempPathFactory, sor_samples: list[Path]) -> Path:
+    """A service database loaded with `sortui server init` from the three samples, with SERVICE_USERS."""
+    import io
+
+    path = tmp_path_factory.mktemp("service-template") / "service.sqlite"
+    url = f"sqlite:///{path}"
+    assert sortui_cli.main(["server", "init", "--database", url, "--from", *map(str, sor_samples)]) == 0
+    with pytest.MonkeyPatch.context() as mp:
+        for name, (role, subtrees, password) in SERVICE_USERS.items():
+            mp.setattr(sys, "stdin", io.StringIO(password + "\n"))
+            sub = ["--subtree", *subtrees] if subtrees else []
+            argv = ["server", "add-user", "--database", url, name, "--role", role, *sub, "--password-stdin"]
+            assert sortui_cli.main(argv) == 0
+    return path
+
+
+def _load_postgres(url: str, sor_samples: list[Path]) -> None:
+    """Empty the PostgreSQL database at ``url`` and load it as the SQLite template is loaded."""
+    from sqlalchemy import create_engine
+
+    from sortui.server.db import make_engine
+    from sortui.server.loader import init_from_files
+    from sortui.server.schema import METADATA
+    from sortui.server.users import add_user
+
+    METADATA.drop_all(create_engine(url))
+    engine = make_engine(url)
+    init_from_files(engine, sor_samples)
+    for name, (role, subtrees, password) in SERVICE_USERS.items():
+        add_user(engine, name, role, password, subtrees)
+    engine.dispose()
+
+
+@pytest.fixture
+def service(tmp_path: Path, _service_template: Path, sor_samples: list[Path]) -> Any:
+    """A running service on a copy of the template database; stopped after the test.
+
+    With SORTUI_TEST_POSTGRES=postgresql+psycopg://... the service runs on that database instead
+    (emptied and loaded for every test; run without -n then).
+    """
+    import os
+
+    folder = tmp_path / "service"
+    folder.mkdir()
+    shutil.copyfile(_service_template, folder / "service.sqlite")
+    svc = Service(folder / "service.sqlite", folder / "service.log")
+    postgres = os.environ.get("SORTUI_TEST_POSTGRES")
+    if postgres:
+        _load_postgres(postgres, sor_samples)
+        svc.db_url = postgres
+    svc.start()
+    yield svc
+    svc.stop()
+
+
+@pytest.fixture
+def plain_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A real keyring backend for tests: keyrings.alt's plaintext file under XDG_DATA_HOME in tmp_path."""
+    import keyring.core
+
+    data = tmp_path / "xdg-data"
+    monkeypatch.setenv("XDG_DATA_HOME", str(data))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
+    monkeypatch.delenv("SORTUI_TOKEN", raising=False)
+    monkeypatch.setattr(keyring.core, "_keyring_backend", None)
+    return data
+
+
+@pytest.fixture
+def no_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No keyring at all (keyring's fail backend), as on a bare jump host."""
+    import keyring.core
+
+    data = tmp_path / "xdg-data"
+    monkeypatch.setenv("XDG_DATA_HOME", str(data))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    monkeypatch.delenv("SORTUI_TOKEN", raising=False)
+    monkeypatch.setattr(keyring.core, "_keyring_backend", None)
+    return data

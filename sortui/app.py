@@ -1,0 +1,150 @@
+"""The Textual app: composition root only (settings, screens, workers, keymap)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+from typing import ClassVar
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from sortui import config, paths
+from sortui.store import db, queries
+from sortui.widgets.guard import reports_errors
+from sortui.widgets.source import Source
+
+VIEW_DATE_ENV = "SORTUI_VIEW_DATE"
+
+
+def binding_ids() -> list[str]:
+    """Every binding id the keymap may name."""
+    from sortui.screens.help import HelpScreen
+    from sortui.screens.main import MainScreen
+    from sortui.screens.prompts import PromptScreen
+    from sortui.widgets.detail_panel import DetailPanel
+    from sortui.widgets.org_tree import OrgTree
+    from sortui.widgets.search_pane import HitList, SearchInput
+
+    classes = (SortApp, MainScreen, OrgTree, DetailPanel, SearchInput, HitList, HelpScreen, PromptScreen)
+    return [b.id for cls in classes for b in cls.BINDINGS if isinstance(b, Binding) and b.id]
+
+
+class SortApp(App[None]):
+    """sortui in the terminal."""
+
+    CSS_PATH = "styles/app.tcss"
+    TITLE = "sortui"
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("q", "quit", "Quit", tooltip="Quit sortui", id="app.quit")]
+
+    def __init__(
+        self,
+        db_path: Path,
+        *,
+        readonly: bool = False,
+        view_date: str | None = None,
+        config_path: Path | None = None,
+        label: str | None = None,
+        demo: bool = True,
+        debounce: float = 0.1,
+    ) -> None:
+        super().__init__()
+        self.animation_level = "none"
+        self.source = Source(Path(db_path), readonly)
+        self.view_date = view_date or date.today().isoformat()
+        self.settings = config.load(config_path, binding_ids())
+        self.label = label
+        self.demo = demo
+        self.debounce = debounce
+
+    def on_mount(self) -> None:
+        from sortui.screens.main import MainScreen
+
+        self.set_keymap(self.settings.keymap)
+        for problem in self.settings.problems:
+            self.notify(problem, title="Config", severity="warning", timeout=10, markup=False)
+        self.push_screen(MainScreen(self.source, self.view_date, self.label, self.debounce))
+        self.check_empty()
+
+    def on_unmount(self) -> None:
+        self.source.close()
+
+    @work(thread=True, group="startup")
+    @reports_errors
+    def check_empty(self) -> None:
+        """Load the demo snapshot into an empty working copy (with a notice)."""
+        with self.source.connection() as conn:
+            empty = queries.entity_count(conn) == 0
+        if not empty:
+            return
+        if self.source.readonly or not self.demo:
+            self.notify("The working copy is empty: import files with `sortui import FILE`", markup=False)
+            return
+        try:
+            from sortui.generator.demo import ensure_demo_working_copy
+        except ImportError:
+            self.notify("The working copy is empty: import files with `sortui import FILE`", markup=False)
+            return
+        if ensure_demo_working_copy(self.source.path):
+            self.source.reset()
+            self.call_from_thread(self._demo_loaded)
+
+    def _demo_loaded(self) -> None:
+        from sortui.screens.main import MainScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                screen.reload()
+        self.notify(
+            "The working copy was empty: this is the demo snapshot. Import real files with `sortui import FILE`.",
+            title="Demo data",
+            timeout=10,
+            markup=False,
+        )
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The command palette (ctrl+p): the app's own commands first."""
+        from sortui.screens.main import MainScreen
+
+        if isinstance(screen, MainScreen):
+            yield SystemCommand("Go to", "Go to a SOR id, GLN, SHAK code or ydernummer (:)", screen.action_goto)
+            yield SystemCommand("Search", "Search names, codes and addresses (/)", screen.action_search)
+            yield SystemCommand("Next search hit", "Jump to the next hit (n)", screen.action_next_hit)
+            yield SystemCommand("Toggle closed units", "Show or hide closed units (c)", screen.action_toggle_closed)
+            yield SystemCommand("Set view date", "View the register on another date (d)", screen.action_set_date)
+            yield SystemCommand("Copy SOR id", "Copy the SOR id under the cursor (y)", screen.action_copy_id)
+            yield SystemCommand("Copy location number", "Copy the GLN under the cursor (Y)", screen.action_copy_gln)
+            yield SystemCommand("Help", "Keys of the focused pane (? or F1)", screen.action_help)
+        yield SystemCommand("Quit", "Quit sortui (q)", self.action_quit)
+        yield from (c for c in super().get_system_commands(screen) if c.title not in ("Quit", "Keys"))
+
+
+def view_date_from_env() -> str | None:
+    value = os.environ.get(VIEW_DATE_ENV)
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise db.WorkingCopyError(f"{VIEW_DATE_ENV}={value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    """Open the app on ``args.db`` (created if missing, unless read-only)."""
+    path = Path(args.db)
+    db.open_working_copy(path, readonly=args.readonly).close()
+    app = SortApp(
+        path,
+        readonly=args.readonly,
+        view_date=view_date_from_env(),
+        config_path=paths.config_file(),
+        label=getattr(args, "label", None),
+        demo=getattr(args, "demo", True),
+    )
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,57 @@
+"""``sortui open FILE``: inspect a downloaded snapshot offline, read-only, without the working copy.
+
+The files are imported into a working copy in a temporary folder, the app opens
+that read-only, and the folder is deleted when the app exits. The user's own
+working copy is never opened.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = subparsers.add_parser(
+        "open",
+        help="inspect snapshot files offline and read-only (your working copy is not touched)",
+        description="Import FILE(s) into a temporary working copy and browse it read-only; "
+        "the temporary copy is deleted on exit.",
+    )
+    p.add_argument(
+        "files",
+        nargs="+",
+        type=Path,
+        metavar="FILE",
+        help="SOR XML or zip, sor.csv, SorEntity CSV, SHAKCOMPLETE.TXT, SHAKregion.txt, location-number CSV",
+    )
+    p.set_defaults(func=cmd_open)
+
+
+@contextmanager
+def offline_copy(files: Sequence[Path]) -> Iterator[Path]:
+    """A read-only-to-be working copy of ``files`` in a temporary folder, removed afterwards."""
+    from sortui.cli import _progress
+    from sortui.store.importer import import_files
+
+    folder = Path(tempfile.mkdtemp(prefix="sortui-open-"))
+    try:
+        path = folder / "snapshot.sqlite"
+        with _progress() as progress:
+            import_files(path, files, progress)
+        yield path
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def cmd_open(args: argparse.Namespace, runner: Callable[[argparse.Namespace], int] | None = None) -> int:
+    from sortui.app import run
+
+    names = ", ".join(Path(f).name for f in args.files)
+    with offline_copy(args.files) as path:
+        app_args = argparse.Namespace(db=path, readonly=True, label=f"{names} (offline)", demo=False)
+        return (runner or run)(app_args)

@@ -1,0 +1,49 @@
+"""The user's settings: a TOML file in the user config dir (``sortui locate`` prints its path).
+
+```toml
+[keymap]
+"tree.toggle_closed" = "x"
+"app.search" = "slash,ctrl+f"
+```
+
+A missing file means defaults; a broken one gives problems to show, never a crash.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(slots=True)
+class Settings:
+    keymap: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    path: Path | None = None
+
+
+def load(path: Path | None, known_ids: Iterable[str] = ()) -> Settings:
+    """Settings from ``path``; every problem found is in ``problems`` and the rest still applies."""
+    settings = Settings(path=path)
+    if path is None or not path.exists():
+        return settings
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        settings.problems.append(f"{path}: not read ({exc}); using the default keys")
+        return settings
+    keymap = data.get("keymap", {})
+    if not isinstance(keymap, dict):
+        settings.problems.append(f'{path}: [keymap] must be a table of binding id = "key"')
+        return settings
+    known = set(known_ids)
+    for binding_id, keys in keymap.items():
+        if not isinstance(keys, str) or not keys.strip():
+            settings.problems.append(f'{path}: keymap {binding_id!r} must be a key such as "c" or "ctrl+f,f3"')
+        elif known and binding_id not in known:
+            settings.problems.append(f"{path}: keymap {binding_id!r} is not a binding id (see the help, ? or F1)")
+        else:
+            settings.keymap[binding_id] = keys.replace(" ", "")
+    return settings

@@ -1,0 +1,364 @@
+"""The main screen: organisation tree, detail panel, search, status bar and footer."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Container, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Tree
+
+from sortui.store import queries
+from sortui.widgets import treedata
+from sortui.widgets.detail_panel import DetailPanel
+from sortui.widgets.guard import reports_errors
+from sortui.widgets.org_tree import OrgTree
+from sortui.widgets.safe import clean
+from sortui.widgets.search_pane import HitList, SearchInput, SearchPane
+from sortui.widgets.source import Source
+from sortui.widgets.status_bar import Status, StatusBar
+from sortui.widgets.treedata import Item, Located
+
+PANE_NAMES = {OrgTree: "Organisation tree", DetailPanel: "Detail panel", SearchPane: "Search"}
+
+
+def pending_edits(conn: sqlite3.Connection) -> int:
+    """Edits in the local journal not yet sent to the central service.
+
+    Hook for the change journal (a later issue): until it exists there are none.
+    """
+    return 0
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where a go-to key leads: a SOR id, or why it leads nowhere."""
+
+    sor_id: str | None
+    note: str | None = None
+
+
+def resolve_key(conn: sqlite3.Connection, key: str) -> Target:
+    """A SOR id for ``key``: itself, a GLN's owner, a SHAK code's or ydernummer's first unit."""
+    from sortui.cli import resolve_key as find
+
+    for kind, value in find(conn, key):
+        ids: list[str]
+        if kind == "sor_id":
+            return Target(value)
+        if kind == "gln":
+            loc = queries.location(conn, value)
+            ids = [loc.owner_sor_id] if loc else []
+        elif kind == "shak":
+            ids = queries.sor_ids_for_shak(conn, value)
+        else:
+            ids = queries.sor_ids_for_provider(conn, value)
+        if ids:
+            more = f" ({len(ids)} units, showing the first)" if len(ids) > 1 else ""
+            return Target(ids[0], f"{kind_name(kind)} {value}{more}")
+        if kind == "shak":
+            return Target(None, f"SHAK code {value} has no SOR unit")
+    return Target(None, f"{key}: not found (no SOR id, GLN, SHAK code or ydernummer)")
+
+
+def kind_name(kind: str) -> str:
+    return {"gln": "GLN", "shak": "SHAK code", "provider_number": "ydernummer"}.get(kind, kind)
+
+
+class MainScreen(Screen[None]):
+    """Tree on the left (on top when narrow), search and details on the right (below)."""
+
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (100, "-wide")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "search", "Search", tooltip="Search names, codes and addresses", id="app.search"),
+        Binding("colon", "goto", "Go to", tooltip="Go to a SOR id, GLN, SHAK code or ydernummer", id="app.goto"),
+        Binding("n", "next_hit", "Next search hit", show=False, id="app.next_hit"),
+        Binding("N", "previous_hit", "Previous search hit", show=False, id="app.previous_hit"),
+        Binding("d", "set_date", "Date", tooltip="View the register on another date", id="app.date"),
+        Binding("y", "copy_id", "Copy the SOR id under the cursor", show=False, id="app.copy_id"),
+        Binding("Y", "copy_gln", "Copy the location number (GLN) under the cursor", show=False, id="app.copy_gln"),
+        Binding("question_mark,f1", "help", "Help", tooltip="Keys of the focused pane", id="app.help"),
+    ]
+
+    class Located(Message):
+        def __init__(self, sor_id: str, located: Located | None, on: str | None, force: bool) -> None:
+            super().__init__()
+            self.sor_id = sor_id
+            self.located = located
+            self.on = on
+            self.force = force
+
+    class Resolved(Message):
+        def __init__(self, key: str, target: Target) -> None:
+            super().__init__()
+            self.key = key
+            self.target = target
+
+    class Info(Message):
+        def __init__(self, snapshot_date: str | None, pending: int) -> None:
+            super().__init__()
+            self.snapshot_date = snapshot_date
+            self.pending = pending
+
+    def __init__(self, source: Source, view_date: str, label: str | None = None, debounce: float = 0.1) -> None:
+        super().__init__()
+        self.source = source
+        self.view_date = view_date
+        self.show_closed = False
+        self.label = label
+        self.debounce = debounce
+        self.hit_index = -1
+
+    def compose(self) -> ComposeResult:
+        status = Status(self.view_date, str(self.source.path), readonly=self.source.readonly, label=self.label)
+        yield StatusBar(status, id="status")
+        with Container(id="panes"):
+            tree = OrgTree(self.source, self.view_date, id="tree")
+            tree.border_title = "Organisation"
+            yield tree
+            with Vertical(id="right"):
+                yield SearchPane(self.source, id="search")
+                yield DetailPanel(self.source, self.debounce, id="detail")
+        yield Footer(compact=True)
+
+    @property
+    def tree(self) -> OrgTree:
+        return self.query_one(OrgTree)
+
+    @property
+    def detail(self) -> DetailPanel:
+        return self.query_one(DetailPanel)
+
+    @property
+    def status(self) -> StatusBar:
+        return self.query_one(StatusBar)
+
+    def on_mount(self) -> None:
+        self.tree.focus()
+        self.refresh_info()
+
+    # -- status ------------------------------------------------------------------
+
+    @work(thread=True, group="info")
+    @reports_errors
+    def refresh_info(self) -> None:
+        with self.source.connection() as conn:
+            snaps = {s["kind"]: s for s in queries.snapshots(conn)}
+            pending = pending_edits(conn)
+        sor = snaps.get("sor")
+        self.post_message(self.Info(sor["snapshot_date"] if sor else None, pending))  # type: ignore[arg-type]
+
+    @on(Info)
+    def _info(self, message: Info) -> None:
+        self.status.set(snapshot_date=message.snapshot_date, pending_edits=message.pending)
+
+    def reload(self) -> None:
+        """Read everything again (after the working copy was replaced)."""
+        self.tree.reload()
+        self.refresh_info()
+
+    # -- tree and details -----------------------------------------------------------
+
+    @on(OrgTree.Ready)
+    def _tree_ready(self) -> None:
+        if self.tree.cursor_line < 0 and self.tree.root.children:
+            self.tree.move_to(self.tree.root.children[0])
+
+    @on(Tree.NodeHighlighted, "#tree")
+    def _highlighted(self, event: Tree.NodeHighlighted[Item]) -> None:
+        self.detail.show_item(event.node.data, self.view_date)
+
+    def action_focus_tree(self) -> None:
+        self.tree.focus()
+
+    def _refresh_view(self, notice: str | None = None) -> None:
+        """Reload the tree for a new date or closed setting, keeping the cursor's unit in view."""
+        item = self.tree.cursor_item()
+        self.tree.view_date = self.view_date
+        self.tree.show_closed = self.show_closed
+        self.tree.reload()
+        self.status.set(view_date=self.view_date, show_closed=self.show_closed)
+        if item is not None and item.sor_id:
+            self.jump_to(item.sor_id, force=False)
+        if notice:
+            self.notify(notice, markup=False, timeout=3)
+
+    def action_toggle_closed(self) -> None:
+        self.show_closed = not self.show_closed
+        self._refresh_view("Closed units shown (dimmed)" if self.show_closed else "Closed units hidden")
+
+    def action_set_date(self) -> None:
+        from sortui.screens.prompts import date_prompt, parse_view_date
+
+        def chosen(value: str | None) -> None:
+            new = parse_view_date(value) if value is not None else None
+            if new and new != self.view_date:
+                self.view_date = new
+                self._refresh_view(f"Viewing the register on {new}")
+
+        self.app.push_screen(date_prompt(self.view_date), chosen)
+
+    # -- jumping ------------------------------------------------------------------------
+
+    def jump_to(self, sor_id: str, force: bool = True) -> None:
+        """Expand the path to ``sor_id`` and put the cursor on it; with ``force`` show closed units if needed."""
+        self._locate(sor_id, self.tree.filter_date, force)
+
+    @work(thread=True, exclusive=True, group="locate")
+    @reports_errors
+    def _locate(self, sor_id: str, on: str | None, force: bool) -> None:
+        with self.source.connection() as conn:
+            located = treedata.locate(conn, sor_id, on)
+        self.post_message(self.Located(sor_id, located, on, force))
+
+    @on(Located)
+    def _located(self, message: Located) -> None:
+        if message.on != self.tree.filter_date:
+            self.jump_to(message.sor_id, message.force)
+            return
+        found = message.located
+        if found is None:
+            self.notify(f"SOR id {message.sor_id} is not in the working copy", severity="error", markup=False)
+            return
+        if found.hidden:
+            if message.force:
+                self.show_closed = True
+                self._refresh_view(f"{message.sor_id} is not valid on {self.view_date}: closed units are shown")
+                self.jump_to(message.sor_id)
+            return
+        if self.tree.reveal(found) is not None and message.force:
+            self.tree.focus()
+
+    def action_goto(self) -> None:
+        from sortui.screens.prompts import goto_prompt
+
+        def chosen(value: str | None) -> None:
+            if value:
+                self._resolve(value)
+
+        self.app.push_screen(goto_prompt(), chosen)
+
+    @work(thread=True, exclusive=True, group="resolve")
+    @reports_errors
+    def _resolve(self, key: str) -> None:
+        with self.source.connection() as conn:
+            target = resolve_key(conn, key)
+        self.post_message(self.Resolved(key, target))
+
+    @on(Resolved)
+    def _resolved(self, message: Resolved) -> None:
+        target = message.target
+        if target.sor_id is None:
+            self.notify(clean(target.note or message.key), severity="error", markup=False)
+            return
+        if target.note:
+            self.notify(clean(target.note), markup=False, timeout=3)
+        self.jump_to(target.sor_id)
+
+    # -- search -------------------------------------------------------------------------
+
+    @property
+    def search(self) -> SearchPane:
+        return self.query_one(SearchPane)
+
+    def action_search(self) -> None:
+        self.add_class("-searching")
+        field = self.query_one(SearchInput)
+        field.focus()
+        field.select_all()
+
+    def action_close_search(self) -> None:
+        self.remove_class("-searching")
+        self.tree.focus()
+
+    def action_focus_hits(self) -> None:
+        if self.search.hits:
+            self.query_one(HitList).focus()
+
+    @on(SearchPane.Chosen)
+    def _chosen(self, message: SearchPane.Chosen) -> None:
+        self.remove_class("-searching")
+        self._go_to_hit(message.index)
+
+    def _go_to_hit(self, index: int) -> None:
+        hits = self.search.hits
+        if not hits:
+            self.notify("No search hits: press / to search", markup=False, timeout=3)
+            return
+        self.hit_index = index % len(hits)
+        self.tree.border_subtitle = f"hit {self.hit_index + 1}/{len(hits)}: {clean(self.search.searched)}"
+        self.jump_to(hits[self.hit_index].sor_id)
+
+    def action_next_hit(self) -> None:
+        self._go_to_hit(self.hit_index + 1)
+
+    def action_previous_hit(self) -> None:
+        self._go_to_hit(self.hit_index - 1)
+
+    # -- copy -----------------------------------------------------------------------------
+
+    def action_copy_id(self) -> None:
+        item = self.tree.cursor_item()
+        if item is None or item.sor_id is None:
+            self.notify("No unit under the cursor", severity="warning", markup=False)
+            return
+        self._copy(item.sor_id, "SOR id")
+
+    def action_copy_gln(self) -> None:
+        item = self.tree.cursor_item()
+        node = item.node if item else None
+        gln = node.own_gln if node else None
+        if node and not gln and self.detail.key == node.sor_id and self.detail.unit:
+            gln = self.detail.unit.get("effective_ean")
+        if not gln:
+            self.notify("No location number under the cursor", severity="warning", markup=False)
+            return
+        self._copy(gln, "location number")
+
+    def _copy(self, value: str, what: str) -> None:
+        self.app.copy_to_clipboard(value)
+        self.notify(f"Copied {what} {value}", markup=False, timeout=3)
+
+    # -- help -----------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        from sortui.screens.help import HelpScreen
+
+        title, sections = self.help_sections()
+        self.app.push_screen(HelpScreen(f"Help: {title}", "Keys can be remapped in the config file.", sections))
+
+    def focused_pane(self) -> Widget | None:
+        node = self.focused
+        while node is not None and not isinstance(node, tuple(PANE_NAMES)):
+            node = node.parent  # type: ignore[assignment]
+        return node if isinstance(node, Widget) else None
+
+    def help_sections(self) -> tuple[str, list]:
+        from sortui.screens.help import HelpSection
+
+        pane = self.focused_pane()
+        mine: dict[tuple[int, str], tuple[list[str], str]] = {}
+        everywhere: dict[tuple[int, str], tuple[list[str], str]] = {}
+        for active in self.active_bindings.values():
+            binding = active.binding
+            if not binding.description or binding.system:
+                continue
+            local = pane is not None and (active.node is pane or pane in active.node.ancestors)
+            rows = mine if local else everywhere
+            keys, _ = rows.setdefault((id(active.node), binding.action), ([], binding.description))
+            display = self.app.get_key_display(binding)
+            if display not in keys:
+                keys.append(display)
+        title = PANE_NAMES.get(type(pane), "sortui") if pane is not None else "sortui"
+        sections = [
+            HelpSection(title, [(" ".join(k), d) for k, d in mine.values()]),
+            HelpSection("Everywhere", [(" ".join(k), d) for k, d in everywhere.values()]),
+        ]
+        return title, [s for s in sections if s.rows]

@@ -1,0 +1,75 @@
+"""The detail panel's content, built in a worker thread from ``describe`` (no Textual here)."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from rich.text import Text
+
+from sortui import describe
+from sortui.domain.fields import ENTITY_FIELDS, LOCAL_ATTRIBUTE
+from sortui.widgets.safe import safe_text
+from sortui.widgets.treedata import Item
+
+LABEL_WIDTH = 24
+EAN_MODES = {"own": "eget", "inherited": "nedarvet", "none": "intet"}
+
+
+def _line(text: Text, label: str, value: object) -> None:
+    if value in (None, "", []):
+        return
+    text.append(f"{label:<{LABEL_WIDTH}}", style="bold")
+    text.append(f"{value}\n")
+
+
+def validity(u: dict[str, Any], on: str) -> str | None:
+    if u["to_date"] and u["to_date"] < on:
+        return f"Lukket {u['to_date']}: ikke gyldig {on}"
+    if u["from_date"] and u["from_date"] > on:
+        return f"Gyldig fra {u['from_date']}: ikke gyldig {on}"
+    return None
+
+
+def unit_text(conn: sqlite3.Connection, sor_id: str, on: str) -> tuple[Text, dict[str, Any]]:
+    """Every field of the unit with its Danish label, inherited values with their origin, its location number."""
+    u = describe.unit(conn, sor_id)
+    t = Text()
+    note = validity(u, on)
+    if note:
+        t.append(f"{note}\n", style="bold reverse")
+    t.append_text(describe.as_text(u))
+    _line(t, ENTITY_FIELDS["sor_id"].label, u["sor_id"])
+    _line(t, "Lokationsnummer-status", EAN_MODES.get(u["ean_mode"], u["ean_mode"]))
+    _line(t, ENTITY_FIELDS["geo_parent_relation"].label, u["geo_parent_relation"])
+    _line(t, ENTITY_FIELDS["geo_parent_sor_id"].label, u["geo_parent_sor_id"])
+    for value in u["local_attributes"]:
+        _line(t, LOCAL_ATTRIBUTE.label, value)
+    _line(t, "Erstatter", ", ".join(u["replaces"]))
+    _line(t, "Erstattet af", ", ".join(u["replaced_by"]))
+    gln = u["effective_ean"]
+    if gln:
+        try:
+            loc = describe.location(conn, gln)
+        except KeyError:
+            loc = None
+        if loc is not None:
+            t.append("\n")
+            t.append_text(describe.as_text(loc))
+    return safe_text(t), u
+
+
+def group_text(item: Item) -> Text:
+    t = Text()
+    t.append(item.title, style="bold")
+    t.append(f"\n{item.count:,} institutionsejer{'' if item.count == 1 else 'e'}\n")
+    t.append("\nenter or l: expand   /: search   :: go to a SOR id, GLN, SHAK code or ydernummer\n", style="dim")
+    return safe_text(t)
+
+
+def paging_text(item: Item) -> Text:
+    if item.kind == "more":
+        return Text(f"{item.title}\n\nenter: load the next page of units", style="dim")
+    if item.kind == "earlier":
+        return Text(f"{item.title}\n\nenter: load the previous page of units", style="dim")
+    return Text(item.title, style="dim")
