@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator
+from operator import attrgetter
 
 from sortui.domain.model import Address, Contact, Entity, Location, Speciality
 from sortui.domain.validation import sort_name
@@ -25,6 +26,10 @@ _ADDRESS_FIELDS = [c for c in ADDRESS_COLS if c not in ("sor_id", "kind")]
 _CONTACT_FIELDS = [c for c in CONTACT_COLS if c != "sor_id"]
 _LOCATION_FIELDS = [c for c in LOCATION_COLS]
 _ENTITY_FIELDS = [c for c in ENTITY_COLS if c != "sort_name"]
+# Getters built once: entity_row and address_rows run for every entity of a national import.
+_ENTITY_VALUES = attrgetter(*_ENTITY_FIELDS)
+_SORT_NAME_INDEX = ENTITY_COLS.index("sort_name")
+_ADDRESS_VALUES = attrgetter(*_ADDRESS_FIELDS)
 
 
 def insert_sql(table: str, cols: list[str], verb: str = "INSERT") -> str:
@@ -32,13 +37,13 @@ def insert_sql(table: str, cols: list[str], verb: str = "INSERT") -> str:
 
 
 def entity_row(ent: Entity) -> tuple:
-    values = {c: getattr(ent, c) for c in _ENTITY_FIELDS}
-    values["sort_name"] = sort_name(ent.name or "")
-    return tuple(values[c] for c in ENTITY_COLS)
+    values = list(_ENTITY_VALUES(ent))
+    values.insert(_SORT_NAME_INDEX, sort_name(ent.name or ""))
+    return tuple(values)
 
 
 def address_rows(ent: Entity) -> list[tuple]:
-    return [(ent.sor_id, a.kind, *(getattr(a, f) for f in _ADDRESS_FIELDS)) for a in ent.addresses]
+    return [(ent.sor_id, a.kind, *_ADDRESS_VALUES(a)) for a in ent.addresses]
 
 
 def contact_rows(ent: Entity) -> list[tuple]:

@@ -1,0 +1,433 @@
+"""Benchmark harness: ``python benchmarks/run.py [--entities N | --scales 20000,200000,600000]``.
+
+For each scale it generates a file set once into ``benchmarks/.cache/`` (reused while the
+generator and writers are unchanged), imports ``sor.xml`` with the real CLI in a subprocess and
+measures the figures in ``FIGURES`` (one function each; later issues add UI figures there). It
+prints a markdown table with every scale side by side, the growth from the smallest to the
+largest scale and a verdict against each budget. Not run in CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from contextlib import closing
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from lxml import etree  # noqa: E402
+
+from sortui.generator.files import write_file_set  # noqa: E402
+from sortui.store import queries  # noqa: E402
+
+CACHE = REPO / "benchmarks" / ".cache"
+DEFAULT_ENTITIES = 200_000
+SEED = 1
+SEARCH_QUERIES = 200
+# Sources whose change makes cached data stale.
+GENERATOR_SOURCES = ("sortui/generator", "sortui/formats/sorxml_writer.py")
+
+
+# -- running one scale ------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    """One scale: its data, its working copy and what the figures found (shared between figures)."""
+
+    entities: int
+    data: Path
+    work: Path
+    values: dict[str, float] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def xml(self) -> Path:
+        return self.data / "sor.xml"
+
+    @property
+    def db(self) -> Path:
+        return self.work / "working-copy.sqlite"
+
+    def imported(self) -> Path:
+        """The working copy, importing ``sor.xml`` first if no figure has yet."""
+        if "import_s" not in self.values:
+            fig_import(self)
+        return self.db
+
+
+def generator_stamp() -> str:
+    digest = hashlib.sha256()
+    for name in GENERATOR_SOURCES:
+        root = REPO / name
+        for path in sorted(root.rglob("*.py")) if root.is_dir() else [root]:
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def prepare(entities: int, cache: Path) -> Run:
+    """Generate the file set for ``entities`` into the cache unless it is there and current."""
+    data = cache / f"n{entities}-s{SEED}"
+    stamp = data / "STAMP"
+    if not (stamp.is_file() and stamp.read_text() == generator_stamp()):
+        shutil.rmtree(data, ignore_errors=True)
+        started = time.perf_counter()
+        write_file_set(data, entities, SEED, ("xml", "shak", "edi"))
+        stamp.write_text(generator_stamp())
+        print(f"generated {entities:,} entities in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    work = cache / f"work-n{entities}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    return Run(entities, data, work)
+
+
+# -- figures ----------------------------------------------------------------------------------
+
+
+def fig_import(run: Run) -> None:
+    """``sortui import sor.xml`` as a subprocess into a fresh working copy: wall time and peak RSS."""
+    for path in run.work.glob("working-copy.sqlite*"):
+        path.unlink()
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    cmd = [sys.executable, "-m", "sortui", "--db", str(run.db), "import", str(run.xml)]
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - started
+    stderr = proc.stderr.read().decode() if proc.stderr else ""
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"import failed ({proc.returncode}): {stderr}")
+    run.values["import_s"] = elapsed
+    run.values["import_rss_mb"] = usage.ru_maxrss / 1024
+
+
+def fig_floor(run: Run) -> None:
+    """The same file parsed by a bare lxml iterparse loop touching every element: the floor."""
+    best = float("inf")
+    for _ in range(2):
+        started = time.perf_counter()
+        count = 0
+        for _, el in etree.iterparse(str(run.xml), events=("end",)):
+            count += len(el.tag) + len(el.text or "")
+            el.clear(keep_tail=False)
+        best = min(best, time.perf_counter() - started)
+    run.values["floor_s"] = best
+    run.values["import_ratio"] = run.values["import_s"] / best if "import_s" in run.values else float("nan")
+
+
+def _timed(loop: Callable[[], None]) -> float:
+    started = time.perf_counter()
+    loop()
+    return time.perf_counter() - started
+
+
+def fig_phases(run: Run) -> None:
+    """Where the import's time goes, measured in-process phase by phase on the same file."""
+    from sortui.domain.validation import validate_entity
+    from sortui.formats import sorxml_names as n
+    from sortui.formats.sorxml import SorXmlReader
+    from sortui.store.rows import EntityBatch
+
+    tags = [n.q("SorTree"), *n.KIND_BY_RECORD_TAG, *n.KIND_BY_WRAPPER_TAG]
+
+    def parse_only() -> None:
+        for _, el in etree.iterparse(str(run.xml), events=("end",), tag=tags):
+            el.clear(keep_tail=False)
+
+    problems = [0]
+
+    def read(validate: bool, rows: bool) -> None:
+        batch = EntityBatch()
+        problems[0] = 0
+        for ent in SorXmlReader(run.xml):
+            if validate:
+                problems[0] += len(validate_entity(ent))
+            if rows:
+                batch.add(ent)
+                if batch.count >= 5000:
+                    batch.__init__()  # type: ignore[misc]  # drop the rows: only building them is timed
+
+    parse = _timed(parse_only)
+    reader = _timed(lambda: read(False, False))
+    validated = _timed(lambda: read(True, False))
+    rows = _timed(lambda: read(True, True))
+    run.values["validation_problems"] = problems[0]  # errors and warnings, as the importer would see them
+    run.values["phase_parse_s"] = parse
+    run.values["phase_reader_s"] = reader - parse
+    run.values["phase_validate_s"] = validated - reader
+    run.values["phase_rows_s"] = rows - validated
+    if "import_s" in run.values:
+        run.values["phase_rest_s"] = run.values["import_s"] - rows
+
+
+def fig_size(run: Run) -> None:
+    """Working copy size on disk."""
+    db = run.imported()
+    size = sum(p.stat().st_size for p in db.parent.glob(db.name + "*"))
+    run.values["db_mb"] = size / 1e6
+    run.values["xml_mb"] = run.xml.stat().st_size / 1e6
+
+
+def _search_queries(conn: sqlite3.Connection, count: int) -> list[str]:
+    """Mixed queries drawn from the data: SOR ids, names (one or two words), SHAK codes, GLNs."""
+    rng = random.Random(SEED)
+
+    def sample(sql: str, n: int) -> list[str]:
+        values = [r[0] for r in conn.execute(sql)]
+        return rng.sample(values, min(n, len(values)))
+
+    quarter = count // 4
+    ids = sample("SELECT sor_id FROM entity", quarter)
+    shak = sample("SELECT DISTINCT shak_code FROM entity WHERE shak_code IS NOT NULL", quarter)
+    glns = sample("SELECT gln FROM location", quarter)
+    names = []
+    for name in sample("SELECT name FROM entity", count - 3 * quarter):
+        words = name.replace(",", " ").split()
+        names.append(" ".join(words[:2]) if rng.random() < 0.5 else words[0][: max(3, len(words[0]) - 2)])
+    mixed = ids + shak + glns + names
+    rng.shuffle(mixed)
+    return mixed
+
+
+def fig_search(run: Run) -> None:
+    """Search latency over mixed queries via ``queries.search`` on one connection (p50, p95)."""
+    from sortui.store import db as store_db
+
+    with closing(store_db.open_working_copy(run.imported(), readonly=True)) as conn:
+        texts = _search_queries(conn, SEARCH_QUERIES)
+        for text in texts[:10]:  # warm the page cache
+            queries.search(conn, text, limit=50)
+        times = []
+        for text in texts:
+            started = time.perf_counter()
+            queries.search(conn, text, limit=50)
+            times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    run.values["search_p50_ms"] = statistics.median(times)
+    run.values["search_p95_ms"] = times[int(0.95 * (len(times) - 1))]
+    run.values["search_max_ms"] = times[-1]
+
+
+def _widest(conn: sqlite3.Connection, top_level: bool) -> tuple[str | None, int]:
+    where = "" if top_level else "WHERE parent_sor_id IS NOT NULL"
+    row = conn.execute(
+        f"SELECT parent_sor_id, count(*) AS n FROM entity {where} GROUP BY parent_sor_id ORDER BY n DESC LIMIT 1"
+    ).fetchone()
+    return row[0], row[1]
+
+
+def _children_ms(conn: sqlite3.Connection, parent: str | None) -> tuple[float, float]:
+    """(first call, median of five more) of the first page of ``parent``'s children."""
+    times = []
+    for _ in range(6):
+        started = time.perf_counter()
+        queries.children(conn, parent, 0, 200)
+        times.append((time.perf_counter() - started) * 1000)
+    return times[0], statistics.median(times[1:])
+
+
+def fig_children(run: Run) -> None:
+    """First page of the children of the widest node (the top level) and of the widest unit below it."""
+    from sortui.store import db as store_db
+
+    with closing(store_db.open_working_copy(run.imported(), readonly=True)) as conn:
+        for key, top in (("children_top", True), ("children_unit", False)):
+            parent, width = _widest(conn, top)
+            first, median = _children_ms(conn, parent)
+            run.values[f"{key}_width"] = width
+            run.values[f"{key}_first_ms"] = first
+            run.values[f"{key}_ms"] = median
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    label: str
+    fmt: str = "{:.2f}"
+    budget: float | None = None  # largest value that passes
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    measure: Callable[[Run], None]
+    metrics: tuple[Metric, ...]
+
+
+FIGURES: tuple[Figure, ...] = (
+    Figure(
+        "import",
+        fig_import,
+        (
+            Metric("import_s", "import sor.xml (s)"),
+            Metric("import_rss_mb", "import peak RSS (MB)", "{:.0f}", 300),
+        ),
+    ),
+    Figure(
+        "floor",
+        fig_floor,
+        (
+            Metric("floor_s", "bare lxml iterparse (s)"),
+            Metric("import_ratio", "import / floor", "{:.1f}x", 1.5),
+        ),
+    ),
+    Figure(
+        "phases",
+        fig_phases,
+        (
+            Metric("validation_problems", "validation errors + warnings", "{:.0f}", 0),
+            Metric("phase_parse_s", "  of which: lxml parse, records only (s)"),
+            Metric("phase_reader_s", "  + SorXmlReader building entities (s)"),
+            Metric("phase_validate_s", "  + validate_entity (s)"),
+            Metric("phase_rows_s", "  + table rows (s)"),
+            Metric("phase_rest_s", "  + SQLite inserts, search index, checks, start-up (s)"),
+        ),
+    ),
+    Figure(
+        "size",
+        fig_size,
+        (Metric("xml_mb", "sor.xml size (MB)", "{:.0f}"), Metric("db_mb", "working copy size (MB)", "{:.0f}")),
+    ),
+    Figure(
+        "search",
+        fig_search,
+        (
+            Metric("search_p50_ms", "search p50 (ms)"),
+            Metric("search_p95_ms", "search p95 (ms)", budget=20),
+            Metric("search_max_ms", "search max (ms)"),
+        ),
+    ),
+    Figure(
+        "children",
+        fig_children,
+        (
+            Metric("children_top_width", "widest node: children (top level)", "{:,.0f}"),
+            Metric("children_top_first_ms", "  first page, first call (ms)"),
+            Metric("children_top_ms", "  first page, median (ms)", budget=50),
+            Metric("children_unit_width", "widest unit: children", "{:,.0f}"),
+            Metric("children_unit_ms", "  first page, median (ms)", budget=50),
+        ),
+    ),
+    Figure(
+        "ui",
+        lambda run: __import__("ui_app").fig_ui(run),  # benchmarks/ui_app.py: the app in a pseudo-terminal
+        (
+            Metric("ui_launch_s", "app: launch to first screen (s)", budget=1.0),
+            Metric("ui_expand_widest_ms", "app: expand widest node, first paint (ms)", budget=100),
+            Metric("ui_widest_children", "  widest node: children", "{:,.0f}"),
+            Metric("ui_bytes_per_move", "app: bytes per tree cursor move (120×40)", "{:,.0f}", 4096),
+            Metric("ui_bytes_per_step", "  single moves, detail repainted (bytes)", "{:,.0f}"),
+            Metric("ui_peak_rss_mb", "app: peak RSS browsing (MB)", "{:.0f}", 200),
+        ),
+    ),
+    Figure(
+        "sync",
+        lambda run: __import__("sync_bench").fig_sync(run),  # benchmarks/sync_bench.py: a real service over HTTP
+        (
+            Metric("sync_fill_s", "sync: fill an empty working copy, 5,000 units (s)"),
+            Metric("sync_push_1000_s", "sync: push 1,000 edits (s)", budget=2.0),
+            Metric("sync_pull_10000_s", "sync: pull 10,000 changes (s)", budget=3.0),
+            Metric("sync_20_clients_s", "sync: 20 clients at once, wall (s)"),
+            Metric("sync_20_clients_max_s", "  slowest client (s)"),
+        ),
+    ),
+)
+
+
+# -- report -----------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text()
+        cpu = re.search(r"model name\s*:\s*(.+)", cpuinfo).group(1).strip()  # type: ignore[union-attr]
+        mem_kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))  # type: ignore[union-attr]
+        ram = f"{mem_kb / 1024**2:.0f} GB RAM"
+    except (OSError, AttributeError):
+        ram = "RAM unknown"
+    return (
+        f"{date.today().isoformat()}: {os.cpu_count()} CPUs (nproc), {cpu}, {ram}; "
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, lxml {etree.__version__}"
+    )
+
+
+def verdict(metric: Metric, runs: list[Run]) -> str:
+    if metric.budget is None:
+        return ""
+    values = [r.values.get(metric.key) for r in runs]
+    ok = all(v is not None and v <= metric.budget for v in values)
+    return ("ok" if ok else "OVER") + f" (≤ {metric.fmt.format(metric.budget)})"
+
+
+def table(runs: list[Run], figures: tuple[Figure, ...]) -> str:
+    head = ["figure", *(f"{r.entities:,}" for r in runs)]
+    if len(runs) > 1:
+        head.append(f"growth {runs[0].entities // 1000}k→{runs[-1].entities // 1000}k")
+    head.append("budget")
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for figure in figures:
+        for metric in figure.metrics:
+            cells = [metric.label]
+            cells += [metric.fmt.format(r.values[metric.key]) if metric.key in r.values else "-" for r in runs]
+            if len(runs) > 1:
+                first, last = runs[0].values.get(metric.key), runs[-1].values.get(metric.key)
+                cells.append(f"{last / first:.1f}x" if first and last is not None else "")
+            cells.append(verdict(metric, runs))
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--entities", type=int, default=DEFAULT_ENTITIES, help="one scale (default 200000)")
+    parser.add_argument("--scales", help="several scales, comma separated, e.g. 20000,200000,600000")
+    parser.add_argument("--figures", help=f"only these figures: {','.join(f.name for f in FIGURES)}")
+    parser.add_argument("--cache", type=Path, default=CACHE, help="where generated data is kept")
+    parser.add_argument("--json", type=Path, help="also write the values as JSON")
+    args = parser.parse_args(argv)
+    scales = [int(s.replace("_", "")) for s in args.scales.split(",")] if args.scales else [args.entities]
+    wanted = set(args.figures.split(",")) if args.figures else {f.name for f in FIGURES}
+    figures = tuple(f for f in FIGURES if f.name in wanted)
+    runs = []
+    for entities in scales:
+        run = prepare(entities, args.cache)
+        for figure in figures:
+            try:
+                figure.measure(run)
+            except Exception as exc:  # one failing figure must not lose the others' numbers
+                run.notes[figure.name] = f"{type(exc).__name__}: {exc}"
+                print(f"{entities:,}: {figure.name} FAILED: {run.notes[figure.name]}", file=sys.stderr)
+                continue
+            print(f"{entities:,}: {figure.name} done", file=sys.stderr)
+        runs.append(run)
+    print(machine())
+    print()
+    print(table(runs, figures))
+    for r in runs:
+        for name, note in r.notes.items():
+            print(f"\n- {r.entities:,}: figure {name} failed: {note}")
+    if args.json:
+        args.json.write_text(json.dumps({r.entities: r.values for r in runs}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

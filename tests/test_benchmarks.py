@@ -1,0 +1,29 @@
+"""The benchmark harness runs end to end on a small scale (slow: not run in CI)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+RUN_PY = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"
+
+
+@pytest.mark.slow
+def test_harness_measures_every_core_figure(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = importlib.util.spec_from_file_location("bench_run", RUN_PY)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_run"] = module
+    spec.loader.exec_module(module)
+    out = tmp_path / "values.json"
+    figures = "import,floor,phases,size,search,children"
+    assert module.main(["--entities", "3000", "--cache", str(tmp_path), "--figures", figures, "--json", str(out)]) == 0
+    values = json.loads(out.read_text())["3000"]
+    assert values["import_s"] > 0 and values["import_rss_mb"] < 300
+    assert values["validation_problems"] == 0
+    assert values["search_p95_ms"] < 1000 and values["children_top_width"] > 300
+    assert "| import / floor |" in capsys.readouterr().out
