@@ -28,7 +28,14 @@ EXIT_OK, EXIT_NOT_FOUND, EXIT_BAD_INPUT = 0, 1, 2
 
 # Modules that add their own sub-commands: each has add_parser(subparsers), and
 # the parser it adds sets ``func`` to a function(args) -> exit code.
-EXTRA_COMMAND_MODULES: tuple[str, ...] = ("sortui.cli_edit", "sortui.cli_check", "sortui.cli_review")
+EXTRA_COMMAND_MODULES: tuple[str, ...] = (
+    "sortui.cli_edit",
+    "sortui.cli_check",
+    "sortui.cli_review",
+    "sortui.generator.command",
+    "sortui.app_command",
+    "sortui.cli_sync",
+)
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -164,17 +171,14 @@ def cmd_import(args: argparse.Namespace) -> int:
         report = import_files(args.db, args.files, progress)
     for f in report.files:
         err.print(Text(f"imported {f.rows} rows ({f.kind}) from {f.path}"))
-    if report.notes.reapplied or report.notes.orphaned:
-        err.print(
-            Text(
-                f"pending edits applied again on the new data: {report.notes.reapplied}"
-                + (f"; {report.notes.orphaned} refer to units no longer there" if report.notes.orphaned else "")
-            )
-        )
         for w in f.warnings:
             err.print(Text(str(w), style="yellow"))
         if f.warning_count > len(f.warnings):
             err.print(Text(f"... and {f.warning_count - len(f.warnings)} more warnings", style="yellow"))
+    notes = report.notes
+    if notes.reapplied or notes.orphaned:
+        orphaned = f"; {notes.orphaned} refer to units no longer there" if notes.orphaned else ""
+        err.print(Text(f"pending edits applied again on the new data: {notes.reapplied}{orphaned}"))
     err.print(Text(f"working copy: {args.db}"))
     return EXIT_OK
 

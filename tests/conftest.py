@@ -384,3 +384,38 @@ def no_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("SORTUI_TOKEN", raising=False)
     monkeypatch.setattr(keyring.core, "_keyring_backend", None)
     return data
+
+
+# -- the SHAK navigator (tests/test_app_shak*.py) ------------------------------------------------
+
+SHAK_VIEW_DATE = "2010-01-26"  # the day of the SOR samples
+
+
+@pytest.fixture(scope="session")
+def _shak_only_template(tmp_path_factory: pytest.TempPathFactory, samples_dir: Path) -> Path:
+    path = tmp_path_factory.mktemp("shak-only") / "shak.sqlite"
+    import_files(path, [samples_dir / "sor" / "SHAKCOMPLETE.TXT"])
+    return path
+
+
+@pytest.fixture
+def shak_only_wc(wc: Path, _shak_only_template: Path) -> Path:
+    """A working copy with SHAKCOMPLETE.TXT only (no SOR units)."""
+    shutil.copyfile(_shak_only_template, wc)
+    return wc
+
+
+@pytest.fixture
+def shak_region_wc(full_wc: Path, tmp_path: Path) -> Path:
+    """``full_wc`` and a SHAKregion.txt for Roskilde Øjenklinik (2529) and Rigshospitalet (1301)."""
+    from sortui.domain.model import ShakHospital
+    from sortui.formats.shak import write_shak_region
+
+    region = tmp_path / "SHAKregion.txt"
+    rows = [
+        ShakHospital("1301", "Rigshospitalet", "1976-04-01", None, "1", "101", "1084", None),
+        ShakHospital("2529", "Roskilde Øjenklinik", "2009-08-01", None, "2", "161", "1085", "347811000016004"),
+    ]
+    write_shak_region(rows, region)
+    import_files(full_wc, [region])
+    return full_wc

@@ -285,3 +285,18 @@ def test_console_script(tmp_path: Path, sor_wc: Path) -> None:
     assert json.loads(stats.stdout)["IE"] == 3
     assert _run([*script, "--db", str(sor_wc), "show", "nonsense"], tmp_path).returncode == 1
     assert _run([*script, "--db", str(sor_wc), "import", str(tmp_path)], tmp_path).returncode == 2
+
+
+def test_import_reports_warnings_with_file_and_line(run_cli, tmp_path: Path) -> None:
+    bad_check_digit = tmp_path / "warn.xml"
+    bad_check_digit.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<SorTree xmlns="urn:oio:sundhedsstyrelsen:organisation:1.0.0">\n'
+        "<InstitutionOwnerEntity><InstitutionOwner><SorIdentifier>347801000016002</SorIdentifier>"
+        "<EntityName>X</EntityName></InstitutionOwner></InstitutionOwnerEntity></SorTree>\n",
+        encoding="utf-8",
+    )
+    result = run_cli("import", bad_check_digit)
+    assert result.code == 0
+    assert f"{bad_check_digit}:3 (SorIdentifier): warning:" in result.err
+    assert "Verhoeff" in result.err

@@ -54,7 +54,15 @@ def test_bad_glns_are_errors(gln: str) -> None:
 
 @pytest.mark.parametrize(
     ("code", "level"),
-    [("1301", "sgh"), ("130101", "afd"), ("1301010", "afsnit"), ("130101A", "afsnit"), ("665033L", "afsnit"), ("1500A1", "afd"), ("3004L0X", "afsnit")],
+    [
+        ("1301", "sgh"),
+        ("130101", "afd"),
+        ("1301010", "afsnit"),
+        ("130101A", "afsnit"),
+        ("665033L", "afsnit"),
+        ("1500A1", "afd"),
+        ("3004L0X", "afsnit"),
+    ],
 )
 def test_shak_levels(code: str, level: str) -> None:
     assert codes.shak_level(code) == level
@@ -97,7 +105,12 @@ def test_field_definitions_carry_lengths_from_the_register() -> None:
 
 
 def _ent(**kwargs: object) -> Entity:
-    base: dict[str, object] = {"sor_id": "347811000016004", "kind": "SI", "name": "Sygehus", "parent_sor_id": "347801000016001"}
+    base: dict[str, object] = {
+        "sor_id": "347811000016004",
+        "kind": "SI",
+        "name": "Sygehus",
+        "parent_sor_id": "347801000016001",
+    }
     base.update(kwargs)
     return Entity(**base)  # type: ignore[arg-type]
 

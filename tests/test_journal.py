@@ -29,7 +29,10 @@ def test_set_fields_applies_and_journals_in_one_go(sor_wc: Path) -> None:
         ("postal.street", None, "Køgevej"),
         ("ambulant", True, False),
     ]
-    assert conn.execute("SELECT name, ambulant FROM entity WHERE sor_id = ?", (AFSNIT,)).fetchone() == ("Sengeafsnit", 0)
+    assert conn.execute("SELECT name, ambulant FROM entity WHERE sor_id = ?", (AFSNIT,)).fetchone() == (
+        "Sengeafsnit",
+        0,
+    )
     assert conn.execute("SELECT street FROM address WHERE sor_id = ? AND kind = 'postal'", (AFSNIT,)).fetchone() == (
         "Køgevej",
     )

@@ -29,18 +29,54 @@ def build_tree(conn: sqlite3.Connection, wide: int = 20_000) -> dict[str, str]:
     ids = {"ie": sor_id(1), "si": sor_id(2), "deep": sor_id(3)}
     batch = EntityBatch()
     owner = Entity(ids["ie"], "IE", "Region Testland", ean_mode="own", from_date="2000-01-01")
-    owner.location = Location(gln=gln(1), owner_sor_id=ids["ie"], system_supplier="1", system_type="2",
-                              communication_supplier="41000035001", region_code="1084", edi_administrator="106")
-    owner.addresses = [Address("postal", street="Regionsvej", building="1", postcode="2100", district_name="København Ø")]
+    owner.location = Location(
+        gln=gln(1),
+        owner_sor_id=ids["ie"],
+        system_supplier="1",
+        system_type="2",
+        communication_supplier="41000035001",
+        region_code="1084",
+        edi_administrator="106",
+    )
+    owner.addresses = [
+        Address("postal", street="Regionsvej", building="1", postcode="2100", district_name="København Ø")
+    ]
     batch.add(owner)
-    batch.add(Entity(ids["si"], "SI", "Testhospital", parent_sor_id=ids["ie"], ean_mode="inherited", shak_code="1301",
-                     from_date="2000-01-01"))
+    batch.add(
+        Entity(
+            ids["si"],
+            "SI",
+            "Testhospital",
+            parent_sor_id=ids["ie"],
+            ean_mode="inherited",
+            shak_code="1301",
+            from_date="2000-01-01",
+        )
+    )
     for i in range(wide):
         closed = "2010-12-31" if i % 10 == 0 else None
-        batch.add(Entity(sor_id(1000 + i), "OE", f"Afsnit {i:05d}", parent_sor_id=ids["si"], ean_mode="inherited",
-                         from_date="2001-01-01", to_date=closed))
-    batch.add(Entity(ids["deep"], "OE", "Dybt afsnit", parent_sor_id=sor_id(1001), ean_mode="inherited",
-                     shak_code="130101A", from_date="2001-01-01"))
+        batch.add(
+            Entity(
+                sor_id(1000 + i),
+                "OE",
+                f"Afsnit {i:05d}",
+                parent_sor_id=ids["si"],
+                ean_mode="inherited",
+                from_date="2001-01-01",
+                to_date=closed,
+            )
+        )
+    batch.add(
+        Entity(
+            ids["deep"],
+            "OE",
+            "Dybt afsnit",
+            parent_sor_id=sor_id(1001),
+            ean_mode="inherited",
+            shak_code="130101A",
+            from_date="2001-01-01",
+        )
+    )
     with conn:
         batch.flush(conn)
         rebuild_search(conn)

@@ -364,19 +364,7 @@ def _location_or_fail(conn: sqlite3.Connection, gln: str) -> Location:
 def set_location_fields(conn: sqlite3.Connection, gln: str, changes: dict[str, Any]) -> list[JournalEntry]:
     """Validate, apply and journal changes of a location number's attributes in one transaction."""
     loc = _location_or_fail(conn, gln)
-    problems = [
-        Problem(f"location.{name}", None, f"{name} is not an attribute of a lokationsnummer that can be edited")
-        for name in changes
-        if name not in LOCATION_SCALARS + LOCATION_FLAGS
-    ]
-    problems += [
-        Problem(f"location.{name}", LOCATION_FIELDS[name].xml, f"{LOCATION_FIELDS[name].label} is required")
-        for name in LOCATION_MANDATORY
-        if name in changes and changes[name] is None
-    ]
-    _raise_errors(problems)
-    changed = replace(loc, **changes)
-    _raise_errors([p for p in validate_location(changed) if p.field.partition(".")[2] in changes])
+    _raise_errors(check_location_changes(conn, gln, changes))
     entries = []
     with conn:
         for name, value in changes.items():
@@ -484,12 +472,17 @@ def undo(conn: sqlite3.Connection, entry_id: int) -> None:
     entry = get_entry(conn, entry_id)
     if entry.status == "synced":
         raise EditError([Problem(entry.field or "", None, f"change {entry_id} is already synchronised")])
+    if entry.status == "sent":
+        raise EditError([Problem(entry.field or "", None, f"change {entry_id} is being sent; sync first")])
     later = conn.execute(
         "SELECT id FROM journal WHERE target = ? AND key = ? AND field IS ? AND id > ? AND status != 'synced'",
         (entry.target, entry.key, entry.field, entry_id),
     ).fetchone()
     if later:
         raise EditError([Problem(entry.field or "", None, f"undo change {later[0]} first: it changed the same field")])
+    blocker = _undo_blocker(conn, entry)
+    if blocker:
+        raise EditError([Problem(entry.field or "", None, f"undo change {blocker} first: it builds on this one")])
     with conn:
         _revert(conn, entry)
         conn.execute("DELETE FROM journal WHERE id = ?", (entry_id,))
@@ -513,7 +506,9 @@ def revert_all_in(conn: sqlite3.Connection) -> None:
 
 
 def _revert(conn: sqlite3.Connection, entry: JournalEntry) -> None:
-    if entry.target == "entity":
+    if entry.op in STRUCTURAL_OPS:
+        _revert_structural(conn, entry)
+    elif entry.target == "entity":
         _write_entity_value(conn, entry.key, entry.field or "", entry.old_value)
     elif entry.target == "location":
         name = (entry.field or "").partition(".")[2]
@@ -541,13 +536,18 @@ def reapply(conn: sqlite3.Connection) -> tuple[int, int]:
 
 
 def _target_exists(conn: sqlite3.Connection, entry: JournalEntry) -> bool:
+    if entry.op == "create":
+        parent = (entry.new_value or {}).get("parent_sor_id")
+        return conn.execute("SELECT 1 FROM entity WHERE sor_id = ?", (parent,)).fetchone() is not None
     if entry.target == "entity":
         return conn.execute("SELECT 1 FROM entity WHERE sor_id = ?", (entry.key,)).fetchone() is not None
     return conn.execute("SELECT 1 FROM location WHERE gln = ?", (entry.key,)).fetchone() is not None
 
 
 def _apply(conn: sqlite3.Connection, entry: JournalEntry) -> None:
-    if entry.target == "entity":
+    if entry.op in STRUCTURAL_OPS:
+        _apply_structural(conn, entry)
+    elif entry.target == "entity":
         _write_entity_value(conn, entry.key, entry.field or "", entry.new_value)
     elif entry.target == "location":
         name = (entry.field or "").partition(".")[2]
@@ -560,3 +560,474 @@ def _apply(conn: sqlite3.Connection, entry: JournalEntry) -> None:
         )
     else:
         conn.execute("DELETE FROM location_message WHERE gln = ? AND message_urn = ?", (entry.key, entry.field))
+
+
+# -- synchronisation with the central service ---------------------------------
+# The sync client (sortui.sync) drives these: an entry goes pending -> sent (with the
+# changeset id, committed before the request) -> synced, or back to pending on a refusal.
+
+
+def entries_with_status(conn: sqlite3.Connection, status: str) -> list[JournalEntry]:
+    rows = conn.execute(f"SELECT {_ENTRY_COLS} FROM journal WHERE status = ? ORDER BY id", (status,)).fetchall()
+    return [_entry(r) for r in rows]
+
+
+def entries_by_id(conn: sqlite3.Connection, ids: list[int]) -> list[JournalEntry]:
+    found = [conn.execute(f"SELECT {_ENTRY_COLS} FROM journal WHERE id = ?", (i,)).fetchone() for i in ids]
+    return [_entry(r) for r in found if r is not None]
+
+
+def mark_sent(conn: sqlite3.Connection, entry_ids: list[int], changeset_id: str) -> None:
+    """Record that these pending entries go out as ``changeset_id`` (before sending, so a retry reuses it)."""
+    with conn:
+        conn.executemany(
+            "UPDATE journal SET status = 'sent', changeset_id = ? WHERE id = ? AND status = 'pending'",
+            [(changeset_id, i) for i in entry_ids],
+        )
+
+
+def mark_pending(conn: sqlite3.Connection, changeset_id: str) -> int:
+    """The service refused ``changeset_id`` (nothing applied): its entries are pending again."""
+    with conn:
+        cur = conn.execute(
+            "UPDATE journal SET status = 'pending', changeset_id = NULL WHERE changeset_id = ? AND status = 'sent'",
+            (changeset_id,),
+        )
+    return cur.rowcount
+
+
+def _item(target: str) -> tuple[str, str]:
+    """(table, key column) of the versioned record a journal target changes."""
+    return ("entity", "sor_id") if target == "entity" else ("location", "gln")
+
+
+def mark_synced(conn: sqlite3.Connection, changeset_id: str, versions: dict[tuple[str, str], int]) -> int:
+    """The service applied ``changeset_id``: its entries are synced and their records get the new versions.
+
+    ``versions`` maps (``entity`` | ``location``, key) to the version the service gave the record.
+    Entries made meanwhile on those records (still pending, on the old version) move to the new one.
+    """
+    sent = [e for e in entries_with_status(conn, "sent") if e.changeset_id == changeset_id]
+    bases = {(_item(e.target)[0], e.key): e.base_version for e in sent}
+    with conn:
+        conn.execute("UPDATE journal SET status = 'synced' WHERE changeset_id = ? AND status = 'sent'", (changeset_id,))
+        for (table, key), version in versions.items():
+            set_version(conn, table, key, version)
+            if (table, key) not in bases:
+                continue
+            targets = ("entity",) if table == "entity" else ("location", "message")
+            conn.execute(
+                f"UPDATE journal SET base_version = ? WHERE status = 'pending' AND key = ? AND base_version = ?"
+                f" AND target IN ({', '.join('?' * len(targets))})",
+                (version, key, bases[table, key], *targets),
+            )
+    return len(sent)
+
+
+def set_version(conn: sqlite3.Connection, table: str, key: str, version: int) -> None:
+    """Raise a record's version to ``version`` (never lowers it). Not a transaction of its own."""
+    column = {"entity": "sor_id", "location": "gln"}[table]
+    conn.execute(f"UPDATE {table} SET version = max(version, ?) WHERE {column} = ?", (version, key))
+
+
+def own_changeset_ids(conn: sqlite3.Connection) -> set[str]:
+    return {r[0] for r in conn.execute("SELECT DISTINCT changeset_id FROM journal WHERE changeset_id IS NOT NULL")}
+
+
+def field_chain(conn: sqlite3.Connection, target: str, key: str, path: str | None) -> list[JournalEntry]:
+    """The pending (not synced) entries that change one field, oldest first."""
+    rows = conn.execute(
+        f"SELECT {_ENTRY_COLS} FROM journal WHERE target = ? AND key = ? AND field IS ? AND status != 'synced'"
+        " ORDER BY id",
+        (target, key, path),
+    ).fetchall()
+    return [_entry(r) for r in rows]
+
+
+def rebase(conn: sqlite3.Connection, entry_ids: list[int], base_version: int, first_old_value: Any) -> None:
+    """Base pending entries on ``base_version``; the first one's old value becomes ``first_old_value``.
+
+    Used after a conflict: the edit is kept and will be sent on top of the service's version.
+    Not a transaction of its own.
+    """
+    for i, entry_id in enumerate(entry_ids):
+        conn.execute(
+            "UPDATE journal SET base_version = ?, status = 'pending', changeset_id = NULL WHERE id = ?",
+            (base_version, entry_id),
+        )
+        if i == 0:
+            conn.execute(
+                "UPDATE journal SET old_value = ? WHERE id = ?",
+                (json.dumps(first_old_value, ensure_ascii=False), entry_id),
+            )
+
+
+def drop_entries(conn: sqlite3.Connection, entry_ids: list[int]) -> None:
+    """Delete entries without reverting them (their change is replaced by the service's). No transaction."""
+    conn.executemany("DELETE FROM journal WHERE id = ?", [(i,) for i in entry_ids])
+
+
+def set_entry_value(conn: sqlite3.Connection, entry_id: int, value: Any) -> None:
+    """Change what a pending entry sets (resolving a conflict with a new value). No transaction."""
+    conn.execute("UPDATE journal SET new_value = ? WHERE id = ?", (json.dumps(value, ensure_ascii=False), entry_id))
+
+
+REMOTE_ENTITY_PATHS = frozenset([*editable_entity_fields(), "parent_sor_id"])
+
+
+def apply_remote(
+    conn: sqlite3.Connection, target: str, key: str, op: str, path: str | None, value: Any, version: int
+) -> bool:
+    """Apply a change pulled from the service to the working copy without journaling it.
+
+    Raises the record's version to ``version``. Returns False (nothing written) when the unit or
+    location number is not in this working copy. Field names are checked against the editable
+    fields before they reach SQL. Not a transaction of its own.
+    """
+    _check_remote_path(target, path)
+    entry = JournalEntry(0, "", target, key, op, path, None, value, version, "synced")
+    if not _target_exists(conn, entry):
+        return False
+    write_value(conn, target, key, op, path, value)
+    set_version(conn, _item(target)[0], key, version)
+    return True
+
+
+def write_value(conn: sqlite3.Connection, target: str, key: str, op: str, path: str | None, value: Any) -> None:
+    """Write one field's value to the working copy (as ``op`` on ``target`` would), without journaling."""
+    _check_remote_path(target, path)
+    _apply(conn, JournalEntry(0, "", target, key, op, path, None, value, 0, "synced"))
+
+
+def _check_remote_path(target: str, path: str | None) -> None:
+    if target == "entity" and path in REMOTE_ENTITY_PATHS:
+        return
+    if target == "location" and (path or "").partition(".")[2] in LOCATION_SCALARS + LOCATION_FLAGS:
+        return
+    if target == "message" and path:
+        return
+    raise ValueError(f"{target} {path!r} is not a field sortui can change")
+
+
+# -- units created here, location numbers given or taken, bulk message types ----
+# Journal ops beyond set/move/add/remove: 'create' (a unit with a provisional SOR id, the
+# new value holds its first values) and 'ean' (a unit's location-number mode, with the
+# number and its message types before and after). Both are reverted by undo/discard_all and
+# applied again by reapply, like the others.
+
+# A provisional SOR id has the SOR-id layout <sequence><namespace 1000016><partition><check digit>
+# with the partition 99, which real SOR ids (partition 00) never use; it passes the SOR-id rules.
+PROVISIONAL_SUFFIX = "100001699"
+STRUCTURAL_OPS = ("create", "ean")
+
+
+def provisional_sor_id(sequence: int) -> str:
+    body = f"{sequence}{PROVISIONAL_SUFFIX}"
+    return body + codes.verhoeff_digit(body)
+
+
+def is_provisional(sor_id: str) -> bool:
+    """A SOR id given here to a unit created locally (not yet issued by the register)."""
+    body = sor_id[:-1]
+    return sor_id.isdigit() and body.endswith(PROVISIONAL_SUFFIX) and len(body) > len(PROVISIONAL_SUFFIX)
+
+
+def _next_provisional(conn: sqlite3.Connection) -> str:
+    rows = conn.execute("SELECT sor_id FROM entity WHERE sor_id LIKE ?", (f"%{PROVISIONAL_SUFFIX}_",)).fetchall()
+    used = [int(r[0][: -len(PROVISIONAL_SUFFIX) - 1]) for r in rows if is_provisional(r[0])]
+    return provisional_sor_id(max(used, default=0) + 1)
+
+
+def create_unit(
+    conn: sqlite3.Connection,
+    parent_sor_id: str,
+    name: str,
+    from_date: str | None = None,
+    entity_type_code: str | None = None,
+) -> JournalEntry:
+    """Create a unit under ``parent_sor_id`` (an SI under an owner, else an OE) with a provisional SOR id.
+
+    It inherits its parent's location number. Journalled as op 'create'; undo removes it again.
+    """
+    parent = _entity_or_fail(conn, parent_sor_id)
+    kind = "SI" if parent.kind == "IE" else "OE"
+    sor_id = _next_provisional(conn)
+    values = {
+        "kind": kind,
+        "name": name,
+        "parent_sor_id": parent_sor_id,
+        "entity_type_code": entity_type_code,
+        "ean_mode": "inherited",
+        "geo_parent_relation": "1" if kind == "SI" else "2",
+        "from_date": from_date,
+        "first_from_date": from_date,
+    }
+    _raise_errors(validate_entity(Entity(sor_id, **values)))  # type: ignore[arg-type]
+    with conn:
+        _insert_created(conn, sor_id, values)
+        return _record(conn, "entity", sor_id, "create", None, None, values, 0)
+
+
+def _insert_created(conn: sqlite3.Connection, sor_id: str, values: dict[str, Any]) -> None:
+    from sortui.store.rows import ENTITY_COLS, entity_row, insert_sql
+
+    ent = Entity(sor_id, **values)
+    conn.execute(insert_sql("entity", ENTITY_COLS, "INSERT OR IGNORE"), entity_row(ent))
+    refresh_search_row(conn, sor_id)
+
+
+def _delete_created(conn: sqlite3.Connection, sor_id: str) -> None:
+    _write_ean_state(conn, sor_id, None)
+    conn.execute("DELETE FROM search WHERE rowid = (SELECT rowid FROM entity WHERE sor_id = ?)", (sor_id,))
+    for table in ("address", "contact", "speciality", "local_attribute", "succession", "entity"):
+        conn.execute(f"DELETE FROM {table} WHERE sor_id = ?", (sor_id,))
+
+
+def _ean_state(conn: sqlite3.Connection, ent: Entity) -> dict[str, Any]:
+    """A unit's location-number mode, own number and that number's message types (JSON-ready)."""
+    from dataclasses import asdict
+
+    loc = ent.location
+    messages = []
+    if loc is not None:
+        messages = [
+            list(r)
+            for r in conn.execute(
+                "SELECT message_urn, from_date, to_date FROM location_message WHERE gln = ? ORDER BY message_urn",
+                (loc.gln,),
+            )
+        ]
+    return {"ean_mode": ent.ean_mode, "location": asdict(loc) if loc else None, "messages": messages}
+
+
+def _write_ean_state(conn: sqlite3.Connection, sor_id: str, state: dict[str, Any] | None) -> None:
+    """Make ``state`` (from ``_ean_state``) the unit's; None removes its own numbers only."""
+    from sortui.store.rows import LOCATION_COLS, insert_sql, location_row
+
+    owned = [r[0] for r in conn.execute("SELECT gln FROM location WHERE owner_sor_id = ?", (sor_id,))]
+    for gln in owned:
+        conn.execute("DELETE FROM location_message WHERE gln = ?", (gln,))
+        conn.execute("DELETE FROM location WHERE gln = ?", (gln,))
+    if state is None:
+        return
+    conn.execute("UPDATE entity SET ean_mode = ? WHERE sor_id = ?", (state["ean_mode"], sor_id))
+    if state.get("location"):
+        conn.execute(
+            insert_sql("location", LOCATION_COLS, "INSERT OR REPLACE"), location_row(Location(**state["location"]))
+        )
+        conn.executemany(
+            "INSERT OR REPLACE INTO location_message (gln, message_urn, from_date, to_date) VALUES (?, ?, ?, ?)",
+            [(state["location"]["gln"], *m) for m in state.get("messages") or []],
+        )
+    refresh_search_row(conn, sor_id)
+
+
+def set_ean_mode(
+    conn: sqlite3.Connection, sor_id: str, mode: str, location: Location | None = None
+) -> JournalEntry | None:
+    """Give a unit its own location number (``mode`` 'own' with a new ``location``) or make it
+    inherit its parent's ('inherited') or have none ('none'). None when nothing changes.
+
+    A new number needs a valid GLN not used elsewhere and the mandatory attributes. Making the
+    unit inherit removes its own number and that number's message types (undo brings them back).
+    """
+    from dataclasses import asdict
+
+    from sortui.domain.model import EAN_MODES
+
+    ent = _entity_or_fail(conn, sor_id)
+    problems = _ean_problems(conn, ent, mode, location)
+    _raise_errors(problems)
+    if mode == ent.ean_mode and mode != "own":
+        return None
+    old = _ean_state(conn, ent)
+    assert mode in EAN_MODES
+    new_loc = replace(location, owner_sor_id=sor_id, version=0) if mode == "own" and location else None
+    new = {"ean_mode": mode, "location": asdict(new_loc) if new_loc else None, "messages": []}
+    with conn:
+        _write_ean_state(conn, sor_id, new)
+        return _record(conn, "entity", sor_id, "ean", "ean_mode", old, new, ent.version)
+
+
+def _ean_problems(conn: sqlite3.Connection, ent: Entity, mode: str, location: Location | None) -> list[Problem]:
+    from sortui.domain.model import EAN_MODES
+
+    if mode not in EAN_MODES:
+        return [Problem("ean_mode", None, f"{mode!r} is not a location-number mode (own, inherited or none)")]
+    if mode == "inherited" and ent.kind == "IE":
+        return [Problem("ean_mode", None, "an institution owner has no parent to inherit a lokationsnummer from")]
+    if mode != "own":
+        return []
+    if location is None:
+        return [Problem("location.gln", "EanLocationCode", "a new lokationsnummer is needed")]
+    problems = validate_location(location, creating=True)
+    if not codes.gln_errors(location.gln):
+        row = conn.execute("SELECT owner_sor_id FROM location WHERE gln = ?", (location.gln,)).fetchone()
+        if row is not None:
+            problems.append(
+                Problem(
+                    "location.gln", "EanLocationCode", f"lokationsnummer {location.gln} is already used by {row[0]}"
+                )
+            )
+    return problems
+
+
+def check_location_changes(conn: sqlite3.Connection, gln: str, changes: dict[str, Any]) -> list[Problem]:
+    """Problems (errors and warnings) that changing a location number's attributes would cause."""
+    loc = _location_or_fail(conn, gln)
+    unknown = [
+        Problem(f"location.{name}", None, f"{name} is not an attribute of a lokationsnummer that can be edited")
+        for name in changes
+        if name not in LOCATION_SCALARS + LOCATION_FLAGS
+    ]
+    if unknown:
+        return unknown
+    problems = [
+        Problem(f"location.{name}", LOCATION_FIELDS[name].xml, f"{LOCATION_FIELDS[name].label} is required")
+        for name in LOCATION_MANDATORY
+        if name in changes and changes[name] is None
+    ]
+    changed = replace(loc, **changes)
+    problems += [p for p in validate_location(changed) if p.field.partition(".")[2] in changes]
+    if changed.from_date and changed.to_date and changed.to_date < changed.from_date:
+        problems.append(Problem("location.to_date", "ToDate", f"Gyldig til {changed.to_date} is before Gyldig fra"))
+    return _unique(problems)
+
+
+def set_message_validity(
+    conn: sqlite3.Connection, gln: str, message: str, from_date: str | None, to_date: str | None
+) -> list[JournalEntry]:
+    """Change the validity of a registered message type: journalled as its removal and new addition."""
+    loc = _location_or_fail(conn, gln)
+    urn = resolve_message(conn, message)
+    _check_validity(from_date, to_date)
+    row = conn.execute(
+        "SELECT from_date, to_date FROM location_message WHERE gln = ? AND message_urn = ?", (gln, urn)
+    ).fetchone()
+    if row is None:
+        raise EditError([Problem("message", None, f"{message} is not registered on {gln}")])
+    old, new = {"from_date": row[0], "to_date": row[1]}, {"from_date": from_date, "to_date": to_date}
+    if old == new:
+        return []
+    with conn:
+        conn.execute(
+            "UPDATE location_message SET from_date = ?, to_date = ? WHERE gln = ? AND message_urn = ?",
+            (from_date, to_date, gln, urn),
+        )
+        return [
+            _record(conn, "message", gln, "remove", urn, old, None, loc.version),
+            _record(conn, "message", gln, "add", urn, None, new, loc.version),
+        ]
+
+
+def _check_validity(from_date: str | None, to_date: str | None) -> None:
+    problems = []
+    for name, value in (("from_date", from_date), ("to_date", to_date)):
+        errors, _ = LOCATION_FIELDS[name].check(value)
+        problems += [Problem(name, None, e) for e in errors]
+    if not problems and from_date and to_date and to_date < from_date:
+        problems.append(Problem("to_date", None, f"Gyldig til {to_date} is before Gyldig fra {from_date}"))
+    _raise_errors(problems)
+
+
+def subtree_glns(conn: sqlite3.Connection, sor_id: str) -> list[str]:
+    """The location numbers owned by a unit and its descendants (e.g. all of a municipality's)."""
+    rows = conn.execute(
+        """
+        WITH RECURSIVE down(sor_id) AS (
+            SELECT ? UNION ALL SELECT e.sor_id FROM entity e JOIN down ON e.parent_sor_id = down.sor_id
+        ) SELECT l.gln FROM location l JOIN down ON l.owner_sor_id = down.sor_id ORDER BY l.gln
+        """,
+        (sor_id,),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def effective_glns(conn: sqlite3.Connection, sor_ids: list[str]) -> list[str]:
+    """The location numbers the units receive on (own or inherited), each once."""
+    from sortui.store.queries import effective_values
+
+    found = (effective_values(conn, sid).location.value for sid in sor_ids)
+    return list(dict.fromkeys(loc.gln for loc in found if loc is not None))
+
+
+def glns_with_message(conn: sqlite3.Connection, glns: list[str], message: str) -> set[str]:
+    """Which of ``glns`` have ``message`` registered."""
+    urn = resolve_message(conn, message)
+    have = {r[0] for r in conn.execute("SELECT gln FROM location_message WHERE message_urn = ?", (urn,))}
+    return have.intersection(glns)
+
+
+def add_message_to_many(
+    conn: sqlite3.Connection, glns: list[str], message: str, from_date: str | None = None, to_date: str | None = None
+) -> list[JournalEntry]:
+    """Register a message type on every number of ``glns`` that lacks it, in one transaction, an entry each."""
+    urn = resolve_message(conn, message)
+    _check_validity(from_date, to_date)
+    todo = [g for g in dict.fromkeys(glns) if g not in glns_with_message(conn, glns, urn)]
+    locations = [_location_or_fail(conn, g) for g in todo]
+    validity = {"from_date": from_date, "to_date": to_date}
+    with conn:
+        conn.executemany(
+            "INSERT INTO location_message (gln, message_urn, from_date, to_date) VALUES (?, ?, ?, ?)",
+            [(loc.gln, urn, from_date, to_date) for loc in locations],
+        )
+        return [_record(conn, "message", loc.gln, "add", urn, None, validity, loc.version) for loc in locations]
+
+
+def remove_message_from_many(conn: sqlite3.Connection, glns: list[str], message: str) -> list[JournalEntry]:
+    """Remove a message type from every number of ``glns`` that has it, in one transaction, an entry each."""
+    urn = resolve_message(conn, message)
+    todo = sorted(glns_with_message(conn, glns, urn))
+    locations = [_location_or_fail(conn, g) for g in todo]
+    entries = []
+    with conn:
+        for loc in locations:
+            row = conn.execute(
+                "SELECT from_date, to_date FROM location_message WHERE gln = ? AND message_urn = ?", (loc.gln, urn)
+            ).fetchone()
+            conn.execute("DELETE FROM location_message WHERE gln = ? AND message_urn = ?", (loc.gln, urn))
+            old = {"from_date": row[0], "to_date": row[1]}
+            entries.append(_record(conn, "message", loc.gln, "remove", urn, old, None, loc.version))
+    return entries
+
+
+def pending_for(conn: sqlite3.Connection, keys: list[str]) -> list[JournalEntry]:
+    """The pending (not synced) entries on these SOR ids / GLNs, oldest first."""
+    marks = ", ".join("?" * len(keys))
+    rows = conn.execute(
+        f"SELECT {_ENTRY_COLS} FROM journal WHERE status != 'synced' AND key IN ({marks}) ORDER BY id", keys
+    ).fetchall()
+    return [_entry(r) for r in rows]
+
+
+def _undo_blocker(conn: sqlite3.Connection, entry: JournalEntry) -> int | None:
+    """A later pending entry that builds on a created unit or on a number given by a mode change."""
+    if entry.op == "create":
+        row = conn.execute(
+            "SELECT min(id) FROM journal WHERE id > ? AND status != 'synced' AND (key = ?"
+            " OR (op = 'move' AND new_value = ?) OR (op = 'create' AND json_extract(new_value, '$.parent_sor_id') = ?))",
+            (entry.id, entry.key, json.dumps(entry.key), entry.key),
+        ).fetchone()
+        return row[0]
+    if entry.op == "ean" and (entry.new_value or {}).get("location"):
+        gln = entry.new_value["location"]["gln"]
+        row = conn.execute(
+            "SELECT min(id) FROM journal WHERE id > ? AND status != 'synced' AND key = ?", (entry.id, gln)
+        ).fetchone()
+        return row[0]
+    return None
+
+
+def _revert_structural(conn: sqlite3.Connection, entry: JournalEntry) -> None:
+    if entry.op == "create":
+        _delete_created(conn, entry.key)
+    else:
+        _write_ean_state(conn, entry.key, entry.old_value)
+
+
+def _apply_structural(conn: sqlite3.Connection, entry: JournalEntry) -> None:
+    if entry.op == "create":
+        _insert_created(conn, entry.key, entry.new_value)
+    else:
+        _write_ean_state(conn, entry.key, entry.new_value)

@@ -445,3 +445,207 @@ def owner_letters(conn: sqlite3.Connection, owner_type: str, on: str | None = No
 
 def entity_count(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT count(*) FROM entity").fetchone()[0]
+
+
+# -- the SHAK navigator -----------------------------------------------------
+# The hierarchy is by code prefix: 4 characters (hospital), 6 (department), 7 (section).
+# A prefix that only lower codes use (old sections whose department never had a code
+# of its own) is still a level: an entry without versions. Every function reads one
+# level, one page or a few codes; ``on`` is the view date, ``all_versions`` lists codes
+# not valid on it too (they are marked ``valid=False``).
+
+_SHAK_END = "~"  # sorts after every character of a SHAK code (digits and capital letters)
+_SHAK_CHILD_LENGTH = {0: 4, 4: 6, 6: 7}
+
+
+def _shak_valid(alias: str) -> str:
+    return f"({alias}.valid_from <= :on AND ({alias}.valid_to IS NULL OR {alias}.valid_to >= :on))"
+
+
+def shak_child_length(parent: str | None) -> int | None:
+    """How long the codes one level below ``parent`` are (None: hospitals); None below a section."""
+    return _SHAK_CHILD_LENGTH.get(len(parent or ""))
+
+
+@dataclass(slots=True, frozen=True)
+class ShakEntry:
+    """A row of the SHAK navigator: a code with the version shown (valid on the date, else the newest)."""
+
+    code: str
+    level: str  # sgh / afd / afsnit (by length)
+    text: str
+    valid_from: str | None  # None: no version of its own (a prefix of lower codes only)
+    valid_to: str | None
+    valid: bool  # the shown version is valid on the date
+    versions: int
+    children: int  # codes one level below (valid on the date, unless all versions)
+    units: int  # SOR units carrying the code
+    ownership: str | None = None  # hospitals: SHAKregion.txt, else the SHAK file's BGrp
+    institution_type: str | None = None  # hospitals: SHAKregion.txt, else AGrp
+    region_code: str | None = None  # hospitals: SHAKregion.txt only
+    region_name: str | None = None
+
+
+def _shak_range(parent: str | None, all_versions: bool) -> tuple[str, dict[str, object]]:
+    n = shak_child_length(parent)
+    lo = parent or ""
+    where = "s.code >= :lo AND s.code < :hi AND length(s.code) >= :n"
+    if not all_versions:
+        where += f" AND {_shak_valid('s')}"
+    return where, {"lo": lo, "hi": lo + _SHAK_END, "n": n}
+
+
+def shak_level_keys(
+    conn: sqlite3.Connection, parent: str | None, on: str, all_versions: bool, offset: int = 0, limit: int = 200
+) -> list[str]:
+    """One page of the codes one level below ``parent`` (None: hospitals) in code order."""
+    if shak_child_length(parent) is None:
+        return []
+    where, params = _shak_range(parent, all_versions)
+    sql = f"SELECT substr(s.code, 1, :n) AS k FROM shak_code s WHERE {where} GROUP BY k ORDER BY k LIMIT :limit OFFSET :offset"
+    return [r[0] for r in conn.execute(sql, {**params, "on": on, "limit": limit, "offset": offset})]
+
+
+def shak_level_count(conn: sqlite3.Connection, parent: str | None, on: str, all_versions: bool) -> int:
+    if shak_child_length(parent) is None:
+        return 0
+    where, params = _shak_range(parent, all_versions)
+    sql = f"SELECT count(DISTINCT substr(s.code, 1, :n)) FROM shak_code s WHERE {where}"
+    return conn.execute(sql, {**params, "on": on}).fetchone()[0]
+
+
+def shak_level_position(conn: sqlite3.Connection, parent: str | None, key: str, on: str, all_versions: bool) -> int:
+    """How many codes come before ``key`` in its level (its offset in ``shak_level_keys``)."""
+    if shak_child_length(parent) is None:
+        return 0
+    where, params = _shak_range(parent, all_versions)
+    sql = (
+        f"SELECT count(DISTINCT substr(s.code, 1, :n)) FROM shak_code s WHERE {where} AND substr(s.code, 1, :n) < :key"
+    )
+    return conn.execute(sql, {**params, "on": on, "key": key}).fetchone()[0]
+
+
+def shak_prefix_shown(conn: sqlite3.Connection, key: str, on: str, all_versions: bool) -> bool:
+    """Whether ``key`` is a row of the navigator: it or a code below it exists (and is valid on ``on``)."""
+    where = "s.code >= :lo AND s.code < :hi" + ("" if all_versions else f" AND {_shak_valid('s')}")
+    row = conn.execute(f"SELECT 1 FROM shak_code s WHERE {where} LIMIT 1", {"lo": key, "hi": key + _SHAK_END, "on": on})
+    return row.fetchone() is not None
+
+
+_SHAK_ENTRY_SQL = """
+WITH k(code, pos) AS (SELECT value, key FROM json_each(:codes)),
+rep(code, pos, vf, hf) AS (
+    SELECT k.code, k.pos,
+        (SELECT x.valid_from FROM shak_code x WHERE x.code = k.code
+         ORDER BY {x_valid} DESC, x.valid_from DESC LIMIT 1),
+        (SELECT y.valid_from FROM shak_hospital y WHERE y.code = k.code
+         ORDER BY {y_valid} DESC, y.valid_from DESC LIMIT 1)
+    FROM k
+)
+SELECT rep.code, coalesce(v.text, h.name, ''), v.valid_from, v.valid_to, coalesce({v_valid}, 0),
+    (SELECT count(*) FROM shak_code x WHERE x.code = rep.code),
+    (SELECT count(DISTINCT substr(c.code, 1, CASE length(rep.code) WHEN 4 THEN 6 ELSE 7 END)) FROM shak_code c
+     WHERE c.code > rep.code AND c.code < rep.code || :end AND length(c.code) > length(rep.code){c_valid}),
+    (SELECT count(*) FROM entity e WHERE e.shak_code = rep.code),
+    coalesce(h.ownership, CASE WHEN length(rep.code) = 4 THEN nullif(trim(v.grp_b), '') END),
+    coalesce(h.institution_type, CASE WHEN length(rep.code) = 4 THEN nullif(trim(v.grp_a), '') END),
+    h.region_code, r.text
+FROM rep
+LEFT JOIN shak_code v ON v.code = rep.code AND v.valid_from = rep.vf
+LEFT JOIN shak_hospital h ON h.code = rep.code AND h.valid_from = rep.hf
+LEFT JOIN code_list r ON r.list = 'region' AND r.code = h.region_code
+ORDER BY rep.pos
+"""
+
+
+def shak_entries(conn: sqlite3.Connection, codes_: list[str], on: str, all_versions: bool = False) -> list[ShakEntry]:
+    """Navigator rows for ``codes_`` (in that order); child counts as the level lists them."""
+    if not codes_:
+        return []
+    import json
+
+    sql = _SHAK_ENTRY_SQL.format(
+        x_valid=_shak_valid("x"),
+        y_valid=_shak_valid("y"),
+        v_valid=_shak_valid("v"),
+        c_valid="" if all_versions else f" AND {_shak_valid('c')}",
+    )
+    level = {4: "sgh", 6: "afd", 7: "afsnit"}
+    rows = conn.execute(sql, {"codes": json.dumps(codes_), "on": on, "end": _SHAK_END}).fetchall()
+    return [ShakEntry(r[0], level.get(len(r[0]), "?"), r[1], r[2], r[3], bool(r[4]), *r[5:]) for r in rows]
+
+
+def _register_fold(conn: sqlite3.Connection) -> None:
+    conn.create_function("sortui_fold", 1, lambda s: ascii_fold(s) if s else "", deterministic=True)
+
+
+def shak_search(
+    conn: sqlite3.Connection, text: str, on: str, all_versions: bool = False, limit: int = 200
+) -> list[ShakEntry]:
+    """Codes where every word is a code prefix or part of a version's text (ASCII-folded), in code order."""
+    words = text.split()
+    if not words:
+        return []
+    _register_fold(conn)
+    params: dict[str, object] = {"on": on, "limit": limit}
+    conds = []
+    for i, word in enumerate(words):
+        params[f"c{i}"], params[f"t{i}"] = word.upper(), ascii_fold(word)
+        conds.append(f"(substr(s.code, 1, length(:c{i})) = :c{i} OR instr(sortui_fold(s.text), :t{i}) > 0)")
+    if not all_versions:
+        conds.append(_shak_valid("s"))
+    sql = f"SELECT s.code FROM shak_code s WHERE {' AND '.join(conds)} GROUP BY s.code ORDER BY s.code LIMIT :limit"
+    keys = [r[0] for r in conn.execute(sql, params)]
+    return shak_entries(conn, keys, on, all_versions)
+
+
+@dataclass(slots=True, frozen=True)
+class ShakHistoryRow:
+    """One version of a SHAK code, as the SHAK file has it."""
+
+    valid_from: str
+    valid_to: str | None
+    changed: str | None
+    text: str
+    grp_a: str | None
+    grp_b: str | None
+    op_code: str | None
+
+
+def shak_history(conn: sqlite3.Connection, code: str) -> list[ShakHistoryRow]:
+    """Every version of ``code``, oldest first."""
+    rows = conn.execute(
+        "SELECT valid_from, valid_to, changed, text, nullif(trim(grp_a), ''), nullif(trim(grp_b), ''), op_code"
+        " FROM shak_code WHERE code = ? ORDER BY valid_from",
+        (code,),
+    ).fetchall()
+    return [ShakHistoryRow(*r) for r in rows]
+
+
+@dataclass(slots=True, frozen=True)
+class ShakRegionRow:
+    """A line of SHAKregion.txt for a hospital code."""
+
+    valid_from: str
+    valid_to: str | None
+    name: str
+    ownership: str | None
+    institution_type: str | None
+    region_code: str | None
+    region_name: str | None
+    sor_id: str | None
+
+
+def shak_region_rows(conn: sqlite3.Connection, code: str) -> list[ShakRegionRow]:
+    rows = conn.execute(
+        "SELECT h.valid_from, h.valid_to, h.name, h.ownership, h.institution_type, h.region_code, r.text, h.sor_id"
+        " FROM shak_hospital h LEFT JOIN code_list r ON r.list = 'region' AND r.code = h.region_code"
+        " WHERE h.code = ? ORDER BY h.valid_from",
+        (code,),
+    ).fetchall()
+    return [ShakRegionRow(*r) for r in rows]
+
+
+def shak_present(conn: sqlite3.Connection) -> bool:
+    """Whether the working copy has SHAK codes (SHAKCOMPLETE.TXT was imported)."""
+    return conn.execute("SELECT 1 FROM shak_code LIMIT 1").fetchone() is not None

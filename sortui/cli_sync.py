@@ -1,0 +1,459 @@
+"""The central service and sync: ``serve``, ``server``, ``login``, ``logout``, ``sync``, ``conflicts``, ``resolve``."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import sqlite3
+import sys
+from collections.abc import Callable
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+
+from sortui.cli import EXIT_BAD_INPUT, EXIT_NOT_FOUND, EXIT_OK, CliError, err, out, print_json
+from sortui.store import db as store_db
+from sortui.sync.client import EXIT_CONFLICTS, EXIT_REFUSED, EXIT_UNAVAILABLE, SyncError
+
+EXIT_CODES = (
+    f"Exit codes: 0 done; 2 bad input; {EXIT_UNAVAILABLE} the service is unreachable or answered something that "
+    f"is not its API (nothing changed locally, edits stay pending); {EXIT_CONFLICTS} conflicts were recorded "
+    f"(see `sortui conflicts`); {EXIT_REFUSED} refused by the service (sign-in needed, token expired, not allowed)."
+)
+Command = Callable[[argparse.Namespace], int]
+
+
+def _sync_errors(func: Command) -> Command:
+    """Turn the sync layer's errors into CLI errors with their exit codes."""
+
+    @functools.wraps(func)
+    def run(args: argparse.Namespace) -> int:
+        from sortui.server.loader import LoadError
+        from sortui.server.users import UserError
+        from sortui.sync.conflicts import ResolveError
+
+        try:
+            return func(args)
+        except SyncError as exc:
+            raise CliError(exc.message + _hint(exc), exc.exit_code) from None
+        except (LoadError, UserError, ResolveError) as exc:
+            raise CliError(str(exc), EXIT_BAD_INPUT) from None
+
+    return run
+
+
+def _hint(exc: SyncError) -> str:
+    from sortui.sync.client import ServiceRefused
+
+    if isinstance(exc, ServiceRefused) and exc.status == 401 and exc.code != "bad_credentials":
+        return " (run `sortui login URL` again, or use --password-stdin)"
+    return ""
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    _serve_parsers(sub)
+    _client_parsers(sub)
+
+
+def _database_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--database",
+        metavar="URL",
+        help="the service's own database (SQLAlchemy URL, e.g. sqlite:///server.sqlite or "
+        "postgresql+psycopg://user@host/sortui); default: $SORTUI_SERVER_DATABASE or server.sqlite in the user "
+        "data dir. Not the working copy (--db).",
+    )
+
+
+def _serve_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "serve",
+        help="run the central service (HTTP API under /api/v1)",
+        description="Run the central service: FastAPI on uvicorn, listening on 127.0.0.1:8470 by default. "
+        "Put it behind a TLS proxy for anything but a single machine.",
+    )
+    _database_arg(p)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8470, help="port to listen on (default 8470)")
+    p.add_argument("--token-minutes", type=int, default=480, metavar="N", help="token lifetime (default 480 = 8 h)")
+    p.add_argument("--max-body-mb", type=int, default=5, metavar="N", help="largest request body (default 5 MB)")
+    p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("server", help="set up the central service: load the register, manage users")
+    server = p.add_subparsers(dest="server_command", metavar="ACTION", required=True)
+    q = server.add_parser("init", help="load register files into the service's (empty) database")
+    _database_arg(q)
+    q.add_argument(
+        "--from", dest="files", nargs="+", type=Path, required=True, metavar="FILE", help="any file `import` reads"
+    )
+    q.set_defaults(func=cmd_server_init)
+    q = server.add_parser("add-user", help="add a user (or change one, with --replace)")
+    _database_arg(q)
+    q.add_argument("name", metavar="NAME")
+    q.add_argument("--role", required=True, choices=("viewer", "editor", "edi-admin", "admin"))
+    q.add_argument("--subtree", nargs="+", default=[], metavar="SOR_ID", help="what an editor may change")
+    q.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    q.add_argument("--replace", action="store_true", help="change an existing user (signs them out)")
+    q.set_defaults(func=cmd_server_add_user)
+    q = server.add_parser("users", help="list the service's users")
+    _database_arg(q)
+    q.add_argument("--json", action="store_true", help="print JSON only")
+    q.set_defaults(func=cmd_server_users)
+
+
+def _client_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("login", help="sign in to a central service", epilog=EXIT_CODES)
+    p.add_argument("url", metavar="URL", help="the service, e.g. https://sor.example.dk or http://127.0.0.1:8470")
+    p.add_argument("--user", metavar="NAME", help="user name (default: the one this working copy used)")
+    _password_args(p)
+    p.set_defaults(func=cmd_login)
+
+    p = sub.add_parser("logout", help="sign out and forget the stored token", epilog=EXIT_CODES)
+    p.add_argument("--insecure", action="store_true", help="do not verify the service's TLS certificate")
+    p.set_defaults(func=cmd_logout)
+
+    p = sub.add_parser(
+        "sync",
+        help="push pending edits to the central service and pull others' changes",
+        description="Push the pending journal as one changeset, then pull the change feed. An empty working "
+        "copy is first filled from the service's snapshot.",
+        epilog=EXIT_CODES,
+    )
+    p.add_argument("--dry-run", action="store_true", help="print what would be pushed and pulled; change nothing")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    _password_args(p)
+    p.set_defaults(func=cmd_sync)
+
+    p = sub.add_parser("conflicts", help="edits the service refused because the field changed there too")
+    p.add_argument("--json", action="store_true", help="print JSON only")
+    p.set_defaults(func=cmd_conflicts)
+
+    p = sub.add_parser("resolve", help="resolve a conflict: keep mine, take the service's, or set a new value")
+    p.add_argument("entry", type=int, metavar="ENTRY_ID", help="the journal entry (see `sortui conflicts`)")
+    how = p.add_mutually_exclusive_group(required=True)
+    how.add_argument("--mine", dest="choice", action="store_const", const="mine", help="send my value again")
+    how.add_argument("--server", dest="choice", action="store_const", const="server", help="take the service's")
+    how.add_argument("--value", metavar="VALUE", help="set this value instead (sent with the next sync)")
+    p.add_argument("--json", action="store_true", help="print JSON only")
+    p.set_defaults(func=cmd_resolve)
+
+
+def _password_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    p.add_argument(
+        "--insecure", action="store_true", help="do not verify the service's TLS certificate (only when asked)"
+    )
+
+
+# -- the service ------------------------------------------------------------------
+
+
+def _database_url(args: argparse.Namespace) -> str:
+    from sortui.server.db import default_url
+
+    return args.database or default_url()
+
+
+def _shown(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@_sync_errors
+def cmd_serve(args: argparse.Namespace) -> int:
+    from sortui.server.run import serve
+
+    url = _database_url(args)
+    err.print(Text(f"sortui service on http://{args.host}:{args.port}/api/v1 (database {_shown(url)})"))
+    serve(url, args.host, args.port, args.token_minutes, args.max_body_mb * 1024 * 1024, args.log_level)
+    return EXIT_OK
+
+
+@_sync_errors
+def cmd_server_init(args: argparse.Namespace) -> int:
+    from sortui.server.db import make_engine
+    from sortui.server.loader import init_from_files
+
+    engine = make_engine(_database_url(args))
+    try:
+        report = init_from_files(engine, args.files)
+    finally:
+        engine.dispose()
+    err.print(
+        Text(
+            f"loaded {report.entities} units, {report.locations} location numbers and {report.messages} "
+            f"message-type registrations into {_shown(_database_url(args))}"
+        )
+    )
+    if report.skipped_messages:
+        err.print(Text(f"skipped {report.skipped_messages} registrations on unknown location numbers", style="yellow"))
+    return EXIT_OK
+
+
+@_sync_errors
+def cmd_server_add_user(args: argparse.Namespace) -> int:
+    from sortui.server.db import make_engine
+    from sortui.server.users import add_user
+    from sortui.sync.credentials import read_password
+
+    password = read_password(args.password_stdin, f"password for {args.name}: ")
+    if not args.password_stdin and password != read_password(False, "again: "):
+        raise CliError("the passwords differ")
+    engine = make_engine(_database_url(args))
+    try:
+        user = add_user(engine, args.name, args.role, password, args.subtree, replace=args.replace)
+    finally:
+        engine.dispose()
+    where = f" (subtrees {', '.join(user.subtrees)})" if user.subtrees else ""
+    err.print(Text(f"user {user.name}: {user.role}{where}"))
+    return EXIT_OK
+
+
+@_sync_errors
+def cmd_server_users(args: argparse.Namespace) -> int:
+    from sortui.server.db import make_engine
+    from sortui.server.users import list_users
+
+    engine = make_engine(_database_url(args))
+    try:
+        found = list_users(engine)
+    finally:
+        engine.dispose()
+    if args.json:
+        print_json([u.as_json() for u in found])
+    for u in [] if args.json else found:
+        out.print(Text(f"{u.name:<20} {u.role:<10} {' '.join(u.subtrees)}"))
+    return EXIT_OK
+
+
+# -- the client -----------------------------------------------------------------------
+
+
+def _working_copy(args: argparse.Namespace) -> sqlite3.Connection:
+    if args.readonly:
+        raise CliError("this command writes the working copy; drop --readonly")
+    return store_db.open_working_copy(args.db)
+
+
+@_sync_errors
+def cmd_login(args: argparse.Namespace) -> int:
+    from sortui.sync import credentials, session, state
+    from sortui.sync.client import normalise_url
+
+    url = normalise_url(args.url)
+    with closing(_working_copy(args)) as conn:
+        known = state.read_state(conn)
+        user = args.user or (known.user_name if known.service_url == url else None)
+        if not user:
+            raise CliError("say who signs in: --user NAME")
+        done = session.login(conn, url, user, _password(args, user, url), insecure=args.insecure)
+    err.print(
+        Text(f"signed in to {url} as {user} ({done.user.get('role')}); the token is valid until {done.expires_at}")
+    )
+    if done.stored:
+        err.print(Text(f"the token is kept in the system keyring ({credentials.account(url, user)})"))
+    else:
+        err.print(
+            Text(
+                f"{done.keyring_reason}: the token is not stored anywhere. `sortui sync` will ask for the "
+                f"password once per run (or set {credentials.ENV_TOKEN}).",
+                style="yellow",
+            )
+        )
+    return EXIT_OK
+
+
+def _password(args: argparse.Namespace, user: str, url: str) -> str:
+    from sortui.sync.client import host_port
+    from sortui.sync.credentials import read_password
+
+    if not args.password_stdin and not sys.stdin.isatty():
+        raise CliError(f"no terminal to ask for {user}'s password: use --password-stdin", EXIT_REFUSED)
+    password = read_password(args.password_stdin, f"password for {user}@{host_port(url)}: ")
+    if not password:
+        raise CliError("no password given", EXIT_REFUSED)
+    return password
+
+
+@_sync_errors
+def cmd_logout(args: argparse.Namespace) -> int:
+    from sortui.sync import session
+
+    if not args.db.exists():
+        err.print(Text("not signed in to a service"))
+        return EXIT_OK
+    with closing(store_db.open_working_copy(args.db, readonly=True)) as conn:
+        done = session.logout(conn, insecure=args.insecure)
+    if done.url is None:
+        err.print(Text("not signed in to a service"))
+        return EXIT_OK
+    if done.problem:
+        err.print(Text(f"the service did not revoke the token ({done.problem})", style="yellow"))
+    what = "and removed the token from the keyring" if done.forgotten else "(no token was stored)"
+    err.print(Text(f"signed out of {done.url} {what}"))
+    return EXIT_OK
+
+
+def _signed_in_client(args: argparse.Namespace, conn: sqlite3.Connection) -> Any:
+    """A client with a token: $SORTUI_TOKEN, the keyring's, or one got with the password now."""
+    from sortui.sync import session
+
+    if args.password_stdin:
+        url, user = session.service_of(conn)
+        return session.open_client(conn, _password(args, user, url), insecure=args.insecure)
+    try:
+        return session.open_client(conn, insecure=args.insecure)
+    except session.PasswordNeeded as exc:
+        url, user = session.service_of(conn)
+        err.print(Text(f"{exc.message}; asking for it for this run", style="yellow"))
+        return session.open_client(conn, _password(args, user, url), insecure=args.insecure)
+
+
+@_sync_errors
+def cmd_sync(args: argparse.Namespace) -> int:
+    from sortui.sync import engine
+
+    if args.dry_run:
+        return _dry_run(args)
+    if args.readonly:
+        raise CliError("sync writes the working copy; drop --readonly (or use --dry-run)")
+    with closing(store_db.open_working_copy(args.db)) as conn:
+        from sortui.sync import state
+
+        state.ensure_tables(conn)
+        with _signed_in_client(args, conn) as client:
+            result = engine.sync(conn, client, _progress_printer())
+    _print_result(result, args.json)
+    return EXIT_CONFLICTS if result.conflicts else EXIT_OK
+
+
+def _progress_printer() -> Callable[[str, int, int], None] | None:
+    if not err.is_terminal:
+        return None
+
+    def report(stage: str, done: int, total: int) -> None:
+        err.print(Text(f"{stage}: {done}/{total}", style="dim"), end="\r")
+
+    return report
+
+
+def _print_result(result: Any, as_json: bool) -> None:
+    from dataclasses import asdict
+
+    if as_json:
+        data = asdict(result)
+        data["conflicts"] = [c.as_json() for c in result.conflicts]
+        print_json(data)
+        return
+    if result.snapshot_entities:
+        err.print(
+            Text(
+                f"filled the working copy: {result.snapshot_entities} units, {result.snapshot_locations} location numbers"
+            )
+        )
+    pushed = f"pushed {result.pushed} changes" if result.pushed else "nothing to push"
+    if result.replayed:
+        pushed += f" ({result.replayed} from an interrupted push, applied once)"
+    err.print(Text(pushed))
+    err.print(
+        Text(
+            f"pulled {result.pulled} changes: {result.applied} applied, {result.own} our own, "
+            f"{result.kept_local} kept local (pending edits), {result.missing} not in this working copy"
+        )
+    )
+    if result.conflicts:
+        err.print(
+            Text(
+                f"{len(result.conflicts)} conflicts ({result.held_back} edits held back): see `sortui conflicts`, "
+                "then `sortui resolve ENTRY_ID --mine|--server|--value VALUE`",
+                style="yellow",
+            )
+        )
+
+
+def _dry_run(args: argparse.Namespace) -> int:
+    from sortui.cli_edit import describe_change, entry_json
+    from sortui.sync import engine
+
+    if args.db.exists():
+        conn = store_db.open_working_copy(args.db, readonly=True)
+    else:
+        conn = sqlite3.connect(":memory:")
+        store_db.create_schema(conn)
+    with closing(conn), _signed_in_client(args, conn) as client:
+        plan = engine.plan(conn, client)
+    if args.json:
+        print_json(
+            {
+                "fill_from_snapshot": plan.fill_from_snapshot,
+                "retry": {cs: [entry_json(e) for e in es] for cs, es in plan.retry.items()},
+                "push": [entry_json(e) for e in plan.push],
+                "held_back": [entry_json(e) for e in plan.held_back],
+                "pull": plan.pull,
+                "pull_by_others": plan.pull_by_others,
+                "last_seq": plan.last_seq,
+                "head": plan.head,
+            }
+        )
+        return EXIT_OK
+    if plan.fill_from_snapshot:
+        out.print(Text("would fill the empty working copy from the service's snapshot"))
+    for cs, entries in plan.retry.items():
+        out.print(Text(f"would re-send interrupted changeset {cs} ({len(entries)} changes)"))
+    out.print(Text(f"would push {len(plan.push)} changes" + (":" if plan.push else "")))
+    for e in plan.push:
+        out.print(Text(f"  #{e.id:<5} {e.key} {describe_change(e)}"))
+    if plan.held_back:
+        out.print(Text(f"{len(plan.held_back)} changes held back by conflicts"))
+    out.print(
+        Text(f"would pull {plan.pull} changes ({plan.pull_by_others} by others), feed {plan.last_seq} → {plan.head}")
+    )
+    return EXIT_OK
+
+
+# -- conflicts -------------------------------------------------------------------------
+
+
+def cmd_conflicts(args: argparse.Namespace) -> int:
+    from sortui.cli_edit import _show
+    from sortui.store.journal import field_label
+    from sortui.sync import state
+
+    if not args.db.exists():
+        raise CliError(f"no working copy at {args.db}", EXIT_NOT_FOUND)
+    with closing(store_db.open_working_copy(args.db, readonly=True)) as conn:
+        found = state.conflicts(conn)
+    if args.json:
+        print_json([c.as_json() for c in found])
+        return EXIT_OK
+    if not found:
+        out.print(Text("no conflicts"))
+    for c in found:
+        label = c.field if c.target == "message" else field_label(c.field or "")
+        out.print(Text(f"#{c.entry_id:<5} {c.key}  {label}", style="bold"))
+        out.print(Text(f"       base:    {_show(c.base_value)} (version {c.base_version})"))
+        out.print(Text(f"       mine:    {_show(c.local_value)}"))
+        out.print(Text(f"       service: {_show(c.server_value)} (version {c.server_version})"))
+    return EXIT_OK
+
+
+@_sync_errors
+def cmd_resolve(args: argparse.Namespace) -> int:
+    from sortui.cli_edit import _show
+    from sortui.sync.conflicts import resolve
+
+    choice = args.choice or "value"
+    with closing(_working_copy(args)) as conn:
+        done = resolve(conn, args.entry, choice, args.value)
+    if args.json:
+        print_json(
+            {"conflict": done.conflict.as_json(), "choice": done.choice, "value": done.value, "entries": done.entries}
+        )
+        return EXIT_OK
+    after = "sent with the next sync" if done.entries else "the local edit was dropped"
+    err.print(Text(f"{done.conflict.key} {done.conflict.field}: {_show(done.value)} ({after})"))
+    return EXIT_OK

@@ -1,0 +1,296 @@
+"""The HTTP API under ``/api/v1`` (FastAPI; the OpenAPI document is at ``/api/v1/openapi.json``).
+
+Every error is JSON: ``{"error": {"code": ..., "message": ...}}`` (409 adds ``conflicts``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from sortui import __version__
+from sortui.server import register, users
+from sortui.server.changesets import Operation, Refused, apply_changeset
+from sortui.server.limits import BodyLimit
+from sortui.server.users import User
+
+PREFIX = "/api/v1"
+DEFAULT_BODY_LIMIT = 5 * 1024 * 1024
+log = logging.getLogger("sortui.server")
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, **details: Any):
+        super().__init__(message)
+        self.status, self.code, self.message, self.details = status, code, message, details
+
+
+def json_response(obj: Any, status: int = 200) -> Response:
+    body = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return Response(body, status_code=status, media_type="application/json")
+
+
+def error_response(status: int, code: str, message: str, **details: Any) -> Response:
+    return json_response({"error": {"code": code, "message": message, **details}}, status)
+
+
+# -- request and response bodies ----------------------------------------------
+
+
+class TokenRequest(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=1000)
+
+
+class TokenOut(BaseModel):
+    token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_at: str
+    user: dict[str, Any]
+
+
+class OperationIn(BaseModel):
+    target: Literal["entity", "location", "message"]
+    key: str = Field(min_length=1, max_length=18)
+    op: Literal["set", "move", "add", "remove"]
+    field: str | None = Field(default=None, max_length=200)
+    old: Any = None
+    new: Any = None
+    base_version: int = Field(ge=0)
+
+
+class ChangesetIn(BaseModel):
+    id: str = Field(
+        min_length=1, max_length=100, description="client-generated; a retry with the same id is applied once"
+    )
+    operations: list[OperationIn]
+
+
+class MessageIn(BaseModel):
+    text: str = Field(min_length=1, max_length=2000)
+    severity: Literal["info", "warning", "critical"] = "info"
+    valid_until: str | None = Field(default=None, description="ISO time after which the message is no longer shown")
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorOut(BaseModel):
+    error: ErrorBody
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "no, unknown or expired token"},
+    403: {"model": ErrorOut, "description": "not allowed for this user"},
+}
+
+
+# -- the app ------------------------------------------------------------------
+
+
+def create_app(
+    engine: Engine, token_minutes: int = users.DEFAULT_TOKEN_MINUTES, body_limit: int = DEFAULT_BODY_LIMIT
+) -> FastAPI:
+    app = FastAPI(
+        title="sortui central service",
+        version=__version__,
+        description="The shared SOR register of sortui's working copies: sign-in, changesets, change feed, audit.",
+        openapi_url=f"{PREFIX}/openapi.json",
+        docs_url=f"{PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.engine = engine
+    app.state.token_minutes = token_minutes
+    app.add_middleware(BodyLimit, limit=body_limit, error=_too_large)
+    _add_error_handlers(app)
+    _add_routes(app)
+    return app
+
+
+def _too_large(limit: int) -> Response:
+    return error_response(413, "too_large", f"the request body is larger than {limit // (1024 * 1024)} MB")
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(_request: Request, exc: ApiError) -> Response:
+        return error_response(exc.status, exc.code, exc.message, **exc.details)
+
+    @app.exception_handler(Refused)
+    async def refused(_request: Request, exc: Refused) -> Response:
+        return error_response(exc.status, exc.code, exc.message, **exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, exc: RequestValidationError) -> Response:
+        problems = [
+            {"where": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors()
+        ]
+        first = problems[0] if problems else {"where": "", "message": "invalid request"}
+        message = f"{first['where']}: {first['message']}" if first["where"] else first["message"]
+        return error_response(422, "invalid_request", message, problems=problems[:20])
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> Response:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return error_response(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def crashed(_request: Request, exc: Exception) -> Response:
+        log.error("internal error: %s", type(exc).__name__)
+        return error_response(500, "internal", "the service failed to handle this request")
+
+
+_bearer = HTTPBearer(auto_error=False, description="the token from POST /api/v1/auth/token")
+
+
+def current_user(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> User:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise ApiError(401, "unauthorized", "sign in first: POST /api/v1/auth/token, then send 'Authorization: Bearer'")
+    user, expired = users.user_for_token(request.app.state.engine, credentials.credentials)
+    if expired:
+        raise ApiError(401, "token_expired", "the token has expired; sign in again")
+    if user is None:
+        raise ApiError(401, "unauthorized", "unknown token; sign in again")
+    return user
+
+
+def admin_user(user: Annotated[User, Depends(current_user)]) -> User:
+    if user.role != "admin":
+        raise ApiError(403, "forbidden", f"{user.name} ({user.role}) is not an administrator")
+    return user
+
+
+UserDep = Annotated[User, Depends(current_user)]
+AdminDep = Annotated[User, Depends(admin_user)]
+
+
+def _add_routes(app: FastAPI) -> None:
+    _auth_routes(app)
+    _register_routes(app)
+    _status_routes(app)
+
+
+def _auth_routes(app: FastAPI) -> None:
+    @app.post(f"{PREFIX}/auth/token", response_model=TokenOut, responses=ERRORS, tags=["auth"])
+    def sign_in(body: TokenRequest, request: Request) -> Any:
+        """A bearer token for a user name and password (default lifetime 8 hours)."""
+        issued = users.issue_token(request.app.state.engine, body.name, body.password, request.app.state.token_minutes)
+        if issued is None:
+            log.info("sign-in refused (wrong user name or password)")  # the name field may hold a password
+            raise ApiError(401, "bad_credentials", "wrong user name or password")
+        log.info("signed in: %s", issued.user.name)
+        return {"token": issued.token, "expires_at": issued.expires_at, "user": issued.user.as_json()}
+
+    @app.delete(f"{PREFIX}/auth/token", status_code=204, responses=ERRORS, tags=["auth"])
+    def sign_out(
+        request: Request,
+        user: UserDep,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Response:
+        """Revoke the token this request was sent with."""
+        assert credentials is not None
+        users.revoke_token(request.app.state.engine, credentials.credentials)
+        log.info("signed out: %s", user.name)
+        return Response(status_code=204)
+
+    @app.get(f"{PREFIX}/auth/me", responses=ERRORS, tags=["auth"])
+    def me(user: UserDep) -> dict[str, Any]:
+        """The signed-in user: name, role and the subtrees an editor may change."""
+        return user.as_json()
+
+
+def _register_routes(app: FastAPI) -> None:
+    @app.get(f"{PREFIX}/units/{{sor_id}}", responses=ERRORS, tags=["register"])
+    def get_unit(sor_id: str, request: Request, _user: UserDep) -> Response:
+        """A unit's own values and version."""
+        with request.app.state.engine.connect() as conn:
+            found = register.unit(conn, sor_id)
+        if found is None:
+            raise ApiError(404, "not_found", f"no unit with SOR-kode {sor_id}")
+        return json_response(found)
+
+    @app.get(f"{PREFIX}/units/{{sor_id}}/history", responses=ERRORS, tags=["register"])
+    def get_history(
+        sor_id: str,
+        request: Request,
+        _user: UserDep,
+        limit: Annotated[int, Query(ge=1, le=register.MAX_PAGE)] = 100,
+        before: Annotated[int | None, Query(ge=1)] = None,
+    ) -> Response:
+        """The audit log of a unit and its location numbers, newest first: who, when, before and after."""
+        with request.app.state.engine.connect() as conn:
+            if register.unit(conn, sor_id) is None:
+                raise ApiError(404, "not_found", f"no unit with SOR-kode {sor_id}")
+            return json_response({"sor_id": sor_id, "changes": register.history(conn, sor_id, limit, before)})
+
+    @app.get(f"{PREFIX}/locations/{{gln}}", responses=ERRORS, tags=["register"])
+    def get_location(gln: str, request: Request, _user: UserDep) -> Response:
+        """A location number's attributes, message types and version."""
+        with request.app.state.engine.connect() as conn:
+            found = register.location(conn, gln)
+        if found is None:
+            raise ApiError(404, "not_found", f"no lokationsnummer {gln}")
+        return json_response(found)
+
+    @app.post(
+        f"{PREFIX}/changesets",
+        responses={**ERRORS, 409: {"model": ErrorOut, "description": "conflicts: nothing applied"}},
+        tags=["register"],
+    )
+    def post_changeset(body: ChangesetIn, request: Request, user: UserDep) -> Response:
+        """Apply the operations atomically, once per changeset id; 409 lists every conflicting item."""
+        ops = [Operation(o.target, o.key, o.op, o.field, o.old, o.new, o.base_version) for o in body.operations]
+        result = apply_changeset(request.app.state.engine, user, body.id, ops)
+        verb = "replayed" if result.get("replayed") else "applied"
+        log.info("changeset %s %s for %s: %d operations", body.id, verb, user.name, len(ops))
+        return json_response(result)
+
+    @app.get(f"{PREFIX}/changes", responses=ERRORS, tags=["register"])
+    def get_changes(
+        request: Request,
+        _user: UserDep,
+        since: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=register.MAX_PAGE)] = 1000,
+    ) -> Response:
+        """The change feed after sequence number ``since``, oldest first."""
+        with request.app.state.engine.connect() as conn:
+            return json_response(register.changes(conn, since, limit))
+
+    @app.get(f"{PREFIX}/snapshot", responses=ERRORS, tags=["register"])
+    def get_snapshot(request: Request, _user: UserDep) -> StreamingResponse:
+        """Every unit and location number as JSON lines (header, records, end), for an empty working copy."""
+        return StreamingResponse(register.snapshot_lines(request.app.state.engine), media_type="application/x-ndjson")
+
+
+def _status_routes(app: FastAPI) -> None:
+    @app.get(f"{PREFIX}/status", tags=["status"])
+    def get_status(request: Request) -> Response:
+        """Service status and the current operating messages (driftsbeskeder), newest first. No sign-in needed."""
+        with request.app.state.engine.connect() as conn:
+            return json_response({**register.status(conn), "version": __version__})
+
+    @app.post(f"{PREFIX}/messages", status_code=201, responses=ERRORS, tags=["status"])
+    def post_message(body: MessageIn, request: Request, user: AdminDep) -> Response:
+        """Publish an operating message (administrators)."""
+        created = register.post_message(request.app.state.engine, user.name, body.text, body.severity, body.valid_until)
+        return json_response(created, 201)
+
+    @app.delete(f"{PREFIX}/messages/{{message_id}}", status_code=204, responses=ERRORS, tags=["status"])
+    def delete_message(message_id: int, request: Request, _user: AdminDep) -> Response:
+        """Withdraw an operating message (administrators)."""
+        if not register.delete_message(request.app.state.engine, message_id):
+            raise ApiError(404, "not_found", f"no operating message {message_id}")
+        return Response(status_code=204)

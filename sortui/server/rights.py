@@ -1,0 +1,60 @@
+"""Who may do what: roles, and the SOR subtrees an editor was granted (checked on the server)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sortui.server.users import User
+
+# What each role may change, by operation target.
+WRITABLE = {
+    "viewer": frozenset(),
+    "editor": frozenset({"entity"}),
+    "edi-admin": frozenset({"location", "message"}),
+    "admin": frozenset({"entity", "location", "message"}),
+}
+
+ParentOf = Callable[[str], str | None]
+
+
+class Forbidden(Exception):
+    """An operation the user's role or subtrees do not allow."""
+
+
+def check_target(user: User, target: str) -> None:
+    if target not in WRITABLE.get(user.role, frozenset()):
+        what = {"entity": "units", "location": "location-number attributes", "message": "message types"}[target]
+        raise Forbidden(f"{user.name} ({user.role}) may not change {what}")
+
+
+class SubtreeCheck:
+    """Whether a SOR id lies inside one of the user's subtrees, walking the parents (cached)."""
+
+    def __init__(self, user: User, parent_of: ParentOf):
+        self.user = user
+        self.parent_of = parent_of
+        self.inside: dict[str, bool] = {}
+
+    def allowed(self, sor_id: str) -> bool:
+        if self.user.role == "admin":
+            return True
+        granted = set(self.user.subtrees)
+        path: list[str] = []
+        current: str | None = sor_id
+        verdict = False
+        while current is not None and current not in path:
+            if current in self.inside:
+                verdict = self.inside[current]
+                break
+            if current in granted:
+                verdict = True
+                break
+            path.append(current)
+            current = self.parent_of(current)
+        for seen in path:
+            self.inside[seen] = verdict
+        return verdict
+
+    def require(self, sor_id: str) -> None:
+        if not self.allowed(sor_id):
+            raise Forbidden(f"{self.user.name} may not change {sor_id}: it is outside the subtrees granted")

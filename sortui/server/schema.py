@@ -1,0 +1,118 @@
+"""The service's tables (SQLModel, with a registry of their own, apart from the working copy's).
+
+Every write that changes the register goes through ``register_state``: its one row
+is updated first in each changeset's transaction, which serialises changesets on
+SQLite and PostgreSQL alike, so feed sequence numbers are handed out in commit order.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Index, Text
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
+
+
+class ServerModel(SQLModel, registry=registry()):
+    """Base of the service's tables: their own metadata, never the working copy's."""
+
+
+def _json() -> Column:  # type: ignore[type-arg]
+    return Column(Text, nullable=True)
+
+
+class RegisterState(ServerModel, table=True):
+    __tablename__ = "register_state"
+    id: int = Field(default=1, primary_key=True)
+    head_seq: int = 0  # the newest sequence number in the change feed
+    changesets: int = 0
+    service_id: str  # random, made at creation: tells one service's feed from another's
+    created_at: str
+
+
+class EntityRecord(ServerModel, table=True):
+    """One unit: own values as JSON (see ``sortui.sync.wire``)."""
+
+    __tablename__ = "entity"
+    __table_args__ = (Index("ix_entity_parent", "parent_sor_id"),)
+    sor_id: str = Field(primary_key=True, max_length=18)
+    parent_sor_id: str | None = Field(default=None, max_length=18)
+    kind: str = Field(max_length=2)
+    version: int = 0
+    data: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class LocationRecord(ServerModel, table=True):
+    """One lokationsnummer: attributes and registered message types as JSON."""
+
+    __tablename__ = "location"
+    __table_args__ = (Index("ix_location_owner", "owner_sor_id"),)
+    gln: str = Field(primary_key=True, max_length=13)
+    owner_sor_id: str = Field(max_length=18)
+    version: int = 0
+    data: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class Account(ServerModel, table=True):
+    """A user of the service ("user" is a reserved word in PostgreSQL)."""
+
+    __tablename__ = "account"
+    name: str = Field(primary_key=True, max_length=100)
+    role: str = Field(max_length=20)  # viewer / editor / edi-admin / admin
+    subtrees: str = "[]"  # JSON list of SOR ids an editor may change (with everything below them)
+    password_hash: str
+    created_at: str
+
+
+class AccessToken(ServerModel, table=True):
+    """A bearer token; only its SHA-256 is stored."""
+
+    __tablename__ = "access_token"
+    __table_args__ = (Index("ix_access_token_account", "account"),)
+    token_hash: str = Field(primary_key=True, max_length=64)
+    account: str = Field(max_length=100)
+    created_at: str
+    expires_at: str
+
+
+class Changeset(ServerModel, table=True):
+    """An applied changeset: the client's id makes a retry return this result instead of applying again."""
+
+    __tablename__ = "changeset"
+    id: str = Field(primary_key=True, max_length=100)
+    account: str = Field(max_length=100)
+    created_at: str
+    operations: int = 0
+    result: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class Change(ServerModel, table=True):
+    """The change feed, which is also the audit log: who, when, what, before and after."""
+
+    __tablename__ = "change"
+    __table_args__ = (Index("ix_change_item", "target", "key", "seq"), Index("ix_change_changeset", "changeset_id"))
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    changeset_id: str = Field(max_length=100)
+    target: str = Field(max_length=10)
+    key: str = Field(max_length=18)
+    op: str = Field(max_length=10)
+    field: str | None = Field(default=None, max_length=200)
+    old_value: str | None = Field(default=None, sa_column=_json())
+    new_value: str | None = Field(default=None, sa_column=_json())
+    new_version: int
+    account: str = Field(max_length=100)
+    created_at: str
+
+
+class OperatingMessage(ServerModel, table=True):
+    """A "driftsbesked" shown in the clients' status bar."""
+
+    __tablename__ = "operating_message"
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: str
+    account: str = Field(max_length=100)
+    severity: str = Field(default="info", max_length=10)  # info / warning / critical
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    valid_until: str | None = None
+
+
+METADATA = ServerModel.metadata

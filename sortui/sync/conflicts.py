@@ -1,0 +1,110 @@
+"""Resolving a recorded conflict: keep mine, take the service's, or set a new value. Nothing is lost.
+
+- mine: the local edit is rebased onto the service's version and goes out with the next sync.
+- server: the service's value is written to the working copy and the local edit is dropped.
+- value: a new value, based on the service's version, replaces the local edit.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from sortui.domain.fields import LOCATION_FIELDS
+from sortui.domain.validation import Problem
+from sortui.store import journal
+from sortui.store.journal import EditError
+from sortui.sync import state
+
+CHOICES = ("mine", "server", "value")
+
+
+class ResolveError(Exception):
+    pass
+
+
+@dataclass(slots=True)
+class Resolution:
+    conflict: state.Conflict
+    choice: str
+    value: Any  # the value the field has in the working copy now
+    entries: list[int]  # journal entries still pending for the field (empty for "server")
+
+
+def resolve(conn: sqlite3.Connection, entry_id: int, choice: str, text: str | None = None) -> Resolution:
+    """Resolve the conflict of the field that journal entry ``entry_id`` changes."""
+    if choice not in CHOICES:
+        raise ResolveError(f"choose one of {', '.join(CHOICES)}")
+    conflict = state.conflict_for_entry(conn, entry_id)
+    if conflict is None:
+        raise ResolveError(f"change #{entry_id} has no conflict to resolve (see `sortui conflicts`)")
+    chain = journal.field_chain(conn, conflict.target, conflict.key, conflict.field)
+    if choice == "value":
+        value = _parse(conn, conflict, text)
+    with conn:
+        if choice == "mine":
+            journal.rebase(conn, [e.id for e in chain], conflict.server_version or 0, conflict.server_value)
+            kept, value = [e.id for e in chain], conflict.local_value
+        elif choice == "server":
+            _take_server(conn, conflict, [e.id for e in chain])
+            kept, value = [], conflict.server_value
+        else:
+            kept = _set_value(conn, conflict, chain, value)
+        state.delete_conflict(conn, conflict.id)
+    return Resolution(conflict, choice, value, kept)
+
+
+def _item_op(conflict: state.Conflict, value: Any) -> str:
+    if conflict.target == "message":
+        return "add" if value is not None else "remove"
+    return "move" if conflict.field == "parent_sor_id" else "set"
+
+
+def _take_server(conn: sqlite3.Connection, conflict: state.Conflict, entry_ids: list[int]) -> None:
+    value = conflict.server_value
+    journal.write_value(conn, conflict.target, conflict.key, _item_op(conflict, value), conflict.field, value)
+    journal.drop_entries(conn, entry_ids)
+    if conflict.server_version is not None:
+        table = "entity" if conflict.target == "entity" else "location"
+        journal.set_version(conn, table, conflict.key, conflict.server_version)
+
+
+def _set_value(
+    conn: sqlite3.Connection, conflict: state.Conflict, chain: list[journal.JournalEntry], value: Any
+) -> list[int]:
+    """One entry (the first of the chain) now sets ``value`` on top of the service's version."""
+    first, rest = chain[0], chain[1:]
+    journal.drop_entries(conn, [e.id for e in rest])
+    journal.rebase(conn, [first.id], conflict.server_version or 0, conflict.server_value)
+    journal.set_entry_value(conn, first.id, value)
+    op = first.op if conflict.target != "message" else _item_op(conflict, value)
+    conn.execute("UPDATE journal SET op = ? WHERE id = ?", (op, first.id))
+    journal.write_value(conn, conflict.target, conflict.key, op, conflict.field, value)
+    return [first.id]
+
+
+def _parse(conn: sqlite3.Connection, conflict: state.Conflict, text: str | None) -> Any:
+    path = conflict.field or ""
+    if conflict.target == "message":
+        raise ResolveError("a message type is either registered or not: use --mine or --server")
+    try:
+        if conflict.target == "location":
+            name = path.partition(".")[2]
+            value = journal.parse_value(name, text)
+            fd = LOCATION_FIELDS.get(name)
+            errors = fd.check(value)[0] if fd is not None and isinstance(value, str) else []
+            if errors:
+                raise EditError([Problem(path, None, e) for e in errors])
+            return value
+        if path == "parent_sor_id":
+            if not text or conn.execute("SELECT 1 FROM entity WHERE sor_id = ?", (text,)).fetchone() is None:
+                raise ResolveError(f"{text!r} is not a unit in the working copy")
+            return text
+        value = journal.parse_value(path, text)
+        problems = [p for p in journal.check_entity_changes(conn, conflict.key, {path: value}) if p.is_error]
+        if problems:
+            raise EditError(problems)
+        return value
+    except EditError as exc:
+        raise ResolveError(f"refused: {exc}") from None

@@ -1,0 +1,189 @@
+"""The central service over real HTTP: sign-in, rights, changesets, conflicts, the feed, errors, logs."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+from conftest import SERVICE_USERS, Service
+
+AFSNIT = "347831000016005"  # an OE under the hospital SI 347811000016004 (erik's and bob's subtree)
+APOTEK = "306011000016003"  # an IE outside it
+APOTEK_GLN = "5790000173624"
+URN = "urn:dk:healthcare:medcom:messaging:oioxml:schema:xsd:medref:xref15:xh1530r"
+
+
+def op(key: str, field: str, new: Any, base: int = 0, target: str = "entity", kind: str = "set") -> dict[str, Any]:
+    return {"target": target, "key": key, "op": kind, "field": field, "old": None, "new": new, "base_version": base}
+
+
+def push(client: httpx.Client, *ops: dict[str, Any], cs: str | None = None) -> httpx.Response:
+    return client.post("/changesets", json={"id": cs or uuid.uuid4().hex, "operations": list(ops)})
+
+
+def test_openapi_document_and_status_are_served(service: Service) -> None:
+    with service.http() as http:
+        doc = http.get("/openapi.json").json()
+        status = http.get("/status").json()
+    assert {"/api/v1/changesets", "/api/v1/changes", "/api/v1/snapshot", "/api/v1/auth/token"} <= set(doc["paths"])
+    assert status["status"] == "ok" and status["head_seq"] == 0 and status["messages"] == []
+
+
+def test_sign_in_errors_are_json_401(service: Service) -> None:
+    with service.http() as http:
+        wrong = http.post("/auth/token", json={"name": "alice", "password": "nope"})
+        unknown = http.post("/auth/token", json={"name": "mallory", "password": "nope"})
+        anonymous = http.get(f"/units/{AFSNIT}")
+        bogus = http.get(f"/units/{AFSNIT}", headers={"Authorization": "Bearer not-a-token"})
+    assert wrong.status_code == unknown.status_code == anonymous.status_code == bogus.status_code == 401
+    assert wrong.json()["error"]["code"] == "bad_credentials"
+    assert wrong.json() == unknown.json()  # no telling which user names exist
+    assert anonymous.json()["error"]["code"] == "unauthorized"
+
+
+def test_an_expired_token_is_refused(service: Service) -> None:
+    from sortui.server.db import make_engine
+    from sortui.server.users import expire_tokens_of
+
+    with service.http("viv") as http:
+        assert http.get(f"/units/{AFSNIT}").status_code == 200
+        engine = make_engine(service.db_url)
+        assert expire_tokens_of(engine, "viv") == 1
+        engine.dispose()
+        answer = http.get(f"/units/{AFSNIT}")
+    assert answer.status_code == 401 and answer.json()["error"]["code"] == "token_expired"
+
+
+def test_a_changeset_sent_twice_is_applied_once(service: Service) -> None:
+    with service.http("alice") as http:
+        first = push(http, op(AFSNIT, "name", "Ny"), op(AFSNIT, "postal.street", "Køgevej"), cs="cs-twice")
+        again = push(http, op(AFSNIT, "name", "Ny"), op(AFSNIT, "postal.street", "Køgevej"), cs="cs-twice")
+        feed = http.get("/changes", params={"since": 0}).json()
+        unit = http.get(f"/units/{AFSNIT}").json()
+    assert first.status_code == again.status_code == 200
+    assert first.json()["replayed"] is False and again.json()["replayed"] is True
+    assert {k: v for k, v in again.json().items() if k != "replayed"} == {
+        k: v for k, v in first.json().items() if k != "replayed"
+    }
+    assert [(c["seq"], c["field"], c["user"]) for c in feed["changes"]] == [
+        (1, "name", "alice"),
+        (2, "postal.street", "alice"),
+    ]
+    assert unit["version"] == 1 and unit["data"]["name"] == "Ny"
+    assert feed["changes"][0]["old"] == "Roskilde Øjenklinik, beh. afsnit"
+
+
+def test_stale_versions_get_409_with_every_conflicting_item(service: Service) -> None:
+    with service.http("alice") as http:
+        assert push(http, op(AFSNIT, "name", "Først")).status_code == 200
+        answer = push(http, op(AFSNIT, "name", "Anden"), op(AFSNIT, "note", "x"), op(APOTEK, "name", "Apotek 2"))
+        unit = http.get(f"/units/{AFSNIT}").json()
+        apotek = http.get(f"/units/{APOTEK}").json()
+    assert answer.status_code == 409
+    error = answer.json()["error"]
+    assert error["code"] == "conflict"
+    assert [(c["index"], c["field"], c["server_value"], c["server_version"]) for c in error["conflicts"]] == [
+        (0, "name", "Først", 1),
+        (1, "note", None, 1),
+    ]
+    assert unit["data"]["name"] == "Først" and unit["version"] == 1
+    assert apotek["version"] == 0 and apotek["data"]["name"] == "Værløse Apotek"  # nothing of it applied
+
+
+def test_rights_are_checked_on_the_server(service: Service) -> None:
+    with service.http("erik") as erik, service.http("viv") as viv, service.http("edith") as edith:
+        outside = push(erik, op(AFSNIT, "note", "inde"), op(APOTEK, "note", "ude"))
+        inside = push(erik, op(AFSNIT, "note", "inde"))
+        viewer = push(viv, op(AFSNIT, "name", "x", base=1))
+        editor_edi = push(erik, op(APOTEK_GLN, URN, {"from_date": None, "to_date": None}, target="message", kind="add"))
+        edi_name = push(edith, op(AFSNIT, "name", "x", base=1))
+        edi_mixed = push(
+            edith,
+            op(APOTEK_GLN, URN, {"from_date": "2024-01-01", "to_date": None}, target="message", kind="add"),
+            op(AFSNIT, "note", "EDI note"),
+        )
+        location = edith.get(f"/locations/{APOTEK_GLN}").json()
+        feed = viv.get("/changes").json()
+    assert outside.status_code == 403 and "outside the subtrees" in outside.json()["error"]["message"]
+    assert inside.status_code == 200
+    assert viewer.status_code == editor_edi.status_code == edi_name.status_code == edi_mixed.status_code == 403
+    assert location["version"] == 0 and location["data"]["messages"] == {}  # nothing of a refused changeset applied
+    assert [c["key"] for c in feed["changes"]] == [AFSNIT]
+
+
+def test_edi_admin_changes_message_types_and_location_attributes(service: Service) -> None:
+    with service.http("edith") as edith:
+        answer = push(
+            edith,
+            op(APOTEK_GLN, URN, {"from_date": "2024-01-01", "to_date": None}, target="message", kind="add"),
+            op(APOTEK_GLN, "location.system_type", "12345", target="location"),
+        )
+        location = edith.get(f"/locations/{APOTEK_GLN}").json()
+        history = edith.get(f"/units/{APOTEK}/history").json()
+    assert answer.status_code == 200
+    assert location["version"] == 1 and location["data"]["system_type"] == "12345"
+    assert location["data"]["messages"] == {URN: {"from_date": "2024-01-01", "to_date": None}}
+    assert [(c["field"], c["user"], c["old"], c["new"]) for c in history["changes"]] == [  # newest first
+        ("location.system_type", "edith", "221000045007", "12345"),
+        (URN, "edith", None, {"from_date": "2024-01-01", "to_date": None}),
+    ]
+
+
+def test_bad_requests_get_json_errors(service: Service) -> None:
+    with service.http("alice") as http:
+        malformed = http.post("/changesets", content=b"{not json", headers={"Content-Type": "application/json"})
+        wrong_shape = http.post("/changesets", json={"id": "x", "operations": [{"target": "planet"}]})
+        bad_field = push(http, op(AFSNIT, "sort_name", "x"))
+        bad_value = push(http, op(AFSNIT, "contact.phone", "12"))
+        too_large = http.post("/changesets", content=b"x" * (5 * 1024 * 1024 + 1))
+        no_route = http.get("/nowhere")
+        unknown_unit = http.get("/units/123")
+    for answer, status in (
+        (malformed, 422),
+        (wrong_shape, 422),
+        (bad_field, 422),
+        (bad_value, 422),
+        (too_large, 413),
+        (no_route, 404),
+        (unknown_unit, 404),
+    ):
+        assert answer.status_code == status, answer.text
+        assert set(answer.json()["error"]) >= {"code", "message"}, answer.text
+    assert "Telefon" in bad_value.json()["error"]["message"]
+
+
+def test_operating_messages_are_posted_by_admins_and_shown_in_status(service: Service) -> None:
+    from sortui.sync.client import status
+
+    with service.http("alice") as alice, service.http("viv") as viv:
+        refused = viv.post("/messages", json={"text": "nope"})
+        posted = alice.post("/messages", json={"text": "Planlagt nedetid kl. 22", "severity": "warning"})
+    shown = status(service.url)
+    assert refused.status_code == 403 and posted.status_code == 201
+    assert shown.reachable and shown.ok and shown.message is not None
+    assert shown.message["text"] == "Planlagt nedetid kl. 22" and shown.message["severity"] == "warning"
+    assert not status("http://127.0.0.1:9").reachable
+
+
+def test_snapshot_streams_every_record(service: Service) -> None:
+    import json
+
+    with service.http("viv") as http:
+        lines = [json.loads(line) for line in http.get("/snapshot").text.splitlines()]
+    assert lines[0]["type"] == "header" and lines[0]["entities"] == 10 and lines[0]["locations"] == 2
+    assert [r["type"] for r in lines].count("entity") == 10 and lines[-1] == {"type": "end"}
+
+
+def test_no_secret_reaches_the_server_log(service: Service) -> None:
+    token = service.token("alice")
+    with httpx.Client(base_url=f"{service.url}/api/v1", timeout=10) as http:
+        http.post("/auth/token", json={"name": "bob", "password": "wrong-password-123"})
+        http.get(f"/units/{AFSNIT}", headers={"Authorization": f"Bearer {token}"})
+        http.get(f"/changes?since=0&token={token}", headers={"Authorization": f"Bearer {token}"})
+        http.get("/status", headers={"Authorization": "Bearer leaked-looking-token-xyz"})
+    service.stop()
+    log = service.log_text()
+    assert '"GET /api/v1/units/347831000016005 HTTP/1.1" 200' in log  # the access log is on
+    for secret in (token, "wrong-password-123", "leaked-looking-token-xyz", *(u[2] for u in SERVICE_USERS.values())):
+        assert secret not in log
