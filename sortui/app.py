@@ -32,7 +32,32 @@ def binding_ids() -> list[str]:
     from sortui.widgets.search_pane import HitList, SearchInput
 
     classes = (SortApp, MainScreen, OrgTree, DetailPanel, SearchInput, HitList, HelpScreen, PromptScreen)
-    return [b.id for cls in classes for b in cls.BINDINGS if isinstance(b, Binding) and b.id]
+    every = (*classes, *shak_classes(), *edit_classes())
+    return [b.id for cls in every for b in cls.BINDINGS if isinstance(b, Binding) and b.id]
+
+
+def edit_classes() -> tuple[type, ...]:
+    """The editors' classes with bindings (issue 6)."""
+    from sortui.screens.changes import ChangeList, ChangesScreen
+    from sortui.screens.confirm import ConfirmScreen
+    from sortui.screens.edi import EdiScreen, MessageTable, NewLocationScreen, ValidityScreen
+    from sortui.screens.editor import UnitEditor
+    from sortui.widgets.form import FlagField, FormScroll
+    from sortui.widgets.picker import PickerScreen
+
+    screens = (UnitEditor, EdiScreen, NewLocationScreen, ValidityScreen, ChangesScreen, ConfirmScreen, PickerScreen)
+    return (*screens, MessageTable, ChangeList, FlagField, FormScroll)
+
+
+def shak_classes() -> tuple[type, ...]:
+    """The SHAK navigator's classes with bindings."""
+    from sortui.screens.shak import ShakScreen
+    from sortui.screens.shak_history import ShakHistoryScreen
+    from sortui.widgets.shak_detail import ShakUnits
+    from sortui.widgets.shak_nav import ShakChecks, ShakFilter, ShakHits, ShakPane
+    from sortui.widgets.shak_tree import ShakTree
+
+    return (ShakScreen, ShakPane, ShakTree, ShakFilter, ShakHits, ShakChecks, ShakUnits, ShakHistoryScreen)
 
 
 class SortApp(App[None]):
@@ -79,7 +104,7 @@ class SortApp(App[None]):
     def check_empty(self) -> None:
         """Load the demo snapshot into an empty working copy (with a notice)."""
         with self.source.connection() as conn:
-            empty = queries.entity_count(conn) == 0
+            empty = queries.entity_count(conn) == 0 and not queries.shak_present(conn)
         if not empty:
             return
         if self.source.readonly or not self.demo:
@@ -119,9 +144,32 @@ class SortApp(App[None]):
             yield SystemCommand("Set view date", "View the register on another date (d)", screen.action_set_date)
             yield SystemCommand("Copy SOR id", "Copy the SOR id under the cursor (y)", screen.action_copy_id)
             yield SystemCommand("Copy location number", "Copy the GLN under the cursor (Y)", screen.action_copy_gln)
+            yield SystemCommand("SHAK navigator", "SHAK codes by prefix (s)", screen.action_shak_pane)
+            yield SystemCommand("Organisation tree", "The organisation tree (o)", screen.action_organisation_pane)
+            yield SystemCommand("SHAK code of the unit", "Its SHAK code in the navigator (S)", screen.action_unit_shak)
+            yield SystemCommand("SHAK checks", "Check SOR against SHAK on the view date", self._shak_checks)
+            yield from edit_commands(screen)
             yield SystemCommand("Help", "Keys of the focused pane (? or F1)", screen.action_help)
         yield SystemCommand("Quit", "Quit sortui (q)", self.action_quit)
         yield from (c for c in super().get_system_commands(screen) if c.title not in ("Quit", "Keys"))
+
+    def _shak_checks(self) -> None:
+        from sortui.screens.main import MainScreen
+
+        screen = self.screen
+        if isinstance(screen, MainScreen):
+            screen.action_shak_pane()
+            screen.shak_pane.action_checks()
+
+
+def edit_commands(screen: Screen) -> Iterable[SystemCommand]:
+    """Palette entries of the editing operations (they run on the unit under the tree's cursor)."""
+    from functools import partial
+
+    from sortui.widgets.edit_actions import OPS
+
+    for op in OPS:
+        yield SystemCommand(op.title, f"{op.help} ({op.key})", partial(screen.action_edit_op, op.name))  # type: ignore[attr-defined]
 
 
 def view_date_from_env() -> str | None:

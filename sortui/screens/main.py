@@ -11,30 +11,37 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical
 from textual.message import Message
-from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Tree
+from textual.widgets import ContentSwitcher, Footer, Tree
 
-from sortui.store import queries
+from sortui.screens.shak import ORGANISATION_TAB, TABS, ShakScreen
+from sortui.store import journal, queries
 from sortui.widgets import treedata
 from sortui.widgets.detail_panel import DetailPanel
+from sortui.widgets.edit_actions import EditActions
 from sortui.widgets.guard import reports_errors
 from sortui.widgets.org_tree import OrgTree
+from sortui.widgets.pane_tabs import PaneTabs
 from sortui.widgets.safe import clean
 from sortui.widgets.search_pane import HitList, SearchInput, SearchPane
+from sortui.widgets.shak_detail import ShakDetail
+from sortui.widgets.shak_nav import ShakPane
 from sortui.widgets.source import Source
 from sortui.widgets.status_bar import Status, StatusBar
 from sortui.widgets.treedata import Item, Located
 
-PANE_NAMES = {OrgTree: "Organisation tree", DetailPanel: "Detail panel", SearchPane: "Search"}
+PANE_NAMES = {
+    OrgTree: "Organisation tree",
+    DetailPanel: "Detail panel",
+    SearchPane: "Search",
+    ShakPane: "SHAK navigator",
+    ShakDetail: "SHAK detail",
+}
 
 
 def pending_edits(conn: sqlite3.Connection) -> int:
-    """Edits in the local journal not yet sent to the central service.
-
-    Hook for the change journal (a later issue): until it exists there are none.
-    """
-    return 0
+    """Edits in the local journal not yet sent to the central service."""
+    return journal.pending_count(conn)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +79,7 @@ def kind_name(kind: str) -> str:
     return {"gln": "GLN", "shak": "SHAK code", "provider_number": "ydernummer"}.get(kind, kind)
 
 
-class MainScreen(Screen[None]):
+class MainScreen(ShakScreen):
     """Tree on the left (on top when narrow), search and details on the right (below)."""
 
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (100, "-wide")]
@@ -85,6 +92,14 @@ class MainScreen(Screen[None]):
         Binding("y", "copy_id", "Copy the SOR id under the cursor", show=False, id="app.copy_id"),
         Binding("Y", "copy_gln", "Copy the location number (GLN) under the cursor", show=False, id="app.copy_gln"),
         Binding("question_mark,f1", "help", "Help", tooltip="Keys of the focused pane", id="app.help"),
+        Binding("e", "edit_op('edit')", "Edit", tooltip="Edit the unit under the cursor", id="app.edit"),
+        Binding("a", "edit_op('create')", "New unit under the cursor", show=False, id="app.create"),
+        Binding("X", "edit_op('close')", "Close the unit (set Gyldig til)", show=False, id="app.close_unit"),
+        Binding("m", "edit_op('move')", "Move the unit with its subtree", show=False, id="app.move"),
+        Binding("L", "edit_op('ean')", "Location number: own or inherited", show=False, id="app.ean"),
+        Binding("E", "edit_op('edi')", "EDI message types of the location number", show=False, id="app.edi"),
+        Binding("B", "edit_op('bulk')", "Bulk add/remove a message type", show=False, id="app.bulk"),
+        Binding("P", "edit_op('changes')", "Changes", tooltip="Pending changes: undo, discard", id="app.changes"),
     ]
 
     class Located(Message):
@@ -120,13 +135,19 @@ class MainScreen(Screen[None]):
         status = Status(self.view_date, str(self.source.path), readonly=self.source.readonly, label=self.label)
         yield StatusBar(status, id="status")
         with Container(id="panes"):
-            tree = OrgTree(self.source, self.view_date, id="tree")
-            tree.border_title = "Organisation"
-            yield tree
+            with Vertical(id="left"):
+                yield PaneTabs(TABS, ORGANISATION_TAB, id="tabs")
+                with ContentSwitcher(initial=ORGANISATION_TAB, id="left-panes"):
+                    tree = OrgTree(self.source, self.view_date, id="tree")
+                    tree.border_title = "Organisation"
+                    yield tree
+                    yield ShakPane(self.source, self.view_date, id="shak")
             with Vertical(id="right"):
                 yield SearchPane(self.source, id="search")
                 yield DetailPanel(self.source, self.debounce, id="detail")
+                yield ShakDetail(self.source, self.debounce, id="shak-detail")
         yield Footer(compact=True)
+        yield EditActions(self.source, self.debounce, id="edits")
 
     @property
     def tree(self) -> OrgTree:
@@ -162,6 +183,7 @@ class MainScreen(Screen[None]):
     def reload(self) -> None:
         """Read everything again (after the working copy was replaced)."""
         self.tree.reload()
+        self.shak_pane.reload()
         self.refresh_info()
 
     # -- tree and details -----------------------------------------------------------
@@ -185,6 +207,7 @@ class MainScreen(Screen[None]):
         self.tree.show_closed = self.show_closed
         self.tree.reload()
         self.status.set(view_date=self.view_date, show_closed=self.show_closed)
+        self.shak_view_changed()
         if item is not None and item.sor_id:
             self.jump_to(item.sor_id, force=False)
         if notice:
@@ -233,6 +256,8 @@ class MainScreen(Screen[None]):
                 self._refresh_view(f"{message.sor_id} is not valid on {self.view_date}: closed units are shown")
                 self.jump_to(message.sor_id)
             return
+        if message.force:
+            self.show_tab(ORGANISATION_TAB)
         if self.tree.reveal(found) is not None and message.force:
             self.tree.focus()
 
@@ -327,6 +352,10 @@ class MainScreen(Screen[None]):
         self.notify(f"Copied {what} {value}", markup=False, timeout=3)
 
     # -- help -----------------------------------------------------------------------------
+
+    def action_edit_op(self, op: str) -> None:
+        """Editing: ``op`` is one of ``edit_actions.OPS`` (read-only mode refuses them)."""
+        self.query_one(EditActions).run(op)
 
     def action_help(self) -> None:
         from sortui.screens.help import HelpScreen

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,7 +27,15 @@ from sortui.domain.fields import (
 )
 from sortui.domain.model import ADDRESS_KINDS, Address, Contact, Entity, Location, Speciality
 from sortui.domain.validation import Problem, shak_prefix_problem, sort_name, validate_entity, validate_location
-from sortui.store.rows import load_entity, location_from_row
+from sortui.store.rows import (
+    ENTITY_COLS,
+    LOCATION_COLS,
+    entity_row,
+    insert_sql,
+    load_entity,
+    location_from_row,
+    location_row,
+)
 from sortui.store.search_index import refresh_search_row
 
 ENTITY_SCALARS = (
@@ -769,8 +777,6 @@ def create_unit(
 
 
 def _insert_created(conn: sqlite3.Connection, sor_id: str, values: dict[str, Any]) -> None:
-    from sortui.store.rows import ENTITY_COLS, entity_row, insert_sql
-
     ent = Entity(sor_id, **values)
     conn.execute(insert_sql("entity", ENTITY_COLS, "INSERT OR IGNORE"), entity_row(ent))
     refresh_search_row(conn, sor_id)
@@ -785,8 +791,6 @@ def _delete_created(conn: sqlite3.Connection, sor_id: str) -> None:
 
 def _ean_state(conn: sqlite3.Connection, ent: Entity) -> dict[str, Any]:
     """A unit's location-number mode, own number and that number's message types (JSON-ready)."""
-    from dataclasses import asdict
-
     loc = ent.location
     messages = []
     if loc is not None:
@@ -802,8 +806,6 @@ def _ean_state(conn: sqlite3.Connection, ent: Entity) -> dict[str, Any]:
 
 def _write_ean_state(conn: sqlite3.Connection, sor_id: str, state: dict[str, Any] | None) -> None:
     """Make ``state`` (from ``_ean_state``) the unit's; None removes its own numbers only."""
-    from sortui.store.rows import LOCATION_COLS, insert_sql, location_row
-
     owned = [r[0] for r in conn.execute("SELECT gln FROM location WHERE owner_sor_id = ?", (sor_id,))]
     for gln in owned:
         conn.execute("DELETE FROM location_message WHERE gln = ?", (gln,))
@@ -831,17 +833,11 @@ def set_ean_mode(
     A new number needs a valid GLN not used elsewhere and the mandatory attributes. Making the
     unit inherit removes its own number and that number's message types (undo brings them back).
     """
-    from dataclasses import asdict
-
-    from sortui.domain.model import EAN_MODES
-
     ent = _entity_or_fail(conn, sor_id)
-    problems = _ean_problems(conn, ent, mode, location)
-    _raise_errors(problems)
+    _raise_errors(_ean_problems(conn, ent, mode, location))
     if mode == ent.ean_mode and mode != "own":
         return None
     old = _ean_state(conn, ent)
-    assert mode in EAN_MODES
     new_loc = replace(location, owner_sor_id=sor_id, version=0) if mode == "own" and location else None
     new = {"ean_mode": mode, "location": asdict(new_loc) if new_loc else None, "messages": []}
     with conn:

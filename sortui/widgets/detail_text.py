@@ -56,7 +56,23 @@ def unit_text(conn: sqlite3.Connection, sor_id: str, on: str) -> tuple[Text, dic
         if loc is not None:
             t.append("\n")
             t.append_text(describe.as_text(loc))
+    pending_text(t, conn, [sor_id, gln] if gln else [sor_id])
     return safe_text(t), u
+
+
+def pending_text(t: Text, conn: sqlite3.Connection, keys: list[str]) -> None:
+    """The pending edits of the unit and of the location number it receives on (before → after)."""
+    from sortui.store.journal import pending_for
+    from sortui.widgets.edit_data import describe_entry
+
+    entries = pending_for(conn, keys)
+    if not entries:
+        return
+    t.append(f"\nVentende ændringer ({len(entries)}, P: vis alle)\n", style="bold reverse")
+    for entry in entries:
+        what, before, after = describe_entry(entry)
+        t.append(f"  #{entry.id} {what}: ", style="bold")
+        t.append(f"{before} → {after}\n")
 
 
 def group_text(item: Item) -> Text:

@@ -24,6 +24,7 @@ from sortui.widgets.source import Source
 from sortui.widgets.treedata import Item, Level, Located, Page
 
 LOADING = "loading…"
+PENDING_MARK = "✎"  # after the label of a unit (or its own location number) with pending edits
 
 
 def validity_note(node: Node, on: str) -> str | None:
@@ -35,7 +36,13 @@ def validity_note(node: Node, on: str) -> str | None:
     return None
 
 
-def item_label(item: Item, on: str) -> Text:
+def has_pending(item: Item, pending: set[str]) -> bool:
+    """Whether the unit of ``item`` or its own location number has pending edits in the journal."""
+    node = item.node
+    return node is not None and (node.sor_id in pending or (node.own_gln or "") in pending)
+
+
+def item_label(item: Item, on: str, pending: bool = False) -> Text:
     """The tree line of ``item``: name, child count, kind, SHAK code, own location number, validity."""
     if item.kind == "group":
         return Text.assemble((item.title, "bold"), (f" ({item.count:,})", "dim"))
@@ -55,6 +62,8 @@ def item_label(item: Item, on: str) -> Text:
     if note:
         label.append(f"  ({note})")
         label.stylize("dim strike")
+    if pending:
+        label.append(f" {PENDING_MARK}", style="bold")
     return label
 
 
@@ -99,6 +108,7 @@ class OrgTree(Tree[Item]):
         self.show_root = False
         self.auto_expand = False
         self.guide_depth = 2
+        self.pending: set[str] = set()  # SOR ids and GLNs with pending edits (journal.pending_keys)
 
     @property
     def filter_date(self) -> str | None:
@@ -213,7 +223,7 @@ class OrgTree(Tree[Item]):
             self.move_to(last)
 
     def _add_item(self, node: TreeNode[Item], child: Item, before: TreeNode[Item] | None = None) -> TreeNode[Item]:
-        label = item_label(child, self.view_date)
+        label = item_label(child, self.view_date, has_pending(child, self.pending))
         if child.level is None:
             return node.add_leaf(label, child, before=before)
         return node.add(label, child, before=before)
@@ -318,6 +328,34 @@ class OrgTree(Tree[Item]):
             container = child
         self.move_to(container, center=True)
         return container
+
+    def set_pending(self, keys: set[str]) -> None:
+        """Mark the units with pending edits (relabels the loaded nodes whose mark changed)."""
+        old, self.pending = self.pending, set(keys)
+        for node in self._unit_nodes():
+            item = node.data
+            assert item is not None
+            if has_pending(item, old) != has_pending(item, self.pending):
+                node.set_label(item_label(item, self.view_date, has_pending(item, self.pending)))
+
+    def update_units(self, nodes: dict[str, Node]) -> None:
+        """New rows for loaded units (after an edit): their labels follow."""
+        for tree_node in self._unit_nodes():
+            item = tree_node.data
+            assert item is not None
+            fresh = nodes.get(item.key)
+            if fresh is not None:
+                item.node, item.title = fresh, fresh.name
+                tree_node.set_label(item_label(item, self.view_date, has_pending(item, self.pending)))
+
+    def _unit_nodes(self) -> list[TreeNode[Item]]:
+        found, stack = [], list(self.root.children)
+        while stack:
+            node = stack.pop()
+            if node.data is not None and node.data.kind == "unit":
+                found.append(node)
+            stack.extend(node.children)
+        return found
 
     def cursor_item(self) -> Item | None:
         node = self.cursor_node

@@ -1,0 +1,334 @@
+"""The unit editor: a scrolling form of a unit's own values, checked as you type, saved to the journal.
+
+Keys: f2 (or ctrl+o) save, esc cancel (asks when there are unsaved changes), f4 pick a code
+(unit type, specialities), f3 edit the focused text field (the note) in $EDITOR. Validation runs
+``journal.check_entity_changes`` in a worker after typing rests; saving runs ``journal.set_fields``
+in a worker and says "saved" only once it returned (the journal is committed then).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult, SuspendNotSupported
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Input, Static
+
+from sortui.domain.validation import Problem
+from sortui.store import journal
+from sortui.store.journal import EditError, JournalEntry
+from sortui.widgets.edit_data import Choice, EditorData, editor_sections
+from sortui.widgets.form import (
+    FieldInput,
+    FieldRow,
+    FlagField,
+    FormScroll,
+    apply_problems,
+    flag_row,
+    form_changes,
+    form_fields,
+    text_row,
+)
+from sortui.widgets.guard import reports_errors
+from sortui.widgets.safe import clean
+from sortui.widgets.source import Source
+
+FLAGS = ("ambulant", "admitted", "reporting_level")
+PICKABLE = ("entity_type_code", "specialities")
+
+
+def edit_externally(app: App[Any], text: str) -> str:
+    """``text`` after the user edited it in $VISUAL / $EDITOR (the app is suspended meanwhile)."""
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as fh:
+        fh.write(text)
+        path = Path(fh.name)
+    try:
+        command = [*shlex.split(editor), str(path)]
+        try:
+            with app.suspend():
+                code = subprocess.call(command)
+        except SuspendNotSupported:
+            if not app.is_headless:
+                raise
+            code = subprocess.call(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        if code != 0:
+            raise OSError(f"{editor} exited with status {code}")
+        return path.read_text(encoding="utf-8")
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def one_line(text: str) -> str:
+    """An edited text as one line (the register's fields have no line breaks)."""
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def problem_summary(problems: list[Problem], changed: int) -> Text:
+    errors = sum(p.is_error for p in problems)
+    warnings = len(problems) - errors
+    t = Text(f" {changed} changed" if changed else " no changes")
+    if errors:
+        t.append(f"  ✗ {errors} error{'s' if errors != 1 else ''}", style="bold")
+    if warnings:
+        t.append(f"  ! {warnings} warning{'s' if warnings != 1 else ''}")
+    return t
+
+
+class UnitEditor(Screen[list[JournalEntry] | None]):
+    """Edits one unit; answers the saved journal entries, or None when cancelled."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f2,ctrl+o", "save", "Save", tooltip="Validate and save the changes to the journal", id="editor.save"),
+        Binding(
+            "escape", "cancel", "Cancel", tooltip="Leave the editor (asks if there are changes)", id="editor.cancel"
+        ),
+        Binding("f4", "pick", "Pick", tooltip="Pick a unit type or speciality from the code list", id="editor.pick"),
+        Binding("f3", "external", "$EDITOR", tooltip="Edit the focused text field in $EDITOR", id="editor.external"),
+        # Priority: the focus moves before the keys typed next are delivered (a slow link batches keys).
+        Binding("down,tab", "app.focus_next", "Next field", show=False, priority=True, id="editor.next"),
+        Binding(
+            "up,shift+tab", "app.focus_previous", "Previous field", show=False, priority=True, id="editor.previous"
+        ),
+    ]
+
+    class Checked(Message):
+        def __init__(self, generation: int, problems: list[Problem]) -> None:
+            super().__init__()
+            self.generation = generation
+            self.problems = problems
+
+    class Saved(Message):
+        def __init__(self, entries: list[JournalEntry]) -> None:
+            super().__init__()
+            self.entries = entries
+
+    class Refused(Message):
+        def __init__(self, problems: list[Problem]) -> None:
+            super().__init__()
+            self.problems = problems
+
+    def __init__(self, source: Source, data: EditorData, debounce: float = 0.1) -> None:
+        super().__init__()
+        self.source = source
+        self.data = data
+        self.debounce = debounce
+        self.original: dict[str, str] = {}
+        self.problems: list[Problem] = []
+        self.generation = 0
+        self.saving = False
+        self._timer: Timer | None = None
+        self._choices: dict[str, dict[str, str]] = {
+            "entity_type_code": {c.value: c.label for c in data.type_choices},
+            "specialities": {c.value: c.label for c in data.speciality_choices},
+        }
+
+    # -- building the form ---------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._title(), id="editor-title")
+        with FormScroll(id="editor-form"):
+            for section, paths in editor_sections(self.data.kind):
+                yield Static(Text(section, style="bold"), classes="form-section")
+                for path in paths:
+                    yield self._row(path)
+        yield Static(problem_summary([], 0), id="editor-status")
+        yield Footer(compact=True)
+
+    def _title(self) -> Text:
+        t = Text.assemble(("Rediger ", "bold"), (clean(self.data.name), "bold"))
+        t.append(f"  {self.data.kind} {self.data.sor_id}", style="dim")
+        if journal.is_provisional(self.data.sor_id):
+            t.append("  (foreløbig SOR-kode)", style="dim")
+        return t
+
+    def _row(self, path: str) -> FieldRow:
+        value = self.data.values.get(path)
+        if path in FLAGS:
+            return flag_row(path, value, journal.field_label(path))
+        placeholder = "codes separated by spaces · f4 pick" if path == "specialities" else ""
+        if path == "entity_type_code":
+            placeholder = "f4 pick from the code list"
+        label = journal.field_label(path) if "." not in path or path.startswith("contact.") else None
+        return text_row(path, value, label, placeholder)
+
+    def on_mount(self) -> None:
+        self.original = {path: widget.text for path, widget in self.fields().items()}
+        for path in PICKABLE:
+            self._update_hint(path)
+        first = self.query(FieldInput).first()
+        first.focus()
+
+    def fields(self) -> dict[str, FieldInput | FlagField]:
+        return form_fields(self)
+
+    def row(self, path: str) -> FieldRow:
+        return next(r for r in self.query(FieldRow) if r.path == path)
+
+    # -- what changed --------------------------------------------------------------------
+
+    def changes(self) -> dict[str, Any]:
+        """{field path: new value} of every field whose text differs from what was loaded."""
+        return form_changes(self, self.original)
+
+    @on(Input.Changed)
+    @on(FlagField.Changed)
+    def _changed(self, event: Message) -> None:
+        event.stop()
+        path = getattr(getattr(event, "input", None) or getattr(event, "flag", None), "path", None)
+        if path in PICKABLE:
+            self._update_hint(path)
+        self._schedule_check()
+
+    def _update_hint(self, path: str) -> None:
+        if not any(r.path == path for r in self.query(FieldRow)):
+            return
+        names = self._choices[path]
+        codes = self.fields()[path].text.split()
+        hint = Text(", ".join(clean(names.get(code, f"{code}?")) for code in codes), style="dim")
+        self.row(path).set_hint(hint)
+
+    def _schedule_check(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self.generation += 1
+        generation, changes = self.generation, self.changes()
+        if self.debounce <= 0:
+            self._check(generation, changes)
+        else:
+            self._timer = self.set_timer(self.debounce, lambda: self._check(generation, changes))
+
+    @work(thread=True, exclusive=True, group="editor-check")
+    @reports_errors
+    def _check(self, generation: int, changes: dict[str, Any]) -> None:
+        with self.source.connection() as conn:
+            problems = journal.check_entity_changes(conn, self.data.sor_id, changes) if changes else []
+        self.post_message(self.Checked(generation, problems))
+
+    @on(Checked)
+    def _checked(self, message: Checked) -> None:
+        if message.generation == self.generation:
+            self.show_problems(message.problems)
+
+    def show_problems(self, problems: list[Problem]) -> None:
+        """Each problem by its field; those of no field in the status line."""
+        self.problems = problems
+        summary = problem_summary(problems, len(self.changes()))
+        for p in apply_problems(self, problems):
+            summary.append(f"  {clean(p.message)}")
+        self.query_one("#editor-status", Static).update(summary)
+
+    # -- saving ----------------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        if self.saving:
+            return
+        changes = self.changes()
+        if not changes:
+            self.notify("Nothing to save: no field was changed", markup=False, timeout=3)
+            return
+        self.saving = True
+        self._save(changes)
+
+    @work(thread=True, exclusive=True, group="editor-save")
+    @reports_errors
+    def _save(self, changes: dict[str, Any]) -> None:
+        try:
+            with self.source.connection() as conn:
+                entries = journal.set_fields(conn, self.data.sor_id, changes)
+        except EditError as exc:
+            self.post_message(self.Refused(exc.problems))
+            return
+        finally:
+            self.saving = False
+        self.post_message(self.Saved(entries))
+
+    @on(Saved)
+    def _saved(self, message: Saved) -> None:
+        count = len(message.entries)
+        self.notify(f"Saved {count} change{'s' if count != 1 else ''} to {clean(self.data.name)}", markup=False)
+        for warning in dict.fromkeys(w for e in message.entries for w in e.warnings):
+            self.notify(clean(warning), title="Warning", severity="warning", markup=False, timeout=8)
+        self.dismiss(message.entries)
+
+    @on(Refused)
+    def _refused(self, message: Refused) -> None:
+        self.show_problems(message.problems)
+        errors = [p for p in message.problems if p.is_error]
+        self.notify(
+            f"Not saved: {len(errors)} error{'s' if len(errors) != 1 else ''} (shown by the fields)",
+            severity="error",
+            markup=False,
+        )
+        first = next((r for r in self.query(FieldRow) if r.has_class("-error")), None)
+        if first is not None:
+            first.field.focus()
+
+    # -- leaving, picking, $EDITOR -----------------------------------------------------------
+
+    def action_cancel(self) -> None:
+        from sortui.screens.confirm import ConfirmScreen
+
+        if not self.changes():
+            self.dismiss(None)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        count = len(self.changes())
+        body = Text(f"{count} changed field{'s' if count != 1 else ''} of {clean(self.data.name)} will be lost.")
+        self.app.push_screen(ConfirmScreen("Discard unsaved changes?", body, "discard"), answered)
+
+    def action_pick(self) -> None:
+        from sortui.widgets.picker import PickerScreen
+
+        focused = self.focused
+        path = getattr(focused, "path", None)
+        if path not in PICKABLE or not isinstance(focused, FieldInput):
+            self.notify("f4 picks from a code list on Enhedstype and Specialer", markup=False, timeout=4)
+            return
+        current = focused.value.split()
+        choices = [Choice(c.value, c.label, c.detail, c.value in current) for c in self._code_choices(path)]
+        title = "Speciale (pick to add or remove)" if path == "specialities" else journal.field_label(path)
+        self.app.push_screen(PickerScreen(title, choices), lambda code: self._picked(focused, code))
+
+    def _code_choices(self, path: str) -> list[Choice]:
+        return self.data.speciality_choices if path == "specialities" else self.data.type_choices
+
+    def _picked(self, field: FieldInput, code: str | None) -> None:
+        if code is None:
+            return
+        if field.path == "specialities":
+            codes = field.value.split()
+            codes = [c for c in codes if c != code] if code in codes else [*codes, code]
+            field.value = " ".join(codes)
+        else:
+            field.value = code
+        field.focus()
+
+    def action_external(self) -> None:
+        focused = self.focused
+        field = focused if isinstance(focused, FieldInput) else None
+        if field is None:
+            field = next((w for w in self.query(FieldInput) if w.path == "note"), None)
+        if field is None:
+            return
+        try:
+            edited = edit_externally(self.app, field.value)
+        except (OSError, SuspendNotSupported) as exc:
+            self.notify(f"Could not run the editor: {exc}", severity="error", markup=False)
+            return
+        field.value = one_line(edited)
+        field.focus()

@@ -1,0 +1,477 @@
+"""The editing operations of the main screen, and keeping the tree in step with the journal.
+
+A hidden widget on the main screen: the screen's bindings call ``run(op)``; the operations read
+in thread workers, ask (prompts, pickers, confirmations), write through ``store.journal`` in
+thread workers, and then ``after_edit`` refreshes the pending count, the tree's markers and
+labels (or reloads it after a create, close or move) and the detail panel.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on, work
+from textual.message import Message
+from textual.widget import Widget
+
+from sortui.store import journal, queries
+from sortui.store.journal import EditError
+from sortui.widgets import edit_data
+from sortui.widgets.edit_data import BulkPlan, Choice, EanInfo, EdiData, EditorData, MovePlan
+from sortui.widgets.guard import reports_errors
+from sortui.widgets.safe import clean
+from sortui.widgets.source import Source
+from sortui.widgets.treedata import Item
+
+if TYPE_CHECKING:
+    from sortui.screens.main import MainScreen
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    name: str
+    title: str
+    help: str
+    key: str
+
+
+OPS = (
+    Op("edit", "Edit unit", "Edit the unit under the cursor", "e"),
+    Op("create", "New unit", "Create a unit under the unit under the cursor", "a"),
+    Op("close", "Close unit", "Close the unit under the cursor (set Gyldig til)", "X"),
+    Op("move", "Move unit", "Move the unit and its subtree under another parent", "m"),
+    Op("ean", "Location number: own / inherited", "Give the unit its own location number, or make it inherit", "L"),
+    Op("edi", "EDI message types", "Message types and attributes of the unit's location number", "E"),
+    Op("bulk", "Bulk message type", "Add or remove a message type on many location numbers", "B"),
+    Op("changes", "Pending changes", "The journal's pending changes: undo one, discard all", "P"),
+)
+OP_TITLES = {op.name: op.title for op in OPS}
+NEEDS_UNIT = ("edit", "create", "close", "move", "ean", "edi", "bulk")
+
+
+class EditActions(Widget):
+    """Runs the editing operations for its ``MainScreen`` (not shown)."""
+
+    DEFAULT_CSS = "EditActions { display: none; }"
+
+    class Loaded(Message):
+        def __init__(self, op: str, sor_id: str, payload: Any) -> None:
+            super().__init__()
+            self.op = op
+            self.sor_id = sor_id
+            self.payload = payload
+
+    class Written(Message):
+        def __init__(
+            self, notice: str, severity: str = "information", keys: list[str] | None = None, **after: Any
+        ) -> None:
+            super().__init__()
+            self.notice = notice
+            self.severity = severity
+            self.keys = keys
+            self.after = after  # structural, focus, then
+
+    class Refreshed(Message):
+        def __init__(self, count: int, keys: set[str], nodes: dict[str, queries.Node], **after: Any) -> None:
+            super().__init__()
+            self.count = count
+            self.keys = keys
+            self.nodes = nodes
+            self.after = after
+
+    def __init__(self, source: Source, debounce: float = 0.1, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.source = source
+        self.debounce = debounce
+
+    @property
+    def main(self) -> MainScreen:
+        return self.screen  # type: ignore[return-value]
+
+    def on_mount(self) -> None:
+        self._refresh([], None)  # the markers and count of edits made before (the tree may still be mounting)
+
+    # -- dispatch ------------------------------------------------------------------------------
+
+    def run(self, op: str) -> None:
+        """Start operation ``op`` (one of ``OPS``) on the unit under the tree's cursor."""
+        if self.source.readonly and op != "changes":
+            self.notify(f"Read-only: {OP_TITLES[op]} is not possible in read-only mode", severity="warning")
+            return
+        if op in NEEDS_UNIT and self.main.has_class("-shak"):
+            self.notify("Editing works on the organisation tree: press o to go back to it", severity="warning")
+            return
+        item = self.main.tree.cursor_item()
+        if op in NEEDS_UNIT and (item is None or item.sor_id is None):
+            self.notify("No unit under the cursor: move to a unit first", severity="warning", markup=False)
+            return
+        getattr(self, f"_start_{op}")(item)
+
+    def _load(self, op: str, sor_id: str, reader: Callable[[sqlite3.Connection], Any]) -> None:
+        self._read(op, sor_id, reader)
+
+    @work(thread=True, group="edit-read")
+    @reports_errors
+    def _read(self, op: str, sor_id: str, reader: Callable[[sqlite3.Connection], Any]) -> None:
+        with self.source.connection() as conn:
+            payload = reader(conn)
+        self.post_message(self.Loaded(op, sor_id, payload))
+
+    @on(Loaded)
+    def _loaded(self, message: Loaded) -> None:
+        message.stop()
+        getattr(self, f"_loaded_{message.op}")(message.sor_id, message.payload)
+
+    @work(thread=True, group="edit-write")
+    @reports_errors
+    def _write(self, writer: Callable[[sqlite3.Connection], Any], keys: list[str], **after: Any) -> None:
+        """Run ``writer`` (a journal write answering a notice, or (notice, more of ``after``))."""
+        try:
+            with self.source.connection() as conn:
+                notice = writer(conn)
+            if isinstance(notice, tuple):
+                notice, more = notice
+                after.update(more)
+        except EditError as exc:
+            self.post_message(self.Written("Refused: " + "; ".join(p.message for p in exc.problems), "error"))
+            return
+        self.post_message(self.Written(notice, keys=keys, **after))
+
+    @on(Written)
+    def _written(self, message: Written) -> None:
+        message.stop()
+        self.notify(clean(message.notice), severity=message.severity, markup=False)  # type: ignore[arg-type]
+        if message.keys is not None:
+            self.after_edit(message.keys, **message.after)
+
+    # -- refreshing after an edit ------------------------------------------------------------------
+
+    def after_edit(
+        self, keys: list[str], structural: bool = False, focus: str | None = None, then: str | None = None
+    ) -> None:
+        """Refresh count, markers, the labels of ``keys`` (or the whole tree) and the details."""
+        tree = self.main.tree
+        item = tree.cursor_item()
+        fallback = _parent_id(tree.cursor_node)
+        focus = focus or (item.sor_id if item else None)
+        self._refresh(keys, tree.filter_date, structural=structural, focus=focus, fallback=fallback, then=then)
+
+    @work(thread=True, group="edit-refresh")
+    @reports_errors
+    def _refresh(self, keys: list[str], on: str | None, **after: Any) -> None:
+        with self.source.connection() as conn:
+            count, pending = journal.pending_count(conn), journal.pending_keys(conn)
+            nodes = {k: n for k in keys if (n := queries.node(conn, k, on)) is not None}
+            focus = after.get("focus")
+            if focus and queries.node(conn, focus) is None:
+                after["focus"] = after.get("fallback")
+        self.post_message(self.Refreshed(count, pending, nodes, **after))
+
+    @on(Refreshed)
+    def _refreshed(self, message: Refreshed) -> None:
+        message.stop()
+        main, after = self.main, message.after
+        main.status.set(pending_edits=message.count)
+        main.tree.set_pending(message.keys)
+        if after.get("structural"):
+            main.tree.reload()
+            if after.get("focus"):
+                main.jump_to(after["focus"], force=False)
+        else:
+            main.tree.update_units(message.nodes)
+            main.detail.show_item(main.tree.cursor_item(), main.view_date)
+        if after.get("then") == "edit" and after.get("focus"):
+            self._start_edit_id(after["focus"])
+
+    # -- edit --------------------------------------------------------------------------------------
+
+    def _start_edit(self, item: Item) -> None:
+        assert item.sor_id is not None
+        self._start_edit_id(item.sor_id)
+
+    def _start_edit_id(self, sor_id: str) -> None:
+        self._load("edit", sor_id, lambda conn: edit_data.load_editor_data(conn, sor_id))
+
+    def _loaded_edit(self, sor_id: str, data: EditorData | None) -> None:
+        from sortui.screens.editor import UnitEditor
+
+        if data is None:
+            self.notify(f"SOR id {sor_id} is not in the working copy", severity="error", markup=False)
+            return
+
+        def closed(entries: list[journal.JournalEntry] | None) -> None:
+            if entries:
+                self.after_edit([sor_id])
+
+        self.app.push_screen(UnitEditor(self.source, data, self.debounce), closed)
+
+    # -- create, close, move ----------------------------------------------------------------------
+
+    def _start_create(self, item: Item) -> None:
+        from sortui.screens.prompts import PromptScreen
+
+        parent = item.sor_id
+        assert parent is not None and item.node is not None
+        kind = "an institution (SI)" if item.node.kind == "IE" else "a unit (OE)"
+        hint = f"Name of {kind}. It gets a provisional SOR id; fill in the rest in the editor."
+
+        def chosen(name: str | None) -> None:
+            if name:
+                self._create(parent, name)
+
+        prompt = PromptScreen(f"New unit under {clean(item.node.name)}", hint, check=_name_problem)
+        self.app.push_screen(prompt, chosen)
+
+    def _create(self, parent: str, name: str) -> None:
+        """Create the unit, then show it in the tree and open the editor on it."""
+        on = self.main.view_date
+
+        def write(conn: sqlite3.Connection) -> tuple[str, dict[str, str]]:
+            entry = journal.create_unit(conn, parent, name, on)
+            return f"Created {name} with the provisional SOR id {entry.key}", {"focus": entry.key}
+
+        self._write(write, [parent], structural=True, then="edit")
+
+    def _start_close(self, item: Item) -> None:
+        sor_id, on = item.sor_id, self.main.view_date
+        assert sor_id is not None
+        self._load("close", sor_id, lambda conn: (queries.node(conn, sor_id), queries.child_count(conn, sor_id, on)))
+
+    def _loaded_close(self, sor_id: str, payload: tuple[queries.Node | None, int]) -> None:
+        from sortui.screens.prompts import PromptScreen, check_date, parse_view_date
+
+        node, open_children = payload
+        if node is None:
+            return
+        note = f" It is closed on {node.to_date} now." if node.to_date else ""
+
+        def chosen(value: str | None) -> None:
+            day = parse_view_date(value) if value is not None else None
+            if day:
+                self._confirm_close(node, day, open_children)
+
+        hint = f"Gyldig til (the last valid day), YYYY-MM-DD; empty for today.{note}"
+        self.app.push_screen(PromptScreen(f"Close {clean(node.name)}", hint, self.main.view_date, check_date), chosen)
+
+    def _confirm_close(self, node: queries.Node, day: str, open_children: int) -> None:
+        from sortui.screens.confirm import ConfirmScreen
+
+        body = Text(f"{clean(node.name)} ({node.kind} {node.sor_id}) is valid until {day} (Gyldig til).")
+        if open_children:
+            body.append(f"\n{open_children} sub-units are valid on {self.main.view_date} and stay open.")
+        focus = node.sor_id if day >= self.main.view_date else _parent_id(self.main.tree.cursor_node)
+
+        def write(conn: sqlite3.Connection) -> str:
+            journal.set_fields(conn, node.sor_id, {"to_date": day})
+            return f"Closed {node.name} on {day}"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._write(write, [node.sor_id], structural=True, focus=focus)
+
+        self.app.push_screen(ConfirmScreen("Close the unit?", body, "close"), answered)
+
+    def _start_move(self, item: Item) -> None:
+        from sortui.screens.prompts import PromptScreen
+
+        sor_id = item.sor_id
+        assert sor_id is not None and item.node is not None
+
+        def chosen(key: str | None) -> None:
+            if key:
+                self._load("move", sor_id, lambda conn: _plan_move(conn, sor_id, key))
+
+        hint = "The new parent: SOR id, location number (GLN), SHAK code or ydernummer (as with :)"
+        check = lambda v: None if v else "type the new parent's SOR id, GLN, SHAK code or ydernummer"  # noqa: E731
+        self.app.push_screen(PromptScreen(f"Move {clean(item.node.name)} under", hint, check=check), chosen)
+
+    def _loaded_move(self, sor_id: str, plan: MovePlan | None) -> None:
+        from sortui.screens.confirm import ConfirmScreen
+
+        if plan is None or plan.new_parent is None:
+            self.notify(clean(plan.problem or "not found") if plan else "not found", severity="error", markup=False)
+            return
+        new = plan.new_parent
+        body = Text(f"{clean(plan.unit.name)} ({plan.unit.kind} {sor_id})")
+        if plan.below:
+            body.append(f" and the {plan.below} units below it")
+        body.append(f"\nfrom {clean(plan.old_parent.name) if plan.old_parent else '–'}")
+        body.append(f"\nto   {clean(new.name)} ({new.kind} {new.sor_id})")
+
+        def write(conn: sqlite3.Connection) -> str:
+            journal.move_unit(conn, sor_id, new.sor_id)
+            return f"Moved {plan.unit.name} under {new.name}"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._write(write, [sor_id], structural=True, focus=sor_id)
+
+        self.app.push_screen(ConfirmScreen("Move the unit?", body, "move"), answered)
+
+    # -- location numbers -------------------------------------------------------------------------
+
+    def _start_ean(self, item: Item) -> None:
+        sor_id = item.sor_id
+        assert sor_id is not None
+        self._load("ean", sor_id, lambda conn: edit_data.load_ean_info(conn, sor_id))
+
+    def _loaded_ean(self, sor_id: str, info: EanInfo | None) -> None:
+        from sortui.screens.edi import NewLocationScreen
+
+        if info is None:
+            return
+        if info.ean_mode == "own":
+            self._confirm_inherit(info)
+            return
+
+        def saved(entry: journal.JournalEntry | None) -> None:
+            if entry is not None:
+                gln = entry.new_value["location"]["gln"]
+                self.notify(f"{clean(info.name)} has its own location number {gln}", markup=False)
+                self.after_edit([sor_id])
+
+        self.app.push_screen(NewLocationScreen(self.source, info, self.main.view_date), saved)
+
+    def _confirm_inherit(self, info: EanInfo) -> None:
+        from sortui.screens.confirm import ConfirmScreen
+
+        mode = "none" if info.kind == "IE" else "inherited"
+        gln = info.own.gln if info.own else "?"
+        body = Text(f"The own location number {gln} of {clean(info.name)}")
+        body.append(f" and its {info.own_messages} message types are removed (undo brings them back).\n")
+        if mode == "inherited":
+            body.append(f"It will receive on its parent's number: {info.parent_gln or 'none'}.")
+        else:
+            body.append("An owner has no parent: it will have no location number.")
+
+        def write(conn: sqlite3.Connection) -> str:
+            journal.set_ean_mode(conn, info.sor_id, mode)
+            return f"{info.name} inherits its parent's location number" if mode == "inherited" else "Number removed"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._write(write, [info.sor_id])
+
+        title = "Inherit the parent's location number?" if mode == "inherited" else "Remove the location number?"
+        self.app.push_screen(ConfirmScreen(title, body, "yes"), answered)
+
+    def _start_edi(self, item: Item) -> None:
+        sor_id = item.sor_id
+        assert sor_id is not None
+        self._load("edi", sor_id, lambda conn: edit_data.load_edi_data(conn, sor_id))
+
+    def _loaded_edi(self, sor_id: str, data: EdiData | None) -> None:
+        from sortui.screens.edi import EdiScreen
+
+        if data is None:
+            self.notify("This unit has no location number (own or inherited): L gives it its own", severity="warning")
+            return
+        self.app.push_screen(EdiScreen(self.source, data, lambda keys: self.after_edit(keys), self.debounce))
+
+    # -- bulk ---------------------------------------------------------------------------------------
+
+    def _start_bulk(self, item: Item) -> None:
+        from sortui.widgets.picker import PickerScreen
+
+        assert item.sor_id is not None and item.node is not None
+        sor_id, name = item.sor_id, clean(item.node.name)
+        hits = [h.sor_id for h in self.main.search.hits]
+        choices = [
+            Choice("add:subtree", f"Add a message type to the location numbers under {name}"),
+            Choice("remove:subtree", f"Remove a message type from the location numbers under {name}"),
+        ]
+        if hits:
+            choices.append(Choice("add:search", f"Add a message type to those of the {len(hits)} search hits"))
+            choices.append(Choice("remove:search", f"Remove a message type from those of the {len(hits)} search hits"))
+
+        def chosen(value: str | None) -> None:
+            if value:
+                action, scope = value.split(":")
+                ids = [sor_id] if scope == "subtree" else hits
+                self._load("bulk", sor_id, lambda conn: edit_data.plan_bulk(conn, action, scope, ids))
+
+        self.app.push_screen(PickerScreen("Bulk message type", choices, filterable=False), chosen)
+
+    def _loaded_bulk(self, sor_id: str, plan: BulkPlan) -> None:
+        from sortui.widgets.picker import PickerScreen
+
+        if not plan.glns:
+            self.notify(f"No location numbers {clean(plan.scope)}", severity="warning", markup=False)
+            return
+
+        def picked(urn: str | None) -> None:
+            if urn:
+                self._load("bulk_preview", sor_id, lambda conn: edit_data.preview_bulk(conn, plan, urn))
+
+        title = f"{'Add' if plan.action == 'add' else 'Remove'}: {numbers(len(plan.glns))} {plan.scope}"
+        self.app.push_screen(PickerScreen(title, plan.catalogue), picked)
+
+    def _loaded_bulk_preview(self, sor_id: str, plan: BulkPlan) -> None:
+        from sortui.screens.confirm import ConfirmScreen
+
+        assert plan.urn is not None
+        urn, verb = plan.urn, "Add" if plan.action == "add" else "Remove"
+        body = Text(f"{verb} {urn.rsplit(':', 1)[-1].upper()} {'to' if plan.action == 'add' else 'from'} ")
+        body.append(f"the location numbers {clean(plan.scope)}:\n")
+        body.append(
+            f"{numbers(len(plan.glns))}, {plan.have} already {'has' if plan.have == 1 else 'have'} it: ", style="bold"
+        )
+        body.append(f"{plan.changing} change (one journal entry each).", style="bold")
+        if not plan.changing:
+            self.notify(body.plain.replace("\n", " "), severity="warning", markup=False)
+            return
+
+        def write(conn: sqlite3.Connection) -> str:
+            if plan.action == "add":
+                entries = journal.add_message_to_many(conn, plan.glns, urn)
+            else:
+                entries = journal.remove_message_from_many(conn, plan.glns, urn)
+            name = edit_data.message_name(conn, urn)
+            return f"{verb}: {name} on {numbers(len(entries))}"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._write(write, [])
+
+        title = f"{verb} a message type on {numbers(plan.changing)}?"
+        self.app.push_screen(ConfirmScreen(title, body, verb.lower()), answered)
+
+    # -- the journal -----------------------------------------------------------------------------------
+
+    def _start_changes(self, _item: Item | None) -> None:
+        from sortui.screens.changes import ChangesScreen
+
+        def closed(sor_id: str | None) -> None:
+            if sor_id:
+                self.main.jump_to(sor_id)
+
+        screen = ChangesScreen(self.source, lambda keys: self.after_edit(keys, structural=True))
+        self.app.push_screen(screen, closed)
+
+
+def numbers(count: int) -> str:
+    return f"{count} location number{'' if count == 1 else 's'}"
+
+
+def _name_problem(name: str) -> str | None:
+    from sortui.domain.fields import ENTITY_FIELDS
+
+    errors, _ = ENTITY_FIELDS["name"].check(name)
+    return "type a name" if not name else (errors[0] if errors else None)
+
+
+def _parent_id(node: Any) -> str | None:
+    parent = node.parent if node is not None else None
+    item = parent.data if parent is not None else None
+    return item.sor_id if item is not None else None
+
+
+def _plan_move(conn: sqlite3.Connection, sor_id: str, key: str) -> MovePlan | None:
+    from sortui.screens.main import resolve_key
+
+    target = resolve_key(conn, key)
+    return edit_data.plan_move(conn, sor_id, target.sor_id, target.note)

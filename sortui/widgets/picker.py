@@ -1,0 +1,104 @@
+"""A modal list to pick one value from: type to filter, arrows to move, enter to pick, esc to cancel.
+
+Used for code lists (unit types, specialities, net operators, regions), the MedCom message
+catalogue and small choices. Labels are rich Text, never markup.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from sortui.widgets.edit_data import Choice, matches
+from sortui.widgets.safe import clean
+
+
+def choice_text(choice: Choice) -> Text:
+    t = Text("✓ " if choice.marked else "  ", style="bold")
+    t.append(clean(choice.label))
+    if choice.detail:
+        t.append(f"  {clean(choice.detail)}", style="dim")
+    return t
+
+
+class PickerScreen(ModalScreen[str | None]):
+    """Answers the picked choice's value, or None (esc)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", show=False, id="picker.cancel"),
+        Binding("down", "move(1)", "Next", show=False, id="picker.down"),
+        Binding("up", "move(-1)", "Previous", show=False, id="picker.up"),
+    ]
+
+    def __init__(self, title: str, choices: list[Choice], hint: str = "", filterable: bool = True) -> None:
+        super().__init__()
+        self.title_text = title
+        self.choices = choices
+        self.hint = hint
+        self.filterable = filterable
+        self.shown: list[Choice] = list(choices)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="picker", classes="" if self.filterable else "-small"):
+            yield Static(Text(self.title_text, style="bold"), id="picker-title")
+            if self.filterable:
+                field = Input(placeholder="type to filter", id="picker-filter")
+                field.cursor_blink = False
+                yield field
+            yield OptionList(id="picker-list")
+            hint = self.hint or ("type to filter · ↑↓ · enter pick · esc cancel" if self.filterable else "")
+            yield Static(Text(hint or "↑↓ · enter pick · esc cancel", style="dim"), id="picker-hint")
+
+    def on_mount(self) -> None:
+        self._fill("")
+        if not self.filterable:
+            self.query_one(OptionList).focus()
+
+    @property
+    def options(self) -> OptionList:
+        return self.query_one("#picker-list", OptionList)
+
+    def _fill(self, typed: str) -> None:
+        self.shown = [c for c in self.choices if matches(c, typed)]
+        self.options.clear_options()
+        self.options.add_options([Option(choice_text(c)) for c in self.shown])
+        if self.shown:
+            self.options.highlighted = 0
+        self.query_one("#picker-title", Static).update(
+            Text.assemble((self.title_text, "bold"), (f"  {len(self.shown)} of {len(self.choices)}", "dim"))
+        )
+
+    @on(Input.Changed, "#picker-filter")
+    def _filter(self, event: Input.Changed) -> None:
+        event.stop()
+        self._fill(event.value)
+
+    @on(Input.Submitted, "#picker-filter")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._pick(self.options.highlighted)
+
+    @on(OptionList.OptionSelected, "#picker-list")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self._pick(event.option_index)
+
+    def _pick(self, index: int | None) -> None:
+        if index is not None and 0 <= index < len(self.shown):
+            self.dismiss(self.shown[index].value)
+
+    def action_move(self, step: int) -> None:
+        if self.shown:
+            current = self.options.highlighted or 0
+            self.options.highlighted = max(0, min(len(self.shown) - 1, current + step))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
