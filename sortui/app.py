@@ -32,8 +32,17 @@ def binding_ids() -> list[str]:
     from sortui.widgets.search_pane import HitList, SearchInput
 
     classes = (SortApp, MainScreen, OrgTree, DetailPanel, SearchInput, HitList, HelpScreen, PromptScreen)
-    every = (*classes, *shak_classes(), *edit_classes())
+    every = (*classes, *shak_classes(), *edit_classes(), *review_classes(), *sync_classes())
     return [b.id for cls in every for b in cls.BINDINGS if isinstance(b, Binding) and b.id]
+
+
+def sync_classes() -> tuple[type, ...]:
+    """Sync's classes with bindings (issue 7): progress, password prompt, conflicts."""
+    from sortui.screens.conflicts import ConflictList, ConflictsScreen
+    from sortui.screens.login import LoginScreen
+    from sortui.screens.sync import SyncScreen
+
+    return (SyncScreen, LoginScreen, ConflictsScreen, ConflictList)
 
 
 def edit_classes() -> tuple[type, ...]:
@@ -47,6 +56,14 @@ def edit_classes() -> tuple[type, ...]:
 
     screens = (UnitEditor, EdiScreen, NewLocationScreen, ValidityScreen, ChangesScreen, ConfirmScreen, PickerScreen)
     return (*screens, MessageTable, ChangeList, FlagField, FormScroll)
+
+
+def review_classes() -> tuple[type, ...]:
+    """The bulk review's classes with bindings (issue 8)."""
+    from sortui.screens.review import ReviewScreen
+    from sortui.screens.review_sessions import ReviewSessionsScreen, SessionList
+
+    return (ReviewScreen, ReviewSessionsScreen, SessionList)
 
 
 def shak_classes() -> tuple[type, ...]:
@@ -103,9 +120,15 @@ class SortApp(App[None]):
     @reports_errors
     def check_empty(self) -> None:
         """Load the demo snapshot into an empty working copy (with a notice)."""
+        from sortui.sync.state import read_state
+
         with self.source.connection() as conn:
             empty = queries.entity_count(conn) == 0 and not queries.shak_present(conn)
+            connected = empty and read_state(conn).service_url is not None
         if not empty:
+            return
+        if connected:  # signed in to a service: the first sync fills it (the demo would replace the file)
+            self.notify("The working copy is empty: press F5 to fill it from the central service", markup=False)
             return
         if self.source.readonly or not self.demo:
             self.notify("The working copy is empty: import files with `sortui import FILE`", markup=False)
@@ -149,6 +172,14 @@ class SortApp(App[None]):
             yield SystemCommand("SHAK code of the unit", "Its SHAK code in the navigator (S)", screen.action_unit_shak)
             yield SystemCommand("SHAK checks", "Check SOR against SHAK on the view date", self._shak_checks)
             yield from edit_commands(screen)
+            yield SystemCommand("Sync", "Push pending edits, pull others' changes (F5)", screen.action_sync)
+            yield SystemCommand("Conflicts", "Sync conflicts: keep mine or the service's", screen.action_conflicts)
+            yield SystemCommand("Review sessions", "Bulk review: resume or delete a session (R)", screen.action_reviews)
+            yield SystemCommand(
+                "New review session",
+                "Review a rule's findings, the search hits or the subtree under the cursor",
+                lambda: screen.action_reviews(new=True),
+            )
             yield SystemCommand("Help", "Keys of the focused pane (? or F1)", screen.action_help)
         yield SystemCommand("Quit", "Quit sortui (q)", self.action_quit)
         yield from (c for c in super().get_system_commands(screen) if c.title not in ("Quit", "Keys"))

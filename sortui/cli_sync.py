@@ -359,6 +359,8 @@ def _print_result(result: Any, as_json: bool) -> None:
     if result.replayed:
         pushed += f" ({result.replayed} from an interrupted push, applied once)"
     err.print(Text(pushed))
+    for provisional, real in result.created.items():
+        err.print(Text(f"created unit {provisional} has the SOR id {real} now"))
     err.print(
         Text(
             f"pulled {result.pulled} changes: {result.applied} applied, {result.own} our own, "
@@ -406,7 +408,7 @@ def _dry_run(args: argparse.Namespace) -> int:
         out.print(Text(f"would re-send interrupted changeset {cs} ({len(entries)} changes)"))
     out.print(Text(f"would push {len(plan.push)} changes" + (":" if plan.push else "")))
     for e in plan.push:
-        out.print(Text(f"  #{e.id:<5} {e.key} {describe_change(e)}"))
+        out.print(Text(f"  #{e.id:<5} {e.key} {_describe(e, describe_change)}"))
     if plan.held_back:
         out.print(Text(f"{len(plan.held_back)} changes held back by conflicts"))
     out.print(
@@ -415,13 +417,27 @@ def _dry_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _describe(e: Any, describe_change: Callable[[Any], str]) -> str:
+    """A journal entry in words; units created here and location-number modes included."""
+    if e.op == "create":
+        new = e.new_value or {}
+        return f"new {new.get('kind')} {new.get('name')!r} under {new.get('parent_sor_id')}"
+    if e.op == "ean":
+
+        def mode(state: Any) -> str:
+            loc = (state or {}).get("location") or {}
+            return f"{(state or {}).get('ean_mode')} {loc.get('gln', '')}".strip()
+
+        return f"lokationsnummer: {mode(e.old_value)} → {mode(e.new_value)}"
+    return describe_change(e)
+
+
 # -- conflicts -------------------------------------------------------------------------
 
 
 def cmd_conflicts(args: argparse.Namespace) -> int:
-    from sortui.cli_edit import _show
-    from sortui.store.journal import field_label
     from sortui.sync import state
+    from sortui.sync.conflicts import field_name, show_value
 
     if not args.db.exists():
         raise CliError(f"no working copy at {args.db}", EXIT_NOT_FOUND)
@@ -433,18 +449,16 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
     if not found:
         out.print(Text("no conflicts"))
     for c in found:
-        label = c.field if c.target == "message" else field_label(c.field or "")
-        out.print(Text(f"#{c.entry_id:<5} {c.key}  {label}", style="bold"))
-        out.print(Text(f"       base:    {_show(c.base_value)} (version {c.base_version})"))
-        out.print(Text(f"       mine:    {_show(c.local_value)}"))
-        out.print(Text(f"       service: {_show(c.server_value)} (version {c.server_version})"))
+        out.print(Text(f"#{c.entry_id:<5} {c.key}  {field_name(c)}", style="bold"))
+        out.print(Text(f"       base:    {show_value(c, c.base_value)} (version {c.base_version})"))
+        out.print(Text(f"       mine:    {show_value(c, c.local_value)}"))
+        out.print(Text(f"       service: {show_value(c, c.server_value)} (version {c.server_version})"))
     return EXIT_OK
 
 
 @_sync_errors
 def cmd_resolve(args: argparse.Namespace) -> int:
-    from sortui.cli_edit import _show
-    from sortui.sync.conflicts import resolve
+    from sortui.sync.conflicts import field_name, resolve, show_value
 
     choice = args.choice or "value"
     with closing(_working_copy(args)) as conn:
@@ -455,5 +469,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
         )
         return EXIT_OK
     after = "sent with the next sync" if done.entries else "the local edit was dropped"
-    err.print(Text(f"{done.conflict.key} {done.conflict.field}: {_show(done.value)} ({after})"))
+    err.print(
+        Text(f"{done.conflict.key} {field_name(done.conflict)}: {show_value(done.conflict, done.value)} ({after})")
+    )
     return EXIT_OK

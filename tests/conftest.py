@@ -419,3 +419,61 @@ def shak_region_wc(full_wc: Path, tmp_path: Path) -> Path:
     write_shak_region(rows, region)
     import_files(full_wc, [region])
     return full_wc
+
+
+# -- working copies signed in to the service (tests/test_sync*.py, tests/test_app_sync*.py) ----------
+
+SYNC_AFSNIT = "347831000016005"  # an OE under the hospital SI 347811000016004 (erik's and bob's subtree)
+
+
+class Desk:
+    """Working copies in tmp_path, signed in to the service through the CLI."""
+
+    def __init__(self, tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch, service: Service):
+        self.tmp, self.run, self.mp, self.service = tmp_path, run_cli, monkeypatch, service
+
+    def wc(self, name: str) -> Path:
+        return self.tmp / f"{name}.sqlite"
+
+    def cli(self, name: str, *args: object, stdin: str = "") -> Any:
+        import io
+
+        self.mp.setattr(sys, "stdin", io.StringIO(stdin))
+        return self.run(*args, db=self.wc(name))
+
+    def login(self, name: str, user: str) -> Any:
+        result = self.cli(
+            name, "login", self.service.url, "--user", user, "--password-stdin", stdin=SERVICE_USERS[user][2]
+        )
+        assert result.code == 0, result.err
+        return result
+
+    def sync(self, name: str, *args: str, expect: int = 0) -> Any:
+        result = self.cli(name, "sync", *args)
+        assert result.code == expect, result.err
+        return result
+
+    def sql(self, name: str, query: str, *params: object) -> list[tuple]:
+        import sqlite3
+        from contextlib import closing
+
+        with closing(sqlite3.connect(self.wc(name))) as conn:
+            return conn.execute(query, params).fetchall()
+
+    def name_of(self, name: str, sor_id: str = SYNC_AFSNIT) -> str:
+        return self.sql(name, "SELECT name FROM entity WHERE sor_id = ?", sor_id)[0][0]
+
+    def journal(self, name: str) -> list[tuple]:
+        return self.sql(name, "SELECT status, field FROM journal ORDER BY id")
+
+    def server(self, path: str) -> Any:
+        with self.service.http("alice") as http:
+            return http.get(path).json()
+
+
+@pytest.fixture
+def desk(
+    tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch, plain_keyring: Path, service: Service
+) -> Desk:
+    """Working copies signed in through the CLI to a fresh service, with a plain-file keyring."""
+    return Desk(tmp_path, run_cli, monkeypatch, service)

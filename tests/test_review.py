@@ -98,3 +98,26 @@ def test_cli_start_list_export_delete(run_cli: RunCli, sor_wc: Path, tmp_path: P
     assert run_cli("review", "delete", "edi").code == 2
     assert run_cli("review", "delete", "edi", "--yes").code == 0
     assert run_cli("review", "list", "--json").json() == []
+
+
+def test_decide_many_is_one_transaction_and_next_undecided(conn: sqlite3.Connection) -> None:
+    size = review.start(conn, "træ", ON, subtree=OWNER)
+    assert size == 4
+    assert review.next_undecided(conn, "træ", 0) == 1
+    assert review.decide_many(conn, "træ", [1, 3], "approved", "ændret: Telefon = 12345678") == 4
+    assert [(i.seq, i.decision) for i in review.items(conn, "træ")] == [
+        (1, "approved"),
+        (2, None),
+        (3, "approved"),
+        (4, None),
+    ]
+    assert review.next_undecided(conn, "træ", 2) == 4
+    assert review.next_undecided(conn, "træ", 4) == 2  # wraps round
+    with pytest.raises(review.ReviewError, match="no item 9"):
+        review.decide_many(conn, "træ", [2, 9], "approved")
+    assert review.item(conn, "træ", 2).decision is None  # type: ignore[union-attr]  # nothing written
+    assert review.undo_last(conn, "træ") == 3
+    assert review.summary(conn, "træ").position == 3
+    review.decide_many(conn, "træ", [2, 3, 4], "skipped")
+    assert review.next_undecided(conn, "træ", 0) is None
+    assert review.summary(conn, "træ").position == 4  # the last item stays the position

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import io
 import json
 import sqlite3
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import closing
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from conftest import SERVICE_USERS, RunCli, Service
+from conftest import SERVICE_USERS, Desk, RunCli, Service
 
 from sortui.store import db as store_db
 from sortui.store import journal
@@ -28,53 +25,6 @@ HOSPITAL = "347811000016004"  # the SI above it (erik's and bob's subtree)
 APOTEK = "306011000016003"
 APOTEK_GLN = "5790000173624"
 URN = "urn:dk:healthcare:medcom:messaging:oioxml:schema:xsd:medref:xref15:xh1530r"
-
-
-class Desk:
-    """Working copies in tmp_path, signed in to the service through the CLI."""
-
-    def __init__(self, tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch, service: Service):
-        self.tmp, self.run, self.mp, self.service = tmp_path, run_cli, monkeypatch, service
-
-    def wc(self, name: str) -> Path:
-        return self.tmp / f"{name}.sqlite"
-
-    def cli(self, name: str, *args: object, stdin: str = "") -> Any:
-        self.mp.setattr(sys, "stdin", io.StringIO(stdin))
-        return self.run(*args, db=self.wc(name))
-
-    def login(self, name: str, user: str) -> Any:
-        result = self.cli(
-            name, "login", self.service.url, "--user", user, "--password-stdin", stdin=SERVICE_USERS[user][2]
-        )
-        assert result.code == 0, result.err
-        return result
-
-    def sync(self, name: str, *args: str, expect: int = 0) -> Any:
-        result = self.cli(name, "sync", *args)
-        assert result.code == expect, result.err
-        return result
-
-    def sql(self, name: str, query: str, *params: object) -> list[tuple]:
-        with closing(sqlite3.connect(self.wc(name))) as conn:
-            return conn.execute(query, params).fetchall()
-
-    def name_of(self, name: str, sor_id: str = AFSNIT) -> str:
-        return self.sql(name, "SELECT name FROM entity WHERE sor_id = ?", sor_id)[0][0]
-
-    def journal(self, name: str) -> list[tuple]:
-        return self.sql(name, "SELECT status, field FROM journal ORDER BY id")
-
-    def server(self, path: str) -> Any:
-        with self.service.http("alice") as http:
-            return http.get(path).json()
-
-
-@pytest.fixture
-def desk(
-    tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch, plain_keyring: Path, service: Service
-) -> Desk:
-    return Desk(tmp_path, run_cli, monkeypatch, service)
 
 
 def test_push_and_pull_round_trip_between_two_working_copies(desk: Desk) -> None:

@@ -28,6 +28,7 @@ from sortui.widgets.shak_detail import ShakDetail
 from sortui.widgets.shak_nav import ShakPane
 from sortui.widgets.source import Source
 from sortui.widgets.status_bar import Status, StatusBar
+from sortui.widgets.sync_actions import SyncActions
 from sortui.widgets.treedata import Item, Located
 
 PANE_NAMES = {
@@ -100,6 +101,8 @@ class MainScreen(ShakScreen):
         Binding("E", "edit_op('edi')", "EDI message types of the location number", show=False, id="app.edi"),
         Binding("B", "edit_op('bulk')", "Bulk add/remove a message type", show=False, id="app.bulk"),
         Binding("P", "edit_op('changes')", "Changes", tooltip="Pending changes: undo, discard", id="app.changes"),
+        Binding("R", "reviews", "Review sessions: start, resume, delete", show=False, id="app.reviews"),
+        Binding("f5", "sync", "Sync with the central service", show=False, id="app.sync"),
     ]
 
     class Located(Message):
@@ -148,6 +151,7 @@ class MainScreen(ShakScreen):
                 yield ShakDetail(self.source, self.debounce, id="shak-detail")
         yield Footer(compact=True)
         yield EditActions(self.source, self.debounce, id="edits")
+        yield SyncActions(self.source, id="sync-actions")
 
     @property
     def tree(self) -> OrgTree:
@@ -353,9 +357,23 @@ class MainScreen(ShakScreen):
 
     # -- help -----------------------------------------------------------------------------
 
+    def action_reviews(self, new: bool = False) -> None:
+        """Bulk review sessions (issue 8): the list to resume or delete; ``new`` starts one."""
+        from sortui.screens.review_sessions import open_reviews
+
+        open_reviews(self, new)
+
     def action_edit_op(self, op: str) -> None:
         """Editing: ``op`` is one of ``edit_actions.OPS`` (read-only mode refuses them)."""
         self.query_one(EditActions).run(op)
+
+    def action_sync(self) -> None:
+        """Push pending edits to the central service and pull others' changes (F5)."""
+        self.query_one(SyncActions).run()
+
+    def action_conflicts(self) -> None:
+        """The conflicts the last syncs recorded: keep mine, take the service's, or a new value."""
+        self.query_one(SyncActions).show_conflicts()
 
     def action_help(self) -> None:
         from sortui.screens.help import HelpScreen

@@ -61,7 +61,10 @@ class TokenOut(BaseModel):
 class OperationIn(BaseModel):
     target: Literal["entity", "location", "message"]
     key: str = Field(min_length=1, max_length=18)
-    op: Literal["set", "move", "add", "remove"]
+    op: Literal["set", "move", "add", "remove", "create", "ean"] = Field(
+        description="create: a unit under a provisional SOR id (no field; new = its first values); "
+        "ean: a unit's location-number mode (field ean_mode; old/new = {ean_mode, location, messages})"
+    )
     field: str | None = Field(default=None, max_length=200)
     old: Any = None
     new: Any = None
@@ -251,7 +254,10 @@ def _register_routes(app: FastAPI) -> None:
         tags=["register"],
     )
     def post_changeset(body: ChangesetIn, request: Request, user: UserDep) -> Response:
-        """Apply the operations atomically, once per changeset id; 409 lists every conflicting item."""
+        """Apply the operations atomically, once per changeset id; 409 lists every conflicting item.
+
+        Units created under provisional ids get real SOR ids: ``created`` maps one to the other.
+        """
         ops = [Operation(o.target, o.key, o.op, o.field, o.old, o.new, o.base_version) for o in body.operations]
         result = apply_changeset(request.app.state.engine, user, body.id, ops)
         verb = "replayed" if result.get("replayed") else "applied"

@@ -1,9 +1,17 @@
 """Applying a changeset: all operations or none, once per changeset id.
 
 Order of checks: the operations' shape (422), the role (403), the changeset id seen
-before (the stored result, nothing applied), unknown units or location numbers (404),
-subtrees (403), versions (409 with the server's values of every conflicting item),
-the domain rules on the result (422). Only then is anything written.
+before (the stored result, nothing applied), unknown units or location numbers (404;
+a new location number already in use: 409 ``gln_taken``), subtrees (403), versions (409
+with the server's values of every conflicting item), the domain rules on the result
+(422). Only then is anything written.
+
+Units created in a working copy arrive as ``create`` operations under a provisional SOR
+id; the service issues a real one (``sor_ids``) and uses it for every operation of the
+changeset that names the provisional id (edits of the new unit, units created under it,
+moves into it). The result's ``created`` maps provisional ids to real ones. ``ean``
+operations give a unit its own location number (created here, with its attributes and
+message types) or take it away (deleted here); who may do that is in ``rights``.
 """
 
 from __future__ import annotations
@@ -14,13 +22,15 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
 
 from sortui.domain.validation import Problem, validate_entity, validate_location
+from sortui.server import sor_ids
 from sortui.server.db import head_seq, now, write_transaction
-from sortui.server.rights import Forbidden, SubtreeCheck, check_target
+from sortui.server.rights import Forbidden, SubtreeCheck, check_ean, check_target
 from sortui.server.schema import Change, Changeset, EntityRecord, LocationRecord, RegisterState
 from sortui.server.users import User
+from sortui.store.journal import is_provisional
 from sortui.sync import wire
 
 CHANGESET_ID = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
@@ -63,27 +73,33 @@ class Record:
     data: dict[str, Any]
     parent: str | None = None  # units: parent SOR id; location numbers: owner
     kind: str | None = None
-    touched: set[str] = field(default_factory=set)
+    touched: set[str] = field(default_factory=set)  # fields changed ("*": all, for a new record)
+    created: bool = False  # made by this changeset (inserted, not updated)
+    deleted: bool = False  # removed by this changeset (an own location number given up)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.touched) and not self.deleted
+
+
+Records = dict[tuple[str, str], Record]
 
 
 def apply_changeset(engine: Engine, user: User, changeset_id: str, ops: list[Operation]) -> dict[str, Any]:
     """Apply ``ops`` atomically and return the result (or the stored one for a known id); raises Refused."""
     _check_shapes(changeset_id, ops)
-    try:
-        for op in ops:
-            check_target(user, op.target)
-    except Forbidden as exc:
-        raise Refused(403, "forbidden", str(exc)) from None
+    _check_roles(user, ops)
     with write_transaction(engine) as conn:
         stored = _stored_result(conn, changeset_id, user)
         if stored is not None:
             return stored
+        created = _resolve_provisional(conn, ops)
         records = _load_records(conn, ops)
         _check_subtrees(conn, user, ops, records)
         _check_versions(ops, records)
         changes = [_apply(conn, op, records) for op in ops]
         _validate(records)
-        return _write(conn, user, changeset_id, ops, records, changes)
+        return _write(conn, user, changeset_id, ops, records, changes, created)
 
 
 # -- checks -----------------------------------------------------------------
@@ -102,6 +118,24 @@ def _check_shapes(changeset_id: str, ops: list[Operation]) -> None:
             raise Refused(422, "invalid_operation", f"operation {i}: {problem}", index=i)
         if op.target == "message" and op.op == "add" and op.field not in message_urns():
             raise Refused(422, "invalid_operation", f"operation {i}: {op.field!r} is not a MedCom message type")
+        unknown = [m[0] for m in op.new.get("messages") or [] if m[0] not in message_urns()] if op.op == "ean" else []
+        if unknown:
+            raise Refused(422, "invalid_operation", f"operation {i}: {unknown[0]!r} is not a MedCom message type")
+
+
+def _check_roles(user: User, ops: list[Operation]) -> None:
+    try:
+        for op in ops:
+            if op.op == "ean":
+                check_ean(user, _ean_location(op.old) is not None or _ean_location(op.new) is not None)
+            else:
+                check_target(user, op.target)
+    except Forbidden as exc:
+        raise Refused(403, "forbidden", str(exc)) from None
+
+
+def _ean_location(state: Any) -> dict[str, Any] | None:
+    return state.get("location") if isinstance(state, dict) else None
 
 
 @cache
@@ -124,7 +158,7 @@ def _stored_result(conn: Connection, changeset_id: str, user: User) -> dict[str,
     return {**json.loads(row[1]), "replayed": True}
 
 
-def _check_subtrees(conn: Connection, user: User, ops: list[Operation], records: dict[tuple[str, str], Record]) -> None:
+def _check_subtrees(conn: Connection, user: User, ops: list[Operation], records: Records) -> None:
     if user.role != "editor":
         return
     check = SubtreeCheck(user, lambda sid: _parent_of(conn, sid, records))
@@ -133,22 +167,27 @@ def _check_subtrees(conn: Connection, user: User, ops: list[Operation], records:
             check.require(op.key)
             if op.op == "move":
                 check.require(op.new)
+            if op.op == "ean" and _owned(records, op.key):
+                check_ean(user, touches_location=True)
     except Forbidden as exc:
         raise Refused(403, "forbidden", str(exc)) from None
 
 
-def _parent_of(conn: Connection, sor_id: str, records: dict[tuple[str, str], Record]) -> str | None:
+def _parent_of(conn: Connection, sor_id: str, records: Records) -> str | None:
     rec = records.get(("entity", sor_id))
     if rec is not None:
         return rec.parent
     return conn.execute(select(EntityRecord.parent_sor_id).where(EntityRecord.sor_id == sor_id)).scalar()
 
 
-def _check_versions(ops: list[Operation], records: dict[tuple[str, str], Record]) -> None:
+def _check_versions(ops: list[Operation], records: Records) -> None:
     conflicts = []
     for i, op in enumerate(ops):
+        if op.op == "create":
+            continue
         rec = records[wire.item_of(op.target, op.key)]
-        if op.base_version != rec.version:
+        stale = op.base_version != rec.version or (op.op == "ean" and _ean_stale(op, records))
+        if stale:
             conflicts.append(
                 {
                     "index": i,
@@ -156,7 +195,7 @@ def _check_versions(ops: list[Operation], records: dict[tuple[str, str], Record]
                     "key": op.key,
                     "field": op.field,
                     "base_version": op.base_version,
-                    "server_value": wire.field_value(op.target, rec.data, op.field or ""),
+                    "server_value": _server_value(op, rec, records),
                     "server_version": rec.version,
                 }
             )
@@ -169,34 +208,140 @@ def _check_versions(ops: list[Operation], records: dict[tuple[str, str], Record]
         )
 
 
+def _server_value(op: Operation, rec: Record, records: Records) -> Any:
+    if op.op == "ean":
+        return _ean_state_of(rec, records)
+    return wire.field_value(op.target, rec.data, op.field or "")
+
+
+def _ean_stale(op: Operation, records: Records) -> bool:
+    """The unit's own location number on the service is not the one the edit started from."""
+    before = _ean_location(op.old)
+    owned = _owned(records, op.key)
+    if before is None or not owned:
+        return before is not None or bool(owned)
+    return owned[0].key != before.get("gln") or owned[0].version != before.get("version", 0)
+
+
+def _owned(records: Records, sor_id: str) -> list[Record]:
+    """The location numbers ``sor_id`` owns at this point of the changeset (not the ones still to come)."""
+    return [
+        r
+        for r in records.values()
+        if r.table == "location" and r.parent == sor_id and not r.deleted and (r.touched or not r.created)
+    ]
+
+
+def _ean_state_of(rec: Record, records: Records) -> dict[str, Any]:
+    owned = _owned(records, rec.key)
+    loc = owned[0] if owned else None
+    return wire.ean_state(rec.data.get("ean_mode", "none"), loc.data if loc else None, loc.version if loc else 0)
+
+
+# -- provisional ids --------------------------------------------------------
+
+
+def _resolve_provisional(conn: Connection, ops: list[Operation]) -> dict[str, str]:
+    """Issue real SOR ids for the created units and use them in every operation; {provisional: real}."""
+    keys = [op.key for op in ops if op.op == "create"]
+    doubled = sorted({k for k in keys if keys.count(k) > 1})
+    if doubled:
+        raise Refused(422, "invalid_operation", f"unit {doubled[0]} is created twice in one changeset")
+    mapping = dict(zip(keys, sor_ids.issue(conn, len(keys)), strict=True))
+    for op in ops:
+        _rename(op, mapping)
+    return mapping
+
+
+def _rename(op: Operation, mapping: dict[str, str]) -> None:
+    if op.target == "entity":
+        op.key = mapping.get(op.key, op.key)
+    if op.op in ("move", "set") and isinstance(op.new, str):  # a move into it, geo_parent_sor_id set to it
+        op.new = mapping.get(op.new, op.new)
+    elif op.op == "create":
+        parent = op.new["parent_sor_id"]
+        op.new = {**op.new, "parent_sor_id": mapping.get(parent, parent)}
+    elif op.op == "ean" and op.new.get("location"):
+        op.new = {**op.new, "location": {**op.new["location"], "owner_sor_id": op.key}}
+
+
 # -- loading ----------------------------------------------------------------
 
 
-def _load_records(conn: Connection, ops: list[Operation]) -> dict[tuple[str, str], Record]:
-    wanted = {wire.item_of(op.target, op.key) for op in ops}
-    records: dict[tuple[str, str], Record] = {}
-    entity_keys = sorted(k for t, k in wanted if t == "entity")
-    location_keys = sorted(k for t, k in wanted if t == "location")
-    for chunk in _chunks(entity_keys):
-        rows = conn.execute(
-            select(_ENTITY.c.sor_id, _ENTITY.c.version, _ENTITY.c.data, _ENTITY.c.parent_sor_id, _ENTITY.c.kind).where(
-                _ENTITY.c.sor_id.in_(chunk)
-            )
-        )
-        for sid, version, data, parent, kind in rows:
-            records["entity", sid] = Record("entity", sid, version, json.loads(data), parent, kind)
-    for chunk in _chunks(location_keys):
-        rows = conn.execute(
-            select(_LOCATION.c.gln, _LOCATION.c.version, _LOCATION.c.data, _LOCATION.c.owner_sor_id).where(
-                _LOCATION.c.gln.in_(chunk)
-            )
-        )
-        for gln, version, data, owner in rows:
-            records["location", gln] = Record("location", gln, version, json.loads(data), owner)
-    missing = sorted(f"{'unit' if t == 'entity' else 'lokationsnummer'} {k}" for t, k in wanted - records.keys())
+def _load_records(conn: Connection, ops: list[Operation]) -> Records:
+    """The records the operations change or need, and the ones they create (404 for any missing)."""
+    created = {op.key for op in ops if op.op == "create"}
+    entity_keys = {op.key for op in ops if op.target == "entity"} - created
+    entity_keys |= {op.new["parent_sor_id"] for op in ops if op.op == "create"} - created
+    location_keys = {op.key for op in ops if op.target != "entity"}
+    location_keys |= {_ean_location(op.new)["gln"] for op in ops if op.op == "ean" and _ean_location(op.new)}
+    records: Records = {}
+    _load_entities(conn, sorted(entity_keys), records)
+    _load_locations(conn, _LOCATION.c.gln, sorted(location_keys), records)
+    _load_locations(conn, _LOCATION.c.owner_sor_id, sorted(op.key for op in ops if op.op == "ean"), records)
+    missing = _walk(ops, records)
     if missing:
         raise Refused(404, "not_found", "not in the register: " + ", ".join(missing[:20]), missing=missing)
     return records
+
+
+def _load_entities(conn: Connection, keys: list[str], records: Records) -> None:
+    cols = (_ENTITY.c.sor_id, _ENTITY.c.version, _ENTITY.c.data, _ENTITY.c.parent_sor_id, _ENTITY.c.kind)
+    for chunk in _chunks(keys):
+        for sid, version, data, parent, kind in conn.execute(select(*cols).where(_ENTITY.c.sor_id.in_(chunk))):
+            records["entity", sid] = Record("entity", sid, version, json.loads(data), parent, kind)
+
+
+def _load_locations(conn: Connection, column: Any, keys: list[str], records: Records) -> None:
+    cols = (_LOCATION.c.gln, _LOCATION.c.version, _LOCATION.c.data, _LOCATION.c.owner_sor_id)
+    for chunk in _chunks(keys):
+        for gln, version, data, owner in conn.execute(select(*cols).where(column.in_(chunk))):
+            records["location", gln] = Record("location", gln, version, json.loads(data), owner)
+
+
+def _walk(ops: list[Operation], records: Records) -> list[str]:
+    """Follow the changeset's creations and removals in order: what is missing when an operation needs it.
+
+    Adds the records of created units and of new location numbers to ``records``.
+    """
+    present = set(records)
+    missing: list[str] = []
+    for op in ops:
+        if op.op == "create":
+            parent = op.new["parent_sor_id"]
+            if ("entity", parent) not in present:
+                missing.append(_missing_name("entity", parent))
+            records["entity", op.key] = Record("entity", op.key, 0, {}, parent, op.new["kind"], created=True)
+            present.add(("entity", op.key))
+            continue
+        item = wire.item_of(op.target, op.key)
+        if item not in present:
+            missing.append(_missing_name(*item))
+        elif op.op == "ean":
+            _walk_ean(op, records, present)
+    return sorted(set(missing))
+
+
+def _walk_ean(op: Operation, records: Records, present: set[tuple[str, str]]) -> None:
+    for rec in records.values():
+        if rec.table == "location" and rec.parent == op.key:
+            present.discard(("location", rec.key))
+    new = _ean_location(op.new)
+    if new is None:
+        return
+    gln = new["gln"]
+    taken = records.get(("location", gln))
+    if taken is not None and ("location", gln) in present:
+        raise Refused(409, "gln_taken", f"lokationsnummer {gln} is already used by unit {taken.parent}", gln=gln)
+    if taken is not None:
+        raise Refused(422, "invalid_operation", f"lokationsnummer {gln} is removed and given again in one changeset")
+    records["location", gln] = Record("location", gln, 0, {}, op.key, created=True)
+    present.add(("location", gln))
+
+
+def _missing_name(table: str, key: str) -> str:
+    name = f"{'unit' if table == 'entity' else 'lokationsnummer'} {key}"
+    return f"{name} (a provisional id: the unit was not created in this changeset)" if is_provisional(key) else name
 
 
 def _chunks(keys: list[str]) -> list[list[str]]:
@@ -206,9 +351,13 @@ def _chunks(keys: list[str]) -> list[list[str]]:
 # -- applying ---------------------------------------------------------------
 
 
-def _apply(conn: Connection, op: Operation, records: dict[tuple[str, str], Record]) -> tuple[Any, Any]:
+def _apply(conn: Connection, op: Operation, records: Records) -> tuple[Any, Any]:
     """Apply one operation to its record's data; (old, new) as the feed records them."""
     rec = records[wire.item_of(op.target, op.key)]
+    if op.op == "create":
+        return _apply_create(conn, rec, op, records)
+    if op.op == "ean":
+        return _apply_ean(rec, op, records)
     name = op.field or ""
     rec.touched.add(name)
     if op.target == "entity" and op.op == "move":
@@ -234,15 +383,46 @@ def _apply(conn: Connection, op: Operation, records: dict[tuple[str, str], Recor
     return old, op.new
 
 
+def _apply_create(conn: Connection, rec: Record, op: Operation, records: Records) -> tuple[Any, Any]:
+    parent_kind = _kind_of(conn, op.new["parent_sor_id"], records)
+    if parent_kind not in _PARENT_KINDS[op.new["kind"]]:
+        raise Refused(422, "invalid_operation", f"a {op.new['kind']} cannot be created under a {parent_kind}")
+    rec.data = wire.entity_to_data(wire.created_entity(rec.key, op.new))
+    rec.touched.add("*")
+    return None, op.new
+
+
+def _apply_ean(rec: Record, op: Operation, records: Records) -> tuple[Any, Any]:
+    old = _ean_state_of(rec, records)
+    for loc in _owned(records, rec.key):
+        loc.deleted = True
+    rec.data["ean_mode"] = op.new["ean_mode"]
+    rec.touched.add("ean_mode")
+    new = dict(op.new)
+    if op.new.get("location"):
+        loc = records["location", op.new["location"]["gln"]]
+        loc.data = wire.location_data_of(op.new, rec.key)
+        loc.touched.add("*")
+        new["location"] = {**op.new["location"], "version": loc.version + 1}
+    return old, new
+
+
 _PARENT_KINDS = {"SI": ("IE",), "OE": ("SI", "OE")}
 
 
-def _check_move(conn: Connection, rec: Record, new_parent: str, records: dict[tuple[str, str], Record]) -> None:
-    row = conn.execute(select(EntityRecord.kind).where(EntityRecord.sor_id == new_parent)).first()
-    if row is None:
+def _kind_of(conn: Connection, sor_id: str, records: Records) -> str | None:
+    rec = records.get(("entity", sor_id))
+    if rec is not None:
+        return rec.kind
+    return conn.execute(select(EntityRecord.kind).where(EntityRecord.sor_id == sor_id)).scalar()
+
+
+def _check_move(conn: Connection, rec: Record, new_parent: str, records: Records) -> None:
+    kind = _kind_of(conn, new_parent, records)
+    if kind is None:
         raise Refused(404, "not_found", f"not in the register: unit {new_parent}", missing=[f"unit {new_parent}"])
-    if row[0] not in _PARENT_KINDS.get(rec.kind or "", ()):
-        raise Refused(422, "invalid_operation", f"a {rec.kind} cannot be moved under a {row[0]} ({new_parent})")
+    if kind not in _PARENT_KINDS.get(rec.kind or "", ()):
+        raise Refused(422, "invalid_operation", f"a {rec.kind} cannot be moved under a {kind} ({new_parent})")
     current: str | None = new_parent
     seen: set[str] = set()
     while current is not None and current not in seen:
@@ -252,13 +432,15 @@ def _check_move(conn: Connection, rec: Record, new_parent: str, records: dict[tu
         current = _parent_of(conn, current, records)
 
 
-def _validate(records: dict[tuple[str, str], Record]) -> None:
+def _validate(records: Records) -> None:
     for rec in records.values():
+        if not rec.changed:
+            continue
         if rec.table == "entity":
             problems = validate_entity(wire.entity_from_data(rec.data))
         else:
-            problems = validate_location(wire.location_from_data(rec.data))
-        bad = [p for p in problems if p.is_error and _concerns(p, rec.touched)]
+            problems = validate_location(wire.location_from_data(rec.data), creating=rec.created)
+        bad = [p for p in problems if p.is_error and ("*" in rec.touched or _concerns(p, rec.touched))]
         if bad:
             text = "; ".join(p.message for p in bad)
             raise Refused(422, "invalid_value", f"{rec.key}: {text}", problems=[p.field for p in bad])
@@ -277,10 +459,12 @@ def _write(
     user: User,
     changeset_id: str,
     ops: list[Operation],
-    records: dict[tuple[str, str], Record],
+    records: Records,
     changes: list[tuple[Any, Any]],
+    created: dict[str, str],
 ) -> dict[str, Any]:
-    for rec in records.values():
+    changed = [r for r in records.values() if r.changed]
+    for rec in changed:
         rec.version += 1
     _update_records(conn, records)
     first = head_seq(conn) + 1
@@ -311,7 +495,8 @@ def _write(
         "applied": len(ops),
         "first_seq": first,
         "last_seq": last,
-        "versions": [{"target": r.table, "key": r.key, "version": r.version} for r in records.values()],
+        "versions": [{"target": r.table, "key": r.key, "version": r.version} for r in changed],
+        "created": created,
         "replayed": False,
     }
     conn.execute(
@@ -322,11 +507,28 @@ def _write(
     return result
 
 
-def _update_records(conn: Connection, records: dict[tuple[str, str], Record]) -> None:
-    entities = [
-        {"k": r.key, "v": r.version, "d": dumps(r.data), "p": r.parent} for r in records.values() if r.table == "entity"
+def _update_records(conn: Connection, records: Records) -> None:
+    changed = [r for r in records.values() if r.changed]
+    new_entities = [
+        {"sor_id": r.key, "parent_sor_id": r.parent, "kind": r.kind, "version": r.version, "data": dumps(r.data)}
+        for r in changed
+        if r.created and r.table == "entity"
     ]
-    locations = [{"k": r.key, "v": r.version, "d": dumps(r.data)} for r in records.values() if r.table == "location"]
+    new_locations = [
+        {"gln": r.key, "owner_sor_id": r.parent, "version": r.version, "data": dumps(r.data)}
+        for r in changed
+        if r.created and r.table == "location"
+    ]
+    if new_entities:
+        conn.execute(insert(_ENTITY), new_entities)
+    if new_locations:
+        conn.execute(insert(_LOCATION), new_locations)
+    gone = [r.key for r in records.values() if r.deleted and not r.created and r.table == "location"]
+    for chunk in _chunks(gone):
+        conn.execute(delete(_LOCATION).where(_LOCATION.c.gln.in_(chunk)))
+    old = [r for r in changed if not r.created]
+    entities = [{"k": r.key, "v": r.version, "d": dumps(r.data), "p": r.parent} for r in old if r.table == "entity"]
+    locations = [{"k": r.key, "v": r.version, "d": dumps(r.data)} for r in old if r.table == "location"]
     if entities:
         conn.execute(
             update(_ENTITY)

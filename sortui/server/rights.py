@@ -1,4 +1,18 @@
-"""Who may do what: roles, and the SOR subtrees an editor was granted (checked on the server)."""
+"""Who may do what: roles, and the SOR subtrees an editor was granted (checked on the server).
+
+- viewer: nothing.
+- editor: units (set, move, create) inside the subtrees granted; a created unit's parent
+  must be inside them.
+- edi-admin: location-number attributes and message types, anywhere.
+- admin: everything.
+
+A unit's location-number mode (operation ``ean``) changes the unit and, when the unit
+gets an own number or gives one up, a location number with its attributes and message
+types. The location part is EDI work: giving a unit its own number or taking it away
+needs an EDI administrator or an administrator (no subtree applies to them). A change
+that involves no own number (inherited <-> none) is unit work: an editor inside their
+subtrees, or an administrator.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +39,19 @@ def check_target(user: User, target: str) -> None:
     if target not in WRITABLE.get(user.role, frozenset()):
         what = {"entity": "units", "location": "location-number attributes", "message": "message types"}[target]
         raise Forbidden(f"{user.name} ({user.role}) may not change {what}")
+
+
+def check_ean(user: User, touches_location: bool) -> None:
+    """May ``user`` change a unit's location-number mode (see the module doc)?"""
+    if user.role == "admin":
+        return
+    if touches_location and user.role != "edi-admin":
+        raise Forbidden(
+            f"{user.name} ({user.role}) may not give a unit its own lokationsnummer or take it away: "
+            "that needs an EDI administrator or an administrator"
+        )
+    if not touches_location and user.role != "editor":
+        raise Forbidden(f"{user.name} ({user.role}) may not change how a unit inherits its lokationsnummer")
 
 
 class SubtreeCheck:

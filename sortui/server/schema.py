@@ -52,6 +52,14 @@ class LocationRecord(ServerModel, table=True):
     data: str = Field(sa_column=Column(Text, nullable=False))
 
 
+class IdSequence(ServerModel, table=True):
+    """The next item number of SOR ids the service issues for units created by clients."""
+
+    __tablename__ = "id_sequence"
+    name: str = Field(primary_key=True, max_length=20)
+    next_value: int
+
+
 class Account(ServerModel, table=True):
     """A user of the service ("user" is a reserved word in PostgreSQL)."""
 

@@ -617,6 +617,9 @@ def mark_synced(conn: sqlite3.Connection, changeset_id: str, versions: dict[tupl
     """
     sent = [e for e in entries_with_status(conn, "sent") if e.changeset_id == changeset_id]
     bases = {(_item(e.target)[0], e.key): e.base_version for e in sent}
+    for e in sent:  # a number given by a mode change was made at version 0 here
+        if e.op == "ean" and (e.new_value or {}).get("location"):
+            bases.setdefault(("location", e.new_value["location"]["gln"]), 0)
     with conn:
         conn.execute("UPDATE journal SET status = 'synced' WHERE changeset_id = ? AND status = 'sent'", (changeset_id,))
         for (table, key), version in versions.items():
@@ -1027,3 +1030,94 @@ def _apply_structural(conn: sqlite3.Connection, entry: JournalEntry) -> None:
         _insert_created(conn, entry.key, entry.new_value)
     else:
         _write_ean_state(conn, entry.key, entry.new_value)
+
+
+# -- sync: units created here get their real SOR id; structural changes by others ------------
+
+_ID_COLUMNS = ("sor_id", "parent_sor_id", "geo_parent_sor_id", "other_sor_id", "owner_sor_id")
+_KEYED = ("journal", "conflict")  # JSON values and a key that may name a SOR id
+
+
+def _replace_id(value: Any, old: str, new: str) -> Any:
+    if value == old:
+        return new
+    if isinstance(value, list):
+        return [_replace_id(v, old, new) for v in value]
+    if isinstance(value, dict):
+        return {k: _replace_id(v, old, new) for k, v in value.items()}
+    return value
+
+
+def _id_columns(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    """(table, column) of every plain table column that holds a SOR id."""
+    tables = conn.execute(
+        "SELECT name FROM sqlite_schema WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%'"
+        " AND name NOT LIKE 'search%' AND name NOT LIKE 'sqlite%'"
+    ).fetchall()
+    found = []
+    for (table,) in tables:
+        for col in conn.execute(f"PRAGMA table_info({table})").fetchall():
+            if col[1] in _ID_COLUMNS:
+                found.append((table, col[1]))
+    return found
+
+
+def adopt_sor_id(conn: sqlite3.Connection, provisional: str, real: str) -> None:
+    """Give a unit created here the SOR id the service issued, everywhere in the working copy.
+
+    The unit, its side tables, its children's parent pointers, location numbers it owns, the
+    journal (keys and values: moves into it, units created under it) and recorded conflicts.
+    Not a transaction of its own: the caller commits it as one.
+    """
+    if provisional == real or not is_provisional(provisional):
+        return
+    for table, column in _id_columns(conn):
+        conn.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?", (real, provisional))
+    pattern = f"%{provisional}%"
+    for table in _KEYED:
+        value_cols = ("old_value", "new_value") if table == "journal" else ("base_value", "local_value", "server_value")
+        rows = conn.execute(
+            f"SELECT id, {', '.join(value_cols)} FROM {table} WHERE key = ? OR "
+            + " OR ".join(f"{c} LIKE ?" for c in value_cols),
+            (provisional, *[pattern] * len(value_cols)),
+        ).fetchall()
+        for row_id, *values in rows:
+            fixed = [
+                json.dumps(_replace_id(json.loads(v), provisional, real), ensure_ascii=False) if v else v
+                for v in values
+            ]
+            sets = ", ".join(f"{c} = ?" for c in value_cols)
+            conn.execute(f"UPDATE {table} SET {sets} WHERE id = ?", (*fixed, row_id))
+        conn.execute(f"UPDATE {table} SET key = ? WHERE key = ? AND target = 'entity'", (real, provisional))
+    if conn.execute("SELECT 1 FROM sqlite_schema WHERE name = 'review_item'").fetchone():
+        conn.execute("UPDATE review_item SET key = ? WHERE key = ? AND target = 'entity'", (real, provisional))
+    refresh_search_row(conn, real)
+
+
+def apply_remote_create(conn: sqlite3.Connection, sor_id: str, values: dict[str, Any], version: int) -> bool:
+    """A unit created by someone else (from the change feed); False when its parent is not here."""
+    parent = values.get("parent_sor_id")
+    if conn.execute("SELECT 1 FROM entity WHERE sor_id = ?", (parent,)).fetchone() is None:
+        return False
+    _insert_created(conn, sor_id, values)
+    set_version(conn, "entity", sor_id, version)
+    return True
+
+
+def write_ean_state(conn: sqlite3.Connection, sor_id: str, state: dict[str, Any]) -> bool:
+    """Make ``state`` (an ean state: mode, own number, its message types) the unit's, without journaling.
+
+    False when the unit is not in this working copy. Not a transaction of its own.
+    """
+    if conn.execute("SELECT 1 FROM entity WHERE sor_id = ?", (sor_id,)).fetchone() is None:
+        return False
+    _write_ean_state(conn, sor_id, state)
+    return True
+
+
+def apply_remote_ean(conn: sqlite3.Connection, sor_id: str, state: dict[str, Any], version: int) -> bool:
+    """A unit's location-number mode changed by someone else (from the change feed)."""
+    if not write_ean_state(conn, sor_id, state):
+        return False
+    set_version(conn, "entity", sor_id, version)
+    return True

@@ -263,36 +263,55 @@ def set_position(conn: sqlite3.Connection, name: str, seq: int) -> None:
 
 def decide(conn: sqlite3.Connection, name: str, seq: int, decision: str, note: str | None = None) -> int:
     """Record a decision on item ``seq`` and move on; returns the new position."""
+    return decide_many(conn, name, [seq], decision, note)
+
+
+def decide_many(conn: sqlite3.Connection, name: str, seqs: list[int], decision: str, note: str | None = None) -> int:
+    """The same decision on several items in one transaction; returns the new position.
+
+    Each is logged with what it replaced, so undo steps back one at a time.
+    """
     if decision not in DECISIONS:
         raise ReviewError(f"decision must be one of {', '.join(DECISIONS)}")
     if decision == "flagged" and not (note or "").strip():
         raise ReviewError("a flag needs a note saying why")
-    current = item(conn, name, seq)
-    if current is None:
-        raise ReviewError(f"session {name!r} has no item {seq}")
-    size = summary(conn, name).size
-    position = conn.execute("SELECT position FROM review_session WHERE name = ?", (name,)).fetchone()[0]
-    new_position = min(seq + 1, size)
+    row = conn.execute(
+        "SELECT s.position, (SELECT count(*) FROM review_item i WHERE i.session = s.name)"
+        " FROM review_session s WHERE s.name = ?",
+        (name,),
+    ).fetchone()
+    if row is None:
+        raise ReviewError(f"no review session named {name!r}")
+    position, size = row
+    current = [item(conn, name, seq) for seq in seqs]
+    missing = next((seq for seq, it in zip(seqs, current, strict=True) if it is None), None)
+    if missing is not None:
+        raise ReviewError(f"session {name!r} has no item {missing}")
+    now = _now()
     with conn:
-        conn.execute(
-            "INSERT INTO review_log (session, seq, previous_decision, previous_note, previous_position)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (name, seq, current.decision, current.note, position),
-        )
-        conn.execute(
-            "UPDATE review_item SET decision = ?, note = ?, decided_at = ? WHERE session = ? AND seq = ?",
-            (decision, note, _now(), name, seq),
-        )
-        conn.execute("UPDATE review_session SET position = ? WHERE name = ?", (new_position, name))
-    return new_position
-
-
-def decide_many(conn: sqlite3.Connection, name: str, seqs: list[int], decision: str, note: str | None = None) -> int:
-    """The same decision on several items (each logged, so undo steps back one at a time)."""
-    position = 0
-    for seq in seqs:
-        position = decide(conn, name, seq, decision, note)
+        for it in current:
+            assert it is not None
+            conn.execute(
+                "INSERT INTO review_log (session, seq, previous_decision, previous_note, previous_position)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (name, it.seq, it.decision, it.note, position),
+            )
+            conn.execute(
+                "UPDATE review_item SET decision = ?, note = ?, decided_at = ? WHERE session = ? AND seq = ?",
+                (decision, note, now, name, it.seq),
+            )
+            position = min(it.seq + 1, size)
+        conn.execute("UPDATE review_session SET position = ? WHERE name = ?", (position, name))
     return position
+
+
+def next_undecided(conn: sqlite3.Connection, name: str, after: int) -> int | None:
+    """The first item after ``after`` without a decision (wrapping round to the start), None if all are decided."""
+    sql = "SELECT min(seq) FROM review_item WHERE session = ? AND decision IS NULL AND seq > ?"
+    row = conn.execute(sql, (name, after)).fetchone()
+    if row[0] is None:
+        row = conn.execute(sql, (name, 0)).fetchone()
+    return row[0]
 
 
 def undo_last(conn: sqlite3.Connection, name: str) -> int | None:

@@ -14,6 +14,8 @@ from typing import Any
 import httpx
 
 from sortui import __version__
+from sortui.domain.codes import sor_id_errors
+from sortui.store.journal import is_provisional
 from sortui.sync import wire
 
 API = "/api/v1"
@@ -99,6 +101,7 @@ class PushAnswer:
     applied: int
     replayed: bool
     versions: dict[tuple[str, str], int]
+    created: dict[str, str] = field(default_factory=dict)  # provisional SOR id -> the one the service issued
 
 
 @dataclass(slots=True)
@@ -248,6 +251,7 @@ class ServiceClient:
             _need(body, "applied", int, "the changeset"),
             bool(body.get("replayed")),
             versions,
+            _created(body.get("created") or {}),
         )
 
     def changes(self, since: int, limit: int = 1000) -> ChangesPage:
@@ -278,6 +282,17 @@ class ServiceClient:
             raise ServiceUnavailable(f"the service at {self.url} stopped answering during the snapshot") from None
         except httpx.TransportError as exc:
             raise ServiceUnavailable(f"lost the service at {self.url} during the snapshot ({_reason(exc)})") from None
+
+
+def _created(value: Any) -> dict[str, str]:
+    """The ids the service issued for units created here: each a SOR id, none provisional."""
+    ok = isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, str) and not sor_id_errors(v) and not is_provisional(v)
+        for k, v in value.items()
+    )
+    if not ok:
+        raise BadAnswer("the service's answer to the changeset has malformed SOR ids for the created units")
+    return dict(value)
 
 
 def _reason(exc: Exception) -> str:

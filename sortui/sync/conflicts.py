@@ -63,7 +63,10 @@ def _item_op(conflict: state.Conflict, value: Any) -> str:
 
 def _take_server(conn: sqlite3.Connection, conflict: state.Conflict, entry_ids: list[int]) -> None:
     value = conflict.server_value
-    journal.write_value(conn, conflict.target, conflict.key, _item_op(conflict, value), conflict.field, value)
+    if is_ean(conflict):
+        journal.write_ean_state(conn, conflict.key, value)
+    else:
+        journal.write_value(conn, conflict.target, conflict.key, _item_op(conflict, value), conflict.field, value)
     journal.drop_entries(conn, entry_ids)
     if conflict.server_version is not None:
         table = "entity" if conflict.target == "entity" else "location"
@@ -84,10 +87,17 @@ def _set_value(
     return [first.id]
 
 
+def is_ean(conflict: state.Conflict) -> bool:
+    """A conflict of a unit's location-number mode (own number or inherited): mine or the service's."""
+    return conflict.target == "entity" and conflict.field == "ean_mode"
+
+
 def _parse(conn: sqlite3.Connection, conflict: state.Conflict, text: str | None) -> Any:
     path = conflict.field or ""
     if conflict.target == "message":
         raise ResolveError("a message type is either registered or not: use --mine or --server")
+    if is_ean(conflict):
+        raise ResolveError("a location-number mode is kept or taken from the service: use --mine or --server")
     try:
         if conflict.target == "location":
             name = path.partition(".")[2]
@@ -108,3 +118,39 @@ def _parse(conn: sqlite3.Connection, conflict: state.Conflict, text: str | None)
         return value
     except EditError as exc:
         raise ResolveError(f"refused: {exc}") from None
+
+
+_MODES = {"own": "own number", "inherited": "inherited", "none": "no number"}
+
+
+def show_value(conflict: state.Conflict, value: Any) -> str:
+    """One of a conflict's values in words (for the CLI and the app)."""
+    if is_ean(conflict):
+        if not isinstance(value, dict):
+            return "(tom)"
+        loc = value.get("location") or {}
+        mode = _MODES.get(str(value.get("ean_mode")), str(value.get("ean_mode")))
+        count = len(value.get("messages") or [])
+        return f"{mode} {loc['gln']} ({count} message types)" if loc.get("gln") else mode
+    if conflict.target == "message":
+        if not isinstance(value, dict):
+            return "not registered"
+        return f"registered {value.get('from_date') or '…'} – {value.get('to_date') or '…'}"
+    if value is None or value == []:
+        return "(tom)"
+    if isinstance(value, bool):
+        return "ja" if value else "nej"
+    if isinstance(value, list):
+        return " ".join(str(v) for v in value)
+    return str(value)
+
+
+def field_name(conflict: state.Conflict) -> str:
+    """The conflict's field as the user knows it."""
+    if conflict.target == "message":
+        return "message type " + (conflict.field or "").rsplit(":", 1)[-1].upper()
+    if is_ean(conflict):
+        return "Lokationsnummer"
+    if conflict.field == "parent_sor_id":
+        return "parent (moved)"
+    return journal.field_label(conflict.field or "")

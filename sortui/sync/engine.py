@@ -10,6 +10,11 @@ applies it once. On 409 nothing was applied: a field the service still has at th
 the edit started from is rebased and sent again at once; a field changed there too is
 recorded as a conflict and held back until resolved. Pull: changes by others are applied
 without journaling; a field with a pending local edit keeps the local value.
+
+Units created here go out under their provisional SOR ids; when the service has applied the
+changeset, the ids it issued replace the provisional ones everywhere in the working copy (one
+transaction, before the entries are marked synced), so later changesets name the real ids.
+Location-number modes (``ean``) travel as whole states and are applied by pulls the same way.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from typing import Any
 
 from sortui.store import journal
 from sortui.store.journal import JournalEntry
-from sortui.sync import state
+from sortui.sync import state, wire
 from sortui.sync.client import Change, ConflictAnswer, ServiceClient, ServiceRefused, SyncError
 from sortui.sync.snapshot import fill_from_snapshot, is_empty
 
@@ -50,6 +55,7 @@ class SyncResult:
     conflicts: list[state.Conflict] = field(default_factory=list)  # still open after this sync
     held_back: int = 0  # pending entries not sent because their field is in conflict
     last_seq: int = 0
+    created: dict[str, str] = field(default_factory=dict)  # units created here: provisional id -> real id
 
 
 @dataclass
@@ -175,6 +181,10 @@ def _send(
         raise
     # Unreachable service or a garbled answer: the entries stay 'sent' and the next sync retries the same id.
     with conn:
+        for provisional, real in answer.created.items():
+            journal.adopt_sor_id(conn, provisional, real)
+    result.created.update(answer.created)
+    with conn:
         count = journal.mark_synced(conn, changeset_id, answer.versions)
         for e in entries:
             conn.execute("DELETE FROM conflict WHERE target = ? AND key = ? AND field IS ?", (e.target, e.key, e.field))
@@ -202,7 +212,7 @@ def _handle_conflicts(
             server_value, server_version = c.get("server_value"), c.get("server_version")
             if not isinstance(server_version, int):
                 continue
-            if server_value == chain[0].old_value:
+            if _same(chain[0], server_value):
                 journal.rebase(conn, [e.id for e in chain], server_version, server_value)
                 result.rebased += len(chain)
                 continue
@@ -222,6 +232,13 @@ def _handle_conflicts(
                     state.now(),
                 ),
             )
+
+
+def _same(entry: JournalEntry, server_value: Any) -> bool:
+    """The service still has the value the edit started from (so it can be rebased)."""
+    if entry.op == "ean":
+        return wire.same_ean_state(entry.old_value, server_value)
+    return server_value == entry.old_value
 
 
 # -- pull ---------------------------------------------------------------------------
@@ -261,7 +278,7 @@ def _apply_change(conn: sqlite3.Connection, ch: Change, ctx: _PullContext, resul
     if ch.changeset in ctx.own:
         result.own += 1
         if key in ctx.foreign and key not in ctx.local:  # an older change by others was applied over ours
-            journal.apply_remote(conn, ch.target, ch.key, ch.op, ch.field, ch.new, ch.version)
+            _apply_remote(conn, ch)
         else:
             journal.set_version(conn, "entity" if ch.target == "entity" else "location", ch.key, ch.version)
         return
@@ -271,10 +288,18 @@ def _apply_change(conn: sqlite3.Connection, ch: Change, ctx: _PullContext, resul
         if key in ctx.conflicted:
             _refresh_conflict(conn, ch)
         return
-    if journal.apply_remote(conn, ch.target, ch.key, ch.op, ch.field, ch.new, ch.version):
+    if _apply_remote(conn, ch):
         result.applied += 1
     else:
         result.missing += 1
+
+
+def _apply_remote(conn: sqlite3.Connection, ch: Change) -> bool:
+    if ch.op == "create":
+        return journal.apply_remote_create(conn, ch.key, ch.new, ch.version)
+    if ch.op == "ean":
+        return journal.apply_remote_ean(conn, ch.key, ch.new, ch.version)
+    return journal.apply_remote(conn, ch.target, ch.key, ch.op, ch.field, ch.new, ch.version)
 
 
 def _refresh_conflict(conn: sqlite3.Connection, ch: Change) -> None:

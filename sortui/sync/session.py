@@ -82,14 +82,17 @@ def service_of(conn: sqlite3.Connection) -> tuple[str, str]:
     return known.service_url, known.user_name
 
 
-def open_client(conn: sqlite3.Connection, password: str | None = None, insecure: bool = False) -> ServiceClient:
-    """A client with a token: from the password when given, else $SORTUI_TOKEN or the keyring.
+def open_client(
+    conn: sqlite3.Connection, password: str | None = None, insecure: bool = False, token: str | None = None
+) -> ServiceClient:
+    """A client with a token: from the password when given, else ``token`` (one the caller keeps in
+    memory for its session), else $SORTUI_TOKEN or the keyring.
 
     Raises NotConnected, PasswordNeeded (ask and call again with ``password``), or the
     client's errors when signing in with the password fails.
     """
     url, user = service_of(conn)
-    token = None if password else credentials.load_token(url, user)
+    token = None if password else (token or credentials.load_token(url, user))
     if not token and password is None:
         keyring = credentials.keyring_info()
         why = keyring.reason if not keyring.available else "no token is stored for this service"

@@ -5,6 +5,13 @@ no source line, no location number: those are separate records). A location
 number travels as its attributes plus ``messages``: {message URN: {from_date, to_date}}.
 An operation names its field the way the journal does (``name``, ``postal.street``,
 ``location.system_type``, a message URN for message edits).
+
+Two operations change structure: ``create`` (target ``entity``, no field; the key is the
+working copy's provisional SOR id and the value the new unit's first values, with
+``kind``, ``name`` and ``parent_sor_id``; the service answers the real id) and ``ean``
+(target ``entity``, field ``ean_mode``; old and new are "ean states": ``{ean_mode,
+location: a location number's attributes with its version, or null, messages: [[URN,
+from_date, to_date], ...]}``, the unit's own number and its message types).
 """
 
 from __future__ import annotations
@@ -12,12 +19,22 @@ from __future__ import annotations
 from dataclasses import asdict, fields
 from typing import Any
 
+from sortui.domain import codes
 from sortui.domain.fields import ADDRESS_FIELDS, CONTACT_FIELDS
-from sortui.domain.model import ADDRESS_KINDS, Address, Contact, Entity, Location, Speciality
-from sortui.store.journal import ENTITY_FLAGS, LOCATION_FLAGS, LOCATION_SCALARS, editable_entity_fields
+from sortui.domain.model import ADDRESS_KINDS, EAN_MODES, Address, Contact, Entity, Location, Speciality
+from sortui.store.journal import (
+    ENTITY_FLAGS,
+    ENTITY_SCALARS,
+    LOCATION_FLAGS,
+    LOCATION_SCALARS,
+    editable_entity_fields,
+)
 
 TARGETS = ("entity", "location", "message")
-OPS = {"entity": ("set", "move"), "location": ("set",), "message": ("add", "remove")}
+OPS = {"entity": ("set", "move", "create", "ean"), "location": ("set",), "message": ("add", "remove")}
+STRUCTURAL = ("create", "ean")
+CREATE_KINDS = ("SI", "OE")  # a created unit sits under a parent (owners are not created here)
+CREATE_MODES = ("inherited", "none")  # its own location number comes with a later 'ean' operation
 SPECIALITY_TYPE = "51000095001"  # the type the journal gives specialities set by hand
 _ENTITY_SKIP = ("version", "source_line", "location")
 _ENTITY_NAMES = tuple(f.name for f in fields(Entity) if f.name not in (*_ENTITY_SKIP, "addresses", "contact"))
@@ -133,6 +150,10 @@ def operation_problem(target: str, op: str, field: str | None, value: Any) -> st
     """Why an operation (as sent, or as read from the feed) is malformed; None when it is fine."""
     if op not in OPS.get(target, ()):
         return f"{op!r} is not an operation on {target!r}"
+    if op == "create":
+        return "a create operation has no field" if field is not None else create_problem(value)
+    if op == "ean":
+        return "an ean operation changes the field ean_mode" if field != "ean_mode" else ean_state_problem(value)
     if not field:
         return "an operation needs a field"
     if target == "entity":
@@ -173,3 +194,111 @@ def _message_value_problem(op: str, value: Any) -> str | None:
     if any(v is not None and not isinstance(v, str) for v in value.values()):
         return "from_date and to_date are dates (YYYY-MM-DD) or null"
     return None
+
+
+# -- created units and location-number modes ------------------------------------
+
+CREATE_FIELDS = frozenset({"kind", "name", "parent_sor_id", "ean_mode", *ENTITY_SCALARS, *ENTITY_FLAGS})
+_LOCATION_KEYS = frozenset({*_LOCATION_NAMES, "version"})
+_LOCATION_BOOLS = frozenset({"only_internal", "non_active", "has_status"})
+
+
+def create_problem(value: Any) -> str | None:
+    """Why the first values of a created unit are malformed; None when they are fine."""
+    if not isinstance(value, dict):
+        return "a create's value is the new unit's first values"
+    unknown = sorted(set(value) - CREATE_FIELDS)
+    if unknown:
+        return f"{unknown[0]!r} cannot be set when a unit is created"
+    if value.get("kind") not in CREATE_KINDS:
+        return "a created unit is an SI or an OE"
+    if not isinstance(value.get("name"), str) or not value["name"].strip():
+        return "a created unit needs a name"
+    if not isinstance(value.get("parent_sor_id"), str) or not value["parent_sor_id"]:
+        return "a created unit needs parent_sor_id"
+    if value.get("ean_mode", "inherited") not in CREATE_MODES:
+        return "a created unit inherits its location number or has none (own comes with an ean operation)"
+    for name in CREATE_FIELDS - {"kind", "name", "parent_sor_id", "ean_mode"}:
+        problem = _scalar_problem(name, value.get(name), flag=name in ENTITY_FLAGS, nullable=True)
+        if problem:
+            return problem
+    return None
+
+
+def created_entity(sor_id: str, value: dict[str, Any]) -> Entity:
+    """The unit a create operation makes (``value`` checked with ``create_problem``)."""
+    values = {k: v for k, v in value.items() if k in CREATE_FIELDS}
+    values.setdefault("ean_mode", "inherited")
+    return Entity(sor_id, **values)
+
+
+def ean_state_problem(value: Any) -> str | None:
+    """Why an ean state (see the module doc) is malformed; None when it is fine."""
+    if not isinstance(value, dict) or set(value) - {"ean_mode", "location", "messages"}:
+        return "an ean value is {ean_mode, location, messages}"
+    mode, loc, messages = value.get("ean_mode"), value.get("location"), value.get("messages") or []
+    if mode not in EAN_MODES:
+        return f"{mode!r} is not a location-number mode (own, inherited or none)"
+    if (mode == "own") != (loc is not None):
+        return "a unit has a location number of its own exactly when its mode is own"
+    if loc is not None:
+        problem = _location_state_problem(loc)
+        if problem:
+            return problem
+    if not isinstance(messages, list) or (messages and loc is None):
+        return "message types belong to an own location number"
+    for m in messages:
+        ok = isinstance(m, list) and len(m) == 3 and isinstance(m[0], str)
+        if not ok or any(v is not None and not isinstance(v, str) for v in m[1:]):
+            return "a message type is [URN, from_date, to_date]"
+    return None
+
+
+def _location_state_problem(loc: Any) -> str | None:
+    if not isinstance(loc, dict) or set(loc) - _LOCATION_KEYS:
+        return "the location of an ean value holds a lokationsnummer's attributes"
+    gln = loc.get("gln")
+    if not isinstance(gln, str) or codes.gln_errors(gln):
+        return codes.gln_errors(gln)[0] if isinstance(gln, str) else "a lokationsnummer needs its gln"
+    for name, v in loc.items():
+        if name == "version":
+            ok = isinstance(v, int) and not isinstance(v, bool)
+        elif name in _LOCATION_BOOLS:
+            ok = isinstance(v, bool)
+        else:
+            ok = v is None or isinstance(v, str)
+        if not ok:
+            return f"location.{name} has a value of the wrong type"
+    return None
+
+
+def ean_state(ean_mode: str, location: dict[str, Any] | None, version: int = 0) -> dict[str, Any]:
+    """The ean state of a unit from its mode and its own number's data (with ``messages``) as stored."""
+    if location is None:
+        return {"ean_mode": ean_mode, "location": None, "messages": []}
+    attrs = {k: v for k, v in location.items() if k != "messages"}
+    messages = sorted(
+        [urn, v.get("from_date"), v.get("to_date")] for urn, v in (location.get("messages") or {}).items()
+    )
+    return {"ean_mode": ean_mode, "location": {**attrs, "version": version}, "messages": messages}
+
+
+def location_data_of(state: dict[str, Any], owner: str) -> dict[str, Any]:
+    """A location number's data (as stored and sent in snapshots) from an ean state with a location."""
+    loc = {k: v for k, v in (state.get("location") or {}).items() if k != "version"}
+    loc["owner_sor_id"] = owner
+    messages = {m[0]: {"from_date": m[1], "to_date": m[2]} for m in state.get("messages") or []}
+    return location_to_data(location_from_data(loc), messages)
+
+
+def same_ean_state(a: Any, b: Any) -> bool:
+    """Whether two ean states agree on mode, number, its version and its message types."""
+
+    def key(state: Any) -> tuple[Any, ...]:
+        if not isinstance(state, dict):
+            return (state,)
+        loc = state.get("location") or {}
+        messages = sorted(tuple(m) for m in state.get("messages") or [])
+        return state.get("ean_mode"), loc.get("gln"), loc.get("version"), messages
+
+    return key(a) == key(b)

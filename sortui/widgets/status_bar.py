@@ -19,6 +19,13 @@ class Status:
     readonly: bool = False
     show_closed: bool = False
     label: str | None = None  # shown instead of the path (e.g. the file inspected offline)
+    service: str | None = None  # the central service: "online", "offline", "syncing…" (None: none configured)
+    service_ok: bool = True
+    message: str | None = None  # the service's newest operating message (driftsbesked)
+    message_severity: str = "info"  # info / warning / critical
+
+
+_SEVERITY_STYLES = {"info": "italic", "warning": "bold", "critical": "bold reverse"}
 
 
 def status_text(s: Status) -> Text:
@@ -31,6 +38,12 @@ def status_text(s: Status) -> Text:
         t.append("  READ-ONLY", style="bold")
     if s.show_closed:
         t.append("  +closed")
+    if s.service:
+        t.append("  ")
+        t.append(clean(s.service), style="bold" if s.service_ok else "bold reverse")
+    if s.message:
+        t.append("  ")
+        t.append(clean(s.message), style=_SEVERITY_STYLES.get(s.message_severity, "italic"))
     t.append("  ")
     t.append(clean(s.label or s.path), style="dim")
     return t

@@ -1,0 +1,316 @@
+"""Synchronising from the app: the sync key, the password prompt, progress, the result, and the
+service's status and operating message in the status bar.
+
+A hidden widget on the main screen (like ``EditActions``). The network is used in thread workers
+only (the sync client is httpx's synchronous one) and never when no service is configured; the
+results come back as messages. Nothing secret is written to a file: a token got with a password is
+kept in memory for this session (and in the system keyring when there is one).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.message import Message
+from textual.widget import Widget
+
+from sortui.store import journal
+from sortui.sync import client as sync_client
+from sortui.sync import credentials, engine, session, state
+from sortui.sync.client import ServiceStatus
+from sortui.sync.engine import SyncResult
+from sortui.widgets.guard import reports_errors
+from sortui.widgets.safe import clean
+from sortui.widgets.source import Source
+
+if TYPE_CHECKING:
+    from sortui.screens.main import MainScreen
+    from sortui.screens.sync import SyncScreen
+
+STATUS_INTERVAL = 300.0  # seconds between checks of the service's status (0: only at start and after a sync)
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Why a sync did not (fully) happen: ``kind`` says what the app does about it."""
+
+    kind: str  # not_connected / password / offline / refused / error
+    message: str
+    user: str = ""
+    where: str = ""  # host:port of the service
+
+
+class SyncActions(Widget):
+    """Runs syncs and service-status checks for its ``MainScreen`` (not shown)."""
+
+    DEFAULT_CSS = "SyncActions { display: none; }"
+
+    class Progress(Message):
+        def __init__(self, stage: str, done: int, total: int) -> None:
+            super().__init__()
+            self.stage, self.done, self.total = stage, done, total
+
+    class Done(Message):
+        def __init__(self, outcome: SyncResult | Failure, pending: int) -> None:
+            super().__init__()
+            self.outcome = outcome
+            self.pending = pending
+
+    class Checked(Message):
+        def __init__(self, url: str | None, status: ServiceStatus | None) -> None:
+            super().__init__()
+            self.url = url
+            self.status = status
+
+    def __init__(self, source: Source, status_interval: float = STATUS_INTERVAL, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.source = source
+        self.status_interval = status_interval
+        self.session_token: str | None = None  # got with a password when there is no keyring
+        self.running = False
+        self.progress: SyncScreen | None = None
+        self.service: ServiceStatus | None = None  # None: no service configured (or not asked yet)
+        self.url: str | None = None
+
+    @property
+    def main(self) -> MainScreen:
+        return self.screen  # type: ignore[return-value]
+
+    def on_mount(self) -> None:
+        self.check_status()
+        if self.status_interval > 0:
+            self.set_interval(self.status_interval, self.check_status)
+
+    # -- the service's status -------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="service-status")
+    @reports_errors
+    def check_status(self) -> None:
+        """Ask the service for its status and operating messages (nothing when none is configured)."""
+        with self.source.connection() as conn:
+            url = state.read_state(conn).service_url
+        self.post_message(self.Checked(url, sync_client.status(url) if url else None))
+
+    @on(Checked)
+    def _checked(self, message: Checked) -> None:
+        message.stop()
+        self.url, self.service = message.url, message.status
+        self._show_service()
+
+    def _show_service(self) -> None:
+        st = self.service
+        if self.running:
+            service, ok = "syncing…", True
+        elif st is None:
+            service, ok = None, True
+        elif not st.reachable:
+            service, ok = "offline", False
+        else:
+            service, ok = ("online", True) if st.ok else ("service: not ok", False)
+        newest = st.message if st is not None and st.reachable else None
+        self.main.status.set(
+            service=service,
+            service_ok=ok,
+            message=str(newest.get("text") or "") if newest else None,
+            message_severity=str(newest.get("severity") or "info") if newest else "info",
+        )
+
+    # -- syncing --------------------------------------------------------------------------------
+
+    def run(self, password: str | None = None) -> None:
+        """Start a sync (the sync key); with ``password`` after the password prompt."""
+        from sortui.screens.sync import SyncScreen
+
+        if self.source.readonly:
+            self.notify("Read-only: sync is not possible in read-only mode", severity="warning", markup=False)
+            return
+        if self.running:
+            self.notify("A sync is running already", markup=False, timeout=3)
+            return
+        self.running = True
+        self._show_service()
+        self.progress = SyncScreen(self._where())
+        self.app.push_screen(self.progress)
+        self._sync(password)
+
+    def _where(self) -> str:
+        return sync_client.host_port(self.url) if self.url else "the central service"
+
+    @work(thread=True, exclusive=True, group="sync")
+    def _sync(self, password: str | None) -> None:
+        outcome = self._attempt(password)
+        try:
+            with self.source.connection() as conn:
+                pending = journal.pending_count(conn)
+        except sqlite3.Error:
+            pending = 0
+        self.post_message(self.Done(outcome, pending))
+
+    def _attempt(self, password: str | None) -> SyncResult | Failure:
+        try:
+            with self.source.connection() as conn:
+                state.ensure_tables(conn)
+                return self._sync_with(conn, password)
+        except session.NotConnected:
+            return Failure("not_connected", "")
+        except (sqlite3.Error, OSError) as exc:
+            return Failure("error", f"Reading the working copy failed: {exc}")
+        except sync_client.SyncError as exc:
+            return self._failure(exc)
+
+    def _sync_with(self, conn: sqlite3.Connection, password: str | None) -> SyncResult:
+        with session.open_client(conn, password, token=self.session_token) as client:
+            if password and client.token:
+                self._keep_token(conn, client.token)
+            return engine.sync(conn, client, self._report)
+
+    def _keep_token(self, conn: sqlite3.Connection, token: str) -> None:
+        """In memory for this session, and in the keyring when there is one (never in a file)."""
+        url, user = session.service_of(conn)
+        credentials.store_token(url, user, token)
+        self.session_token = token
+
+    def _report(self, stage: str, done: int, total: int) -> None:
+        self.post_message(self.Progress(stage, done, total))
+
+    def _failure(self, exc: sync_client.SyncError) -> Failure:
+        with self.source.connection() as conn:
+            url, user = session.service_of(conn)
+        where = sync_client.host_port(url)
+        if isinstance(exc, session.PasswordNeeded):
+            return Failure("password", _sentence(exc.message), user, where)
+        if isinstance(exc, sync_client.ServiceRefused) and exc.status == 401:
+            self.session_token = None
+            reason = "Wrong user name or password." if exc.code == "bad_credentials" else _sentence(exc.message)
+            return Failure("password", reason, user, where)
+        if isinstance(exc, sync_client.ServiceUnavailable | sync_client.BadAnswer):
+            return Failure("offline", exc.message, user, where)
+        return Failure("refused", exc.message, user, where)
+
+    @on(Progress)
+    def _progress(self, message: Progress) -> None:
+        message.stop()
+        if self.progress is not None:
+            self.progress.report(message.stage, message.done, message.total)
+
+    @on(Done)
+    def _done(self, message: Done) -> None:
+        message.stop()
+        self.running = False
+        if self.progress is not None:
+            self.progress.finish()
+            self.progress = None
+        if isinstance(message.outcome, Failure):
+            self._failed(message.outcome, message.pending)
+        else:
+            self._synced(message.outcome)
+        self.check_status()
+
+    def _failed(self, failure: Failure, pending: int) -> None:
+        stay = f"pending edits: {pending}, kept for the next sync (F5)" if pending else "nothing is pending"
+        if failure.kind == "not_connected":
+            self._show_service()
+            self.notify(
+                "No central service is configured for this working copy: run `sortui login URL --user NAME` "
+                "in a shell, then sync again (F5).",
+                title="Sync",
+                severity="warning",
+                timeout=10,
+                markup=False,
+            )
+        elif failure.kind == "password":
+            self._show_service()
+            self._ask_password(failure, stay)
+        elif failure.kind == "offline":
+            self.service = ServiceStatus(reachable=False, error=failure.message)
+            self._show_service()
+            text = f"{clean(_sentence(failure.message))} The service is offline; {stay}."
+            self.notify(text, title="Sync", severity="warning", timeout=10, markup=False)
+        else:
+            self._show_service()
+            self.notify(
+                f"Not synchronised: {clean(_sentence(failure.message))} {stay[:1].upper()}{stay[1:]}.",
+                title="Sync",
+                severity="error",
+                timeout=10,
+                markup=False,
+            )
+        self._refresh_main({})
+
+    def _ask_password(self, failure: Failure, stay: str) -> None:
+        from sortui.screens.login import LoginScreen
+
+        def answered(password: str | None) -> None:
+            if password:
+                self.run(password)
+            else:
+                self.notify(f"Not synchronised: no password given ({stay})", severity="warning", markup=False)
+
+        self.app.push_screen(LoginScreen(failure.user, failure.where, failure.message), answered)
+
+    def _synced(self, result: SyncResult) -> None:
+        self.notify(summary(result), title="Synced", markup=False, timeout=6)
+        self._refresh_main(result.created, full=bool(result.snapshot_entities))
+        if result.conflicts:
+            self.notify(
+                f"{len(result.conflicts)} fields were changed here and on the service: choose what to keep",
+                title="Conflicts",
+                severity="warning",
+                timeout=10,
+                markup=False,
+            )
+            self.show_conflicts()
+
+    def _refresh_main(self, created: dict[str, str], full: bool = False) -> None:
+        """Tree, pending markers and count, details and snapshot date after a sync (new ids followed)."""
+        from sortui.widgets.edit_actions import EditActions
+
+        main = self.main
+        if full:
+            main.reload()
+            return
+        item = main.tree.cursor_item()
+        focus = created.get(item.sor_id, item.sor_id) if item is not None and item.sor_id else None
+        main.query_one(EditActions).after_edit([], structural=True, focus=focus)
+        main.refresh_info()
+
+    # -- conflicts -------------------------------------------------------------------------------
+
+    def show_conflicts(self) -> None:
+        from sortui.screens.conflicts import ConflictsScreen
+
+        def closed(sor_id: str | None) -> None:
+            if sor_id:
+                self.main.jump_to(sor_id)
+
+        screen = ConflictsScreen(self.source, lambda _keys: self._refresh_main({}))
+        self.app.push_screen(screen, closed)
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def summary(result: SyncResult) -> str:
+    """What one sync did, in one or two sentences."""
+    parts = []
+    if result.snapshot_entities:
+        parts.append(f"filled from the service: {result.snapshot_entities} units")
+    parts.append(
+        f"pushed {result.pushed} edit{'' if result.pushed == 1 else 's'}" if result.pushed else "nothing to push"
+    )
+    pulled = f"pulled {result.pulled} change{'' if result.pulled == 1 else 's'}"
+    if result.pulled:
+        pulled += f" ({result.applied} by others applied, {result.kept_local} kept local)"
+    parts.append(pulled)
+    text = "; ".join(parts).capitalize()
+    if result.created:
+        text += f". {len(result.created)} new unit{'' if len(result.created) == 1 else 's'} got a SOR id: "
+        text += ", ".join(f"{p} → {r}" for p, r in result.created.items())
+    if result.held_back:
+        text += f". {result.held_back} edits held back by conflicts"
+    return text
