@@ -10,6 +10,7 @@ from typing import Any
 from rich.text import Text
 
 from sortui.cli import EXIT_BAD_INPUT, EXIT_NOT_FOUND, EXIT_OK, CliError, err, out, print_json
+from sortui.describe import change_words
 from sortui.store import db as store_db
 from sortui.store import journal, queries
 from sortui.store.journal import EditError, JournalEntry
@@ -99,21 +100,8 @@ def _report(entries: list[JournalEntry], as_json: bool, nothing: str) -> None:
 
 
 def describe_change(e: JournalEntry) -> str:
-    if e.target == "message":
-        verb = "added" if e.op == "add" else "removed"
-        return f"message type {e.field} {verb}"
-    label = journal.field_label(e.field or "")
-    return f"{label}: {_show(e.old_value)} → {_show(e.new_value)}"
-
-
-def _show(value: Any) -> str:
-    if value is None or value == []:
-        return "(tom)"
-    if isinstance(value, bool):
-        return "ja" if value else "nej"
-    if isinstance(value, list):
-        return " ".join(value)
-    return str(value)
+    what, before, after = change_words(e.target, e.op, e.field, e.old_value, e.new_value)
+    return f"{what}: {before} → {after}"
 
 
 def _refused(exc: EditError) -> CliError:

@@ -408,28 +408,13 @@ def _dry_run(args: argparse.Namespace) -> int:
         out.print(Text(f"would re-send interrupted changeset {cs} ({len(entries)} changes)"))
     out.print(Text(f"would push {len(plan.push)} changes" + (":" if plan.push else "")))
     for e in plan.push:
-        out.print(Text(f"  #{e.id:<5} {e.key} {_describe(e, describe_change)}"))
+        out.print(Text(f"  #{e.id:<5} {e.key} {describe_change(e)}"))
     if plan.held_back:
         out.print(Text(f"{len(plan.held_back)} changes held back by conflicts"))
     out.print(
         Text(f"would pull {plan.pull} changes ({plan.pull_by_others} by others), feed {plan.last_seq} → {plan.head}")
     )
     return EXIT_OK
-
-
-def _describe(e: Any, describe_change: Callable[[Any], str]) -> str:
-    """A journal entry in words; units created here and location-number modes included."""
-    if e.op == "create":
-        new = e.new_value or {}
-        return f"new {new.get('kind')} {new.get('name')!r} under {new.get('parent_sor_id')}"
-    if e.op == "ean":
-
-        def mode(state: Any) -> str:
-            loc = (state or {}).get("location") or {}
-            return f"{(state or {}).get('ean_mode')} {loc.get('gln', '')}".strip()
-
-        return f"lokationsnummer: {mode(e.old_value)} → {mode(e.new_value)}"
-    return describe_change(e)
 
 
 # -- conflicts -------------------------------------------------------------------------

@@ -276,3 +276,66 @@ def _shak_text(s: dict[str, Any]) -> Text:
             t.append_text(shak_line(row))
             t.append("\n")
     return t
+
+
+# -- journal entries and conflicts in words (the CLI, the pending-changes screen, conflicts) ---
+
+_EAN_MODES = {"own": "eget", "inherited": "nedarvet", "none": "intet"}
+
+
+def value_words(value: Any, target: str = "entity", field: str | None = None) -> str:
+    """A journal or conflict value in words: a field's value, a message type's registration, an ean state."""
+    if field == "ean_mode" and (value is None or isinstance(value, dict)):
+        return _ean_words(value)
+    if target == "message":
+        return _registered(value)
+    if value is None or value == [] or value == "":
+        return "(tom)"
+    if isinstance(value, bool):
+        return "ja" if value else "nej"
+    if isinstance(value, list):
+        return " ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return _validity(value)
+    return str(value)
+
+
+def _validity(value: dict[str, Any]) -> str:
+    if not value.get("from_date") and not value.get("to_date"):
+        return "gyldig"
+    return f"gyldig {value.get('from_date') or '…'} – {value.get('to_date') or '…'}"
+
+
+def _registered(value: dict[str, Any] | None) -> str:
+    if not isinstance(value, dict):
+        return "ikke registreret"
+    dates = _validity(value)
+    return "registreret" if dates == "gyldig" else f"registreret, {dates}"
+
+
+def _ean_words(state: dict[str, Any] | None) -> str:
+    if not state:
+        return "–"
+    mode = _EAN_MODES.get(str(state.get("ean_mode")), "?")
+    loc = state.get("location") or {}
+    messages = len(state.get("messages") or [])
+    if not loc.get("gln"):
+        return mode
+    return f"{mode} {loc['gln']}" + (f" ({messages} meddelelsestyper)" if messages else "")
+
+
+def change_words(target: str, op: str, field: str | None, old: Any, new: Any) -> tuple[str, str, str]:
+    """(what, before, after) of a change in the journal."""
+    if op == "create":
+        created = new or {}
+        return f"oprettet ({created.get('kind')})", "–", f"{created.get('name')} under {created.get('parent_sor_id')}"
+    if op == "ean" or field == "ean_mode":
+        return "Lokationsnummer", value_words(old, target, field), value_words(new, target, field)
+    if op == "move" or field == "parent_sor_id":
+        return "flyttet", value_words(old), value_words(new)
+    if target == "message":
+        message = (field or "").rsplit(":", 1)[-1].upper()
+        return f"meddelelse {message}", value_words(old, target), value_words(new, target)
+    from sortui.store.journal import field_label
+
+    return field_label(field or ""), value_words(old), value_words(new)

@@ -11,6 +11,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from sortui.describe import value_words
 from sortui.domain.fields import LOCATION_FIELDS
 from sortui.domain.validation import Problem
 from sortui.store import journal
@@ -120,29 +121,9 @@ def _parse(conn: sqlite3.Connection, conflict: state.Conflict, text: str | None)
         raise ResolveError(f"refused: {exc}") from None
 
 
-_MODES = {"own": "own number", "inherited": "inherited", "none": "no number"}
-
-
 def show_value(conflict: state.Conflict, value: Any) -> str:
     """One of a conflict's values in words (for the CLI and the app)."""
-    if is_ean(conflict):
-        if not isinstance(value, dict):
-            return "(tom)"
-        loc = value.get("location") or {}
-        mode = _MODES.get(str(value.get("ean_mode")), str(value.get("ean_mode")))
-        count = len(value.get("messages") or [])
-        return f"{mode} {loc['gln']} ({count} message types)" if loc.get("gln") else mode
-    if conflict.target == "message":
-        if not isinstance(value, dict):
-            return "not registered"
-        return f"registered {value.get('from_date') or '…'} – {value.get('to_date') or '…'}"
-    if value is None or value == []:
-        return "(tom)"
-    if isinstance(value, bool):
-        return "ja" if value else "nej"
-    if isinstance(value, list):
-        return " ".join(str(v) for v in value)
-    return str(value)
+    return value_words(value, conflict.target, conflict.field)
 
 
 def field_name(conflict: state.Conflict) -> str:

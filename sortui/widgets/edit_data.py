@@ -8,7 +8,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
-from sortui.describe import TYPE_LIST
+from sortui.describe import TYPE_LIST, change_words, value_words
 from sortui.domain.fields import ADDRESS_FIELDS, CONTACT_FIELDS
 from sortui.domain.model import ADDRESS_KIND_NAMES, ADDRESS_KINDS, KIND_NAMES, Location
 from sortui.store import journal, queries
@@ -189,52 +189,12 @@ def _group(conn: sqlite3.Connection, entry: JournalEntry) -> ChangeGroup:
 
 
 def show_value(value: Any) -> str:
-    if value is None or value == [] or value == "":
-        return "(tom)"
-    if isinstance(value, bool):
-        return "ja" if value else "nej"
-    if isinstance(value, list):
-        return " ".join(str(v) for v in value)
-    if isinstance(value, dict):
-        return _validity(value)
-    return str(value)
-
-
-def _validity(value: dict[str, Any]) -> str:
-    if not value.get("from_date") and not value.get("to_date"):
-        return "gyldig"
-    return f"gyldig {value.get('from_date') or '…'} – {value.get('to_date') or '…'}"
-
-
-def _registered(value: dict[str, Any] | None) -> str:
-    """A message type's registration: absent, or registered with its validity."""
-    if value is None:
-        return "ikke registreret"
-    dates = _validity(value)
-    return "registreret" if dates == "gyldig" else f"registreret, {dates}"
+    return value_words(value)
 
 
 def describe_entry(entry: JournalEntry) -> tuple[str, str, str]:
     """(what, before, after) of a journal entry, in words."""
-    if entry.op == "create":
-        new = entry.new_value or {}
-        return f"oprettet ({new.get('kind')})", "–", f"{new.get('name')} under {new.get('parent_sor_id')}"
-    if entry.op == "ean":
-        return "Lokationsnummer", _ean(entry.old_value), _ean(entry.new_value)
-    if entry.op == "move":
-        return "flyttet", show_value(entry.old_value), show_value(entry.new_value)
-    if entry.target == "message":
-        message = (entry.field or "").rsplit(":", 1)[-1].upper()
-        return f"meddelelse {message}", _registered(entry.old_value), _registered(entry.new_value)
-    return journal.field_label(entry.field or ""), show_value(entry.old_value), show_value(entry.new_value)
-
-
-def _ean(state: dict[str, Any] | None) -> str:
-    if not state:
-        return "–"
-    loc = state.get("location")
-    mode = {"own": "eget", "inherited": "nedarvet", "none": "intet"}.get(state.get("ean_mode", ""), "?")
-    return f"{mode} {loc['gln']}" if loc else mode
+    return change_words(entry.target, entry.op, entry.field, entry.old_value, entry.new_value)
 
 
 @dataclass(slots=True)
