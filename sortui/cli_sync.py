@@ -321,12 +321,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
         return _dry_run(args)
     if args.readonly:
         raise CliError("sync writes the working copy; drop --readonly (or use --dry-run)")
-    with closing(store_db.open_working_copy(args.db)) as conn:
-        from sortui.sync import state
-
-        state.ensure_tables(conn)
-        with _signed_in_client(args, conn) as client:
-            result = engine.sync(conn, client, _progress_printer())
+    with closing(store_db.open_working_copy(args.db)) as conn, _signed_in_client(args, conn) as client:
+        result = engine.sync(conn, client, _progress_printer())
     _print_result(result, args.json)
     return EXIT_CONFLICTS if result.conflicts else EXIT_OK
 

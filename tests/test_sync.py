@@ -240,7 +240,6 @@ def test_a_service_answering_garbage_changes_nothing(
     with closing(store_db.open_working_copy(sor_wc)) as conn:
         from sortui.sync import state
 
-        state.ensure_tables(conn)
         with conn:
             state.write_state(conn, service_url=garbage_url, user_name="alice")
     monkeypatch.setenv("SORTUI_TOKEN", "some-token")

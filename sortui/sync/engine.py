@@ -100,7 +100,6 @@ def sync(
 ) -> SyncResult:
     """Fill (if empty), push, pull. Raises SyncError subclasses; what was done before stays done."""
     report = progress or _noop
-    state.ensure_tables(conn)
     result = SyncResult()
     status = client.status()
     _check_service(conn, status.get("service_id"))
@@ -323,10 +322,9 @@ def plan(conn: sqlite3.Connection, client: ServiceClient, page_size: int = PAGE)
     status = client.status()
     result = SyncPlan(last_seq=current.last_seq, head=status["head_seq"])
     result.fill_from_snapshot = is_empty(conn) and not journal.pending(conn)
-    has_sync = state.has_tables(conn)
     result.retry = _interrupted(conn)
-    result.push = _to_send(conn) if has_sync else journal.entries_with_status(conn, "pending")
-    result.held_back = _held_back(conn) if has_sync else []
+    result.push = _to_send(conn)
+    result.held_back = _held_back(conn)
     if result.fill_from_snapshot:
         return result
     own = journal.own_changeset_ids(conn)

@@ -48,7 +48,6 @@ def login(conn: sqlite3.Connection, url: str, user: str, password: str, insecure
     url = normalise_url(url)
     with ServiceClient(url, insecure=insecure) as client:
         info = client.sign_in(user, password)
-    state.ensure_tables(conn)
     with conn:
         state.write_state(conn, service_url=url, user_name=user)
     stored = credentials.store_token(url, user, info.token)

@@ -8,33 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.dialects import sqlite
-from sqlalchemy.schema import CreateIndex, CreateTable
-
-from sortui.store.schema import ConflictRow, SyncStateRow
-
-_TABLES = (SyncStateRow.__table__, ConflictRow.__table__)  # type: ignore[attr-defined]
-
 
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def has_tables(conn: sqlite3.Connection) -> bool:
-    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
-    return {t.name for t in _TABLES} <= names
-
-
-def ensure_tables(conn: sqlite3.Connection) -> None:
-    """Create the sync tables in a working copy made before they existed (new ones have them)."""
-    if has_tables(conn):
-        return
-    dialect = sqlite.dialect()
-    with conn:
-        for table in _TABLES:
-            conn.execute(str(CreateTable(table, if_not_exists=True).compile(dialect=dialect)))
-            for index in table.indexes:
-                conn.execute(str(CreateIndex(index, if_not_exists=True).compile(dialect=dialect)))
 
 
 @dataclass(slots=True)
@@ -47,8 +23,6 @@ class SyncState:
 
 
 def read_state(conn: sqlite3.Connection) -> SyncState:
-    if not has_tables(conn):
-        return SyncState()
     row = conn.execute(
         "SELECT service_url, user_name, service_id, last_seq, last_sync_at FROM sync_state WHERE id = 1"
     ).fetchone()
@@ -113,15 +87,13 @@ def _conflict(row: tuple) -> Conflict:
 
 
 def conflicts(conn: sqlite3.Connection) -> list[Conflict]:
-    if not has_tables(conn):
-        return []
     return [_conflict(r) for r in conn.execute(f"SELECT {_CONFLICT_COLS} FROM conflict ORDER BY id")]
 
 
 def conflict_for_entry(conn: sqlite3.Connection, entry_id: int) -> Conflict | None:
     """The conflict of the field that journal entry ``entry_id`` changes (any entry of its chain)."""
     row = conn.execute("SELECT target, key, field FROM journal WHERE id = ?", (entry_id,)).fetchone()
-    if row is None or not has_tables(conn):
+    if row is None:
         return None
     found = conn.execute(
         f"SELECT {_CONFLICT_COLS} FROM conflict WHERE target = ? AND key = ? AND field IS ?", row
@@ -153,6 +125,4 @@ def delete_conflict(conn: sqlite3.Connection, conflict_id: int) -> None:
 
 
 def conflict_fields(conn: sqlite3.Connection) -> set[tuple[str, str, str | None]]:
-    if not has_tables(conn):
-        return set()
     return {(r[0], r[1], r[2]) for r in conn.execute("SELECT target, key, field FROM conflict")}

@@ -152,7 +152,6 @@ class SyncActions(Widget):
     def _attempt(self, password: str | None) -> SyncResult | Failure:
         try:
             with self.source.connection() as conn:
-                state.ensure_tables(conn)
                 return self._sync_with(conn, password)
         except session.NotConnected:
             return Failure("not_connected", "")
