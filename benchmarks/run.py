@@ -21,6 +21,7 @@ import sqlite3
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from contextlib import closing
@@ -100,22 +101,54 @@ def prepare(entities: int, cache: Path) -> Run:
 # -- figures ----------------------------------------------------------------------------------
 
 
+def _tree_rss_kb(pid: int) -> int:
+    """Resident memory (kB) of ``pid`` and all its descendants, from /proc (0 for what is gone)."""
+    total, todo = 0, [pid]
+    while todo:
+        proc = Path(f"/proc/{todo.pop()}")
+        try:
+            match = re.search(r"VmRSS:\s+(\d+)", (proc / "status").read_text())
+            total += int(match.group(1)) if match else 0
+            for task in (proc / "task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            pass
+    return total
+
+
 def fig_import(run: Run) -> None:
-    """``sortui import sor.xml`` as a subprocess into a fresh working copy: wall time and peak RSS."""
+    """``sortui import sor.xml`` as a subprocess into a fresh working copy: wall time, CPU time and peak RSS.
+
+    CPU time and the largest process's peak RSS come from ``os.wait4`` and include the import's worker
+    process; the peak RSS of all its processes together is sampled from /proc every 50 ms.
+    """
     for path in run.work.glob("working-copy.sqlite*"):
         path.unlink()
     env = dict(os.environ, PYTHONPATH=str(REPO))
     cmd = [sys.executable, "-m", "sortui", "--db", str(run.db), "import", str(run.xml)]
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    done = threading.Event()
+    peak = [0]
+
+    def sample() -> None:
+        while not done.wait(0.05):
+            peak[0] = max(peak[0], _tree_rss_kb(proc.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - started
+    done.set()
+    sampler.join()
     stderr = proc.stderr.read().decode() if proc.stderr else ""
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise RuntimeError(f"import failed ({proc.returncode}): {stderr}")
     run.values["import_s"] = elapsed
+    run.values["import_cpu_s"] = usage.ru_utime + usage.ru_stime
     run.values["import_rss_mb"] = usage.ru_maxrss / 1024
+    run.values["import_rss_all_mb"] = peak[0] / 1024
 
 
 def fig_floor(run: Run) -> None:
@@ -144,6 +177,7 @@ def fig_phases(run: Run) -> None:
     from sortui.formats import sorxml_names as n
     from sortui.formats.sorxml import SorXmlReader
     from sortui.store.rows import EntityBatch
+    from sortui.store.search_index import search_row
 
     tags = [n.q("SorTree"), *n.KIND_BY_RECORD_TAG, *n.KIND_BY_WRAPPER_TAG]
 
@@ -153,28 +187,34 @@ def fig_phases(run: Run) -> None:
 
     problems = [0]
 
-    def read(validate: bool, rows: bool) -> None:
+    def read(validate: bool, rows: bool, search: bool = False) -> None:
         batch = EntityBatch()
+        found: list[tuple] = []
         problems[0] = 0
         for ent in SorXmlReader(run.xml):
             if validate:
                 problems[0] += len(validate_entity(ent))
             if rows:
                 batch.add(ent)
+                if search:
+                    found.append(search_row(ent))
                 if batch.count >= 5000:
                     batch.__init__()  # type: ignore[misc]  # drop the rows: only building them is timed
+                    found.clear()
 
     parse = _timed(parse_only)
     reader = _timed(lambda: read(False, False))
     validated = _timed(lambda: read(True, False))
     rows = _timed(lambda: read(True, True))
+    searched = _timed(lambda: read(True, True, True))
     run.values["validation_problems"] = problems[0]  # errors and warnings, as the importer would see them
     run.values["phase_parse_s"] = parse
     run.values["phase_reader_s"] = reader - parse
     run.values["phase_validate_s"] = validated - reader
     run.values["phase_rows_s"] = rows - validated
-    if "import_s" in run.values:
-        run.values["phase_rest_s"] = run.values["import_s"] - rows
+    run.values["phase_search_s"] = searched - rows
+    if "import_cpu_s" in run.values:  # the import's CPU time (both processes) less the stages above
+        run.values["phase_rest_s"] = run.values["import_cpu_s"] - searched
 
 
 def fig_size(run: Run) -> None:
@@ -277,7 +317,9 @@ FIGURES: tuple[Figure, ...] = (
         fig_import,
         (
             Metric("import_s", "import sor.xml (s)"),
-            Metric("import_rss_mb", "import peak RSS (MB)", "{:.0f}", 300),
+            Metric("import_cpu_s", "  CPU time, all processes (s)"),
+            Metric("import_rss_all_mb", "import peak RSS, all processes (MB)", "{:.0f}", 300),
+            Metric("import_rss_mb", "  largest process (MB)", "{:.0f}"),
         ),
     ),
     Figure(
@@ -297,7 +339,8 @@ FIGURES: tuple[Figure, ...] = (
             Metric("phase_reader_s", "  + SorXmlReader building entities (s)"),
             Metric("phase_validate_s", "  + validate_entity (s)"),
             Metric("phase_rows_s", "  + table rows (s)"),
-            Metric("phase_rest_s", "  + SQLite inserts, search index, checks, start-up (s)"),
+            Metric("phase_search_s", "  + search index rows (s)"),
+            Metric("phase_rest_s", "  + SQLite inserts, search index, checks, start-up, hand-over (CPU s)"),
         ),
     ),
     Figure(
@@ -346,6 +389,16 @@ FIGURES: tuple[Figure, ...] = (
             Metric("sync_pull_10000_s", "sync: pull 10,000 changes (s)", budget=3.0),
             Metric("sync_20_clients_s", "sync: 20 clients at once, wall (s)"),
             Metric("sync_20_clients_max_s", "  slowest client (s)"),
+        ),
+    ),
+    Figure(
+        "review",
+        lambda run: __import__("review_bench").fig_review(run),  # benchmarks/review_bench.py: a 10,000-item session
+        (
+            Metric("review_move_p50_ms", "review: next item, store path p50 (ms)"),
+            Metric("review_move_p95_ms", "review: next item, store path p95 (ms)", budget=50),
+            Metric("review_decide_p50_ms", "review: approve + counts + next item p50 (ms)"),
+            Metric("review_app_move_p95_ms", "review: next item in the app, p95 (ms)", budget=50),
         ),
     ),
 )

@@ -6,6 +6,7 @@ field's width or rule is changed in exactly one place (sor-domain.md §2.3, §7.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -44,6 +45,33 @@ class FieldDef:
         warns = self.warnings(value) if self.warnings and not errs else []
         return errs, warns
 
+    def passes(self) -> Callable[[str], bool]:
+        """A predicate compiled once from this definition: True only when ``check`` finds nothing.
+
+        For bulk validation (a national import checks millions of values): the common case, a
+        value within its length, of the right kind and passing the rules, is answered without
+        building message lists. A value it does not pass goes through ``check`` for the messages,
+        so the rules and their wording stay in ``check`` and the rules functions alone.
+        """
+        lo, hi = self.min_len, sys.maxsize if self.max_len is None else self.max_len
+        digits, is_date = self.kind in ("code", "int"), self.kind == "date"
+        if self.errors or self.warnings:
+            errors, warnings = self.errors or _no_problems, self.warnings or _no_problems
+
+            def ok(value: str) -> bool:
+                if not lo <= len(value) <= hi or (digits and not value.isdigit()):
+                    return False
+                if is_date and not (value in _VALID_DATES or _remember_date(value)):
+                    return False
+                return not errors(value) and not warnings(value)
+
+            return ok
+        if is_date:
+            return lambda value: lo <= len(value) <= hi and (value in _VALID_DATES or _remember_date(value))
+        if digits:
+            return lambda value: lo <= len(value) <= hi and value.isdigit()
+        return lambda value: lo <= len(value) <= hi
+
 
 def _is_iso_date(value: str) -> bool:
     try:
@@ -51,6 +79,23 @@ def _is_iso_date(value: str) -> bool:
     except ValueError:
         return False
     return len(value) == 10
+
+
+def _no_problems(value: str) -> list[str]:
+    return []
+
+
+# Dates seen to be valid (a register has a few thousand distinct ones); bounded, so memory stays flat.
+_VALID_DATES: set[str] = set()
+
+
+def _remember_date(value: str) -> bool:
+    if not _is_iso_date(value):
+        return False
+    if len(_VALID_DATES) >= 20000:
+        _VALID_DATES.clear()
+    _VALID_DATES.add(value)
+    return True
 
 
 def _f(*args: object, **kwargs: object) -> FieldDef:

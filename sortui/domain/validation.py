@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from operator import attrgetter
 
 from sortui.domain import codes
 from sortui.domain.fields import (
@@ -36,10 +38,35 @@ def _check(fd: FieldDef, value: object, prefix: str = "") -> list[Problem]:
     return [Problem(name, fd.xml, m) for m in errs] + [Problem(name, fd.xml, m, False) for m in warns]
 
 
+# Per group: one getter for all its values and, per field, its definition with its compiled
+# predicate (``FieldDef.passes``). A value the predicate passes has no problems; anything else
+# goes through ``_check`` and so through ``FieldDef.check``, which says what is wrong.
+_Checks = tuple[tuple[FieldDef, Callable[[str], bool]], ...]
+
+
+def _compile(fields: dict[str, FieldDef]) -> tuple[Callable[[object], tuple], _Checks]:
+    return attrgetter(*fields), tuple((fd, fd.passes()) for fd in fields.values())
+
+
+_ENTITY_VALUES, _ENTITY_CHECKS = _compile(ENTITY_FIELDS)
+_ADDRESS_VALUES, _ADDRESS_CHECKS = _compile(ADDRESS_FIELDS)
+_CONTACT_VALUES, _CONTACT_CHECKS = _compile(CONTACT_FIELDS)
+_LOCATION_VALUES, _LOCATION_CHECKS = _compile(LOCATION_FIELDS)
+_SPECIALITY_OK = SPECIALITY_CODE.passes()
+_LOCAL_ATTRIBUTE_OK = LOCAL_ATTRIBUTE.passes()
+
+
+def _scan(checks: _Checks, values: tuple, prefix: str, problems: list[Problem]) -> None:
+    """Append the problems of ``values`` (in field order) to ``problems``."""
+    for (fd, ok), value in zip(checks, values, strict=True):
+        if value is None or (value.__class__ is str and ok(value)):
+            continue
+        problems += _check(fd, value, prefix)
+
+
 def validate_location(loc: Location, creating: bool = False) -> list[Problem]:
     problems: list[Problem] = []
-    for fd in LOCATION_FIELDS.values():
-        problems += _check(fd, getattr(loc, fd.name), "location.")
+    _scan(_LOCATION_CHECKS, _LOCATION_VALUES(loc), "location.", problems)
     if creating:
         for name in LOCATION_MANDATORY:
             if not getattr(loc, name):
@@ -53,36 +80,41 @@ def validate_location(loc: Location, creating: bool = False) -> list[Problem]:
 def validate_entity(ent: Entity) -> list[Problem]:
     """Every problem with an entity's own values (errors and warnings)."""
     problems: list[Problem] = []
-    if ent.kind not in KINDS:
-        problems.append(Problem("kind", None, f"unknown kind {ent.kind!r}; expected IE, SI or OE"))
+    kind = ent.kind
+    if kind not in KINDS:
+        problems.append(Problem("kind", None, f"unknown kind {kind!r}; expected IE, SI or OE"))
     if not ent.name:
         problems.append(Problem("name", "EntityName", "Navn is required"))
     if not ent.sor_id:
         problems.append(Problem("sor_id", "SorIdentifier", "SOR-kode is required"))
-    for fd in ENTITY_FIELDS.values():
-        problems += _check(fd, getattr(ent, fd.name))
-    if ent.kind == "IE" and ent.parent_sor_id:
+    _scan(_ENTITY_CHECKS, _ENTITY_VALUES(ent), "", problems)
+    if kind == "IE" and ent.parent_sor_id:
         problems.append(Problem("parent_sor_id", None, "an institution owner (IE) has no parent"))
-    if ent.kind in ("SI", "OE") and not ent.parent_sor_id:
-        problems.append(Problem("parent_sor_id", None, f"a {ent.kind} needs a parent"))
+    if kind in ("SI", "OE") and not ent.parent_sor_id:
+        problems.append(Problem("parent_sor_id", None, f"a {kind} needs a parent"))
     for addr in ent.addresses:
-        for fd in ADDRESS_FIELDS.values():
-            problems += _check(fd, getattr(addr, fd.name), f"{addr.kind}.")
+        _scan(_ADDRESS_CHECKS, _ADDRESS_VALUES(addr), f"{addr.kind}.", problems)
     if ent.contact is not None:
-        for fd in CONTACT_FIELDS.values():
-            problems += _check(fd, getattr(ent.contact, fd.name), "contact.")
-    if len(ent.specialities) > MAX_SPECIALITIES:
-        problems.append(Problem("specialities", "ClinicalSpeciality", f"at most {MAX_SPECIALITIES} specialities"))
-    for spec in ent.specialities:
-        problems += _check(SPECIALITY_CODE, spec.code or "", "specialities.")
-    if len(ent.local_attributes) > MAX_LOCAL_ATTRIBUTES:
-        problems.append(
-            Problem("local_attributes", "LocalAttribute", f"at most {MAX_LOCAL_ATTRIBUTES} local attributes")
-        )
-    for value in ent.local_attributes:
-        problems += _check(LOCAL_ATTRIBUTE, value)
+        _scan(_CONTACT_CHECKS, _CONTACT_VALUES(ent.contact), "contact.", problems)
+    specialities = ent.specialities
+    if specialities:
+        if len(specialities) > MAX_SPECIALITIES:
+            problems.append(Problem("specialities", "ClinicalSpeciality", f"at most {MAX_SPECIALITIES} specialities"))
+        for spec in specialities:
+            code = spec.code or ""
+            if not (code.__class__ is str and _SPECIALITY_OK(code)):
+                problems += _check(SPECIALITY_CODE, code, "specialities.")
+    local_attributes = ent.local_attributes
+    if local_attributes:
+        if len(local_attributes) > MAX_LOCAL_ATTRIBUTES:
+            problems.append(
+                Problem("local_attributes", "LocalAttribute", f"at most {MAX_LOCAL_ATTRIBUTES} local attributes")
+            )
+        for value in local_attributes:
+            if value is not None and not (value.__class__ is str and _LOCAL_ATTRIBUTE_OK(value)):
+                problems += _check(LOCAL_ATTRIBUTE, value)
     if ent.ean_mode == "own" and ent.location is not None:
-        problems += validate_location(ent.location)
+        _scan(_LOCATION_CHECKS, _LOCATION_VALUES(ent.location), "location.", problems)
     if ent.from_date and ent.to_date and ent.to_date < ent.from_date:
         problems.append(Problem("to_date", "ToDate", f"Gyldig til {ent.to_date} is before Gyldig fra {ent.from_date}"))
     return problems
@@ -100,7 +132,7 @@ def shak_prefix_problem(unit_shak: str, hospital_shak: str | None) -> str | None
 def sort_name(name: str) -> str:
     """A key that orders names the Danish way: case-insensitive, æ ø å after z."""
     folded = name.casefold()
-    return folded.translate(_DANISH_ORDER)
+    return folded if folded.isascii() else folded.translate(_DANISH_ORDER)  # the table maps letters beyond ASCII
 
 
 _DANISH_ORDER = str.maketrans({"æ": "{", "ä": "{", "ø": "|", "ö": "|", "å": "}"})

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -73,6 +74,79 @@ class CountingStream:
         return data
 
 
+@dataclass(frozen=True)
+class XmlPart:
+    """A stretch of a SOR XML file that parses as a document of its own (see ``split_sor_xml``).
+
+    The bytes ``start`` to ``end`` (None: the end of the file) of the file, after ``head`` (the
+    root's start tag, on one line, for a part that starts inside the root) and before ``tail``
+    (the root's end tag, for a part that stops inside it). The head comes after as many line feeds
+    as the file has before ``start`` (``line_feeds``; None: the reader counts them), so that the
+    parser numbers the part's lines as the file's (its way with lines past 65,535 included).
+    """
+
+    start: int
+    end: int | None
+    head: bytes = b""
+    tail: bytes = b""
+    line_feeds: int | None = 0
+
+
+def _line_feeds_before(raw: IO[bytes], offset: int, label: str) -> int:
+    """Line feeds in the first ``offset`` bytes of ``raw``; lines that end in a lone carriage return
+    (counted as lines by some versions of libxml2, not by others) are refused."""
+    raw.seek(0)
+    count, left, last = 0, offset, b""
+    buf = bytearray(_SPLIT_SCAN)
+    while left > 0:
+        got = raw.readinto(memoryview(buf)[: min(left, len(buf))])
+        if not got:
+            break
+        count += buf.count(b"\n", 0, got)
+        if buf.find(b"\r", 0, got) >= 0 or last == b"\r":
+            block = last + bytes(buf[:got])
+            if block.count(b"\r") != block.count(b"\r\n") + (1 if block.endswith(b"\r") else 0):
+                raise InputError("lines ending in a lone carriage return: the file is read as a whole", label)
+        last = bytes(buf[got - 1 : got])
+        left -= got
+    return count
+
+
+class _PartStream:
+    """The part's line feeds and head, its bytes of ``raw``, and its tail, as one binary stream."""
+
+    def __init__(self, raw: IO[bytes], part: XmlPart, line_feeds: int):
+        raw.seek(part.start)
+        self._raw = raw
+        self._feeds = line_feeds
+        self._head = memoryview(part.head)
+        self._left = -1 if part.end is None else part.end - part.start
+        self._tail = memoryview(part.tail)
+
+    def read(self, size: int = -1) -> bytes:
+        if size < 0:
+            size = 1 << 62
+        out = b""
+        if self._feeds:
+            take = min(size, self._feeds)
+            out, self._feeds = b"\n" * take, self._feeds - take
+        if len(out) < size and self._head:
+            take = size - len(out)
+            out, self._head = out + self._head[:take], self._head[take:]
+        if len(out) < size and self._left != 0:
+            want = size - len(out) if self._left < 0 else min(size - len(out), self._left)
+            data = self._raw.read(want)
+            if self._left > 0:
+                self._left -= len(data)
+            if not data:
+                self._left = 0  # the file is shorter than the part: what there is, then the tail
+            out += data
+        if len(out) < size and self._left == 0 and self._tail:
+            take = size - len(out)
+            out, self._tail = out + self._tail[:take], self._tail[take:]
+        return out
+
+
 def _bool(text: str | None, label: str, where: str, line: int | None) -> bool:
     value = (text or "").strip()
     if value in ("true", "1"):
@@ -97,21 +171,35 @@ def _local(tag: str) -> str:
 class SorXmlReader:
     """Iterate the entities of a SOR XML file; ``snapshot_date`` and ``created_at`` fill in as it goes."""
 
-    def __init__(self, path: Path, label: str | None = None):
+    def __init__(self, path: Path, label: str | None = None, part: XmlPart | None = None):
         self.path = Path(path)
         self.label = label or str(path)
         self.snapshot_date: str | None = None
         self.created_at: str | None = None
         self.total_bytes = self.path.stat().st_size
+        self.part = part  # only this stretch of a plain (not zipped) file
+        self._lead = 0  # bytes the parser reads before the part's own (line feeds and head)
         self._stream: CountingStream | None = None
         self._root_checked = False
 
     @property
     def bytes_read(self) -> int:
-        return self._stream.bytes_read if self._stream else 0
+        """How far into the file the reader is (for progress)."""
+        done = self._stream.bytes_read if self._stream else 0
+        if self.part is None:
+            return done
+        end = self.total_bytes if self.part.end is None else self.part.end
+        return self.part.start + max(0, min(done - self._lead, end - self.part.start))
 
     def __iter__(self) -> Iterator[Entity]:
-        if zipfile.is_zipfile(self.path):
+        if self.part is not None:
+            with open(self.path, "rb") as raw:
+                feeds = self.part.line_feeds
+                if feeds is None:
+                    feeds = _line_feeds_before(raw, self.part.start, self.label)
+                self._lead = feeds + len(self.part.head)
+                yield from self._parse(_PartStream(raw, self.part, feeds))  # type: ignore[arg-type]
+        elif zipfile.is_zipfile(self.path):
             with zipfile.ZipFile(self.path) as zf:
                 member = self._xml_member(zf)
                 self.label = f"{self.label}!{member.filename}"
@@ -230,48 +318,55 @@ class SorXmlReader:
     # -- records -------------------------------------------------------------
 
     def _entity(self, rec: etree._Element, kind: str, parent_id: str | None) -> Entity:
-        ent = Entity(sor_id="", kind=kind, name="", parent_sor_id=parent_id, source_line=rec.sourceline)
+        ent = Entity("", kind, "", parent_id, source_line=rec.sourceline)
         type_tag = _TYPE_TAG[kind]
         for child in rec:
             tag = child.tag
-            if not isinstance(tag, str):
-                continue
-            if tag == type_tag:
-                ent.entity_type_code = _text(child)
-            elif tag in _SIMPLE_BY_TAG:
-                setattr(ent, _SIMPLE_BY_TAG[tag], _text(child))
-            elif tag == _EAN_ENTITY:  # IE owns a number directly
-                ent.location = self._location(child, ent)
-                ent.ean_mode = "own"
-            elif tag == _OPTIONAL_EAN:
+            part = _RECORD_PARTS.get(tag)  # None for comments and entity references too (their tag is not a str)
+            if part is None:
+                if tag == type_tag:
+                    ent.entity_type_code = _text(child)
+            elif part.__class__ is str:  # an Entity field holding the element's text
+                text = child.text
+                if text is not None:
+                    text = text.strip() or None
+                setattr(ent, part, text)
+            elif part == _P_STATUS:
+                for sub in child:
+                    field = _STATUS_BY_TAG.get(sub.tag)
+                    if field:
+                        text = sub.text
+                        if text is not None:
+                            text = text.strip() or None
+                        setattr(ent, field, text)
+            elif part == _P_OPTIONAL_EAN:
                 self._optional_ean(child, ent)
-            elif tag == _GEO_PARENT:
+            elif part == _P_ADDRESS:
+                ent.addresses.append(self._address(child, _ADDRESS_BY_TAG[tag]))
+            elif part == _P_GEO_PARENT:
                 for sub in child:
                     if sub.tag == _GEO_RELATION:
                         ent.geo_parent_relation = _text(sub)
                     elif sub.tag == _GEO_PARENT_ID:
                         ent.geo_parent_sor_id = _text(sub)
-            elif tag in _ADDRESS_BY_TAG:
-                ent.addresses.append(self._address(child, _ADDRESS_BY_TAG[tag]))
-            elif tag == _VIRTUAL:
+            elif part == _P_CONTACT:
                 ent.contact = self._contact(child)
-            elif tag == _SPECIALITIES:
-                ent.specialities = [self._speciality(s) for s in child if s.tag == _SPECIALITY]
-            elif tag == _STATUS:
-                self._status(child, ent)
-            elif tag == _REPLACES:
-                ent.replaces = [t for s in child if (t := _text(s))]
-            elif tag == _REPLACED_BY:
-                ent.replaced_by = [t for s in child if (t := _text(s))]
-            elif tag == _UNIT_INFO:
+            elif part == _P_UNIT_INFO:
                 for sub in child:
-                    name = n.UNIT_INFO_BY_TAG.get(sub.tag)
+                    name = _UNIT_INFO_BY_TAG.get(sub.tag)
                     if name:
                         setattr(ent, name, _bool(sub.text, self.label, _local(sub.tag), sub.sourceline))
-            elif tag == _LOCAL_ATTRIBUTES:
+            elif part == _P_SPECIALITIES:
+                ent.specialities = [self._speciality(s) for s in child if s.tag == _SPECIALITY]
+            elif part == _P_EAN_ENTITY:  # IE owns a number directly
+                ent.location = self._location(child, ent)
+                ent.ean_mode = "own"
+            elif part == _P_REPLACES:
+                ent.replaces = [t for s in child if (t := _text(s))]
+            elif part == _P_REPLACED_BY:
+                ent.replaced_by = [t for s in child if (t := _text(s))]
+            elif part == _P_LOCAL_ATTRIBUTES:
                 ent.local_attributes = [t or "" for s in child if (t := _text(s)) is not None]
-            elif tag == _NOTE:
-                ent.note = _text(child)
         if not ent.sor_id:
             raise InputError("record has no SorIdentifier", self.label, rec.sourceline, n.RECORD[kind])
         if ent.location is not None:
@@ -288,17 +383,21 @@ class SorXmlReader:
                 ent.ean_mode = "own"
 
     def _location(self, el: etree._Element, ent: Entity) -> Location:
-        loc = Location(gln="", owner_sor_id=ent.sor_id, has_status=False)
+        loc = Location("", ent.sor_id, has_status=False)
         for sub in el:
-            name = n.LOCATION_BY_TAG.get(sub.tag)
+            tag = sub.tag
+            name = _LOCATION_BY_TAG.get(tag)
             if name in ("only_internal", "non_active"):
-                setattr(loc, name, _bool(sub.text, self.label, _local(sub.tag), sub.sourceline))
+                setattr(loc, name, _bool(sub.text, self.label, _local(tag), sub.sourceline))
             elif name:
-                setattr(loc, name, _text(sub))
-            elif sub.tag == _STATUS:
+                text = sub.text
+                if text is not None:
+                    text = text.strip() or None
+                setattr(loc, name, text)
+            elif tag == _STATUS:
                 loc.has_status = True
                 for st in sub:
-                    field = n.STATUS_BY_TAG.get(st.tag)
+                    field = _STATUS_BY_TAG.get(st.tag)
                     if field:
                         setattr(loc, field, _text(st))
         if not loc.gln:
@@ -308,37 +407,35 @@ class SorXmlReader:
         return loc
 
     def _address(self, el: etree._Element, kind: str) -> Address:
-        addr = Address(kind=kind)
+        addr = Address(kind)
         for sub in el.iter():
-            name = n.ADDRESS_BY_TAG.get(sub.tag)  # type: ignore[arg-type]
+            tag = sub.tag
+            name = _ADDRESS_FIELD_BY_TAG.get(tag)  # type: ignore[arg-type]
             if name:
-                setattr(addr, name, _text(sub))
-            elif sub.tag == n.STAIRWAY:
+                text = sub.text
+                if text is not None:
+                    text = text.strip() or None
+                setattr(addr, name, text)
+            elif tag == _STAIRWAY:
                 addr.stairway = _text(sub)
         return addr
 
     def _contact(self, el: etree._Element) -> Contact:
         contact = Contact()
         for sub in el:
-            name = n.CONTACT_BY_TAG.get(sub.tag)
+            name = _CONTACT_BY_TAG.get(sub.tag)
             if name:
                 setattr(contact, name, _text(sub))
         return contact
 
     def _speciality(self, el: etree._Element) -> Speciality:
-        spec = Speciality(code="")
+        spec = Speciality("")
         for sub in el:
             if sub.tag == _SPECIALITY_CODE:
                 spec.code = _text(sub) or ""
             elif sub.tag == _SPECIALITY_TYPE:
                 spec.type_code = _text(sub)
         return spec
-
-    def _status(self, el: etree._Element, ent: Entity) -> None:
-        for sub in el:
-            field = n.STATUS_BY_TAG.get(sub.tag)
-            if field:
-                setattr(ent, field, _text(sub))
 
 
 _SIMPLE_ENTITY_FIELDS = {
@@ -352,6 +449,39 @@ _SIMPLE_ENTITY_FIELDS = {
 _ADDRESS_KIND = {wrapper: kind for kind, wrapper in n.ADDRESS_WRAPPERS.items()}
 _SIMPLE_BY_TAG = {n.q(local): name for local, name in _SIMPLE_ENTITY_FIELDS.items()}
 _ADDRESS_BY_TAG = {n.q(wrapper): kind for wrapper, kind in _ADDRESS_KIND.items()}
+# Module-level copies of the name tables the record code looks up for every element.
+_STATUS_BY_TAG, _LOCATION_BY_TAG, _CONTACT_BY_TAG = n.STATUS_BY_TAG, n.LOCATION_BY_TAG, n.CONTACT_BY_TAG
+_ADDRESS_FIELD_BY_TAG, _UNIT_INFO_BY_TAG, _STAIRWAY = n.ADDRESS_BY_TAG, n.UNIT_INFO_BY_TAG, n.STAIRWAY
+
+# The parts of a record other than a plain text field (which ``_RECORD_PARTS`` maps to its Entity field).
+(
+    _P_STATUS,
+    _P_OPTIONAL_EAN,
+    _P_ADDRESS,
+    _P_GEO_PARENT,
+    _P_CONTACT,
+    _P_UNIT_INFO,
+    _P_SPECIALITIES,
+    _P_EAN_ENTITY,
+    _P_REPLACES,
+    _P_REPLACED_BY,
+    _P_LOCAL_ATTRIBUTES,
+) = range(11)
+_RECORD_PARTS: dict[str, str | int] = {
+    **_SIMPLE_BY_TAG,
+    _NOTE: "note",
+    _STATUS: _P_STATUS,
+    _OPTIONAL_EAN: _P_OPTIONAL_EAN,
+    **dict.fromkeys(_ADDRESS_BY_TAG, _P_ADDRESS),
+    _GEO_PARENT: _P_GEO_PARENT,
+    _VIRTUAL: _P_CONTACT,
+    _UNIT_INFO: _P_UNIT_INFO,
+    _SPECIALITIES: _P_SPECIALITIES,
+    _EAN_ENTITY: _P_EAN_ENTITY,
+    _REPLACES: _P_REPLACES,
+    _REPLACED_BY: _P_REPLACED_BY,
+    _LOCAL_ATTRIBUTES: _P_LOCAL_ATTRIBUTES,
+}
 
 
 def _is_top(el: etree._Element) -> bool:
@@ -363,3 +493,116 @@ def _is_top(el: etree._Element) -> bool:
 def is_sor_xml(head: bytes) -> bool:
     """Whether the first bytes of a file look like SOR XML."""
     return b"<" in head[:512] and (b"SorTree" in head or b"organisation:1.0.0" in head)
+
+
+# -- splitting a large file in two -------------------------------------------------------------
+
+# An XML declaration, and the markup that can come before the root: comments and processing instructions.
+_XML_DECL = re.compile(rb"\A(?:\xef\xbb\xbf)?<\?xml\s([^>]*?)\?>")
+_DECL_ATTR = re.compile(rb"""(version|encoding)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_PROLOG_ITEM = re.compile(
+    rb"""\s*(?:<!--.*?-->|<\?.*?\?>|<(?P<name>[A-Za-z_][\w.:-]*)(?P<attrs>(?:[^<>"']|"[^"<]*"|'[^'<]*')*)>)""",
+    re.S,
+)
+# The start of a top-level owner, with whatever prefix the file binds to the SOR namespace.
+_OWNER_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?" + n.WRAPPER["IE"].encode() + rb"[\s/>]")
+_SPLIT_SCAN = 1 << 20
+_LONE_CR = re.compile(rb"\r(?!\n)")
+
+
+def split_sor_xml(path: Path, fraction: float) -> tuple[XmlPart, XmlPart] | None:
+    """Two parts of a plain SOR XML file, cut before the owner that starts nearest ``fraction`` of it.
+
+    The first part is the file up to the cut, closed with the root's end tag; the second is the
+    rest of the file after the root's start tag (on one line, on the cut's line). When the cut is between two
+    children of the root, as in every SOR file, each part reads as its own document and the
+    entities of the two, one after the other, are those of the whole file. A cut anywhere else
+    (say, inside a comment, or an owner nested deeper) leaves the first part malformed, so a
+    caller that reads the parts must fall back to reading the whole file on any error.
+
+    None when the file is not one to split: zipped, not UTF-8, with a DOCTYPE, with lines that end
+    in a lone carriage return, or without an owner to cut before (other than the first). The second part's line feeds are
+    left for its reader to count.
+    """
+    path = Path(path)
+    if zipfile.is_zipfile(path):
+        return None
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        prolog = fh.read(_PROLOG_BYTES)
+        root = _root_start(prolog)
+        if root is None:
+            return None
+        name, root_end, start_tag = root
+        if _LONE_CR.search(prolog):
+            return None
+        target = max(root_end, int(size * fraction))
+        after, before = _find_owner(fh, target), _find_owner_before(fh, target, root_end)
+        if after is None and before is None:
+            return None
+        nearer_before = before is not None and (after is None or target - before < after - target)
+        cut = before if nearer_before else after
+    head = start_tag.replace(b"\r\n", b" ").replace(b"\r", b" ").replace(b"\n", b" ")
+    return (
+        XmlPart(0, cut, tail=b"</" + name + b">"),
+        XmlPart(cut, None, head=head, line_feeds=None),
+    )
+
+
+def _root_start(prolog: bytes) -> tuple[bytes, int, bytes] | None:
+    """(qualified name, end offset, start tag) of the root element, if the prolog is a plain UTF-8 one."""
+    if prolog.startswith((b"\xfe\xff", b"\xff\xfe", b"\x00", b"\x00\x00\xfe\xff")) or _DOCTYPE.search(prolog):
+        return None
+    at = 0
+    decl = _XML_DECL.match(prolog)
+    if decl:
+        attrs = {m.group(1): (m.group(2) or m.group(3) or b"") for m in _DECL_ATTR.finditer(decl.group(1))}
+        if attrs.get(b"version", b"1.0") != b"1.0" or attrs.get(b"encoding", b"utf-8").lower() not in (
+            b"utf-8",
+            b"utf8",
+        ):
+            return None
+        at = decl.end()
+    elif prolog.startswith(b"\xef\xbb\xbf"):
+        at = 3
+    while True:
+        item = _PROLOG_ITEM.match(prolog, at)
+        if item is None:
+            return None
+        if item.group("name"):
+            attrs = item.group("attrs")
+            if attrs.endswith(b"/") or b"_sid" in attrs:  # an empty root; or one carrying the reader's own mark
+                return None
+            return item.group("name"), item.end(), prolog[item.start("name") - 1 : item.end()]
+        at = item.end()
+
+
+def _find_owner_before(fh: IO[bytes], offset: int, low: int) -> int | None:
+    """Offset of the last owner start tag that begins at or after ``low`` and before ``offset``."""
+    end = offset
+    while end > low:
+        start = max(low, end - _SPLIT_SCAN)
+        fh.seek(start)
+        data = fh.read(end - start + 64)  # reaching past ``end`` for a tag that begins before it
+        matches = [m.start() for m in _OWNER_START.finditer(data) if start + m.start() < end]
+        if matches:
+            return start + matches[-1]
+        end = start
+    return None
+
+
+def _find_owner(fh: IO[bytes], offset: int) -> int | None:
+    """Offset of the first owner start tag at or after ``offset``."""
+    fh.seek(offset)
+    carry = b""
+    base = offset
+    while True:
+        block = fh.read(_SPLIT_SCAN)
+        if not block:
+            return None
+        data = carry + block
+        match = _OWNER_START.search(data)
+        if match:
+            return base - len(carry) + match.start()
+        carry = data[-64:]
+        base += len(block)

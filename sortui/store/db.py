@@ -10,7 +10,6 @@ from pathlib import Path
 from sortui.domain.text import ascii_fold
 from sortui.formats.medcom import read_message_definitions
 from sortui.paths import data_dir
-from sortui.store.schema import ddl_statements
 
 # Marks a SQLite file as a sortui working copy ("SORT" in ASCII).
 APPLICATION_ID = 0x534F5254
@@ -19,6 +18,13 @@ SCHEMA_VERSION = 1
 # MIGRATIONS[n] upgrades a working copy from version n-1 to n. A new working copy
 # is created at SCHEMA_VERSION directly from the current table definitions.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {}
+
+
+# Bind None and bools through an adapter: without one, sqlite3 looks for ``__adapt__`` and
+# ``__conform__`` on every such value before binding it as NULL or as the integer 0/1, which is most
+# of the cost of writing a row of mostly empty columns. The values bound are the same.
+sqlite3.register_adapter(type(None), {}.get)  # {}.get(None) is None: bound as NULL
+sqlite3.register_adapter(bool, int)  # True/False bound as 1/0, as before
 
 
 class WorkingCopyError(Exception):
@@ -84,6 +90,8 @@ def _check_version(conn: sqlite3.Connection, path: Path, allow_older: bool) -> i
 
 def create_schema(conn: sqlite3.Connection) -> None:
     """Create every table at the current version and load the shipped code lists."""
+    from sortui.store.schema import ddl_statements  # SQLModel: loaded only where a schema is made
+
     with conn:
         for stmt in ddl_statements():
             conn.execute(stmt)

@@ -4,25 +4,43 @@ The import is built in a staging file beside the working copy (a copy of it, so
 pending edits and other data survive) and swapped in with ``os.replace`` only
 when every file has loaded and passed its checks. On any error the staging file
 is removed and the working copy is byte-for-byte as it was.
+
+A large SOR XML file is read in two parts at once, by this process and a worker
+process (see "a large SOR XML file in two parts at once" below); the result is
+the same as reading it as a whole, which is what happens on any error.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import json
+import marshal
 import os
+import pickle
 import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import IO, TYPE_CHECKING
 
 from sortui.domain.errors import InputError, InputWarning, SourcePos
 from sortui.domain.model import Entity, LocationMessage, ShakCode, ShakHospital
 from sortui.domain.validation import validate_entity
 from sortui.formats.common import sha256_of
-from sortui.store import db, journal
-from sortui.store.rows import EntityBatch, insert_sql
-from sortui.store.schema import ENTITY_TABLES, columns
-from sortui.store.search_index import rebuild_search
+from sortui.store import db
+from sortui.store.rows import EntityBatch, insert_sql, table_columns, use_columns
+from sortui.store.search_index import INSERT_SQL as SEARCH_INSERT_SQL
+from sortui.store.search_index import rebuild_search, search_row
+
+if TYPE_CHECKING:
+    from sortui.formats.sorxml import XmlPart
 
 BATCH = 5000
 MAX_WARNINGS_KEPT = 50
@@ -84,14 +102,17 @@ def import_files(db_path: Path, paths: Iterable[Path], progress: Progress | None
     _remove(staging)
     report = ImportReport()
     try:
-        conn = _open_staging(db_path, staging)
-        try:
-            loader = _Loader(conn, progress)
-            for path, kind in jobs:
-                report.files.append(loader.load(path, kind))
-            report.notes = loader.finish()
-        finally:
-            conn.close()
+        with contextlib.ExitStack() as workers:
+            # A worker for a large SOR XML file starts first, to get going while the staging file is made.
+            early = _start_worker(jobs, staging.parent, workers)
+            conn = _open_staging(db_path, staging)
+            try:
+                loader = _Loader(conn, progress, staging.parent, early)
+                for path, kind in jobs:
+                    report.files.append(loader.load(path, kind))
+                report.notes = loader.finish()
+            finally:
+                conn.close()
         _swap_in(staging, db_path)
     except BaseException:
         _remove(staging)
@@ -151,12 +172,25 @@ def _remove(path: Path) -> None:
 class _Loader:
     """Loads files of each kind into the staging database; replaces each kind's data once per run."""
 
-    def __init__(self, conn: sqlite3.Connection, progress: Progress | None):
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        progress: Progress | None,
+        work_dir: Path | None = None,
+        early: dict[Path, tuple[tuple[XmlPart, XmlPart] | None, _PartWorker | None]] | None = None,
+    ):
         self.conn = conn
         self.progress = progress
+        self.work_dir = work_dir or Path(tempfile.gettempdir())  # for the files of worker processes
+        self.early = early or {}  # workers already started, by file
         self.cleared: set[str] = set()
         self.sor_loaded = False
         self.sor_sources: list[tuple[Path, str, str]] = []  # (path, kind, label) for error look-ups
+        # The search index is filled as the entities stream in (rows computed in Python, rowid = the
+        # entity's): ``search_rowid`` is the rowid of the last entity written. Should SQLite ever number
+        # the entities otherwise, the index is rebuilt from the tables at the end instead.
+        self.search_rowid = 0
+        self.search_stale = False
 
     def load(self, path: Path, kind: str) -> FileReport:
         report = FileReport(str(path), kind)
@@ -181,17 +215,25 @@ class _Loader:
             return
         for table in tables:
             self.conn.execute(f"DELETE FROM {table}")
+        if group == "sor":
+            self.conn.execute("DELETE FROM search")
         self.conn.execute("DELETE FROM snapshot WHERE kind = ?", (group,))
         self.cleared.add(group)
 
     def _snapshot(
-        self, kind: str, path: Path, rows: int, snapshot_date: str | None = None, created_at: str | None = None
+        self,
+        kind: str,
+        path: Path,
+        rows: int,
+        snapshot_date: str | None = None,
+        created_at: str | None = None,
+        sha256: str | None = None,
     ) -> None:
         now = datetime.now(UTC).isoformat(timespec="seconds")
         self.conn.execute(
             "INSERT OR REPLACE INTO snapshot (kind, source_file, snapshot_date, created_at, imported_at, sha256, rows)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (kind, str(path.resolve()), snapshot_date, created_at, now, sha256_of(path), rows),
+            (kind, str(path.resolve()), snapshot_date, created_at, now, sha256 or sha256_of(path), rows),
         )
 
     # -- SOR entities --------------------------------------------------------
@@ -211,44 +253,124 @@ class _Loader:
         return read_sor2_csv(path, label), None
 
     def _load_sor(self, path: Path, kind: str, label: str, report: FileReport) -> None:
-        self._clear_once("sor", ENTITY_TABLES)
+        self._clear_once("sor", _entity_tables())
         self.sor_sources.append((path, kind, label))
+        digest = _in_background(sha256_of, path)  # the file's hash for the snapshot row, on the side
+        parts, worker = self.early.pop(path, (None, None))  # started with the import, for a large SOR XML file
+        if worker is None and (parts := _parts(path, kind)) is not None:
+            worker = _new_worker(path, label, parts[1], self.work_dir)
+        if parts is not None and worker is not None:
+            with worker:  # ends it as soon as it is done with (or has failed)
+                if self._load_sor_parts(path, label, report, parts, worker, digest):
+                    return
         entities, reader = self._sor_reader(path, kind, label)
+        self._stream(entities, reader, path, label, report, kind)
+        snapshot_date, created_at = getattr(reader, "snapshot_date", None), getattr(reader, "created_at", None)
+        self._sor_done(path, report, snapshot_date, created_at, digest())
+
+    def _stream(
+        self,
+        entities: Iterator[Entity],
+        reader: object,
+        path: Path,
+        label: str,
+        report: FileReport,
+        kind: str,
+        whole: bool = True,
+        explain: bool = True,
+    ) -> None:
+        """Check the entities and write them (and their search rows) in batches."""
         batch = EntityBatch()
+        search: list[tuple] = []
+        self.search_rowid = self.conn.execute("SELECT coalesce(max(rowid), 0) FROM entity").fetchone()[0]
         total = path.stat().st_size
         for ent in entities:
             label = getattr(reader, "label", label)
-            self._check_entity(ent, label, report, kind)
+            _check_entity(ent, label, report, kind)
             batch.add(ent)
+            search.append(search_row(ent))
             report.rows += 1
             if batch.count >= BATCH:
-                self._flush(batch, label)
+                self._flush(batch, label, search, explain)
                 if self.progress:
                     done = reader.bytes_read if reader is not None else 0  # type: ignore[attr-defined]
                     self.progress(label, done, getattr(reader, "total_bytes", total))
-        self._flush(batch, label)
-        if self.progress:
+        self._flush(batch, label, search, explain)
+        if self.progress and whole:
             size = getattr(reader, "total_bytes", total)
             self.progress(label, size, size)
+
+    def _sor_done(
+        self, path: Path, report: FileReport, snapshot_date: str | None, created_at: str | None, sha256: str
+    ) -> None:
         self.sor_loaded = True
-        self._snapshot(
-            "sor",
-            path,
-            report.rows,
-            getattr(reader, "snapshot_date", None),
-            getattr(reader, "created_at", None),
-        )
+        self._snapshot("sor", path, report.rows, snapshot_date, created_at, sha256)
 
-    def _check_entity(self, ent: Entity, label: str, report: FileReport, kind: str = "sor-xml") -> None:
-        for problem in validate_entity(ent):
-            prefix = f"{ent.kind} {ent.sor_id or '?'}: "
-            where = _problem_where(problem.field, problem.element, kind)
-            if problem.is_error:
-                raise InputError(prefix + problem.message, label, ent.source_line, where)
-            report.warn(InputWarning(prefix + problem.message, SourcePos(label, ent.source_line, where)))
+    def _load_sor_parts(
+        self,
+        path: Path,
+        label: str,
+        report: FileReport,
+        parts: tuple[XmlPart, XmlPart],
+        worker: _PartWorker,
+        digest: Callable[[], str],
+    ) -> bool:
+        """Load a large SOR XML file in two parts at once: the first here, the second in a worker process.
 
-    def _flush(self, batch: EntityBatch, label: str) -> None:
-        pending = {t: list(rows) for t, rows in batch.tables.items()}
+        This is only a faster way to the same result: on any error, whatever it wrote is rolled back
+        and False returned, and the file is then read again as a whole, which finds the error (or
+        not) and words it exactly as it would have without the parts.
+        """
+        from sortui.formats.sorxml import SorXmlReader
+
+        attempt = FileReport(report.path, report.kind)
+        search_rowid, search_stale = self.search_rowid, self.search_stale
+        progress, from_progress = self.progress, []
+        if progress is not None:  # what the caller's progress callback raises is not the file's fault: passed on
+
+            def forward(*args: object) -> None:
+                try:
+                    progress(*args)  # type: ignore[arg-type]
+                except BaseException as exc:
+                    from_progress.append(exc)
+                    raise
+
+            self.progress = forward
+        self.conn.execute("SAVEPOINT sor_parts")
+        try:
+            reader = SorXmlReader(path, label, parts[0])
+            self._stream(iter(reader), reader, path, label, attempt, "sor-xml", whole=False, explain=False)
+            header = {"snapshot_date": reader.snapshot_date, "created_at": reader.created_at}
+            batch = EntityBatch()
+            for tables, search, done in worker.chunks():
+                batch.tables, batch.count = tables, len(tables["entity"])
+                attempt.rows += batch.count
+                self._flush(batch, label, search, explain=False)
+                if self.progress:
+                    self.progress(label, done, reader.total_bytes)
+            warnings, warning_count, seen = worker.result
+        except Exception as exc:
+            if exc in from_progress:
+                raise
+            self.conn.execute("ROLLBACK TO sor_parts")
+            self.conn.execute("RELEASE sor_parts")
+            self.search_rowid, self.search_stale = search_rowid, search_stale
+            return False
+        finally:
+            self.progress = progress
+        self.conn.execute("RELEASE sor_parts")
+        for warning in warnings:
+            attempt.warn(warning)
+        attempt.warning_count += warning_count - len(warnings)
+        report.rows, report.warnings, report.warning_count = attempt.rows, attempt.warnings, attempt.warning_count
+        header.update(seen)  # what the second part says comes later in the file
+        if self.progress:
+            self.progress(label, reader.total_bytes, reader.total_bytes)
+        self._sor_done(path, report, header["snapshot_date"], header["created_at"], digest())
+        return True
+
+    def _flush(self, batch: EntityBatch, label: str, search: list[tuple], explain: bool = True) -> None:
+        pending = {t: list(rows) for t, rows in batch.tables.items()} if explain else {}
         try:
             self.conn.execute("SAVEPOINT batch")
             batch.flush(self.conn)
@@ -256,8 +378,20 @@ class _Loader:
         except sqlite3.IntegrityError:
             self.conn.execute("ROLLBACK TO batch")
             self.conn.execute("RELEASE batch")
-            self._explain_duplicate(pending, label)
+            if explain:
+                self._explain_duplicate(pending, label)
             raise
+        self._index(search)
+
+    def _index(self, search: list[tuple]) -> None:
+        """Add the search rows of the entities just written (in the same order) to the index."""
+        first = self.search_rowid + 1
+        self.search_rowid = self.conn.execute("SELECT coalesce(max(rowid), 0) FROM entity").fetchone()[0]
+        if self.search_rowid != first - 1 + len(search):
+            self.search_stale = True
+        if not self.search_stale and search:
+            self.conn.executemany(SEARCH_INSERT_SQL, [(rowid, *row) for rowid, row in enumerate(search, first)])
+        search.clear()
 
     def _explain_duplicate(self, pending: dict[str, list[tuple]], label: str) -> None:
         """Find which row of a failed batch is a duplicate and say where it is."""
@@ -289,6 +423,14 @@ class _Loader:
         return found
 
     def _check_parents(self) -> None:
+        # One pass that finds whether anything is wrong; only then the two that say what, and where.
+        wrong_at_all = self.conn.execute(
+            "SELECT 1 FROM entity c LEFT JOIN entity p ON p.sor_id = c.parent_sor_id"
+            " WHERE c.parent_sor_id IS NOT NULL AND (p.sor_id IS NULL OR (c.kind = 'SI' AND p.kind <> 'IE')"
+            " OR (c.kind = 'OE' AND p.kind NOT IN ('SI', 'OE')) OR c.kind = 'IE') LIMIT 1"
+        ).fetchone()
+        if wrong_at_all is None:
+            return
         orphan = self.conn.execute(
             "SELECT c.sor_id, c.parent_sor_id FROM entity c LEFT JOIN entity p ON p.sor_id = c.parent_sor_id"
             " WHERE c.parent_sor_id IS NOT NULL AND p.sor_id IS NULL LIMIT 1"
@@ -314,6 +456,7 @@ class _Loader:
         from sortui.formats.shak import read_shak_complete
 
         self._clear_once("shak", ("shak_code",))
+        columns = _columns()
         sql = insert_sql("shak_code", columns("shak_code"))
         rows: list[tuple] = []
         code: ShakCode
@@ -352,7 +495,7 @@ class _Loader:
         from sortui.formats.shak import read_shak_region
 
         self._clear_once("shak-region", ("shak_hospital",))
-        cols = columns("shak_hospital")
+        cols = _columns()("shak_hospital")
         hosp: ShakHospital
         rows = []
         for hosp in read_shak_region(path, label):
@@ -399,7 +542,7 @@ class _Loader:
                 )
             rows.append((msg.gln, urn, msg.from_date, msg.to_date))
             report.rows += 1
-        self.conn.executemany(insert_sql("location_message", columns("location_message")), rows)
+        self.conn.executemany(insert_sql("location_message", _columns()("location_message")), rows)
         self._snapshot("edi", path, len(rows))
 
     def _load_medcom(self, path: Path, label: str, report: FileReport) -> None:
@@ -422,11 +565,27 @@ class _Loader:
             if self.sor_loaded:
                 self._check_parents()
             if self.sor_loaded or "edi" in self.cleared:
+                from sortui.store import journal
+
                 notes.reapplied, notes.orphaned = journal.reapply(self.conn)
-            if self.sor_loaded:
-                rebuild_search(self.conn)
+            if self.sor_loaded and (self.search_stale or notes.reapplied):
+                rebuild_search(self.conn)  # the streamed index does not hold what the edits changed
             self.conn.execute("PRAGMA optimize")
         return notes
+
+
+# The schema (SQLModel) is loaded where it is needed, not on import: the worker process (below) imports
+# this module and has no use for it.
+def _columns() -> Callable[[str], list[str]]:
+    from sortui.store.schema import columns
+
+    return columns
+
+
+def _entity_tables() -> tuple[str, ...]:
+    from sortui.store.schema import ENTITY_TABLES
+
+    return ENTITY_TABLES
 
 
 def _problem_where(field: str, element: str | None, kind: str) -> str:
@@ -442,3 +601,210 @@ def _problem_where(field: str, element: str | None, kind: str) -> str:
 
 def _asdict(obj: object) -> dict:
     return {name: getattr(obj, name) for name in obj.__slots__}  # type: ignore[attr-defined]
+
+
+def _check_entity(ent: Entity, label: str, report: FileReport, kind: str = "sor-xml") -> None:
+    """Raise the first validation error of ``ent``; add its warnings to ``report``."""
+    for problem in validate_entity(ent):
+        prefix = f"{ent.kind} {ent.sor_id or '?'}: "
+        where = _problem_where(problem.field, problem.element, kind)
+        if problem.is_error:
+            raise InputError(prefix + problem.message, label, ent.source_line, where)
+        report.warn(InputWarning(prefix + problem.message, SourcePos(label, ent.source_line, where)))
+
+
+# -- a large SOR XML file in two parts at once ----------------------------------------------------
+#
+# Reading, checking and turning entities into rows is Python work on one core, and so is writing
+# the rows into SQLite. A large plain SOR XML file is therefore cut in two between top-level owners
+# (``split_sor_xml``): this process reads the first part and writes it, while a worker process
+# reads the rest into row chunks, which it spills to a file beside the staging database (so it
+# never waits for this process) and announces through a pipe; this process then writes them in
+# order. The rows, their order and so the working copy are those of reading the file as a whole.
+
+SPLIT_MIN_BYTES = 16 << 20  # smaller files are not worth starting a process for
+# The share of the file read here. This process also writes every row into SQLite, so it reads less than
+# a third (0.34 of 220 MB, 0.30 of 660 MB), more of a smaller file, where the worker's start (some tenths
+# of a second) weighs more. Measured on 2 CPUs; a wrong share only makes one process wait for the other.
+SPLIT_SHARE, SPLIT_HEAD_START, SPLIT_MAX_SHARE = 0.275, 10 << 20, 0.4
+
+
+def _split_share(size: int) -> float:
+    return min(SPLIT_MAX_SHARE, SPLIT_SHARE + SPLIT_HEAD_START / size)
+
+
+def _start_worker(
+    jobs: list[tuple[Path, str]], work_dir: Path, stack: contextlib.ExitStack
+) -> dict[Path, tuple[tuple[XmlPart, XmlPart] | None, _PartWorker | None]]:
+    """Start the worker for the first SOR XML file of ``jobs`` that is read in parts (none if it cannot start)."""
+    for path, kind in jobs:
+        parts = _parts(path, kind)
+        if parts is not None:
+            worker = _new_worker(path, str(path), parts[1], work_dir)
+            if worker is None:
+                return {}
+            return {path: (parts, stack.enter_context(worker))}
+    return {}
+
+
+def _new_worker(path: Path, label: str, part: XmlPart, work_dir: Path) -> _PartWorker | None:
+    try:
+        return _PartWorker(path, label, part, work_dir)
+    except Exception:  # no worker (say, no process can be started here): the file is read here, as a whole
+        return None
+
+
+def _in_background(func: Callable[[Path], str], path: Path) -> Callable[[], str]:
+    """Run ``func(path)`` in a thread (hashing a file mostly waits for I/O or runs without the GIL); the
+    returned function waits for the result (and raises what ``func`` raised)."""
+    result: list = []
+
+    def run() -> None:
+        try:
+            result.append((True, func(path)))
+        except BaseException as exc:  # handed to whoever asks for the result
+            result.append((False, exc))
+
+    thread = threading.Thread(target=run, name="sortui-import-hash", daemon=True)
+    thread.start()
+
+    def wait() -> str:
+        thread.join()
+        ok, value = result[0]
+        if not ok:
+            raise value
+        return value
+
+    return wait
+
+
+def _parts(path: Path, kind: str) -> tuple[XmlPart, XmlPart] | None:
+    if kind != "sor-xml" or _cpus() < 2 or path.stat().st_size < SPLIT_MIN_BYTES:
+        return None
+    if getattr(sys, "frozen", False) or not sys.executable:  # no Python interpreter to start a worker with
+        return None
+    from sortui.formats.sorxml import split_sor_xml
+
+    return split_sor_xml(path, _split_share(path.stat().st_size))
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+class _PartFailed(Exception):
+    """The worker could not read its part (the whole file is then read here, which says why)."""
+
+
+class _PartWorker:
+    """A worker process reading one part of a SOR XML file; ``chunks()`` yields its rows in order.
+
+    The worker is a fresh interpreter running ``_part_main`` (``python -c``): unlike multiprocessing's
+    spawn it never imports the caller's main module, so a script without a main guard is safe, and
+    it shares nothing with this process but the arguments, the spill file and the pipe.
+    """
+
+    def __init__(self, path: Path, label: str, part: XmlPart, work_dir: Path):
+        fd, spill = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".rows.tmp", dir=work_dir)
+        os.close(fd)
+        self._spill = Path(spill)
+        self._process: subprocess.Popen[bytes] | None = None
+        self.result: tuple[list[InputWarning], int, dict[str, str | None]] = ([], 0, {})
+        read_end, write_end = os.pipe()
+        self._messages = Connection(read_end, writable=False)
+        try:
+            code = "import sys, json; sys.path[:] = json.loads(sys.argv[1]); import sortui.store.importer as i; i._part_main()"
+            self._process = subprocess.Popen(
+                [sys.executable, "-c", code, json.dumps(sys.path)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                pass_fds=(write_end,),
+            )
+            assert self._process.stdin is not None
+            with self._process.stdin as args:
+                pickle.dump((str(path), label, part, spill, write_end, table_columns()), args)
+        except BaseException:
+            self.__exit__()
+            raise
+        finally:
+            os.close(write_end)
+
+    def __enter__(self) -> _PartWorker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._process is not None:
+            if self._process.poll() is None:
+                self._process.terminate()
+            self._process.wait()
+        self._messages.close()
+        self._spill.unlink(missing_ok=True)
+        self._process = None
+
+    def chunks(self) -> Iterator[tuple[dict[str, list[tuple]], list[tuple], int]]:
+        """(table rows, search rows, bytes of the file read) of each batch of the part, in order."""
+        with open(self._spill, "rb") as spill:
+            while True:
+                try:
+                    message = self._messages.recv()
+                except EOFError:
+                    raise _PartFailed("the worker process ended without a word") from None
+                if message[0] == "rows":
+                    tables, search = marshal.loads(spill.read(message[2]))
+                    yield tables, search, message[1]
+                elif message[0] == "done":
+                    self.result = message[1]
+                    return
+                else:
+                    raise _PartFailed(message[1])
+
+
+def _part_main() -> None:
+    """The worker process: its arguments come pickled on stdin, its messages go out on a pipe."""
+    path, label, part, spill, fd, cols = pickle.load(sys.stdin.buffer)
+    use_columns(cols)  # the rows' layout, from this process's parent: no need to load the schema here
+    _read_part(path, label, part, spill, Connection(fd, readable=False))
+
+
+def _read_part(path: str, label: str, part: XmlPart, spill: str, messages: Connection) -> None:
+    """In the worker process: read, check and turn into rows one part of a SOR XML file."""
+    from sortui.formats.sorxml import SorXmlReader
+
+    gc.freeze()  # what is loaded by now lives as long as the process: keep it out of the collections
+    try:
+        unseen = object()
+        reader = SorXmlReader(Path(path), label, part)
+        reader.snapshot_date = reader.created_at = unseen  # type: ignore[assignment]
+        report = FileReport(path, "sor-xml")
+        batch = EntityBatch()
+        search: list[tuple] = []
+        with open(spill, "wb") as out:
+            for ent in reader:
+                _check_entity(ent, label, report)
+                batch.add(ent)
+                search.append(search_row(ent))
+                if batch.count >= BATCH:
+                    _spill_rows(out, messages, batch, search, reader.bytes_read)
+                    batch, search = EntityBatch(), []
+            if batch.count:
+                _spill_rows(out, messages, batch, search, reader.bytes_read)
+        seen = {"snapshot_date": reader.snapshot_date, "created_at": reader.created_at}
+        messages.send(
+            ("done", (report.warnings, report.warning_count, {k: v for k, v in seen.items() if v is not unseen}))
+        )
+    except BaseException as exc:  # whatever it is, the importer then reads the whole file itself
+        with contextlib.suppress(OSError):
+            messages.send(("failed", f"{type(exc).__name__}: {exc}"))
+    finally:
+        messages.close()
+
+
+def _spill_rows(out: IO[bytes], messages: Connection, batch: EntityBatch, search: list[tuple], done: int) -> None:
+    data = marshal.dumps((batch.tables, search))  # plain data between two processes of one interpreter
+    out.write(data)
+    out.flush()
+    messages.send(("rows", done, len(data)))

@@ -179,16 +179,29 @@ def search(conn: sqlite3.Connection, text: str, limit: int = 50, offset: int = 0
         return []
     exact = [h for h in _exact_hits(conn, text.strip())] if offset == 0 else []
     seen = {h.sor_id for h in exact}
+    # A page of a search is ranked (bm25, then rowid) among the first RANKED_CANDIDATES matches only:
+    # scoring every match of a short, common word ("Læg", "Gruppe 1": tens of thousands) is what made
+    # such searches slow. With fewer matches, as for nearly every search, or a page reaching past the
+    # candidates (a review queue), the order is that of ranking all matches.
+    candidates = RANKED_CANDIDATES if offset + limit <= RANKED_CANDIDATES else -1
     rows = conn.execute(
         """
         SELECT e.sor_id, e.kind, e.name, trim(s.codes) || '  ' || trim(s.address), e.to_date
-        FROM search s JOIN entity e ON e.rowid = s.rowid
-        WHERE search MATCH :q ORDER BY rank LIMIT :limit OFFSET :offset
+        FROM (
+            SELECT r, k FROM (SELECT rowid AS r, rank AS k FROM search WHERE search MATCH :q LIMIT :candidates)
+            ORDER BY k, r LIMIT :limit OFFSET :offset
+        ) c
+        JOIN search s ON s.rowid = c.r JOIN entity e ON e.rowid = c.r
+        ORDER BY c.k, c.r
         """,
-        {"q": query, "limit": limit, "offset": offset},
+        {"q": query, "limit": limit, "offset": offset, "candidates": candidates},
     ).fetchall()
     hits = exact + [Hit(*r) for r in rows if r[0] not in seen]
     return hits[:limit]
+
+
+# How many matches (the first, in index order) a page of a search ranks.
+RANKED_CANDIDATES = 2000
 
 
 def _exact_hits(conn: sqlite3.Connection, key: str) -> list[Hit]:

@@ -1,7 +1,7 @@
 """Converting domain records to table rows and back.
 
-Column lists come from the SQLModel tables in ``schema.py``; the order of the
-tuples here follows them, so INSERT statements are generated, not hand-written.
+Column lists come from the SQLModel tables in ``schema.py`` (loaded on first use); the
+order of the tuples here follows them, so INSERT statements are generated, not hand-written.
 """
 
 from __future__ import annotations
@@ -12,24 +12,67 @@ from operator import attrgetter
 
 from sortui.domain.model import Address, Contact, Entity, Location, Speciality
 from sortui.domain.validation import sort_name
-from sortui.store.schema import columns
 
-ENTITY_COLS = columns("entity")
-ADDRESS_COLS = columns("address")
-CONTACT_COLS = columns("contact")
-SPECIALITY_COLS = columns("speciality")
-LOCAL_ATTR_COLS = columns("local_attribute")
-SUCCESSION_COLS = columns("succession")
-LOCATION_COLS = columns("location")
+_TABLES = ("entity", "address", "contact", "speciality", "local_attribute", "succession", "location")
+# The column lists, importable by name (ENTITY_COLS, ...; see ``__getattr__``).
+_COLS_BY_NAME = {
+    "ENTITY_COLS": "entity",
+    "ADDRESS_COLS": "address",
+    "CONTACT_COLS": "contact",
+    "SPECIALITY_COLS": "speciality",
+    "LOCAL_ATTR_COLS": "local_attribute",
+    "SUCCESSION_COLS": "succession",
+    "LOCATION_COLS": "location",
+}
 
-_ADDRESS_FIELDS = [c for c in ADDRESS_COLS if c not in ("sor_id", "kind")]
-_CONTACT_FIELDS = [c for c in CONTACT_COLS if c != "sor_id"]
-_LOCATION_FIELDS = [c for c in LOCATION_COLS]
-_ENTITY_FIELDS = [c for c in ENTITY_COLS if c != "sort_name"]
-# Getters built once: entity_row and address_rows run for every entity of a national import.
-_ENTITY_VALUES = attrgetter(*_ENTITY_FIELDS)
-_SORT_NAME_INDEX = ENTITY_COLS.index("sort_name")
-_ADDRESS_VALUES = attrgetter(*_ADDRESS_FIELDS)
+
+class _Layout:
+    """The tables' column lists and the getters built from them once (rows are built for every
+    entity of a national import)."""
+
+    def __init__(self, cols: dict[str, list[str]]):
+        self.cols = cols
+        self.address_fields = [c for c in cols["address"] if c not in ("sor_id", "kind")]
+        self.contact_fields = [c for c in cols["contact"] if c != "sor_id"]
+        self.location_fields = list(cols["location"])
+        self.entity_fields = [c for c in cols["entity"] if c != "sort_name"]
+        at = cols["entity"].index("sort_name")
+        self.entity_before_sort_name = attrgetter(*self.entity_fields[:at])
+        self.entity_after_sort_name = attrgetter(*self.entity_fields[at:])
+        self.address_values = attrgetter(*self.address_fields)
+        self.contact_values = attrgetter(*self.contact_fields)
+        self.location_values = attrgetter(*self.location_fields)
+
+
+_layout: _Layout | None = None
+
+
+def _lay() -> _Layout:
+    """The layout, from the SQLModel tables on first use: the import's worker process builds rows
+    from column lists it is given (``use_columns``) and never loads SQLModel."""
+    global _layout
+    if _layout is None:
+        from sortui.store.schema import columns
+
+        _layout = _Layout({t: columns(t) for t in _TABLES})
+    return _layout
+
+
+def table_columns() -> dict[str, list[str]]:
+    """Column lists of the tables an entity's rows go to (to hand to ``use_columns`` elsewhere)."""
+    return {t: list(c) for t, c in _lay().cols.items()}
+
+
+def use_columns(cols: dict[str, list[str]]) -> None:
+    """Build rows for tables with these columns (``table_columns()`` of the process that writes them)."""
+    global _layout
+    _layout = _Layout({t: list(cols[t]) for t in _TABLES})
+
+
+def __getattr__(name: str) -> list[str]:
+    if name in _COLS_BY_NAME:
+        return _lay().cols[_COLS_BY_NAME[name]]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def insert_sql(table: str, cols: list[str], verb: str = "INSERT") -> str:
@@ -37,23 +80,23 @@ def insert_sql(table: str, cols: list[str], verb: str = "INSERT") -> str:
 
 
 def entity_row(ent: Entity) -> tuple:
-    values = list(_ENTITY_VALUES(ent))
-    values.insert(_SORT_NAME_INDEX, sort_name(ent.name or ""))
-    return tuple(values)
+    lay = _layout or _lay()
+    return (*lay.entity_before_sort_name(ent), sort_name(ent.name or ""), *lay.entity_after_sort_name(ent))
 
 
 def address_rows(ent: Entity) -> list[tuple]:
-    return [(ent.sor_id, a.kind, *_ADDRESS_VALUES(a)) for a in ent.addresses]
+    values = (_layout or _lay()).address_values
+    return [(ent.sor_id, a.kind, *values(a)) for a in ent.addresses]
 
 
 def contact_rows(ent: Entity) -> list[tuple]:
     if ent.contact is None:
         return []
-    return [(ent.sor_id, *(getattr(ent.contact, f) for f in _CONTACT_FIELDS))]
+    return [(ent.sor_id, *(_layout or _lay()).contact_values(ent.contact))]
 
 
 def location_row(loc: Location) -> tuple:
-    return tuple(getattr(loc, f) for f in _LOCATION_FIELDS)
+    return (_layout or _lay()).location_values(loc)
 
 
 class EntityBatch:
@@ -67,27 +110,38 @@ class EntityBatch:
 
     def add(self, ent: Entity) -> None:
         t = self.tables
-        t["entity"].append(entity_row(ent))
-        t["address"] += address_rows(ent)
-        t["contact"] += contact_rows(ent)
-        t["speciality"] += [(ent.sor_id, i, s.code, s.type_code) for i, s in enumerate(ent.specialities, 1)]
-        t["local_attribute"] += [(ent.sor_id, i, v) for i, v in enumerate(ent.local_attributes, 1)]
-        t["succession"] += [(ent.sor_id, "replaces", i, o) for i, o in enumerate(ent.replaces, 1)]
-        t["succession"] += [(ent.sor_id, "replaced_by", i, o) for i, o in enumerate(ent.replaced_by, 1)]
+        lay = _layout or _lay()
+        sor_id = ent.sor_id
+        t["entity"].append(
+            (*lay.entity_before_sort_name(ent), sort_name(ent.name or ""), *lay.entity_after_sort_name(ent))
+        )
+        if ent.addresses:
+            values = lay.address_values
+            t["address"] += [(sor_id, a.kind, *values(a)) for a in ent.addresses]
+        if ent.contact is not None:
+            t["contact"].append((sor_id, *lay.contact_values(ent.contact)))
+        if ent.specialities:
+            t["speciality"] += [(sor_id, i, s.code, s.type_code) for i, s in enumerate(ent.specialities, 1)]
+        if ent.local_attributes:
+            t["local_attribute"] += [(sor_id, i, v) for i, v in enumerate(ent.local_attributes, 1)]
+        if ent.replaces:
+            t["succession"] += [(sor_id, "replaces", i, o) for i, o in enumerate(ent.replaces, 1)]
+        if ent.replaced_by:
+            t["succession"] += [(sor_id, "replaced_by", i, o) for i, o in enumerate(ent.replaced_by, 1)]
         if ent.location is not None:
-            t["location"].append(location_row(ent.location))
+            t["location"].append(lay.location_values(ent.location))
         self.count += 1
 
     def flush(self, conn: sqlite3.Connection) -> None:
         for table, rows in self.tables.items():
             if rows:
-                conn.executemany(insert_sql(table, columns(table)), rows)
+                conn.executemany(insert_sql(table, _lay().cols[table]), rows)
                 rows.clear()
         self.count = 0
 
 
 def _address_from_row(row: sqlite3.Row) -> Address:
-    return Address(kind=row["kind"], **{f: row[f] for f in _ADDRESS_FIELDS})
+    return Address(kind=row["kind"], **{f: row[f] for f in _lay().address_fields})
 
 
 def _bool_or_none(value: object) -> bool | None:
@@ -103,13 +157,13 @@ def entity_from_rows(
     succession: Iterable[sqlite3.Row] = (),
     location: sqlite3.Row | None = None,
 ) -> Entity:
-    values = {c: row[c] for c in _ENTITY_FIELDS}
+    values = {c: row[c] for c in _lay().entity_fields}
     for flag in ("ambulant", "admitted", "reporting_level"):
         values[flag] = _bool_or_none(values[flag])
     ent = Entity(**values)
     ent.addresses = [_address_from_row(a) for a in addresses]
     if contact is not None:
-        ent.contact = Contact(**{f: contact[f] for f in _CONTACT_FIELDS})
+        ent.contact = Contact(**{f: contact[f] for f in _lay().contact_fields})
     ent.specialities = [Speciality(s["code"], s["type_code"]) for s in specialities]
     ent.local_attributes = [a["value"] for a in local_attributes]
     succ = list(succession)
@@ -121,7 +175,7 @@ def entity_from_rows(
 
 
 def location_from_row(row: sqlite3.Row) -> Location:
-    values = {f: row[f] for f in _LOCATION_FIELDS}
+    values = {f: row[f] for f in _lay().location_fields}
     for flag in ("only_internal", "non_active", "has_status"):
         values[flag] = bool(values[flag])
     return Location(**values)

@@ -316,7 +316,7 @@ class ConflictRow(WorkingCopyModel, table=True):
 FTS_DDL = (
     "CREATE VIRTUAL TABLE search USING fts5("
     "sor_id UNINDEXED, name, codes, address, folded, "
-    "tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3 4')"
+    "tokenize = 'unicode61 remove_diacritics 2', prefix = '1 3')"
 )
 
 # Tables whose rows come from a SOR snapshot (replaced together on import).
