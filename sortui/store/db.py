@@ -10,6 +10,7 @@ from pathlib import Path
 from sortui.domain.text import ascii_fold
 from sortui.formats.medcom import read_message_definitions
 from sortui.paths import data_dir
+from sortui.store.schema import ddl_statements
 
 # Marks a SQLite file as a sortui working copy ("SORT" in ASCII).
 APPLICATION_ID = 0x534F5254
@@ -90,8 +91,6 @@ def _check_version(conn: sqlite3.Connection, path: Path, allow_older: bool) -> i
 
 def create_schema(conn: sqlite3.Connection) -> None:
     """Create every table at the current version and load the shipped code lists."""
-    from sortui.store.schema import ddl_statements  # SQLModel: loaded only where a schema is made
-
     with conn:
         for stmt in ddl_statements():
             conn.execute(stmt)

@@ -34,7 +34,6 @@ from sortui.domain.errors import InputError, InputWarning, SourcePos
 from sortui.domain.model import Entity, LocationMessage, ShakCode, ShakHospital
 from sortui.domain.validation import validate_entity
 from sortui.formats.common import sha256_of
-from sortui.store import db
 from sortui.store.rows import EntityBatch, insert_sql, table_columns, use_columns
 from sortui.store.search_index import INSERT_SQL as SEARCH_INSERT_SQL
 from sortui.store.search_index import rebuild_search, search_row
@@ -121,6 +120,8 @@ def import_files(db_path: Path, paths: Iterable[Path], progress: Progress | None
 
 
 def _open_staging(db_path: Path, staging: Path) -> sqlite3.Connection:
+    from sortui.store import db  # with the schema (SQLModel), which the worker process does without
+
     if db_path.exists() and db_path.stat().st_size > 0:
         source = db.open_existing_for_copy(db_path)
         try:
@@ -570,6 +571,11 @@ class _Loader:
                 notes.reapplied, notes.orphaned = journal.reapply(self.conn)
             if self.sor_loaded and (self.search_stale or notes.reapplied):
                 rebuild_search(self.conn)  # the streamed index does not hold what the edits changed
+            if self.sor_loaded:
+                # Filling the search index from the tables looked up every unit's addresses and location
+                # numbers, and so ``PRAGMA optimize`` analyzed those tables: it still does (same statistics).
+                self.conn.execute("SELECT 1 FROM address WHERE sor_id = ''").fetchall()
+                self.conn.execute("SELECT 1 FROM location WHERE owner_sor_id = ''").fetchall()
             self.conn.execute("PRAGMA optimize")
         return notes
 
@@ -709,14 +715,19 @@ class _PartWorker:
     """
 
     def __init__(self, path: Path, label: str, part: XmlPart, work_dir: Path):
-        fd, spill = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".rows.tmp", dir=work_dir)
-        os.close(fd)
-        self._spill = Path(spill)
         self._process: subprocess.Popen[bytes] | None = None
         self.result: tuple[list[InputWarning], int, dict[str, str | None]] = ([], 0, {})
         read_end, write_end = os.pipe()
         self._messages = Connection(read_end, writable=False)
+        self._spill: Path | None = None
         try:
+            with contextlib.suppress(ImportError, AttributeError, OSError):  # room for every batch's notice
+                import fcntl
+
+                fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, 1 << 20)
+            fd, spill = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".rows.tmp", dir=work_dir)
+            os.close(fd)
+            self._spill = Path(spill)
             code = "import sys, json; sys.path[:] = json.loads(sys.argv[1]); import sortui.store.importer as i; i._part_main()"
             self._process = subprocess.Popen(
                 [sys.executable, "-c", code, json.dumps(sys.path)],
@@ -743,11 +754,13 @@ class _PartWorker:
                 self._process.terminate()
             self._process.wait()
         self._messages.close()
-        self._spill.unlink(missing_ok=True)
+        if self._spill is not None:
+            self._spill.unlink(missing_ok=True)
         self._process = None
 
     def chunks(self) -> Iterator[tuple[dict[str, list[tuple]], list[tuple], int]]:
         """(table rows, search rows, bytes of the file read) of each batch of the part, in order."""
+        assert self._spill is not None
         with open(self._spill, "rb") as spill:
             while True:
                 try:
