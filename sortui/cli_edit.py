@@ -75,13 +75,7 @@ def entry_json(entry: JournalEntry) -> dict[str, Any]:
     return {
         "id": entry.id,
         "created_at": entry.created_at,
-        "target": entry.target,
-        "key": entry.key,
-        "op": entry.op,
-        "field": entry.field,
-        "old": entry.old_value,
-        "new": entry.new_value,
-        "base_version": entry.base_version,
+        **entry.operation(),
         "status": entry.status,
         **({"warnings": entry.warnings} if entry.warnings else {}),
     }

@@ -97,6 +97,18 @@ class JournalEntry:
     changeset_id: str | None = None
     warnings: list[str] = field(default_factory=list)
 
+    def operation(self) -> dict[str, Any]:
+        """The entry as an operation of a changeset (what the service is sent)."""
+        return {
+            "target": self.target,
+            "key": self.key,
+            "op": self.op,
+            "field": self.field,
+            "old": self.old_value,
+            "new": self.new_value,
+            "base_version": self.base_version,
+        }
+
 
 def field_label(path: str) -> str:
     """The Danish label of an editable field path such as ``postal.street`` or ``location.region_code``."""

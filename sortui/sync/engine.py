@@ -77,15 +77,7 @@ def _noop(_stage: str, _done: int, _total: int) -> None:
 
 
 def operation(entry: JournalEntry) -> dict[str, Any]:
-    return {
-        "target": entry.target,
-        "key": entry.key,
-        "op": entry.op,
-        "field": entry.field,
-        "old": entry.old_value,
-        "new": entry.new_value,
-        "base_version": entry.base_version,
-    }
+    return entry.operation()
 
 
 def new_changeset_id() -> str:
