@@ -197,7 +197,7 @@ def edit_commands(screen: Screen) -> Iterable[SystemCommand]:
     """Palette entries of the editing operations (they run on the unit under the tree's cursor)."""
     from functools import partial
 
-    from sortui.widgets.edit_actions import OPS
+    from sortui.screens.edit_actions import OPS
 
     for op in OPS:
         yield SystemCommand(op.title, f"{op.help} ({op.key})", partial(screen.action_edit_op, op.name))  # type: ignore[attr-defined]

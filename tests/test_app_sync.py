@@ -17,10 +17,10 @@ from textual.widgets import Input
 from sortui.app import SortApp
 from sortui.screens.conflicts import ConflictsScreen
 from sortui.screens.login import LoginScreen
+from sortui.screens.sync_actions import SyncActions
 from sortui.store import db as store_db
 from sortui.store import journal
 from sortui.widgets.status_bar import Status
-from sortui.widgets.sync_actions import SyncActions
 
 AFSNIT = "347831000016005"  # in erik's and bob's subtree
 

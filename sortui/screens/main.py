@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from typing import ClassVar
 
 from textual import on, work
@@ -14,11 +13,13 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Footer, Tree
 
+from sortui.screens.edit_actions import EditActions
 from sortui.screens.shak import ORGANISATION_TAB, TABS, ShakScreen
+from sortui.screens.sync_actions import SyncActions
 from sortui.store import journal, queries
+from sortui.store.lookup import Target, go_to_target
 from sortui.widgets import treedata
 from sortui.widgets.detail_panel import DetailPanel
-from sortui.widgets.edit_actions import EditActions
 from sortui.widgets.guard import reports_errors
 from sortui.widgets.org_tree import OrgTree
 from sortui.widgets.pane_tabs import PaneTabs
@@ -28,7 +29,6 @@ from sortui.widgets.shak_detail import ShakDetail
 from sortui.widgets.shak_nav import ShakPane
 from sortui.widgets.source import Source
 from sortui.widgets.status_bar import Status, StatusBar
-from sortui.widgets.sync_actions import SyncActions
 from sortui.widgets.treedata import Item, Located
 
 PANE_NAMES = {
@@ -43,41 +43,6 @@ PANE_NAMES = {
 def pending_edits(conn: sqlite3.Connection) -> int:
     """Edits in the local journal not yet sent to the central service."""
     return journal.pending_count(conn)
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """Where a go-to key leads: a SOR id, or why it leads nowhere."""
-
-    sor_id: str | None
-    note: str | None = None
-
-
-def resolve_key(conn: sqlite3.Connection, key: str) -> Target:
-    """A SOR id for ``key``: itself, a GLN's owner, a SHAK code's or ydernummer's first unit."""
-    from sortui.cli import resolve_key as find
-
-    for kind, value in find(conn, key):
-        ids: list[str]
-        if kind == "sor_id":
-            return Target(value)
-        if kind == "gln":
-            loc = queries.location(conn, value)
-            ids = [loc.owner_sor_id] if loc else []
-        elif kind == "shak":
-            ids = queries.sor_ids_for_shak(conn, value)
-        else:
-            ids = queries.sor_ids_for_provider(conn, value)
-        if ids:
-            more = f" ({len(ids)} units, showing the first)" if len(ids) > 1 else ""
-            return Target(ids[0], f"{kind_name(kind)} {value}{more}")
-        if kind == "shak":
-            return Target(None, f"SHAK code {value} has no SOR unit")
-    return Target(None, f"{key}: not found (no SOR id, GLN, SHAK code or ydernummer)")
-
-
-def kind_name(kind: str) -> str:
-    return {"gln": "GLN", "shak": "SHAK code", "provider_number": "ydernummer"}.get(kind, kind)
 
 
 class MainScreen(ShakScreen):
@@ -164,6 +129,14 @@ class MainScreen(ShakScreen):
     @property
     def status(self) -> StatusBar:
         return self.query_one(StatusBar)
+
+    @property
+    def edits(self) -> EditActions:
+        return self.query_one(EditActions)
+
+    def after_edit(self, keys: list[str], structural: bool = False, focus: str | None = None) -> None:
+        """Bring the tree, the markers and the details in step with edits of ``keys``."""
+        self.edits.after_edit(keys, structural=structural, focus=focus)
 
     def on_mount(self) -> None:
         self.tree.focus()
@@ -278,7 +251,7 @@ class MainScreen(ShakScreen):
     @reports_errors
     def _resolve(self, key: str) -> None:
         with self.source.connection() as conn:
-            target = resolve_key(conn, key)
+            target = go_to_target(conn, key)
         self.post_message(self.Resolved(key, target))
 
     @on(Resolved)
@@ -359,13 +332,27 @@ class MainScreen(ShakScreen):
 
     def action_reviews(self, new: bool = False) -> None:
         """Bulk review sessions (issue 8): the list to resume or delete; ``new`` starts one."""
-        from sortui.screens.review_sessions import open_reviews
+        from sortui.screens.review import ReviewScreen
+        from sortui.screens.review_sessions import ReviewContext, ReviewSessionsScreen
 
-        open_reviews(self, new)
+        item = self.tree.cursor_item()
+        unit = (item.sor_id, item.node.name) if item and item.sor_id and item.node else None
+        hits = self.search.hits
+        ctx = ReviewContext(self.view_date, unit, self.search.searched if hits else None, len(hits))
+
+        def reviewed(keys: list[str] | None) -> None:
+            if keys:
+                self.edits.after_edit(keys)
+
+        def chosen(name: str | None) -> None:
+            if name:
+                self.app.push_screen(ReviewScreen(self.source, name, self.view_date, self.debounce), reviewed)
+
+        self.app.push_screen(ReviewSessionsScreen(self.source, ctx, new), chosen)
 
     def action_edit_op(self, op: str) -> None:
         """Editing: ``op`` is one of ``edit_actions.OPS`` (read-only mode refuses them)."""
-        self.query_one(EditActions).run(op)
+        self.edits.run(op)
 
     def action_sync(self) -> None:
         """Push pending edits to the central service and pull others' changes (F5)."""

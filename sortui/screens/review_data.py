@@ -8,8 +8,7 @@ from dataclasses import dataclass
 
 from rich.text import Text
 
-from sortui import describe
-from sortui.store import queries, review
+from sortui.store import describe, queries, review
 from sortui.widgets.detail_text import pending_text, unit_text
 from sortui.widgets.safe import clean, safe_text
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -29,9 +29,6 @@ from sortui.widgets.guard import reports_errors
 from sortui.widgets.safe import clean
 from sortui.widgets.search_pane import LIMIT as SEARCH_LIMIT
 from sortui.widgets.source import Source
-
-if TYPE_CHECKING:
-    from sortui.screens.main import MainScreen
 
 NAME_WIDTH = 24
 
@@ -260,24 +257,3 @@ class ReviewSessionsScreen(Screen[str | None]):
         else:
             self.notify(f"Review {clean(message.name)}: {message.size} items", markup=False, timeout=3)
             self.dismiss(message.name)
-
-
-def open_reviews(main: MainScreen, new: bool = False) -> None:
-    """The sessions screen for ``main``; the session chosen opens in the review screen."""
-    from sortui.screens.review import ReviewScreen
-    from sortui.widgets.edit_actions import EditActions
-
-    item = main.tree.cursor_item()
-    unit = (item.sor_id, item.node.name) if item and item.sor_id and item.node else None
-    hits = main.search.hits
-    ctx = ReviewContext(main.view_date, unit, main.search.searched if hits else None, len(hits))
-
-    def reviewed(keys: list[str] | None) -> None:
-        if keys:
-            main.query_one(EditActions).after_edit(keys)
-
-    def chosen(name: str | None) -> None:
-        if name:
-            main.app.push_screen(ReviewScreen(main.source, name, main.view_date, main.debounce), reviewed)
-
-    main.app.push_screen(ReviewSessionsScreen(main.source, ctx, new), chosen)

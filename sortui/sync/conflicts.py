@@ -11,10 +11,10 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from sortui.describe import value_words
 from sortui.domain.fields import LOCATION_FIELDS
 from sortui.domain.validation import Problem
 from sortui.store import journal
+from sortui.store.describe import value_words
 from sortui.store.journal import EditError
 from sortui.sync import state
 

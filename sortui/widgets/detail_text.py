@@ -7,8 +7,8 @@ from typing import Any
 
 from rich.text import Text
 
-from sortui import describe
 from sortui.domain.fields import ENTITY_FIELDS, LOCAL_ATTRIBUTE
+from sortui.store import describe
 from sortui.widgets.safe import safe_text
 from sortui.widgets.treedata import Item
 

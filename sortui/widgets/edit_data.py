@@ -8,10 +8,10 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
-from sortui.describe import TYPE_LIST, change_words, value_words
 from sortui.domain.fields import ADDRESS_FIELDS, CONTACT_FIELDS
 from sortui.domain.model import ADDRESS_KIND_NAMES, ADDRESS_KINDS, KIND_NAMES, Location
 from sortui.store import journal, queries
+from sortui.store.describe import TYPE_LIST, change_words, value_words
 from sortui.store.journal import JournalEntry
 from sortui.store.rows import load_entity
 

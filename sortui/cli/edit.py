@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import sqlite3
 from contextlib import closing
 from typing import Any
 
 from rich.text import Text
 
-from sortui.cli import EXIT_BAD_INPUT, EXIT_NOT_FOUND, EXIT_OK, CliError, err, out, print_json
-from sortui.describe import change_words
+from sortui.cli.common import EXIT_BAD_INPUT, EXIT_NOT_FOUND, EXIT_OK, CliError, err, out, print_json, writable
 from sortui.store import db as store_db
 from sortui.store import journal, queries
+from sortui.store.describe import change_words
 from sortui.store.journal import EditError, JournalEntry
 
 
@@ -51,14 +50,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--discard-all", action="store_true", help="revert every pending change (needs --yes)")
     p.add_argument("--yes", action="store_true", help="confirm --discard-all")
     p.set_defaults(func=cmd_changes)
-
-
-def _writable(args: argparse.Namespace) -> sqlite3.Connection:
-    if args.readonly:
-        raise CliError("this command writes the working copy; drop --readonly")
-    if not args.db.exists():
-        raise CliError(f"no working copy at {args.db}; run `sortui import FILE` first", EXIT_NOT_FOUND)
-    return store_db.open_working_copy(args.db)
 
 
 def _parse_assignments(assignments: list[str]) -> list[tuple[str, str]]:
@@ -104,7 +95,7 @@ def _refused(exc: EditError) -> CliError:
 
 def cmd_set(args: argparse.Namespace) -> int:
     pairs = _parse_assignments(args.assignments)
-    with closing(_writable(args)) as conn:
+    with closing(writable(args)) as conn:
         kinds = dict(queries.find_key(conn, args.key))
         try:
             if "gln" in kinds:
@@ -123,7 +114,7 @@ def cmd_set(args: argparse.Namespace) -> int:
 
 def cmd_edi(args: argparse.Namespace) -> int:
     entries: list[JournalEntry] = []
-    with closing(_writable(args)) as conn:
+    with closing(writable(args)) as conn:
         try:
             for message in args.messages:
                 if args.action == "add":
@@ -166,7 +157,7 @@ def _grouped(entries: list[JournalEntry]) -> dict[str, list[JournalEntry]]:
 
 
 def _change_journal(args: argparse.Namespace) -> int:
-    with closing(_writable(args)) as conn:
+    with closing(writable(args)) as conn:
         try:
             if args.undo is not None:
                 try:

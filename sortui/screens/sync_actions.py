@@ -1,7 +1,7 @@
 """Synchronising from the app: the sync key, the password prompt, progress, the result, and the
 service's status and operating message in the status bar.
 
-A hidden widget on the main screen (like ``EditActions``). The network is used in thread workers
+A controller of the main screen (``screens.controller``). The network is used in thread workers
 only (the sync client is httpx's synchronous one) and never when no service is configured; the
 results come back as messages. Nothing secret is written to a file: a token got with a password is
 kept in memory for this session (and in the system keyring when there is one).
@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.message import Message
-from textual.widget import Widget
 
+from sortui.screens.controller import Controller
 from sortui.store import journal
 from sortui.sync import client as sync_client
 from sortui.sync import credentials, engine, session, state
@@ -27,7 +27,6 @@ from sortui.widgets.safe import clean
 from sortui.widgets.source import Source
 
 if TYPE_CHECKING:
-    from sortui.screens.main import MainScreen
     from sortui.screens.sync import SyncScreen
 
 STATUS_INTERVAL = 300.0  # seconds between checks of the service's status (0: only at start and after a sync)
@@ -43,10 +42,8 @@ class Failure:
     where: str = ""  # host:port of the service
 
 
-class SyncActions(Widget):
-    """Runs syncs and service-status checks for its ``MainScreen`` (not shown)."""
-
-    DEFAULT_CSS = "SyncActions { display: none; }"
+class SyncActions(Controller):
+    """Runs syncs and service-status checks for the main screen."""
 
     class Progress(Message):
         def __init__(self, stage: str, done: int, total: int) -> None:
@@ -66,18 +63,13 @@ class SyncActions(Widget):
             self.status = status
 
     def __init__(self, source: Source, status_interval: float = STATUS_INTERVAL, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.source = source
+        super().__init__(source, **kwargs)
         self.status_interval = status_interval
         self.session_token: str | None = None  # got with a password when there is no keyring
         self.running = False
         self.progress: SyncScreen | None = None
         self.service: ServiceStatus | None = None  # None: no service configured (or not asked yet)
         self.url: str | None = None
-
-    @property
-    def main(self) -> MainScreen:
-        return self.screen  # type: ignore[return-value]
 
     def on_mount(self) -> None:
         self.check_status()
@@ -265,15 +257,13 @@ class SyncActions(Widget):
 
     def _refresh_main(self, created: dict[str, str], full: bool = False) -> None:
         """Tree, pending markers and count, details and snapshot date after a sync (new ids followed)."""
-        from sortui.widgets.edit_actions import EditActions
-
         main = self.main
         if full:
             main.reload()
             return
         item = main.tree.cursor_item()
         focus = created.get(item.sor_id, item.sor_id) if item is not None and item.sor_id else None
-        main.query_one(EditActions).after_edit([], structural=True, focus=focus)
+        main.after_edit([], structural=True, focus=focus)
         main.refresh_info()
 
     # -- conflicts -------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The editing operations of the main screen, and keeping the tree in step with the journal.
 
-A hidden widget on the main screen: the screen's bindings call ``run(op)``; the operations read
+A controller of the main screen (``screens.controller``): the screen's bindings call ``run(op)``; the operations read
 in thread workers, ask (prompts, pickers, confirmations), write through ``store.journal`` in
 thread workers, and then ``after_edit`` refreshes the pending count, the tree's markers and
 labels (or reloads it after a create, close or move) and the detail panel.
@@ -11,13 +11,13 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
 from textual.message import Message
-from textual.widget import Widget
 
+from sortui.screens.controller import Controller
 from sortui.store import journal, queries
 from sortui.store.journal import EditError
 from sortui.widgets import edit_data
@@ -26,9 +26,6 @@ from sortui.widgets.guard import reports_errors
 from sortui.widgets.safe import clean
 from sortui.widgets.source import Source
 from sortui.widgets.treedata import Item
-
-if TYPE_CHECKING:
-    from sortui.screens.main import MainScreen
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +50,8 @@ OP_TITLES = {op.name: op.title for op in OPS}
 NEEDS_UNIT = ("edit", "create", "close", "move", "ean", "edi", "bulk")
 
 
-class EditActions(Widget):
-    """Runs the editing operations for its ``MainScreen`` (not shown)."""
-
-    DEFAULT_CSS = "EditActions { display: none; }"
+class EditActions(Controller):
+    """Runs the editing operations for the main screen."""
 
     class Loaded(Message):
         def __init__(self, op: str, sor_id: str, payload: Any) -> None:
@@ -84,13 +79,8 @@ class EditActions(Widget):
             self.after = after
 
     def __init__(self, source: Source, debounce: float = 0.1, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.source = source
+        super().__init__(source, **kwargs)
         self.debounce = debounce
-
-    @property
-    def main(self) -> MainScreen:
-        return self.screen  # type: ignore[return-value]
 
     def on_mount(self) -> None:
         self._refresh([], None)  # the markers and count of edits made before (the tree may still be mounting)
@@ -471,7 +461,7 @@ def _parent_id(node: Any) -> str | None:
 
 
 def _plan_move(conn: sqlite3.Connection, sor_id: str, key: str) -> MovePlan | None:
-    from sortui.screens.main import resolve_key
+    from sortui.store.lookup import go_to_target
 
-    target = resolve_key(conn, key)
+    target = go_to_target(conn, key)
     return edit_data.plan_move(conn, sor_id, target.sor_id, target.note)

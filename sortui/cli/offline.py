@@ -1,8 +1,8 @@
-"""``sortui open FILE``: inspect a downloaded snapshot offline, read-only, without the working copy.
+"""The terminal app from the command line: plain ``sortui``, and ``sortui open FILE``.
 
-The files are imported into a working copy in a temporary folder, the app opens
-that read-only, and the folder is deleted when the app exits. The user's own
-working copy is never opened.
+``open`` inspects a downloaded snapshot offline, read-only, without the working copy: the files
+are imported into a working copy in a temporary folder, the app opens that read-only, and the
+folder is deleted when the app exits. The user's own working copy is never opened.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+
+from sortui.cli.common import CliError, progress
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -35,14 +37,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
 @contextmanager
 def offline_copy(files: Sequence[Path]) -> Iterator[Path]:
     """A read-only-to-be working copy of ``files`` in a temporary folder, removed afterwards."""
-    from sortui.cli import _progress
     from sortui.store.importer import import_files
 
     folder = Path(tempfile.mkdtemp(prefix="sortui-open-"))
     try:
         path = folder / "snapshot.sqlite"
-        with _progress() as progress:
-            import_files(path, files, progress)
+        with progress() as report_progress:
+            import_files(path, files, report_progress)
         yield path
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -55,3 +56,12 @@ def cmd_open(args: argparse.Namespace, runner: Callable[[argparse.Namespace], in
     with offline_copy(args.files) as path:
         app_args = argparse.Namespace(db=path, readonly=True, label=f"{names} (offline)", demo=False)
         return (runner or run)(app_args)
+
+
+def run_app(args: argparse.Namespace) -> int:
+    """Plain ``sortui``: the app on the working copy."""
+    try:
+        from sortui.app import run
+    except ImportError:
+        raise CliError("the terminal app is not available in this build; see `sortui --help`") from None
+    return run(args)

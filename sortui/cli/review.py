@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import sys
 from contextlib import closing
 from dataclasses import asdict
@@ -12,8 +11,7 @@ from pathlib import Path
 
 from rich.text import Text
 
-from sortui.cli import EXIT_NOT_FOUND, EXIT_OK, CliError, _iso_date, err, open_db, out, print_json
-from sortui.store import db as store_db
+from sortui.cli.common import EXIT_NOT_FOUND, EXIT_OK, CliError, err, iso_date, open_db, out, print_json, writable
 from sortui.store import review
 
 
@@ -27,7 +25,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     source.add_argument("--rule", choices=sorted(review.RULES), help="a saved rule (see `sortui review rules`)")
     source.add_argument("--search", metavar="TEXT", help="every unit a search finds")
     source.add_argument("--subtree", metavar="SOR_ID", help="a unit and everything below it")
-    s.add_argument("--on", type=_iso_date, metavar="DATE", help="the date rules and validity use (default today)")
+    s.add_argument("--on", type=iso_date, metavar="DATE", help="the date rules and validity use (default today)")
     s.set_defaults(func=cmd_start)
 
     s = cmds.add_parser("rules", help="the saved rules")
@@ -50,13 +48,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     s.set_defaults(func=cmd_delete)
 
 
-def _writable(args: argparse.Namespace) -> sqlite3.Connection:
-    if args.readonly:
-        raise CliError("this command writes the working copy; drop --readonly")
-    open_db(args).close()  # must exist
-    return store_db.open_working_copy(args.db)
-
-
 def _review_error(exc: review.ReviewError) -> CliError:
     message = str(exc)
     return CliError(message, EXIT_NOT_FOUND if message.startswith("no ") else 2)
@@ -64,7 +55,7 @@ def _review_error(exc: review.ReviewError) -> CliError:
 
 def cmd_start(args: argparse.Namespace) -> int:
     on = args.on or date.today().isoformat()
-    with closing(_writable(args)) as conn:
+    with closing(writable(args)) as conn:
         try:
             size = review.start(conn, args.name, on, rule=args.rule, search=args.search, subtree=args.subtree)
         except review.ReviewError as exc:
@@ -111,7 +102,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_delete(args: argparse.Namespace) -> int:
     if not args.yes:
         raise CliError("delete removes the session and its decisions; add --yes to confirm")
-    with closing(_writable(args)) as conn:
+    with closing(writable(args)) as conn:
         try:
             review.delete(conn, args.name)
         except review.ReviewError as exc:

@@ -1,110 +1,28 @@
-"""The central service and sync: ``serve``, ``server``, ``login``, ``logout``, ``sync``, ``conflicts``, ``resolve``."""
+"""Working with the central service: ``login``, ``logout``, ``sync``, ``conflicts``, ``resolve``."""
 
 from __future__ import annotations
 
 import argparse
-import functools
 import sqlite3
 import sys
 from collections.abc import Callable
 from contextlib import closing
-from pathlib import Path
 from typing import Any
 
 from rich.text import Text
 
-from sortui.cli import EXIT_BAD_INPUT, EXIT_NOT_FOUND, EXIT_OK, CliError, err, out, print_json
+from sortui.cli.common import EXIT_NOT_FOUND, EXIT_OK, CliError, err, out, print_json, service_errors
 from sortui.store import db as store_db
-from sortui.sync.client import EXIT_CONFLICTS, EXIT_REFUSED, EXIT_UNAVAILABLE, SyncError
+from sortui.sync.client import EXIT_CONFLICTS, EXIT_REFUSED, EXIT_UNAVAILABLE
 
 EXIT_CODES = (
     f"Exit codes: 0 done; 2 bad input; {EXIT_UNAVAILABLE} the service is unreachable or answered something that "
     f"is not its API (nothing changed locally, edits stay pending); {EXIT_CONFLICTS} conflicts were recorded "
     f"(see `sortui conflicts`); {EXIT_REFUSED} refused by the service (sign-in needed, token expired, not allowed)."
 )
-Command = Callable[[argparse.Namespace], int]
 
 
-def _sync_errors(func: Command) -> Command:
-    """Turn the sync layer's errors into CLI errors with their exit codes."""
-
-    @functools.wraps(func)
-    def run(args: argparse.Namespace) -> int:
-        from sortui.server.loader import LoadError
-        from sortui.server.users import UserError
-        from sortui.sync.conflicts import ResolveError
-
-        try:
-            return func(args)
-        except SyncError as exc:
-            raise CliError(exc.message + _hint(exc), exc.exit_code) from None
-        except (LoadError, UserError, ResolveError) as exc:
-            raise CliError(str(exc), EXIT_BAD_INPUT) from None
-
-    return run
-
-
-def _hint(exc: SyncError) -> str:
-    from sortui.sync.client import ServiceRefused
-
-    if isinstance(exc, ServiceRefused) and exc.status == 401 and exc.code != "bad_credentials":
-        return " (run `sortui login URL` again, or use --password-stdin)"
-    return ""
-
-
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    _serve_parsers(sub)
-    _client_parsers(sub)
-
-
-def _database_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--database",
-        metavar="URL",
-        help="the service's own database (SQLAlchemy URL, e.g. sqlite:///server.sqlite or "
-        "postgresql+psycopg://user@host/sortui); default: $SORTUI_SERVER_DATABASE or server.sqlite in the user "
-        "data dir. Not the working copy (--db).",
-    )
-
-
-def _serve_parsers(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "serve",
-        help="run the central service (HTTP API under /api/v1)",
-        description="Run the central service: FastAPI on uvicorn, listening on 127.0.0.1:8470 by default. "
-        "Put it behind a TLS proxy for anything but a single machine.",
-    )
-    _database_arg(p)
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8470, help="port to listen on (default 8470)")
-    p.add_argument("--token-minutes", type=int, default=480, metavar="N", help="token lifetime (default 480 = 8 h)")
-    p.add_argument("--max-body-mb", type=int, default=5, metavar="N", help="largest request body (default 5 MB)")
-    p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
-    p.set_defaults(func=cmd_serve)
-
-    p = sub.add_parser("server", help="set up the central service: load the register, manage users")
-    server = p.add_subparsers(dest="server_command", metavar="ACTION", required=True)
-    q = server.add_parser("init", help="load register files into the service's (empty) database")
-    _database_arg(q)
-    q.add_argument(
-        "--from", dest="files", nargs="+", type=Path, required=True, metavar="FILE", help="any file `import` reads"
-    )
-    q.set_defaults(func=cmd_server_init)
-    q = server.add_parser("add-user", help="add a user (or change one, with --replace)")
-    _database_arg(q)
-    q.add_argument("name", metavar="NAME")
-    q.add_argument("--role", required=True, choices=("viewer", "editor", "edi-admin", "admin"))
-    q.add_argument("--subtree", nargs="+", default=[], metavar="SOR_ID", help="what an editor may change")
-    q.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    q.add_argument("--replace", action="store_true", help="change an existing user (signs them out)")
-    q.set_defaults(func=cmd_server_add_user)
-    q = server.add_parser("users", help="list the service's users")
-    _database_arg(q)
-    q.add_argument("--json", action="store_true", help="print JSON only")
-    q.set_defaults(func=cmd_server_users)
-
-
-def _client_parsers(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("login", help="sign in to a central service", epilog=EXIT_CODES)
     p.add_argument("url", metavar="URL", help="the service, e.g. https://sor.example.dk or http://127.0.0.1:8470")
     p.add_argument("--user", metavar="NAME", help="user name (default: the one this working copy used)")
@@ -148,88 +66,6 @@ def _password_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-# -- the service ------------------------------------------------------------------
-
-
-def _database_url(args: argparse.Namespace) -> str:
-    from sortui.server.db import default_url
-
-    return args.database or default_url()
-
-
-def _shown(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
-
-
-@_sync_errors
-def cmd_serve(args: argparse.Namespace) -> int:
-    from sortui.server.run import serve
-
-    url = _database_url(args)
-    err.print(Text(f"sortui service on http://{args.host}:{args.port}/api/v1 (database {_shown(url)})"))
-    serve(url, args.host, args.port, args.token_minutes, args.max_body_mb * 1024 * 1024, args.log_level)
-    return EXIT_OK
-
-
-@_sync_errors
-def cmd_server_init(args: argparse.Namespace) -> int:
-    from sortui.server.db import make_engine
-    from sortui.server.loader import init_from_files
-
-    engine = make_engine(_database_url(args))
-    try:
-        report = init_from_files(engine, args.files)
-    finally:
-        engine.dispose()
-    err.print(
-        Text(
-            f"loaded {report.entities} units, {report.locations} location numbers and {report.messages} "
-            f"message-type registrations into {_shown(_database_url(args))}"
-        )
-    )
-    if report.skipped_messages:
-        err.print(Text(f"skipped {report.skipped_messages} registrations on unknown location numbers", style="yellow"))
-    return EXIT_OK
-
-
-@_sync_errors
-def cmd_server_add_user(args: argparse.Namespace) -> int:
-    from sortui.server.db import make_engine
-    from sortui.server.users import add_user
-    from sortui.sync.credentials import read_password
-
-    password = read_password(args.password_stdin, f"password for {args.name}: ")
-    if not args.password_stdin and password != read_password(False, "again: "):
-        raise CliError("the passwords differ")
-    engine = make_engine(_database_url(args))
-    try:
-        user = add_user(engine, args.name, args.role, password, args.subtree, replace=args.replace)
-    finally:
-        engine.dispose()
-    where = f" (subtrees {', '.join(user.subtrees)})" if user.subtrees else ""
-    err.print(Text(f"user {user.name}: {user.role}{where}"))
-    return EXIT_OK
-
-
-@_sync_errors
-def cmd_server_users(args: argparse.Namespace) -> int:
-    from sortui.server.db import make_engine
-    from sortui.server.users import list_users
-
-    engine = make_engine(_database_url(args))
-    try:
-        found = list_users(engine)
-    finally:
-        engine.dispose()
-    if args.json:
-        print_json([u.as_json() for u in found])
-    for u in [] if args.json else found:
-        out.print(Text(f"{u.name:<20} {u.role:<10} {' '.join(u.subtrees)}"))
-    return EXIT_OK
-
-
 # -- the client -----------------------------------------------------------------------
 
 
@@ -239,7 +75,7 @@ def _working_copy(args: argparse.Namespace) -> sqlite3.Connection:
     return store_db.open_working_copy(args.db)
 
 
-@_sync_errors
+@service_errors
 def cmd_login(args: argparse.Namespace) -> int:
     from sortui.sync import credentials, session, state
     from sortui.sync.client import normalise_url
@@ -279,7 +115,7 @@ def _password(args: argparse.Namespace, user: str, url: str) -> str:
     return password
 
 
-@_sync_errors
+@service_errors
 def cmd_logout(args: argparse.Namespace) -> int:
     from sortui.sync import session
 
@@ -313,7 +149,7 @@ def _signed_in_client(args: argparse.Namespace, conn: sqlite3.Connection) -> Any
         return session.open_client(conn, _password(args, user, url), insecure=args.insecure)
 
 
-@_sync_errors
+@service_errors
 def cmd_sync(args: argparse.Namespace) -> int:
     from sortui.sync import engine
 
@@ -374,7 +210,7 @@ def _print_result(result: Any, as_json: bool) -> None:
 
 
 def _dry_run(args: argparse.Namespace) -> int:
-    from sortui.cli_edit import describe_change, entry_json
+    from sortui.cli.edit import describe_change, entry_json
     from sortui.sync import engine
 
     if args.db.exists():
@@ -437,7 +273,7 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@_sync_errors
+@service_errors
 def cmd_resolve(args: argparse.Namespace) -> int:
     from sortui.sync.conflicts import field_name, resolve, show_value
 

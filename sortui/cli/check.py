@@ -8,7 +8,7 @@ from datetime import date
 
 from rich.text import Text
 
-from sortui.cli import EXIT_OK, _iso_date, open_db, out, print_json
+from sortui.cli.common import EXIT_OK, iso_date, open_db, out, print_json
 from sortui.store.shak_checks import CHECKS, check_shak
 
 
@@ -22,7 +22,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "code not valid on the date or missing from the SHAK file, and department codes valid on the date that "
         "no SOR unit carries. Exit code 0 whatever is found; the counts are in the output.",
     )
-    s.add_argument("--on", type=_iso_date, metavar="DATE", help="the date to check validity on (default: today)")
+    s.add_argument("--on", type=iso_date, metavar="DATE", help="the date to check validity on (default: today)")
     s.add_argument("--json", action="store_true", help="print JSON only")
     s.set_defaults(func=cmd_check_shak)
 

@@ -1,0 +1,163 @@
+"""Looking things up in the working copy: ``show``, ``search``, ``stats``, ``shak`` and ``locate``."""
+
+from __future__ import annotations
+
+import argparse
+from contextlib import closing
+
+from rich.text import Text
+
+from sortui import paths
+from sortui.cli.common import EXIT_NOT_FOUND, EXIT_OK, CliError, iso_date, open_db, out, print_json
+from sortui.store import queries
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("show", help="show a unit, location number or SHAK code")
+    p.add_argument(
+        "key",
+        metavar="KEY",
+        help="SOR-kode, lokationsnummer (GLN), SHAK-kode or ydernummer; "
+        "prefix with sor:, gln:, shak: or yder: to say which",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON only")
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("search", help="full-text search over names, codes and addresses")
+    p.add_argument("text", metavar="TEXT")
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--json", action="store_true", help="print JSON only")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("stats", help="counts of units, location numbers, message types and SHAK codes")
+    p.add_argument("--on", type=iso_date, metavar="DATE", help="only what is valid on DATE (YYYY-MM-DD)")
+    p.add_argument("--json", action="store_true", help="print JSON only")
+    p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("shak", help="SHAK codes: the hospitals, or one code with its history and children")
+    p.add_argument("code", nargs="?", metavar="CODE")
+    p.add_argument("--valid-on", type=iso_date, metavar="DATE", help="only versions valid on DATE")
+    p.add_argument("--json", action="store_true", help="print JSON only")
+    p.set_defaults(func=cmd_shak)
+
+    p = sub.add_parser("locate", help="print the paths in use (working copy, config, data)")
+    p.add_argument("--json", action="store_true", help="print JSON only")
+    p.set_defaults(func=cmd_locate)
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from sortui.store import describe
+    from sortui.store.lookup import resolve_key
+
+    with closing(open_db(args)) as conn:
+        matches = resolve_key(conn, args.key)
+        if not matches:
+            raise CliError(
+                f"{args.key}: not found (no SOR-kode, lokationsnummer, SHAK-kode or ydernummer)", EXIT_NOT_FOUND
+            )
+        objects = []
+        for kind, value in matches:
+            if kind == "provider_number":
+                objects += [describe.unit(conn, sid) for sid in queries.sor_ids_for_provider(conn, value)]
+            else:
+                objects.append(describe.describe(conn, kind, value))
+    if args.json:
+        print_json(objects[0] if len(objects) == 1 else objects)
+    else:
+        for i, obj in enumerate(objects):
+            if i:
+                out.print()
+            out.print(describe.as_text(obj))
+    return EXIT_OK
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    with closing(open_db(args)) as conn:
+        hits = queries.search(conn, args.text, limit=args.limit)
+    if args.json:
+        print_json(
+            [
+                {"sor_id": h.sor_id, "kind": h.kind, "name": h.name, "to_date": h.to_date, "match": h.detail}
+                for h in hits
+            ]
+        )
+    else:
+        for h in hits:
+            line = Text()
+            line.append(f"{h.sor_id:>18}  ", style="cyan")
+            line.append(f"{h.kind}  ")
+            line.append(h.name, style="dim" if h.to_date else "")
+            if h.to_date:
+                line.append(f"  (lukket {h.to_date})", style="dim")
+            out.print(line)
+    return EXIT_OK if hits else EXIT_NOT_FOUND
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    with closing(open_db(args)) as conn:
+        data = queries.stats(conn, args.on)
+        data["snapshots"] = queries.snapshots(conn)
+    if args.json:
+        print_json(data)
+        return EXIT_OK
+    title = f"valid on {args.on}" if args.on else "all"
+    out.print(Text(f"Working copy {args.db} ({title})", style="bold"))
+    shak = data["shak_codes"]
+    assert isinstance(shak, dict)
+    for label, value in (
+        ("Institutionsejere (IE)", data["IE"]),
+        ("Sundhedsinstitutioner (SI)", data["SI"]),
+        ("Organisatoriske enheder (OE)", data["OE"]),
+        ("Lokationsnumre", data["location_numbers"]),
+        ("Meddelelsestyper registreret", data["message_type_registrations"]),
+        ("SHAK sygehuse", shak["sgh"]),
+        ("SHAK afdelinger", shak["afd"]),
+        ("SHAK afsnit", shak["afsnit"]),
+    ):
+        out.print(Text(f"  {label:<30} {value:>9}"))
+    for snap in data["snapshots"]:  # type: ignore[union-attr]
+        out.print(
+            Text(
+                f"  {snap['kind']}: {snap['source_file']} (snapshot {snap['snapshot_date'] or '-'}, "
+                f"imported {snap['imported_at']})",
+                style="dim",
+            )
+        )
+    return EXIT_OK
+
+
+def cmd_shak(args: argparse.Namespace) -> int:
+    from sortui.store import describe
+
+    with closing(open_db(args)) as conn:
+        if args.code is None:
+            rows = queries.shak_children(conn, None, args.valid_on)
+            data: object = [describe.shak_row(r) for r in rows]
+        else:
+            code = args.code.strip().upper()
+            data = describe.shak(conn, code, args.valid_on)
+            if not data["versions"] and not data["sor_ids"]:  # type: ignore[index]
+                raise CliError(f"SHAK-kode {code}: not found", EXIT_NOT_FOUND)
+    if args.json:
+        print_json(data)
+    elif isinstance(data, list):
+        for row in data:
+            out.print(describe.shak_line(row))
+    else:
+        out.print(describe.as_text(data))
+    return EXIT_OK
+
+
+def cmd_locate(args: argparse.Namespace) -> int:
+    data = {
+        "working_copy": str(args.db),
+        "working_copy_exists": args.db.exists(),
+        "config_file": str(paths.config_file()),
+        "data_dir": str(paths.data_dir()),
+    }
+    if args.json:
+        print_json(data)
+    else:
+        for key, value in data.items():
+            out.print(Text(f"{key:<20} {value}"))
+    return EXIT_OK
