@@ -1,8 +1,10 @@
-"""The layers below the UI never import Textual (design.md, "Layers")."""
+"""The layers below the UI never import Textual (design.md, "Layers"); most of the store does without SQLModel."""
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -38,3 +40,13 @@ def test_lower_layers_do_not_import_textual(path: Path) -> None:
 
 def test_there_are_files_to_check() -> None:
     assert len(_layer_files()) > 10
+
+
+def test_rows_queries_and_the_importer_do_without_sqlalchemy() -> None:
+    """Only creating or migrating a working copy loads SQLModel; the import's worker process never does."""
+    code = (
+        "import sortui.store.rows, sortui.store.queries, sortui.store.importer; import sys; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy','sqlmodel','pydantic')))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert result.stdout.strip() == "[]"
