@@ -7,6 +7,8 @@ read one definition per field (sor-domain.md §2.3, §7.4).
 
 from __future__ import annotations
 
+import typing
+
 from sortui.domain.fielddef import FieldDef, field_defs
 from sortui.domain.model import Address, Contact, Entity, Location
 
@@ -14,6 +16,15 @@ ENTITY_FIELDS: dict[str, FieldDef] = field_defs(Entity)
 ADDRESS_FIELDS: dict[str, FieldDef] = field_defs(Address)
 CONTACT_FIELDS: dict[str, FieldDef] = field_defs(Contact)
 LOCATION_FIELDS: dict[str, FieldDef] = field_defs(Location)
+
+
+def _flag_fields(record: type) -> tuple[str, ...]:
+    """The fields of ``record`` holding a flag (a bool, or None where a unit's flag is not given), in order."""
+    return tuple(name for name, hint in typing.get_type_hints(record).items() if hint in (bool, bool | None))
+
+
+ENTITY_FLAG_FIELDS = _flag_fields(Entity)
+LOCATION_FLAG_FIELDS = _flag_fields(Location)
 
 # Attributes a location number must have when it is created (sor-domain.md §7.4).
 LOCATION_MANDATORY = (

@@ -17,6 +17,7 @@ from typing import IO
 from lxml import etree
 
 from sortui.domain.errors import InputError
+from sortui.domain.fields import LOCATION_FLAG_FIELDS
 from sortui.domain.model import Address, Contact, Entity, Location, Speciality
 from sortui.formats import sorxml_names as n
 
@@ -387,7 +388,7 @@ class SorXmlReader:
         for sub in el:
             tag = sub.tag
             name = _LOCATION_BY_TAG.get(tag)
-            if name in ("only_internal", "non_active"):
+            if name in LOCATION_FLAG_FIELDS:
                 setattr(loc, name, _bool(sub.text, self.label, _local(tag), sub.sourceline))
             elif name:
                 text = sub.text
