@@ -5,7 +5,8 @@ writers in ``formats/`` turn them back into files. Values are kept as text
 exactly as the register writes them (ids keep leading zeros; dates are ISO).
 
 Each record is the one definition of its fields: a field's label, length, rules and XML
-name travel with it (``described``; ``fields.py`` collects them).
+name travel with it (``described``; ``fields.py`` collects them), and the working copy's
+tables are laid out from the records (``store/tables.py``).
 """
 
 from __future__ import annotations
