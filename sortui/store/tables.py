@@ -81,16 +81,17 @@ def _record_table(
 
 
 def _stored_fields(record: type, primary_key: tuple[str, ...], renamed: Mapping[str, str]) -> list[Column]:
+    """A column per stored field of ``record``: NULL allowed where the field is optional, except in the key."""
     hints = typing.get_type_hints(record)
     columns = []
     for f in dataclasses.fields(record):
-        kind = _column_type(record, f.name, hints[f.name])
-        if kind is None or f.name in _NOT_STORED:
+        column_type = None if f.name in _NOT_STORED else _column_type(record, f.name, hints[f.name])
+        if column_type is None:
             continue
         name = renamed.get(f.name, f.name)
         default = None if f.default is dataclasses.MISSING else f.default
-        nullable = kind[1] and name not in primary_key
-        columns.append(Column(name, kind[0], nullable, default, f.name))
+        optional = column_type[1]
+        columns.append(Column(name, column_type[0], optional and name not in primary_key, default, f.name))
     return columns
 
 
