@@ -23,7 +23,7 @@ from sortui.formats.sorxml_writer import write_sor_xml
 from sortui.store import db
 from sortui.store.importer import import_files
 from sortui.store.rows import walk_tree
-from sortui.store.schema import ENTITY_TABLES
+from sortui.store.tables import ENTITY_TABLES
 
 COMPARED_TABLES = (*ENTITY_TABLES, "location_message")
 

@@ -12,6 +12,7 @@ from sortui.domain.model import Address, Entity, Location
 from sortui.store import db, queries
 from sortui.store.rows import EntityBatch, load_entity
 from sortui.store.search_index import rebuild_search
+from sortui.store.tables import TABLES
 
 
 def sor_id(n: int) -> str:
@@ -100,6 +101,20 @@ def test_new_working_copy_is_marked_versioned_and_in_wal_mode(tmp_path: Path) ->
     assert conn.execute("SELECT text FROM code_list WHERE list='region' AND code='1084'").fetchone()[0] == (
         "Region Hovedstaden"
     )
+    conn.close()
+
+
+def test_a_new_working_copy_has_the_record_tables_of_the_layout(tmp_path: Path) -> None:
+    conn = db.open_working_copy(tmp_path / "wc.sqlite")
+    for table in TABLES.values():
+        info = [(r[1], bool(r[3]), r[5] > 0) for r in conn.execute(f"PRAGMA table_info({table.name})")]
+        assert info == [(c.name, not c.nullable, c.name in table.primary_key) for c in table.columns], table.name
+        keys = sorted(conn.execute(f"PRAGMA table_info({table.name})"), key=lambda r: r[5])
+        assert tuple(r[1] for r in keys if r[5]) == table.primary_key
+        indexes = {r[1] for r in conn.execute(f"PRAGMA index_list({table.name})") if r[3] == "c"}
+        assert indexes == set(table.indexes), table.name
+        for name, columns in table.indexes.items():
+            assert tuple(r[2] for r in conn.execute(f"PRAGMA index_info({name})")) == columns
     conn.close()
 
 

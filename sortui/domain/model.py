@@ -3,11 +3,18 @@
 Readers in ``formats/`` yield these; the store writes and reads them; the
 writers in ``formats/`` turn them back into files. Values are kept as text
 exactly as the register writes them (ids keep leading zeros; dates are ISO).
+
+Each record is the one definition of its fields: a field's label, length, rules and XML
+name travel with it (``described``; ``fields.py`` collects them), and the working copy's
+tables are laid out from the records (``store/tables.py``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field
+
+from sortui.domain import codes
+from sortui.domain.fielddef import described
 
 KINDS = ("IE", "SI", "OE")
 KIND_NAMES = {"IE": "Institutionsejer", "SI": "Sundhedsinstitution", "OE": "Organisatorisk enhed"}
@@ -19,19 +26,21 @@ EAN_MODES = ("own", "inherited", "none")
 @dataclass(slots=True)
 class Address:
     kind: str  # one of ADDRESS_KINDS
-    sublocation: str | None = None
-    street: str | None = None
-    street_for_addressing: str | None = None
-    building: str | None = None
-    floor: str | None = None
-    suite: str | None = None
-    district_subdivision: str | None = None
-    po_box: str | None = None
-    postcode: str | None = None
-    district_name: str | None = None
-    country: str | None = None
-    stairway: str | None = None
-    municipality_code: str | None = None
+    sublocation: str | None = described("Stednavn", xml="MailDeliverySublocationIdentifier", min_len=1, max_len=34)
+    street: str | None = described("Vejnavn", xml="StreetName", min_len=1, max_len=40)
+    street_for_addressing: str | None = described(
+        "Vejnavn (adressering)", xml="StreetNameForAddressingName", min_len=1, max_len=20
+    )
+    building: str | None = described("Husnummer", xml="StreetBuildingIdentifier", min_len=1, max_len=10)
+    floor: str | None = described("Etage", xml="FloorIdentifier", min_len=1, max_len=10)
+    suite: str | None = described("Side/dør", xml="SuiteIdentifier", min_len=1, max_len=4)
+    district_subdivision: str | None = described("Bydel", xml="DistrictSubdivisionIdentifier", min_len=1, max_len=34)
+    po_box: str | None = described("Postboks", xml="PostOfficeBoxIdentifier", min_len=1, max_len=4)
+    postcode: str | None = described("Postnummer", xml="PostCodeIdentifier", min_len=3, max_len=4, kind="code")
+    district_name: str | None = described("By", xml="DistrictName", min_len=1, max_len=20)
+    country: str | None = described("Land", xml="CountryIdentificationCode", min_len=2, max_len=2)
+    stairway: str | None = described("Opgang", xml="Stairway", min_len=1, max_len=40)
+    municipality_code: str | None = described("Kommunekode", min_len=3, max_len=4, kind="code")
 
     def one_line(self) -> str:
         street = " ".join(p for p in (self.street, self.building) if p)
@@ -45,30 +54,44 @@ class Address:
 
 @dataclass(slots=True)
 class Contact:
-    email: str | None = None
-    website: str | None = None
-    phone: str | None = None
-    fax: str | None = None
+    email: str | None = described("E-mail", xml="EmailAddressIdentifier", min_len=1, max_len=254)
+    website: str | None = described("Hjemmeside", xml="Website", min_len=1, max_len=254)
+    phone: str | None = described("Telefon", xml="TelephoneNumberIdentifier", min_len=8, max_len=20)
+    fax: str | None = described("Fax", xml="FaxNumberIdentifier", min_len=8, max_len=20)
 
 
 @dataclass(slots=True)
 class Location:
     """A lokationsnummer (EAN/GLN) and its EDI attributes."""
 
-    gln: str
+    gln: str = described(
+        "Lokationsnummer",
+        xml="EanLocationCode",
+        min_len=13,
+        max_len=13,
+        kind="code",
+        errors=codes.gln_errors,
+        default=MISSING,
+    )
     owner_sor_id: str
     only_internal: bool = False
     non_active: bool = False
-    system_supplier: str | None = None
-    system_type: str | None = None
-    communication_supplier: str | None = None
-    region_code: str | None = None
-    edi_administrator: str | None = None
-    note: str | None = None
-    from_date: str | None = None
-    to_date: str | None = None
-    first_from_date: str | None = None
-    updated_at: str | None = None
+    system_supplier: str | None = described(
+        "Systemleverandør", xml="SystemSupplier", min_len=1, max_len=18, kind="code"
+    )
+    system_type: str | None = described("EDB-system", xml="SystemType", min_len=1, max_len=18, kind="code")
+    communication_supplier: str | None = described(
+        "Netoperatør", xml="CommunicationSupplier", min_len=1, max_len=18, kind="code"
+    )
+    region_code: str | None = described("Region", xml="RegionCode", min_len=4, max_len=4, kind="code")
+    edi_administrator: str | None = described(
+        "EDI-administrator", xml="EdiAdministrator", min_len=1, max_len=18, kind="code"
+    )
+    note: str | None = described("Note", xml="SorNote", min_len=1, max_len=254)
+    from_date: str | None = described("Gyldig fra", xml="FromDate", kind="date")
+    to_date: str | None = described("Gyldig til", xml="ToDate", kind="date")
+    first_from_date: str | None = described("Første gyldighed", xml="FirstFromDate", kind="date")
+    updated_at: str | None = described("Sidst ændret", xml="UpdatedAt", kind="date")
     has_status: bool = True  # SorStatus is optional on a location number
     version: int = 0
 
@@ -83,27 +106,42 @@ class Speciality:
 class Entity:
     """An institution owner (IE), health institution (SI) or organisational unit (OE)."""
 
-    sor_id: str
+    sor_id: str = described(
+        "SOR-kode",
+        xml="SorIdentifier",
+        min_len=1,
+        max_len=18,
+        kind="code",
+        errors=codes.sor_id_errors,
+        warnings=codes.sor_id_warnings,
+        default=MISSING,
+    )
     kind: str
-    name: str
+    name: str = described("Navn", xml="EntityName", min_len=1, max_len=60, default=MISSING)
     parent_sor_id: str | None = None
-    entity_type_code: str | None = None
-    shak_code: str | None = None
-    provider_number: str | None = None
-    pharmacy_number: str | None = None
-    local_code: str | None = None
-    cvr: str | None = None
-    geo_parent_relation: str | None = None
-    geo_parent_sor_id: str | None = None
+    entity_type_code: str | None = described("Enhedstype", min_len=1, max_len=18, kind="code")
+    shak_code: str | None = described("SHAK-kode", xml="ShakIdentifier", min_len=4, max_len=7, errors=codes.shak_errors)
+    provider_number: str | None = described(
+        "Ydernummer", xml="ProviderIdentifier", min_len=1, max_len=9, errors=codes.provider_number_errors
+    )
+    pharmacy_number: str | None = described("Apoteksnummer", xml="PharmacyIdentifier", min_len=1, max_len=20)
+    local_code: str | None = described("Lokalkode", xml="LocalCode", min_len=1, max_len=20)
+    cvr: str | None = described("CVR-nummer", min_len=8, max_len=8, kind="code")
+    geo_parent_relation: str | None = described(
+        "Geografisk placering", xml="GeographicalParentRelation", min_len=1, max_len=2, kind="int"
+    )
+    geo_parent_sor_id: str | None = described(
+        "Geografisk mor", xml="GeographicalParentSorIdentifier", min_len=1, max_len=18, kind="code"
+    )
     ean_mode: str = "none"
     ambulant: bool | None = None
     admitted: bool | None = None
     reporting_level: bool | None = None
-    from_date: str | None = None
-    to_date: str | None = None
-    first_from_date: str | None = None
-    updated_at: str | None = None
-    note: str | None = None
+    from_date: str | None = described("Gyldig fra", xml="FromDate", kind="date")
+    to_date: str | None = described("Gyldig til", xml="ToDate", kind="date")
+    first_from_date: str | None = described("Første gyldighed", xml="FirstFromDate", kind="date")
+    updated_at: str | None = described("Sidst ændret", xml="UpdatedAt", kind="date")
+    note: str | None = described("Note", xml="SorNote", min_len=1, max_len=254)
     addresses: list[Address] = field(default_factory=list)
     contact: Contact | None = None
     specialities: list[Speciality] = field(default_factory=list)

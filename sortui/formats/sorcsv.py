@@ -43,7 +43,13 @@ from pathlib import Path
 
 from sortui.domain.codes import gln_errors, sor_id_errors
 from sortui.domain.errors import InputError
-from sortui.domain.fields import MAX_SPECIALITIES
+from sortui.domain.fields import (
+    ENTITY_FIELDS,
+    ENTITY_FLAG_FIELDS,
+    LOCATION_FIELDS,
+    LOCATION_FLAG_FIELDS,
+    MAX_SPECIALITIES,
+)
 from sortui.domain.model import ADDRESS_KINDS, KINDS, Address, Contact, Entity, Location, Speciality
 from sortui.formats.common import decode_lines, read_csv_rows, require_columns
 from sortui.formats.shak import WINDOWS_LATIN1, windows_text
@@ -127,8 +133,11 @@ REQUIRED = ("SOR-kode", "Parent-SOR-kode", "SORtype", "Enhedsnavn")
 KIND_ALIASES = {"IE": "IE", "SI": "SI", "OE": "OE", "IO": "IE", "HI": "SI", "OU": "OE"}
 BOOL_WORDS = {"ja": True, "nej": False, "j": True, "n": False, "true": True, "false": False}
 BOOL_WORDS |= {"1": True, "0": False, "yes": True, "no": False}
-DATE_ATTRS = frozenset(("from_date", "to_date", "first_from_date", "updated_at"))
-BOOL_ATTRS = frozenset(("ambulant", "admitted", "reporting_level", "only_internal", "non_active"))
+# The attributes of a unit or its location number read as dates or as flags.
+DATE_ATTRS = frozenset(
+    name for fds in (ENTITY_FIELDS, LOCATION_FIELDS) for name, fd in fds.items() if fd.kind == "date"
+)
+BOOL_ATTRS = frozenset((*ENTITY_FLAG_FIELDS, *LOCATION_FLAG_FIELDS))
 _EXCEL_TEXT = re.compile(r'^="(.*)"$')
 _DMY = re.compile(r"^(\d{2})[-./](\d{2})[-./](\d{4})$")
 

@@ -17,11 +17,20 @@ from typing import IO
 from lxml import etree
 
 from sortui.domain.errors import InputError
+from sortui.domain.fielddef import FieldDef
+from sortui.domain.fields import ENTITY_FIELDS, LOCATION_FLAG_FIELDS, SPECIALITY_CODE
 from sortui.domain.model import Address, Contact, Entity, Location, Speciality
 from sortui.formats import sorxml_names as n
 
 _DOCTYPE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
 _PROLOG_BYTES = 65536
+
+
+def _tag(fd: FieldDef) -> str:
+    """The Clark name of a field's element."""
+    assert fd.xml is not None, fd.name
+    return n.q(fd.xml)
+
 
 # Clark names computed once (they are compared for every element of a national file).
 _SOR_TREE, _CREATED_AT, _SNAPSHOT_DATE = n.q("SorTree"), n.q("CreatedAtTime"), n.q("SnapshotDate")
@@ -32,21 +41,17 @@ _EAN_ENTITY, _OPTIONAL_EAN, _INHERITED = (
 )
 _GEO_PARENT, _GEO_RELATION, _GEO_PARENT_ID = (
     n.q("GeographicalParent"),
-    n.q("GeographicalParentRelation"),
-    n.q("GeographicalParentSorIdentifier"),
+    _tag(ENTITY_FIELDS["geo_parent_relation"]),
+    _tag(ENTITY_FIELDS["geo_parent_sor_id"]),
 )
 _VIRTUAL, _SPECIALITIES, _SPECIALITY = (
     n.q("VirtualAddressInformation"),
     n.q("ClinicalSpecialityCollection"),
     n.q("ClinicalSpeciality"),
 )
-_SPECIALITY_CODE, _SPECIALITY_TYPE = n.q("SpecialityCode"), n.q("SpecialityType")
+_SPECIALITY_CODE, _SPECIALITY_TYPE = _tag(SPECIALITY_CODE), n.q("SpecialityType")
 _STATUS, _REPLACES, _REPLACED_BY = n.q("SorStatus"), n.q("ReplacesEntityCollection"), n.q("ReplacedByEntityCollection")
-_UNIT_INFO, _LOCAL_ATTRIBUTES, _NOTE = (
-    n.q("OrganizationalUnitInformation"),
-    n.q("LocalAttributeCollection"),
-    n.q("SorNote"),
-)
+_UNIT_INFO, _LOCAL_ATTRIBUTES = n.q("OrganizationalUnitInformation"), n.q("LocalAttributeCollection")
 _TYPE_TAG = {kind: n.q(local) for kind, local in n.TYPE_ELEMENT.items()}
 # The only elements iterparse reports (filtered in C): the root, its header and the records with their wrappers.
 _WALK_TAGS = (_SOR_TREE, _CREATED_AT, _SNAPSHOT_DATE, *n.KIND_BY_RECORD_TAG, *n.KIND_BY_WRAPPER_TAG)
@@ -387,7 +392,7 @@ class SorXmlReader:
         for sub in el:
             tag = sub.tag
             name = _LOCATION_BY_TAG.get(tag)
-            if name in ("only_internal", "non_active"):
+            if name in LOCATION_FLAG_FIELDS:
                 setattr(loc, name, _bool(sub.text, self.label, _local(tag), sub.sourceline))
             elif name:
                 text = sub.text
@@ -438,16 +443,11 @@ class SorXmlReader:
         return spec
 
 
-_SIMPLE_ENTITY_FIELDS = {
-    "SorIdentifier": "sor_id",
-    "EntityName": "name",
-    "LocalCode": "local_code",
-    "PharmacyIdentifier": "pharmacy_number",
-    "ShakIdentifier": "shak_code",
-    "ProviderIdentifier": "provider_number",
-}
+# The Entity fields that are elements of a record itself (``RECORD_SEQUENCE``), and SorNote, which
+# the XSD has on a location number only but is read on a unit too.
+_SIMPLE_ENTITY_FIELDS = {name for names in n.RECORD_SEQUENCE.values() for name in names if name in ENTITY_FIELDS}
+_SIMPLE_BY_TAG = {_tag(ENTITY_FIELDS[name]): name for name in (*sorted(_SIMPLE_ENTITY_FIELDS), "note")}
 _ADDRESS_KIND = {wrapper: kind for kind, wrapper in n.ADDRESS_WRAPPERS.items()}
-_SIMPLE_BY_TAG = {n.q(local): name for local, name in _SIMPLE_ENTITY_FIELDS.items()}
 _ADDRESS_BY_TAG = {n.q(wrapper): kind for wrapper, kind in _ADDRESS_KIND.items()}
 # Module-level copies of the name tables the record code looks up for every element.
 _STATUS_BY_TAG, _LOCATION_BY_TAG, _CONTACT_BY_TAG = n.STATUS_BY_TAG, n.LOCATION_BY_TAG, n.CONTACT_BY_TAG
@@ -469,7 +469,6 @@ _ADDRESS_FIELD_BY_TAG, _UNIT_INFO_BY_TAG, _STAIRWAY = n.ADDRESS_BY_TAG, n.UNIT_I
 ) = range(11)
 _RECORD_PARTS: dict[str, str | int] = {
     **_SIMPLE_BY_TAG,
-    _NOTE: "note",
     _STATUS: _P_STATUS,
     _OPTIONAL_EAN: _P_OPTIONAL_EAN,
     **dict.fromkeys(_ADDRESS_BY_TAG, _P_ADDRESS),

@@ -1,10 +1,14 @@
 """Namespaces and element names of SOR XML (schema v1.0.0), shared by reader and writer.
 
 Elements are matched by namespace URI, never by prefix; the prefixes here are only
-the ones the register's own exports declare, used when writing.
+the ones the register's own exports declare, used when writing. A described field's
+element is its definition's (``FieldDef.xml``); here is where the XSD puts it.
 """
 
 from __future__ import annotations
+
+from sortui.domain.fielddef import FieldDef
+from sortui.domain.fields import ADDRESS_FIELDS, CONTACT_FIELDS, ENTITY_FIELDS
 
 SOR_NS = "urn:oio:sundhedsstyrelsen:organisation:1.0.0"
 XKOM = "http://rep.oio.dk/xkom.dk/xml/schemas/2005/03/15/"
@@ -33,22 +37,32 @@ def q(local: str, ns: str = SOR_NS) -> str:
     return f"{{{ns}}}{local}"
 
 
+def _element(fields: dict[str, FieldDef], name: str) -> str:
+    """The element of a described field."""
+    xml = fields[name].xml
+    assert xml is not None, name
+    return xml
+
+
 # Address field -> (namespace, element) inside xkom-1:AddressPostal, in XSD order.
 ADDRESS_ELEMENTS: dict[str, tuple[str, str]] = {
-    "sublocation": (DKCC, "MailDeliverySublocationIdentifier"),
-    "street": (DKCC2005, "StreetName"),
-    "street_for_addressing": (CPR, "StreetNameForAddressingName"),
-    "building": (DKCC, "StreetBuildingIdentifier"),
-    "floor": (DKCC, "FloorIdentifier"),
-    "suite": (DKCC, "SuiteIdentifier"),
-    "district_subdivision": (DKCC2005, "DistrictSubdivisionIdentifier"),
-    "po_box": (DKCC2005_2, "PostOfficeBoxIdentifier"),
-    "postcode": (DKCC2005, "PostCodeIdentifier"),
-    "district_name": (DKCC2005, "DistrictName"),
-    "country": (DKCC, "CountryIdentificationCode"),
+    name: (ns, _element(ADDRESS_FIELDS, name))
+    for name, ns in (
+        ("sublocation", DKCC),
+        ("street", DKCC2005),
+        ("street_for_addressing", CPR),
+        ("building", DKCC),
+        ("floor", DKCC),
+        ("suite", DKCC),
+        ("district_subdivision", DKCC2005),
+        ("po_box", DKCC2005_2),
+        ("postcode", DKCC2005),
+        ("district_name", DKCC2005),
+        ("country", DKCC),
+    )
 }
 ADDRESS_BY_TAG = {q(local, ns): name for name, (ns, local) in ADDRESS_ELEMENTS.items()}
-STAIRWAY = q("Stairway")
+STAIRWAY = q(_element(ADDRESS_FIELDS, "stairway"))  # after xkom-1:AddressPostal, in the address wrapper
 ADDRESS_POSTAL = q("AddressPostal", XKOM1)
 COUNTRY_SCHEME = "iso3166-alpha2"
 
@@ -60,10 +74,8 @@ ADDRESS_WRAPPERS = {
 
 # Contact field -> (namespace, element) inside VirtualAddressInformation, in XSD order.
 CONTACT_ELEMENTS: dict[str, tuple[str, str]] = {
-    "email": (XKOM, "EmailAddressIdentifier"),
-    "website": (SOR_NS, "Website"),
-    "phone": (SOR_NS, "TelephoneNumberIdentifier"),
-    "fax": (SOR_NS, "FaxNumberIdentifier"),
+    name: (ns, _element(CONTACT_FIELDS, name))
+    for name, ns in (("email", XKOM), ("website", SOR_NS), ("phone", SOR_NS), ("fax", SOR_NS))
 }
 CONTACT_BY_TAG = {q(local, ns): name for name, (ns, local) in CONTACT_ELEMENTS.items()}
 
@@ -81,11 +93,9 @@ LOCATION_ELEMENTS: tuple[tuple[str, str], ...] = (
 )
 LOCATION_BY_TAG = {q(local): name for name, local in LOCATION_ELEMENTS}
 
-STATUS_ELEMENTS: tuple[tuple[str, str], ...] = (
-    ("from_date", "FromDate"),
-    ("to_date", "ToDate"),
-    ("updated_at", "UpdatedAt"),
-    ("first_from_date", "FirstFromDate"),
+# SorStatus of a unit or a location number (the same fields on both), in XSD order.
+STATUS_ELEMENTS: tuple[tuple[str, str], ...] = tuple(
+    (name, _element(ENTITY_FIELDS, name)) for name in ("from_date", "to_date", "updated_at", "first_from_date")
 )
 STATUS_BY_TAG = {q(local): name for name, local in STATUS_ELEMENTS}
 

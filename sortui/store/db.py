@@ -10,7 +10,8 @@ from pathlib import Path
 from sortui.domain.text import ascii_fold
 from sortui.formats.medcom import read_message_definitions
 from sortui.paths import data_dir
-from sortui.store.schema import ddl_statements
+from sortui.store.rows import insert_sql
+from sortui.store.tables import MESSAGE_DEFINITION
 
 # Marks a SQLite file as a sortui working copy ("SORT" in ASCII).
 APPLICATION_ID = 0x534F5254
@@ -91,6 +92,8 @@ def _check_version(conn: sqlite3.Connection, path: Path, allow_older: bool) -> i
 
 def create_schema(conn: sqlite3.Connection) -> None:
     """Create every table at the current version and load the shipped code lists."""
+    from sortui.store.schema import ddl_statements  # SQLModel: loaded only to create a working copy
+
     with conn:
         for stmt in ddl_statements():
             conn.execute(stmt)
@@ -117,9 +120,8 @@ def load_code_lists(conn: sqlite3.Connection) -> None:
     conn.executemany("INSERT OR REPLACE INTO code_list (list, code, text) VALUES (?, ?, ?)", rows)
     defs = read_message_definitions(folder / "medcom-message-definitions.csv")
     conn.executemany(
-        "INSERT OR REPLACE INTO message_definition (urn, format, grp, type_code, version_code, title)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        [(d.urn, d.format, d.group, d.type_code, d.version_code, d.title) for d in defs],
+        insert_sql("message_definition", MESSAGE_DEFINITION.names, "INSERT OR REPLACE"),
+        [MESSAGE_DEFINITION.values(d) for d in defs],
     )
 
 

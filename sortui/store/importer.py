@@ -31,12 +31,14 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from sortui.domain.errors import InputError, InputWarning, SourcePos
-from sortui.domain.model import Entity, LocationMessage, ShakCode, ShakHospital
+from sortui.domain.model import Entity, LocationMessage, ShakCode, ShakHospital, Snapshot
 from sortui.domain.validation import validate_entity
 from sortui.formats.common import sha256_of
-from sortui.store.rows import EntityBatch, insert_sql, table_columns, use_columns
+from sortui.store import db
+from sortui.store.rows import EntityBatch, insert_sql
 from sortui.store.search_index import INSERT_SQL as SEARCH_INSERT_SQL
 from sortui.store.search_index import rebuild_search, search_row
+from sortui.store.tables import ENTITY_TABLES, LOCATION_MESSAGE, MESSAGE_DEFINITION, SHAK_CODE, SHAK_HOSPITAL, SNAPSHOT
 
 if TYPE_CHECKING:
     from sortui.formats.sorxml import XmlPart
@@ -120,8 +122,6 @@ def import_files(db_path: Path, paths: Iterable[Path], progress: Progress | None
 
 
 def _open_staging(db_path: Path, staging: Path) -> sqlite3.Connection:
-    from sortui.store import db  # with the schema (SQLModel), which the worker process does without
-
     if db_path.exists() and db_path.stat().st_size > 0:
         source = db.open_existing_for_copy(db_path)
         try:
@@ -231,10 +231,10 @@ class _Loader:
         sha256: str | None = None,
     ) -> None:
         now = datetime.now(UTC).isoformat(timespec="seconds")
+        snapshot = Snapshot(kind, str(path.resolve()), snapshot_date, created_at, sha256 or sha256_of(path))
         self.conn.execute(
-            "INSERT OR REPLACE INTO snapshot (kind, source_file, snapshot_date, created_at, imported_at, sha256, rows)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (kind, str(path.resolve()), snapshot_date, created_at, now, sha256 or sha256_of(path), rows),
+            insert_sql("snapshot", SNAPSHOT.names, "INSERT OR REPLACE"),
+            SNAPSHOT.values(snapshot, imported_at=now, rows=rows),
         )
 
     # -- SOR entities --------------------------------------------------------
@@ -254,7 +254,7 @@ class _Loader:
         return read_sor2_csv(path, label), None
 
     def _load_sor(self, path: Path, kind: str, label: str, report: FileReport) -> None:
-        self._clear_once("sor", _entity_tables())
+        self._clear_once("sor", ENTITY_TABLES)
         self.sor_sources.append((path, kind, label))
         digest = _in_background(sha256_of, path)  # the file's hash for the snapshot row, on the side
         parts, worker = self.early.pop(path, (None, None))  # started with the import, for a large SOR XML file
@@ -457,15 +457,13 @@ class _Loader:
         from sortui.formats.shak import read_shak_complete
 
         self._clear_once("shak", ("shak_code",))
-        columns = _columns()
-        sql = insert_sql("shak_code", columns("shak_code"))
+        sql = insert_sql("shak_code", SHAK_CODE.names)
         rows: list[tuple] = []
         code: ShakCode
         for code in read_shak_complete(path, label):
             # Legacy codes (capital letters in positions 5-7) fail shak_level; their length still says the level.
             level = shak_level(code.code) or {4: "sgh", 6: "afd", 7: "afsnit"}.get(len(code.code), code.record_type)
-            row = {**_asdict(code), "level": level, "parent_code": shak_parent(code.code)}
-            rows.append(tuple(row.get(c) for c in columns("shak_code")))
+            rows.append(SHAK_CODE.values(code, level=level, parent_code=shak_parent(code.code)))
             report.rows += 1
             if len(rows) >= BATCH:
                 self._insert_shak(sql, rows, path, label)
@@ -496,15 +494,13 @@ class _Loader:
         from sortui.formats.shak import read_shak_region
 
         self._clear_once("shak-region", ("shak_hospital",))
-        cols = _columns()("shak_hospital")
         hosp: ShakHospital
         rows = []
         for hosp in read_shak_region(path, label):
-            values = _asdict(hosp)
-            values["valid_from"] = values["valid_from"] or ""
-            rows.append(tuple(values.get(c) for c in cols))
+            hosp.valid_from = hosp.valid_from or ""  # part of the key
+            rows.append(SHAK_HOSPITAL.values(hosp))
             report.rows += 1
-        self.conn.executemany(insert_sql("shak_hospital", cols, "INSERT OR REPLACE"), rows)
+        self.conn.executemany(insert_sql("shak_hospital", SHAK_HOSPITAL.names, "INSERT OR REPLACE"), rows)
         self._snapshot("shak-region", path, len(rows))
 
     # -- EDI -----------------------------------------------------------------
@@ -541,9 +537,10 @@ class _Loader:
                         SourcePos(label, msg.source_line, "EanLocationCode"),
                     )
                 )
-            rows.append((msg.gln, urn, msg.from_date, msg.to_date))
+            msg.message_urn = urn
+            rows.append(LOCATION_MESSAGE.values(msg))
             report.rows += 1
-        self.conn.executemany(insert_sql("location_message", _columns()("location_message")), rows)
+        self.conn.executemany(insert_sql("location_message", LOCATION_MESSAGE.names), rows)
         self._snapshot("edi", path, len(rows))
 
     def _load_medcom(self, path: Path, label: str, report: FileReport) -> None:
@@ -551,9 +548,8 @@ class _Loader:
 
         defs = read_message_definitions(path, label)
         self.conn.executemany(
-            "INSERT OR REPLACE INTO message_definition (urn, format, grp, type_code, version_code, title)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            [(d.urn, d.format, d.group, d.type_code, d.version_code, d.title) for d in defs],
+            insert_sql("message_definition", MESSAGE_DEFINITION.names, "INSERT OR REPLACE"),
+            [MESSAGE_DEFINITION.values(d) for d in defs],
         )
         report.rows = len(defs)
         self._snapshot("medcom", path, len(defs))
@@ -580,20 +576,6 @@ class _Loader:
         return notes
 
 
-# The schema (SQLModel) is loaded where it is needed, not on import: the worker process (below) imports
-# this module and has no use for it.
-def _columns() -> Callable[[str], list[str]]:
-    from sortui.store.schema import columns
-
-    return columns
-
-
-def _entity_tables() -> tuple[str, ...]:
-    from sortui.store.schema import ENTITY_TABLES
-
-    return ENTITY_TABLES
-
-
 def _problem_where(field: str, element: str | None, kind: str) -> str:
     """The XML element, or for the flat files the column, a validation problem is about."""
     if kind == "sor-csv":
@@ -603,10 +585,6 @@ def _problem_where(field: str, element: str | None, kind: str) -> str:
     else:
         return element or field
     return DIALECT.header(field)
-
-
-def _asdict(obj: object) -> dict:
-    return {name: getattr(obj, name) for name in obj.__slots__}  # type: ignore[attr-defined]
 
 
 def _check_entity(ent: Entity, label: str, report: FileReport, kind: str = "sor-xml") -> None:
@@ -738,7 +716,7 @@ class _PartWorker:
             )
             assert self._process.stdin is not None
             with self._process.stdin as args:
-                pickle.dump((str(path), label, part, spill, write_end, table_columns()), args)
+                pickle.dump((str(path), label, part, spill, write_end), args)
         except BaseException:
             self.__exit__()
             raise
@@ -779,8 +757,7 @@ class _PartWorker:
 
 def _part_main() -> None:
     """The worker process: its arguments come pickled on stdin, its messages go out on a pipe."""
-    path, label, part, spill, fd, cols = pickle.load(sys.stdin.buffer)
-    use_columns(cols)  # the rows' layout, from this process's parent: no need to load the schema here
+    path, label, part, spill, fd = pickle.load(sys.stdin.buffer)
     _read_part(path, label, part, spill, Connection(fd, readable=False))
 
 

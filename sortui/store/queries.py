@@ -21,6 +21,7 @@ from sortui.domain.inheritance import (
 from sortui.domain.model import Address, Contact, Location
 from sortui.domain.text import ascii_fold
 from sortui.store.rows import location_from_row
+from sortui.store.tables import SNAPSHOT
 
 
 def valid_on_sql(alias: str = "e") -> str:
@@ -366,9 +367,7 @@ def stats(conn: sqlite3.Connection, on: str | None = None) -> dict[str, object]:
 
 
 def snapshots(conn: sqlite3.Connection) -> list[dict[str, object]]:
-    cur = conn.execute(
-        "SELECT kind, source_file, snapshot_date, created_at, imported_at, sha256, rows FROM snapshot ORDER BY kind"
-    )
+    cur = conn.execute(f"SELECT {', '.join(SNAPSHOT.names)} FROM snapshot ORDER BY kind")
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 

@@ -1,127 +1,100 @@
 """Converting domain records to table rows and back.
 
-Column lists come from the SQLModel tables in ``schema.py`` (loaded on first use); the
-order of the tuples here follows them, so INSERT statements are generated, not hand-written.
+Column lists come from the tables' layout in ``tables.py`` (derived from the domain records); the
+order of the tuples here follows them, so INSERT statements are generated, not hand-written. The
+getters are built once: rows are built for every entity of a national import.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from operator import attrgetter
 
 from sortui.domain.model import Address, Contact, Entity, Location, Speciality
 from sortui.domain.validation import sort_name
+from sortui.store.tables import ADDRESS, CONTACT, ENTITY, ENTITY_TABLES, LOCATION, SPECIALITY, TABLES, Table
 
-_TABLES = ("entity", "address", "contact", "speciality", "local_attribute", "succession", "location")
-# The column lists, importable by name (ENTITY_COLS, ...; see ``__getattr__``).
-_COLS_BY_NAME = {
-    "ENTITY_COLS": "entity",
-    "ADDRESS_COLS": "address",
-    "CONTACT_COLS": "contact",
-    "SPECIALITY_COLS": "speciality",
-    "LOCAL_ATTR_COLS": "local_attribute",
-    "SUCCESSION_COLS": "succession",
-    "LOCATION_COLS": "location",
-}
+ENTITY_COLS = ENTITY.names
+LOCATION_COLS = LOCATION.names
 
 
-class _Layout:
-    """The tables' column lists and the getters built from them once (rows are built for every
-    entity of a national import)."""
-
-    def __init__(self, cols: dict[str, list[str]]):
-        self.cols = cols
-        self.address_fields = [c for c in cols["address"] if c not in ("sor_id", "kind")]
-        self.contact_fields = [c for c in cols["contact"] if c != "sor_id"]
-        self.location_fields = list(cols["location"])
-        self.entity_fields = [c for c in cols["entity"] if c != "sort_name"]
-        at = cols["entity"].index("sort_name")
-        self.entity_before_sort_name = attrgetter(*self.entity_fields[:at])
-        self.entity_after_sort_name = attrgetter(*self.entity_fields[at:])
-        self.address_values = attrgetter(*self.address_fields)
-        self.contact_values = attrgetter(*self.contact_fields)
-        self.location_values = attrgetter(*self.location_fields)
+def _fields(table: Table) -> tuple[str, ...]:
+    """The record fields ``table`` holds, in column order; each is in a column of its own name."""
+    return tuple(c.attr for c in table.columns if c.attr is not None)
 
 
-_layout: _Layout | None = None
+def _flags(table: Table) -> tuple[str, ...]:
+    """The fields of ``table`` stored as 0/1 (or NULL), which reading turns back into bools (or None)."""
+    return tuple(c.attr for c in table.columns if c.attr is not None and c.type is bool)
 
 
-def _lay() -> _Layout:
-    """The layout, from the SQLModel tables on first use: the import's worker process builds rows
-    from column lists it is given (``use_columns``) and never loads SQLModel."""
-    global _layout
-    if _layout is None:
-        from sortui.store.schema import columns
-
-        _layout = _Layout({t: columns(t) for t in _TABLES})
-    return _layout
+def _values_of(names: Sequence[str]) -> Callable[[object], tuple]:
+    """A getter of ``names`` that returns a tuple even for a single name."""
+    return attrgetter(*names) if len(names) > 1 else lambda record: (getattr(record, names[0]),)
 
 
-def table_columns() -> dict[str, list[str]]:
-    """Column lists of the tables an entity's rows go to (to hand to ``use_columns`` elsewhere)."""
-    return {t: list(c) for t, c in _lay().cols.items()}
+# An entity's row is its fields with its sort name computed in between; an address, contact or
+# speciality row has its owner's SOR id (and a speciality its position) first.
+_ENTITY_FIELDS = _fields(ENTITY)
+_SORT_NAME_AT = ENTITY.names.index("sort_name")
+_entity_before_sort_name = _values_of(_ENTITY_FIELDS[:_SORT_NAME_AT])
+_entity_after_sort_name = _values_of(_ENTITY_FIELDS[_SORT_NAME_AT:])
+_ADDRESS_FIELDS = _fields(ADDRESS)
+_address_values = _values_of(_ADDRESS_FIELDS)
+_CONTACT_FIELDS = _fields(CONTACT)
+_contact_values = _values_of(_CONTACT_FIELDS)
+_SPECIALITY_FIELDS = _fields(SPECIALITY)
+_speciality_values = _values_of(_SPECIALITY_FIELDS)
+_LOCATION_FIELDS = _fields(LOCATION)
+_location_values = _values_of(_LOCATION_FIELDS)
+_ENTITY_FLAGS, _LOCATION_FLAGS = _flags(ENTITY), _flags(LOCATION)
 
 
-def use_columns(cols: dict[str, list[str]]) -> None:
-    """Build rows for tables with these columns (``table_columns()`` of the process that writes them)."""
-    global _layout
-    _layout = _Layout({t: list(cols[t]) for t in _TABLES})
-
-
-def __getattr__(name: str) -> list[str]:
-    if name in _COLS_BY_NAME:
-        return _lay().cols[_COLS_BY_NAME[name]]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def insert_sql(table: str, cols: list[str], verb: str = "INSERT") -> str:
+def insert_sql(table: str, cols: Sequence[str], verb: str = "INSERT") -> str:
     return f"{verb} INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
 
 
+_INSERT_SQL = {table: insert_sql(table, TABLES[table].names) for table in ENTITY_TABLES}
+
+
 def entity_row(ent: Entity) -> tuple:
-    lay = _layout or _lay()
-    return (*lay.entity_before_sort_name(ent), sort_name(ent.name or ""), *lay.entity_after_sort_name(ent))
+    return (*_entity_before_sort_name(ent), sort_name(ent.name or ""), *_entity_after_sort_name(ent))
 
 
 def address_rows(ent: Entity) -> list[tuple]:
-    values = (_layout or _lay()).address_values
-    return [(ent.sor_id, a.kind, *values(a)) for a in ent.addresses]
+    return [(ent.sor_id, *_address_values(a)) for a in ent.addresses]
 
 
 def contact_rows(ent: Entity) -> list[tuple]:
     if ent.contact is None:
         return []
-    return [(ent.sor_id, *(_layout or _lay()).contact_values(ent.contact))]
+    return [(ent.sor_id, *_contact_values(ent.contact))]
 
 
 def location_row(loc: Location) -> tuple:
-    return (_layout or _lay()).location_values(loc)
+    return _location_values(loc)
 
 
 class EntityBatch:
     """Collects rows of many entities and writes them with one executemany per table."""
 
     def __init__(self) -> None:
-        self.tables: dict[str, list[tuple]] = {
-            t: [] for t in ("entity", "address", "contact", "speciality", "local_attribute", "succession", "location")
-        }
+        self.tables: dict[str, list[tuple]] = {t: [] for t in ENTITY_TABLES}
         self.count = 0
 
     def add(self, ent: Entity) -> None:
         t = self.tables
-        lay = _layout or _lay()
         sor_id = ent.sor_id
-        t["entity"].append(
-            (*lay.entity_before_sort_name(ent), sort_name(ent.name or ""), *lay.entity_after_sort_name(ent))
-        )
+        t["entity"].append((*_entity_before_sort_name(ent), sort_name(ent.name or ""), *_entity_after_sort_name(ent)))
         if ent.addresses:
-            values = lay.address_values
-            t["address"] += [(sor_id, a.kind, *values(a)) for a in ent.addresses]
+            values = _address_values
+            t["address"] += [(sor_id, *values(a)) for a in ent.addresses]
         if ent.contact is not None:
-            t["contact"].append((sor_id, *lay.contact_values(ent.contact)))
+            t["contact"].append((sor_id, *_contact_values(ent.contact)))
         if ent.specialities:
-            t["speciality"] += [(sor_id, i, s.code, s.type_code) for i, s in enumerate(ent.specialities, 1)]
+            values = _speciality_values
+            t["speciality"] += [(sor_id, i, *values(s)) for i, s in enumerate(ent.specialities, 1)]
         if ent.local_attributes:
             t["local_attribute"] += [(sor_id, i, v) for i, v in enumerate(ent.local_attributes, 1)]
         if ent.replaces:
@@ -129,19 +102,19 @@ class EntityBatch:
         if ent.replaced_by:
             t["succession"] += [(sor_id, "replaced_by", i, o) for i, o in enumerate(ent.replaced_by, 1)]
         if ent.location is not None:
-            t["location"].append(lay.location_values(ent.location))
+            t["location"].append(_location_values(ent.location))
         self.count += 1
 
     def flush(self, conn: sqlite3.Connection) -> None:
         for table, rows in self.tables.items():
             if rows:
-                conn.executemany(insert_sql(table, _lay().cols[table]), rows)
+                conn.executemany(_INSERT_SQL[table], rows)
                 rows.clear()
         self.count = 0
 
 
 def _address_from_row(row: sqlite3.Row) -> Address:
-    return Address(kind=row["kind"], **{f: row[f] for f in _lay().address_fields})
+    return Address(**{f: row[f] for f in _ADDRESS_FIELDS})
 
 
 def _bool_or_none(value: object) -> bool | None:
@@ -157,14 +130,14 @@ def entity_from_rows(
     succession: Iterable[sqlite3.Row] = (),
     location: sqlite3.Row | None = None,
 ) -> Entity:
-    values = {c: row[c] for c in _lay().entity_fields}
-    for flag in ("ambulant", "admitted", "reporting_level"):
+    values = {c: row[c] for c in _ENTITY_FIELDS}
+    for flag in _ENTITY_FLAGS:
         values[flag] = _bool_or_none(values[flag])
     ent = Entity(**values)
     ent.addresses = [_address_from_row(a) for a in addresses]
     if contact is not None:
-        ent.contact = Contact(**{f: contact[f] for f in _lay().contact_fields})
-    ent.specialities = [Speciality(s["code"], s["type_code"]) for s in specialities]
+        ent.contact = Contact(**{f: contact[f] for f in _CONTACT_FIELDS})
+    ent.specialities = [Speciality(**{f: s[f] for f in _SPECIALITY_FIELDS}) for s in specialities]
     ent.local_attributes = [a["value"] for a in local_attributes]
     succ = list(succession)
     ent.replaces = [s["other_sor_id"] for s in succ if s["relation"] == "replaces"]
@@ -175,9 +148,9 @@ def entity_from_rows(
 
 
 def location_from_row(row: sqlite3.Row) -> Location:
-    values = {f: row[f] for f in _lay().location_fields}
-    for flag in ("only_internal", "non_active", "has_status"):
-        values[flag] = bool(values[flag])
+    values = {f: row[f] for f in _LOCATION_FIELDS}
+    for flag in _LOCATION_FLAGS:
+        values[flag] = _bool_or_none(values[flag])
     return Location(**values)
 
 

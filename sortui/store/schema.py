@@ -1,8 +1,10 @@
 """Tables of the working copy (SQLModel), following sor-domain.md's recommended model.
 
-SQLModel is the single definition of the schema; the DDL is generated from its
-metadata and run on a plain sqlite3 connection (see ``db.py``), which keeps the
-hot paths (bulk import, tree queries) free of ORM overhead.
+The DDL is generated from SQLModel's metadata and run on a plain sqlite3 connection (see
+``db.py``), which keeps the hot paths (bulk import, tree queries) free of ORM overhead. The
+tables of register records are made from their layout in ``tables.py`` (itself derived from
+the domain records); the working copy's own tables (journal, review, sync) are written out here.
+Only creating or migrating a working copy loads this module.
 
 Own values only: inherited addresses, contact data and location numbers are
 computed by walking up the parents, never stored.
@@ -16,185 +18,31 @@ from sqlalchemy.orm import registry
 from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlmodel import Field, SQLModel
 
+from sortui.store.tables import TABLES, Table
+
 
 class WorkingCopyModel(SQLModel, registry=registry()):
     """Base of the working copy's tables: their own metadata, apart from the server's."""
 
 
-class EntityRow(WorkingCopyModel, table=True):
-    """One IE, SI or OE (the snapshot holds one version per SOR id)."""
-
-    __tablename__ = "entity"
-    __table_args__ = (
-        Index("ix_entity_parent_sort", "parent_sor_id", "sort_name"),
-        Index("ix_entity_shak", "shak_code"),
-        Index("ix_entity_provider", "provider_number"),
-    )
-    sor_id: str = Field(primary_key=True)
-    kind: str  # IE / SI / OE
-    parent_sor_id: str | None = None
-    name: str
-    sort_name: str  # name folded for Danish ordering (æ ø å after z)
-    entity_type_code: str | None = None
-    shak_code: str | None = None
-    provider_number: str | None = None
-    pharmacy_number: str | None = None
-    local_code: str | None = None
-    cvr: str | None = None
-    geo_parent_relation: str | None = None
-    geo_parent_sor_id: str | None = None
-    ean_mode: str = "none"  # own / inherited / none
-    ambulant: bool | None = None
-    admitted: bool | None = None
-    reporting_level: bool | None = None
-    from_date: str | None = None
-    to_date: str | None = None
-    first_from_date: str | None = None
-    updated_at: str | None = None
-    note: str | None = None
-    version: int = 0
+def _record_model(table: Table) -> type[WorkingCopyModel]:
+    """The SQLModel table of a record table's layout (``EntityRow`` for ``entity`` ...)."""
+    namespace = {
+        "__module__": __name__,
+        "__tablename__": table.name,
+        "__table_args__": (
+            PrimaryKeyConstraint(*table.primary_key),
+            *(Index(name, *columns) for name, columns in table.indexes.items()),
+        ),
+        "__annotations__": {c.name: c.type | None if c.nullable else c.type for c in table.columns},
+        **{c.name: c.default for c in table.columns if c.default is not None},
+    }
+    name = "".join(part.title() for part in table.name.split("_")) + "Row"
+    return type(WorkingCopyModel)(name, (WorkingCopyModel,), namespace, table=True)
 
 
-class AddressRow(WorkingCopyModel, table=True):
-    __tablename__ = "address"
-    __table_args__ = (PrimaryKeyConstraint("sor_id", "kind"),)
-    sor_id: str
-    kind: str  # postal / visiting / activity
-    sublocation: str | None = None
-    street: str | None = None
-    street_for_addressing: str | None = None
-    building: str | None = None
-    floor: str | None = None
-    suite: str | None = None
-    district_subdivision: str | None = None
-    po_box: str | None = None
-    postcode: str | None = None
-    district_name: str | None = None
-    country: str | None = None
-    stairway: str | None = None
-    municipality_code: str | None = None
-
-
-class ContactRow(WorkingCopyModel, table=True):
-    __tablename__ = "contact"
-    sor_id: str = Field(primary_key=True)
-    email: str | None = None
-    website: str | None = None
-    phone: str | None = None
-    fax: str | None = None
-
-
-class SpecialityRow(WorkingCopyModel, table=True):
-    __tablename__ = "speciality"
-    __table_args__ = (PrimaryKeyConstraint("sor_id", "seq"),)
-    sor_id: str
-    seq: int
-    code: str
-    type_code: str | None = None
-
-
-class LocalAttributeRow(WorkingCopyModel, table=True):
-    __tablename__ = "local_attribute"
-    __table_args__ = (PrimaryKeyConstraint("sor_id", "idx"),)
-    sor_id: str
-    idx: int
-    value: str
-
-
-class SuccessionRow(WorkingCopyModel, table=True):
-    """ReplacesEntityCollection / ReplacedByEntityCollection."""
-
-    __tablename__ = "succession"
-    __table_args__ = (PrimaryKeyConstraint("sor_id", "relation", "seq"),)
-    sor_id: str
-    relation: str  # replaces / replaced_by
-    seq: int
-    other_sor_id: str
-
-
-class LocationRow(WorkingCopyModel, table=True):
-    """A lokationsnummer (EAN/GLN) with its EDI attributes; owned by one entity."""
-
-    __tablename__ = "location"
-    __table_args__ = (Index("ix_location_owner", "owner_sor_id"),)
-    gln: str = Field(primary_key=True)
-    owner_sor_id: str
-    only_internal: bool = False
-    non_active: bool = False
-    system_supplier: str | None = None
-    system_type: str | None = None
-    communication_supplier: str | None = None
-    region_code: str | None = None
-    edi_administrator: str | None = None
-    note: str | None = None
-    from_date: str | None = None
-    to_date: str | None = None
-    first_from_date: str | None = None
-    updated_at: str | None = None
-    has_status: bool = True
-    version: int = 0
-
-
-class MessageDefinitionRow(WorkingCopyModel, table=True):
-    """The MedCom message catalogue."""
-
-    __tablename__ = "message_definition"
-    __table_args__ = (Index("ix_message_type_version", "type_code", "version_code"),)
-    urn: str = Field(primary_key=True)
-    format: str
-    grp: str
-    type_code: str
-    version_code: str
-    title: str
-
-
-class LocationMessageRow(WorkingCopyModel, table=True):
-    """A message type a location number can receive (SOR-EDI)."""
-
-    __tablename__ = "location_message"
-    __table_args__ = (PrimaryKeyConstraint("gln", "message_urn"),)
-    gln: str
-    message_urn: str
-    from_date: str | None = None
-    to_date: str | None = None
-
-
-class ShakCodeRow(WorkingCopyModel, table=True):
-    """One version of a SHAK code (a line of SHAKCOMPLETE.TXT)."""
-
-    __tablename__ = "shak_code"
-    __table_args__ = (
-        PrimaryKeyConstraint("code", "valid_from"),
-        Index("ix_shak_parent", "parent_code", "code"),
-    )
-    code: str
-    valid_from: str
-    valid_to: str | None = None
-    changed: str | None = None
-    level: str  # sgh / afd / afsnit
-    record_type: str  # sgh / afd as in the file
-    parent_code: str | None = None
-    text: str
-    grp_a: str | None = None
-    grp_b: str | None = None
-    grp_c: str | None = None
-    grp_d: str | None = None
-    op_code: str | None = None
-
-
-class ShakHospitalRow(WorkingCopyModel, table=True):
-    """SHAKregion.txt: region, ownership, institution type and SOR id of hospital codes."""
-
-    __tablename__ = "shak_hospital"
-    __table_args__ = (PrimaryKeyConstraint("code", "valid_from"),)
-    code: str
-    valid_from: str
-    valid_to: str | None = None
-    name: str
-    ownership: str | None = None
-    institution_type: str | None = None
-    region_code: str | None = None
-    sor_id: str | None = None
+# Kept referenced: SQLAlchemy's registry holds its classes weakly.
+_RECORD_MODELS = [_record_model(table) for table in TABLES.values()]
 
 
 class CodeListRow(WorkingCopyModel, table=True):
@@ -203,20 +51,6 @@ class CodeListRow(WorkingCopyModel, table=True):
     list: str
     code: str
     text: str
-
-
-class SnapshotRow(WorkingCopyModel, table=True):
-    """What was imported: one row per file, replaced when that kind of data is imported again."""
-
-    __tablename__ = "snapshot"
-    __table_args__ = (PrimaryKeyConstraint("kind", "source_file"),)
-    kind: str  # sor / shak / shak-region / edi / medcom
-    source_file: str
-    snapshot_date: str | None = None
-    created_at: str | None = None
-    imported_at: str
-    sha256: str | None = None
-    rows: int = 0
 
 
 class JournalRow(WorkingCopyModel, table=True):
@@ -319,9 +153,6 @@ FTS_DDL = (
     "tokenize = 'unicode61 remove_diacritics 2', prefix = '1 3')"
 )
 
-# Tables whose rows come from a SOR snapshot (replaced together on import).
-ENTITY_TABLES = ("entity", "address", "contact", "speciality", "local_attribute", "succession", "location")
-
 
 def ddl_statements() -> list[str]:
     """CREATE statements for the current schema, generated from the SQLModel metadata."""
@@ -333,8 +164,3 @@ def ddl_statements() -> list[str]:
             out.append(str(CreateIndex(index).compile(dialect=dialect)).strip())
     out.append(FTS_DDL)
     return out
-
-
-def columns(table: str) -> list[str]:
-    """Column names of ``table`` in definition order."""
-    return [c.name for c in WorkingCopyModel.metadata.tables[table].columns]

@@ -6,8 +6,10 @@ import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from sortui.domain.model import LocationMessage, Snapshot
 from sortui.store.rows import LOCATION_COLS, EntityBatch, insert_sql, location_row
 from sortui.store.search_index import rebuild_search
+from sortui.store.tables import LOCATION_MESSAGE, SNAPSHOT
 from sortui.sync import state, wire
 from sortui.sync.client import BadAnswer, ServiceClient
 
@@ -62,7 +64,10 @@ class _Filler:
         try:
             loc = wire.location_from_data(data, record["version"])
             messages = data.get("messages") or {}
-            self.messages += [(loc.gln, urn, v.get("from_date"), v.get("to_date")) for urn, v in messages.items()]
+            self.messages += [
+                LOCATION_MESSAGE.values(LocationMessage(loc.gln, urn, v.get("from_date"), v.get("to_date")))
+                for urn, v in messages.items()
+            ]
         except (KeyError, TypeError, AttributeError) as exc:
             raise BadAnswer(f"the service's snapshot has a malformed lokationsnummer ({exc})") from None
         self.locations.append(location_row(loc))
@@ -72,16 +77,15 @@ class _Filler:
         self.batch.flush(self.conn)
         self.conn.executemany(insert_sql("location", LOCATION_COLS), self.locations)
         self.conn.executemany(
-            "INSERT OR REPLACE INTO location_message (gln, message_urn, from_date, to_date) VALUES (?, ?, ?, ?)",
-            self.messages,
+            insert_sql("location_message", LOCATION_MESSAGE.names, "INSERT OR REPLACE"), self.messages
         )
         rebuild_search(self.conn)
         assert self.header is not None
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
+        snapshot = Snapshot("sor", f"{url} (change feed {self.header['seq']})")
         self.conn.execute(
-            "INSERT OR REPLACE INTO snapshot (kind, source_file, snapshot_date, created_at, imported_at, sha256, rows)"
-            " VALUES ('sor', ?, NULL, NULL, ?, NULL, ?)",
-            (f"{url} (change feed {self.header['seq']})", stamp, self.entities),
+            insert_sql("snapshot", SNAPSHOT.names, "INSERT OR REPLACE"),
+            SNAPSHOT.values(snapshot, imported_at=stamp, rows=self.entities),
         )
         state.write_state(self.conn, last_seq=self.header["seq"], service_id=self.header.get("service_id"))
 

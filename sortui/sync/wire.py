@@ -20,7 +20,7 @@ from dataclasses import asdict, fields
 from typing import Any
 
 from sortui.domain import codes
-from sortui.domain.fields import ADDRESS_FIELDS, CONTACT_FIELDS
+from sortui.domain.fields import ADDRESS_FIELDS, CONTACT_FIELDS, LOCATION_FLAG_FIELDS
 from sortui.domain.model import ADDRESS_KINDS, EAN_MODES, Address, Contact, Entity, Location, Speciality
 from sortui.store.journal import (
     ENTITY_FLAGS,
@@ -200,7 +200,7 @@ def _message_value_problem(op: str, value: Any) -> str | None:
 
 CREATE_FIELDS = frozenset({"kind", "name", "parent_sor_id", "ean_mode", *ENTITY_SCALARS, *ENTITY_FLAGS})
 _LOCATION_KEYS = frozenset({*_LOCATION_NAMES, "version"})
-_LOCATION_BOOLS = frozenset({"only_internal", "non_active", "has_status"})
+_LOCATION_BOOLS = frozenset(LOCATION_FLAG_FIELDS)
 
 
 def create_problem(value: Any) -> str | None:
