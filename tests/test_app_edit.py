@@ -26,6 +26,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from sortui.app import SortApp
+from sortui.domain import provisional
 from sortui.domain.model import Location
 from sortui.screens.changes import ChangesScreen
 from sortui.screens.confirm import ConfirmScreen
@@ -215,7 +216,7 @@ async def test_create_close_and_move(app_wc: Path) -> None:
         await answer_prompt(pilot, "Nyt afsnit")
         assert isinstance(app.screen, UnitEditor)  # the editor opens on the new unit
         new_id = app.screen.data.sor_id
-        assert journal.is_provisional(new_id) and "foreløbig SOR-kode" in screen_text(app)
+        assert provisional.is_provisional(new_id) and "foreløbig SOR-kode" in screen_text(app)
         await press(pilot, "escape")
         assert cursor_id(app) == new_id and cursor_label(app).startswith("Nyt afsnit")
         await press(pilot, "X")

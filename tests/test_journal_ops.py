@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sortui.domain import codes
+from sortui.domain import codes, provisional
 from sortui.domain.model import Location
 from sortui.store import db, journal
 from sortui.store.importer import import_files
@@ -40,11 +40,11 @@ def name_of(conn: object, sor_id: str) -> str | None:
 
 
 def test_provisional_ids_follow_the_layout_and_cannot_be_real() -> None:
-    first = journal.provisional_sor_id(1)
+    first = provisional.provisional_sor_id(1)
     assert first == "1100001699" + codes.verhoeff_digit("1100001699")
     assert not codes.sor_id_errors(first) and codes.verhoeff_valid(first)
-    assert journal.is_provisional(first) and journal.is_provisional(journal.provisional_sor_id(42))
-    assert not journal.is_provisional(AFSNIT) and not journal.is_provisional("100001699")
+    assert provisional.is_provisional(first) and provisional.is_provisional(provisional.provisional_sor_id(42))
+    assert not provisional.is_provisional(AFSNIT) and not provisional.is_provisional("100001699")
 
 
 def test_create_unit_and_undo(sor_wc: Path) -> None:
@@ -52,10 +52,10 @@ def test_create_unit_and_undo(sor_wc: Path) -> None:
     entry = journal.create_unit(conn, AFDELING, "Nyt afsnit", "2024-06-01")
     sor_id = entry.key
     assert (entry.op, entry.new_value["kind"], entry.new_value["parent_sor_id"]) == ("create", "OE", AFDELING)
-    assert journal.is_provisional(sor_id) and name_of(conn, sor_id) == "Nyt afsnit"
+    assert provisional.is_provisional(sor_id) and name_of(conn, sor_id) == "Nyt afsnit"
     assert conn.execute("SELECT sor_id FROM search WHERE search MATCH 'nyt'").fetchall() == [(sor_id,)]
     second = journal.create_unit(conn, APOTEK_IE, "Filial")
-    assert second.new_value["kind"] == "SI" and second.key == journal.provisional_sor_id(2)
+    assert second.new_value["kind"] == "SI" and second.key == provisional.provisional_sor_id(2)
     (renamed,) = journal.set_fields(conn, sor_id, {"name": "Omdøbt"})
     with pytest.raises(EditError, match=f"undo change {renamed.id} first"):
         journal.undo(conn, entry.id)

@@ -11,7 +11,7 @@ from typing import Any
 
 from conftest import Desk
 
-from sortui.domain import codes
+from sortui.domain import codes, provisional
 from sortui.domain.model import Location
 from sortui.store import db as store_db
 from sortui.store import journal
@@ -50,7 +50,7 @@ def test_created_units_get_real_ids_and_reach_other_clients(desk: Desk) -> None:
         below = journal.create_unit(conn, unit, "Under det nye", "2024-06-01").key
         journal.set_fields(conn, unit, {"note": "oprettet i a"})
         journal.move_unit(conn, AFSNIT, unit)
-    assert journal.is_provisional(unit) and journal.is_provisional(below)
+    assert provisional.is_provisional(unit) and provisional.is_provisional(below)
 
     result = json.loads(desk.sync("a", "--json").out)
     real, real_below = result["created"][unit], result["created"][below]
@@ -112,7 +112,7 @@ def test_the_service_checks_created_units(desk: Desk) -> None:
         new = {"kind": kind, "name": "Ny", "parent_sor_id": parent}
         return {"target": "entity", "key": key, "op": "create", "field": None, "new": new, "base_version": 0}
 
-    prov, other = journal.provisional_sor_id(1), journal.provisional_sor_id(2)
+    prov, other = provisional.provisional_sor_id(1), provisional.provisional_sor_id(2)
     missing_parent = push(create(prov, "123456789012"))
     unknown_provisional = push(create(prov, other))
     wrong_kind = push(create(prov, APOTEK, "OE"))

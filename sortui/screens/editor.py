@@ -24,6 +24,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 
+from sortui.domain import provisional
 from sortui.domain.validation import Problem
 from sortui.store import journal
 from sortui.store.journal import EditError, JournalEntry
@@ -148,7 +149,7 @@ class UnitEditor(Screen[list[JournalEntry] | None]):
     def _title(self) -> Text:
         t = Text.assemble(("Rediger ", "bold"), (clean(self.data.name), "bold"))
         t.append(f"  {self.data.kind} {self.data.sor_id}", style="dim")
-        if journal.is_provisional(self.data.sor_id):
+        if provisional.is_provisional(self.data.sor_id):
             t.append("  (foreløbig SOR-kode)", style="dim")
         return t
 

@@ -26,6 +26,7 @@ from sortui.domain.fields import (
     FieldDef,
 )
 from sortui.domain.model import ADDRESS_KINDS, Address, Contact, Entity, Location, Speciality
+from sortui.domain.provisional import PROVISIONAL_SUFFIX, is_provisional, provisional_sor_id
 from sortui.domain.validation import Problem, shak_prefix_problem, sort_name, validate_entity, validate_location
 from sortui.store.rows import (
     ENTITY_COLS,
@@ -738,21 +739,7 @@ def _check_remote_path(target: str, path: str | None) -> None:
 # number and its message types before and after). Both are reverted by undo/discard_all and
 # applied again by reapply, like the others.
 
-# A provisional SOR id has the SOR-id layout <sequence><namespace 1000016><partition><check digit>
-# with the partition 99, which real SOR ids (partition 00) never use; it passes the SOR-id rules.
-PROVISIONAL_SUFFIX = "100001699"
 STRUCTURAL_OPS = ("create", "ean")
-
-
-def provisional_sor_id(sequence: int) -> str:
-    body = f"{sequence}{PROVISIONAL_SUFFIX}"
-    return body + codes.verhoeff_digit(body)
-
-
-def is_provisional(sor_id: str) -> bool:
-    """A SOR id given here to a unit created locally (not yet issued by the register)."""
-    body = sor_id[:-1]
-    return sor_id.isdigit() and body.endswith(PROVISIONAL_SUFFIX) and len(body) > len(PROVISIONAL_SUFFIX)
 
 
 def _next_provisional(conn: sqlite3.Connection) -> str:
