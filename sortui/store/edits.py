@@ -20,7 +20,6 @@ from sortui.domain.fields import (
     LOCATION_FIELDS,
     LOCATION_MANDATORY,
     MAX_SPECIALITIES,
-    FieldDef,
 )
 from sortui.domain.model import ADDRESS_KINDS, EAN_MODES, Address, Contact, Entity, Location, Speciality
 from sortui.domain.provisional import PROVISIONAL_SUFFIX, is_provisional, provisional_sor_id
@@ -154,15 +153,6 @@ def _with_value(ent: Entity, path: str, value: Any) -> Entity:
 
 
 # -- validation ------------------------------------------------------------------------
-
-
-def _field_def(path: str) -> FieldDef | None:
-    group, _, name = path.rpartition(".")
-    if group in ADDRESS_KINDS:
-        return ADDRESS_FIELDS.get(name)
-    if group == "contact":
-        return CONTACT_FIELDS.get(name)
-    return ENTITY_FIELDS.get(path)
 
 
 def check_entity_changes(conn: sqlite3.Connection, sor_id: str, changes: dict[str, Any]) -> list[Problem]:
