@@ -442,31 +442,25 @@ def add_message(
     for name, value in (("from_date", from_date), ("to_date", to_date)):
         errors, _ = LOCATION_FIELDS[name].check(value)
         _raise_errors([Problem(name, None, e) for e in errors])
-    if conn.execute("SELECT 1 FROM location_message WHERE gln = ? AND message_urn = ?", (gln, urn)).fetchone():
+    if _has_message(conn, gln, urn):
         return None
-    validity = {"from_date": from_date, "to_date": to_date}
-    with conn:
-        conn.execute(
-            "INSERT INTO location_message (gln, message_urn, from_date, to_date) VALUES (?, ?, ?, ?)",
-            (gln, urn, from_date, to_date),
-        )
-        return record_entry(conn, "message", gln, "add", urn, None, validity, loc.version)
+    (entry,) = _register_on(conn, [loc], urn, from_date, to_date)
+    return entry
 
 
 def remove_message(conn: sqlite3.Connection, gln: str, message: str) -> JournalEntry | None:
     """Remove a message type from a location number; None if it was not registered."""
     loc = _location_or_fail(conn, gln)
     urn = resolve_message(conn, message)
-    row = conn.execute(
-        "SELECT from_date, to_date FROM location_message WHERE gln = ? AND message_urn = ?", (gln, urn)
-    ).fetchone()
-    if row is None:
+    if not _has_message(conn, gln, urn):
         return None
-    with conn:
-        conn.execute("DELETE FROM location_message WHERE gln = ? AND message_urn = ?", (gln, urn))
-        return record_entry(
-            conn, "message", gln, "remove", urn, {"from_date": row[0], "to_date": row[1]}, None, loc.version
-        )
+    (entry,) = _unregister_from(conn, [loc], urn)
+    return entry
+
+
+def _has_message(conn: sqlite3.Connection, gln: str, urn: str) -> bool:
+    sql = "SELECT 1 FROM location_message WHERE gln = ? AND message_urn = ?"
+    return conn.execute(sql, (gln, urn)).fetchone() is not None
 
 
 def set_message_validity(
@@ -541,7 +535,23 @@ def add_message_to_many(
     urn = resolve_message(conn, message)
     _check_validity(from_date, to_date)
     todo = [g for g in dict.fromkeys(glns) if g not in glns_with_message(conn, glns, urn)]
-    locations = [_location_or_fail(conn, g) for g in todo]
+    return _register_on(conn, [_location_or_fail(conn, g) for g in todo], urn, from_date, to_date)
+
+
+def remove_message_from_many(conn: sqlite3.Connection, glns: list[str], message: str) -> list[JournalEntry]:
+    """Remove a message type from every number of ``glns`` that has it, in one transaction, an entry each."""
+    urn = resolve_message(conn, message)
+    todo = sorted(glns_with_message(conn, glns, urn))
+    return _unregister_from(conn, [_location_or_fail(conn, g) for g in todo], urn)
+
+
+# Shared by the single and the bulk operations above, which differ only in what they check first.
+
+
+def _register_on(
+    conn: sqlite3.Connection, locations: list[Location], urn: str, from_date: str | None, to_date: str | None
+) -> list[JournalEntry]:
+    """Register ``urn`` on each of ``locations`` (none has it yet) in one transaction, an entry each."""
     validity = {"from_date": from_date, "to_date": to_date}
     with conn:
         conn.executemany(
@@ -551,11 +561,8 @@ def add_message_to_many(
         return [record_entry(conn, "message", loc.gln, "add", urn, None, validity, loc.version) for loc in locations]
 
 
-def remove_message_from_many(conn: sqlite3.Connection, glns: list[str], message: str) -> list[JournalEntry]:
-    """Remove a message type from every number of ``glns`` that has it, in one transaction, an entry each."""
-    urn = resolve_message(conn, message)
-    todo = sorted(glns_with_message(conn, glns, urn))
-    locations = [_location_or_fail(conn, g) for g in todo]
+def _unregister_from(conn: sqlite3.Connection, locations: list[Location], urn: str) -> list[JournalEntry]:
+    """Remove ``urn`` from each of ``locations`` (each has it) in one transaction, an entry each."""
     entries = []
     with conn:
         for loc in locations:
