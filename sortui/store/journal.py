@@ -16,14 +16,12 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from sortui.domain.validation import Problem
 from sortui.store.values import insert_created_unit, replace_ean_state, write_entity_value
-
-STRUCTURAL_OPS = ("create", "ean")
 
 
 class EditError(Exception):
@@ -194,28 +192,17 @@ def revert_all_in(conn: sqlite3.Connection) -> None:
 
 
 def _revert(conn: sqlite3.Connection, entry: JournalEntry) -> None:
-    if entry.op in STRUCTURAL_OPS:
-        _revert_structural(conn, entry)
-    elif entry.target == "entity":
-        write_entity_value(conn, entry.key, entry.field or "", entry.old_value)
-    elif entry.target == "location":
-        name = (entry.field or "").partition(".")[2]
-        conn.execute(f"UPDATE location SET {name} = ? WHERE gln = ?", (entry.old_value, entry.key))
-    elif entry.target == "message" and entry.op == "add":
-        conn.execute("DELETE FROM location_message WHERE gln = ? AND message_urn = ?", (entry.key, entry.field))
-    elif entry.target == "message" and entry.op == "remove":
-        old = entry.old_value or {}
-        conn.execute(
-            "INSERT OR REPLACE INTO location_message (gln, message_urn, from_date, to_date) VALUES (?, ?, ?, ?)",
-            (entry.key, entry.field, old.get("from_date"), old.get("to_date")),
-        )
-
-
-def _revert_structural(conn: sqlite3.Connection, entry: JournalEntry) -> None:
+    """Put back what ``entry`` changed: a created unit goes again, anything else gets its old value."""
     if entry.op == "create":
         _delete_created(conn, entry.key)
     else:
-        replace_ean_state(conn, entry.key, entry.old_value)
+        apply_entry(conn, _inverse(entry))
+
+
+def _inverse(entry: JournalEntry) -> JournalEntry:
+    """The entry that undoes ``entry``: old and new swapped, a message type's addition and removal too."""
+    op = {"add": "remove", "remove": "add"}.get(entry.op, entry.op)
+    return replace(entry, op=op, old_value=entry.new_value, new_value=entry.old_value)
 
 
 def _delete_created(conn: sqlite3.Connection, sor_id: str) -> None:
@@ -249,8 +236,10 @@ def target_exists(conn: sqlite3.Connection, entry: JournalEntry) -> bool:
 
 def apply_entry(conn: sqlite3.Connection, entry: JournalEntry) -> None:
     """Write ``entry``'s new value to the working copy. Not a transaction of its own."""
-    if entry.op in STRUCTURAL_OPS:
-        _apply_structural(conn, entry)
+    if entry.op == "create":
+        insert_created_unit(conn, entry.key, entry.new_value)
+    elif entry.op == "ean":
+        replace_ean_state(conn, entry.key, entry.new_value)
     elif entry.target == "entity":
         write_entity_value(conn, entry.key, entry.field or "", entry.new_value)
     elif entry.target == "location":
@@ -264,10 +253,3 @@ def apply_entry(conn: sqlite3.Connection, entry: JournalEntry) -> None:
         )
     else:
         conn.execute("DELETE FROM location_message WHERE gln = ? AND message_urn = ?", (entry.key, entry.field))
-
-
-def _apply_structural(conn: sqlite3.Connection, entry: JournalEntry) -> None:
-    if entry.op == "create":
-        insert_created_unit(conn, entry.key, entry.new_value)
-    else:
-        replace_ean_state(conn, entry.key, entry.new_value)
