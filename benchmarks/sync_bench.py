@@ -38,7 +38,7 @@ from sortui.server.db import make_engine  # noqa: E402
 from sortui.server.loader import load_records  # noqa: E402
 from sortui.server.users import add_user  # noqa: E402
 from sortui.store import db as store_db  # noqa: E402
-from sortui.store import journal  # noqa: E402
+from sortui.store import edits  # noqa: E402
 from sortui.sync import engine  # noqa: E402
 from sortui.sync.client import ServiceClient  # noqa: E402
 
@@ -121,7 +121,7 @@ def _fill(service: Service, path: Path) -> float:
 def _edit(path: Path, units: range, text: str) -> None:
     with closing(store_db.open_working_copy(path)) as conn:
         for n in units:
-            journal.set_fields(conn, unit_id(n), {"note": f"{text} {n}"})
+            edits.set_fields(conn, unit_id(n), {"note": f"{text} {n}"})
 
 
 def _push(service: Service, path: Path) -> float:

@@ -26,12 +26,13 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from sortui.app import SortApp
+from sortui.domain import provisional
 from sortui.domain.model import Location
 from sortui.screens.changes import ChangesScreen
 from sortui.screens.confirm import ConfirmScreen
 from sortui.screens.edi import EdiScreen, NewLocationScreen
 from sortui.screens.editor import UnitEditor
-from sortui.store import db, journal
+from sortui.store import db, edits, journal
 from sortui.widgets.form import FieldRow
 from sortui.widgets.picker import PickerScreen
 
@@ -215,7 +216,7 @@ async def test_create_close_and_move(app_wc: Path) -> None:
         await answer_prompt(pilot, "Nyt afsnit")
         assert isinstance(app.screen, UnitEditor)  # the editor opens on the new unit
         new_id = app.screen.data.sor_id
-        assert journal.is_provisional(new_id) and "foreløbig SOR-kode" in screen_text(app)
+        assert provisional.is_provisional(new_id) and "foreløbig SOR-kode" in screen_text(app)
         await press(pilot, "escape")
         assert cursor_id(app) == new_id and cursor_label(app).startswith("Nyt afsnit")
         await press(pilot, "X")
@@ -324,9 +325,9 @@ async def test_edi_attributes(app_wc: Path) -> None:
 
 async def test_bulk_add_with_preview_and_confirmation(app_wc: Path) -> None:
     conn = connect(app_wc)
-    journal.set_ean_mode(conn, AFSNIT, "own", own_location("5790000999996"))
-    journal.set_ean_mode(conn, AFSNIT_2, "own", own_location("5790000999989"))
-    journal.add_message(conn, "5790000999989", XREF)
+    edits.set_ean_mode(conn, AFSNIT, "own", own_location("5790000999996"))
+    edits.set_ean_mode(conn, AFSNIT_2, "own", own_location("5790000999989"))
+    edits.add_message(conn, "5790000999989", XREF)
     conn.close()
     app = make_app(app_wc)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -350,9 +351,9 @@ async def test_bulk_add_with_preview_and_confirmation(app_wc: Path) -> None:
 
 async def test_pending_changes_undo_and_discard_all(app_wc: Path) -> None:
     conn = connect(app_wc)
-    (first,) = journal.set_fields(conn, AFSNIT, {"name": "Et"})
-    (second,) = journal.set_fields(conn, AFSNIT, {"name": "To"})
-    journal.add_message(conn, SI_GLN, XREF)
+    (first,) = edits.set_fields(conn, AFSNIT, {"name": "Et"})
+    (second,) = edits.set_fields(conn, AFSNIT, {"name": "To"})
+    edits.add_message(conn, SI_GLN, XREF)
     conn.close()
     app = make_app(app_wc)
     async with app.run_test(size=(80, 24)) as pilot:

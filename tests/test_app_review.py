@@ -21,7 +21,7 @@ from sortui.screens.prompts import PromptScreen
 from sortui.screens.review import ReviewScreen
 from sortui.screens.review_change import check_assignment, parse_assignment
 from sortui.screens.review_sessions import ReviewSessionsScreen
-from sortui.store import db, journal, review
+from sortui.store import db, edits, journal, review
 from sortui.widgets.picker import PickerScreen
 
 VIEW_DATE = "2024-06-01"
@@ -171,7 +171,7 @@ async def test_start_from_the_search_and_change_many(app_wc: Path) -> None:
         assert screen.total == 100
         with connect(app_wc) as conn:
             keys = [it.key for it in review.items(conn, "telefon", 0, 3)]
-            journal.set_fields(conn, keys[1], {"contact.phone": "12345678"})  # has it already
+            edits.set_fields(conn, keys[1], {"contact.phone": "12345678"})  # has it already
 
         await press(pilot, "x", "x", "x")
         assert screen.marks == {1, 2, 3} and screen.position == 4 and "●3 marked" in title(app)

@@ -19,7 +19,7 @@ from sortui.screens.conflicts import ConflictsScreen
 from sortui.screens.login import LoginScreen
 from sortui.screens.sync_actions import SyncActions
 from sortui.store import db as store_db
-from sortui.store import journal
+from sortui.store import edits
 from sortui.widgets.status_bar import Status
 
 AFSNIT = "347831000016005"  # in erik's and bob's subtree
@@ -27,7 +27,7 @@ AFSNIT = "347831000016005"  # in erik's and bob's subtree
 
 def set_fields(path: Path, sor_id: str, **changes: Any) -> None:
     with closing(store_db.open_working_copy(path)) as conn:
-        journal.set_fields(conn, sor_id, changes)
+        edits.set_fields(conn, sor_id, changes)
 
 
 def pending(path: Path) -> list[tuple[str, str]]:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import RunCli
 
-from sortui.store import db, journal
+from sortui.store import db, edits, journal
 from sortui.store.importer import import_files
 from sortui.store.journal import EditError
 
@@ -23,7 +23,7 @@ APOTEK_GLN = "5790000173624"
 
 def test_set_fields_applies_and_journals_in_one_go(sor_wc: Path) -> None:
     conn = db.open_working_copy(sor_wc)
-    entries = journal.set_fields(conn, AFSNIT, {"name": "Sengeafsnit", "postal.street": "Køgevej", "ambulant": False})
+    entries = edits.set_fields(conn, AFSNIT, {"name": "Sengeafsnit", "postal.street": "Køgevej", "ambulant": False})
     assert [(e.field, e.old_value, e.new_value) for e in entries] == [
         ("name", "Roskilde Øjenklinik, beh. afsnit", "Sengeafsnit"),
         ("postal.street", None, "Køgevej"),
@@ -44,7 +44,7 @@ def test_set_fields_applies_and_journals_in_one_go(sor_wc: Path) -> None:
 def test_a_refused_change_writes_nothing(sor_wc: Path) -> None:
     conn = db.open_working_copy(sor_wc)
     with pytest.raises(EditError) as info:
-        journal.set_fields(conn, AFSNIT, {"name": "Nyt navn", "contact.phone": "123", "shak_code": "25"})
+        edits.set_fields(conn, AFSNIT, {"name": "Nyt navn", "contact.phone": "123", "shak_code": "25"})
     assert {p.field for p in info.value.problems} == {"contact.phone", "shak_code"}
     assert journal.pending_count(conn) == 0
     assert conn.execute("SELECT name FROM entity WHERE sor_id = ?", (AFSNIT,)).fetchone()[0].endswith("beh. afsnit")
@@ -53,15 +53,15 @@ def test_a_refused_change_writes_nothing(sor_wc: Path) -> None:
 
 def test_shak_code_outside_the_hospital_is_a_warning(sor_wc: Path) -> None:
     conn = db.open_working_copy(sor_wc)
-    (entry,) = journal.set_fields(conn, AFSNIT, {"shak_code": "1301011"})
+    (entry,) = edits.set_fields(conn, AFSNIT, {"shak_code": "1301011"})
     assert "does not start with the hospital's code 2529" in entry.warnings[0]
     conn.close()
 
 
 def test_undo_restores_and_refuses_out_of_order(sor_wc: Path) -> None:
     conn = db.open_working_copy(sor_wc)
-    (first,) = journal.set_fields(conn, AFSNIT, {"name": "Et"})
-    (second,) = journal.set_fields(conn, AFSNIT, {"name": "To"})
+    (first,) = edits.set_fields(conn, AFSNIT, {"name": "Et"})
+    (second,) = edits.set_fields(conn, AFSNIT, {"name": "To"})
     with pytest.raises(EditError, match="undo change"):
         journal.undo(conn, first.id)
     journal.undo(conn, second.id)
@@ -73,15 +73,15 @@ def test_undo_restores_and_refuses_out_of_order(sor_wc: Path) -> None:
 
 def test_message_types_add_remove_and_discard_all(sor_wc: Path) -> None:
     conn = db.open_working_copy(sor_wc)
-    journal.add_message(conn, APOTEK_GLN, "XREF15:XH1530R")
-    assert journal.add_message(conn, APOTEK_GLN, "XH1530R") is None  # no duplicate registration
-    journal.remove_message(conn, APOTEK_GLN, "XH1530R")
-    journal.set_location_fields(conn, APOTEK_GLN, {"only_internal": True})
+    edits.add_message(conn, APOTEK_GLN, "XREF15:XH1530R")
+    assert edits.add_message(conn, APOTEK_GLN, "XH1530R") is None  # no duplicate registration
+    edits.remove_message(conn, APOTEK_GLN, "XH1530R")
+    edits.set_location_fields(conn, APOTEK_GLN, {"only_internal": True})
     with pytest.raises(EditError):
-        journal.set_location_fields(conn, APOTEK_GLN, {"region_code": None})
+        edits.set_location_fields(conn, APOTEK_GLN, {"region_code": None})
     with pytest.raises(EditError, match="not a message type"):
-        journal.add_message(conn, APOTEK_GLN, "XX9999")
-    journal.add_message(conn, APOTEK_GLN, "D0134L")
+        edits.add_message(conn, APOTEK_GLN, "XX9999")
+    edits.add_message(conn, APOTEK_GLN, "D0134L")
     assert journal.discard_all(conn) == 4
     assert conn.execute("SELECT count(*) FROM location_message").fetchone()[0] == 0
     assert conn.execute("SELECT only_internal FROM location WHERE gln = ?", (APOTEK_GLN,)).fetchone()[0] == 0
@@ -91,10 +91,10 @@ def test_message_types_add_remove_and_discard_all(sor_wc: Path) -> None:
 def test_move_unit_checks_the_tree(sor_wc: Path) -> None:
     conn = db.open_working_copy(sor_wc)
     with pytest.raises(EditError, match="own subtree"):
-        journal.move_unit(conn, "347821000016008", AFSNIT)
+        edits.move_unit(conn, "347821000016008", AFSNIT)
     with pytest.raises(EditError, match="under an institution"):
-        journal.move_unit(conn, AFSNIT, "306011000016003")
-    entry = journal.move_unit(conn, AFSNIT, "306021000016007")
+        edits.move_unit(conn, AFSNIT, "306011000016003")
+    entry = edits.move_unit(conn, AFSNIT, "306021000016007")
     assert entry.old_value == "347821000016008"
     assert conn.execute("SELECT parent_sor_id FROM entity WHERE sor_id = ?", (AFSNIT,)).fetchone()[0] == (
         "306021000016007"
@@ -136,7 +136,7 @@ def test_cli_set_edi_changes_and_export(run_cli: RunCli, sor_wc: Path, tmp_path:
 
 def test_reimport_keeps_pending_edits(sor_wc: Path, sor_samples: list[Path]) -> None:
     conn = db.open_working_copy(sor_wc)
-    journal.set_fields(conn, AFSNIT, {"name": "Sengeafsnit"})
+    edits.set_fields(conn, AFSNIT, {"name": "Sengeafsnit"})
     conn.close()
     report = import_files(sor_wc, sor_samples)
     assert report.notes.reapplied == 1
@@ -150,9 +150,9 @@ def test_a_saved_edit_survives_the_process_being_killed(sor_wc: Path) -> None:
     """The save is committed before set_fields returns: SIGKILL right after it loses nothing."""
     code = (
         "import os, signal, sys\n"
-        "from sortui.store import db, journal\n"
+        "from sortui.store import db, edits\n"
         "conn = db.open_working_copy(sys.argv[1])\n"
-        f"journal.set_fields(conn, {AFSNIT!r}, {{'name': 'Gemt før drab'}})\n"
+        f"edits.set_fields(conn, {AFSNIT!r}, {{'name': 'Gemt før drab'}})\n"
         "os.kill(os.getpid(), signal.SIGKILL)\n"
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}

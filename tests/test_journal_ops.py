@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from sortui.domain import codes
+from sortui.domain import codes, provisional
 from sortui.domain.model import Location
-from sortui.store import db, journal
+from sortui.store import db, edits, journal
 from sortui.store.importer import import_files
 from sortui.store.journal import EditError
 
@@ -40,23 +40,23 @@ def name_of(conn: object, sor_id: str) -> str | None:
 
 
 def test_provisional_ids_follow_the_layout_and_cannot_be_real() -> None:
-    first = journal.provisional_sor_id(1)
+    first = provisional.provisional_sor_id(1)
     assert first == "1100001699" + codes.verhoeff_digit("1100001699")
     assert not codes.sor_id_errors(first) and codes.verhoeff_valid(first)
-    assert journal.is_provisional(first) and journal.is_provisional(journal.provisional_sor_id(42))
-    assert not journal.is_provisional(AFSNIT) and not journal.is_provisional("100001699")
+    assert provisional.is_provisional(first) and provisional.is_provisional(provisional.provisional_sor_id(42))
+    assert not provisional.is_provisional(AFSNIT) and not provisional.is_provisional("100001699")
 
 
 def test_create_unit_and_undo(sor_wc: Path) -> None:
     conn = db.open_working_copy(sor_wc)
-    entry = journal.create_unit(conn, AFDELING, "Nyt afsnit", "2024-06-01")
+    entry = edits.create_unit(conn, AFDELING, "Nyt afsnit", "2024-06-01")
     sor_id = entry.key
     assert (entry.op, entry.new_value["kind"], entry.new_value["parent_sor_id"]) == ("create", "OE", AFDELING)
-    assert journal.is_provisional(sor_id) and name_of(conn, sor_id) == "Nyt afsnit"
+    assert provisional.is_provisional(sor_id) and name_of(conn, sor_id) == "Nyt afsnit"
     assert conn.execute("SELECT sor_id FROM search WHERE search MATCH 'nyt'").fetchall() == [(sor_id,)]
-    second = journal.create_unit(conn, APOTEK_IE, "Filial")
-    assert second.new_value["kind"] == "SI" and second.key == journal.provisional_sor_id(2)
-    (renamed,) = journal.set_fields(conn, sor_id, {"name": "Omdøbt"})
+    second = edits.create_unit(conn, APOTEK_IE, "Filial")
+    assert second.new_value["kind"] == "SI" and second.key == provisional.provisional_sor_id(2)
+    (renamed,) = edits.set_fields(conn, sor_id, {"name": "Omdøbt"})
     with pytest.raises(EditError, match=f"undo change {renamed.id} first"):
         journal.undo(conn, entry.id)
     journal.undo(conn, renamed.id)
@@ -64,18 +64,18 @@ def test_create_unit_and_undo(sor_wc: Path) -> None:
     assert name_of(conn, sor_id) is None
     assert conn.execute("SELECT count(*) FROM search WHERE sor_id = ?", (sor_id,)).fetchone()[0] == 0
     with pytest.raises(EditError, match="Navn"):
-        journal.create_unit(conn, AFDELING, "")
+        edits.create_unit(conn, AFDELING, "")
     conn.close()
 
 
 def test_undo_of_a_create_waits_for_units_created_or_moved_under_it(sor_wc: Path) -> None:
     conn = db.open_working_copy(sor_wc)
-    parent = journal.create_unit(conn, AFDELING, "Forælder")
-    child = journal.create_unit(conn, parent.key, "Barn")
+    parent = edits.create_unit(conn, AFDELING, "Forælder")
+    child = edits.create_unit(conn, parent.key, "Barn")
     with pytest.raises(EditError, match=f"undo change {child.id} first"):
         journal.undo(conn, parent.id)
     journal.undo(conn, child.id)
-    moved = journal.move_unit(conn, AFSNIT, parent.key)
+    moved = edits.move_unit(conn, AFSNIT, parent.key)
     with pytest.raises(EditError, match=f"undo change {moved.id} first"):
         journal.undo(conn, parent.id)
     assert journal.discard_all(conn) == 2
@@ -86,8 +86,8 @@ def test_undo_of_a_create_waits_for_units_created_or_moved_under_it(sor_wc: Path
 
 def test_created_units_survive_a_reimport(sor_wc: Path, sor_samples: list[Path]) -> None:
     conn = db.open_working_copy(sor_wc)
-    entry = journal.create_unit(conn, AFDELING, "Nyt afsnit")
-    journal.set_fields(conn, entry.key, {"postal.street": "Nyvej"})
+    entry = edits.create_unit(conn, AFDELING, "Nyt afsnit")
+    edits.set_fields(conn, entry.key, {"postal.street": "Nyvej"})
     conn.close()
     report = import_files(sor_wc, sor_samples)
     assert report.notes.reapplied == 2
@@ -100,24 +100,24 @@ def test_created_units_survive_a_reimport(sor_wc: Path, sor_samples: list[Path])
 def test_own_location_number_is_validated(sor_wc: Path) -> None:
     conn = db.open_working_copy(sor_wc)
     with pytest.raises(EditError, match="check digit"):
-        journal.set_ean_mode(conn, AFSNIT, "own", new_location("5790000999990"))
+        edits.set_ean_mode(conn, AFSNIT, "own", new_location("5790000999990"))
     with pytest.raises(EditError) as info:
-        journal.set_ean_mode(conn, AFSNIT, "own", new_location(system_type=None, region_code=None))  # type: ignore[arg-type]
+        edits.set_ean_mode(conn, AFSNIT, "own", new_location(system_type=None, region_code=None))  # type: ignore[arg-type]
     assert {p.field for p in info.value.problems} == {"location.system_type", "location.region_code"}
     with pytest.raises(EditError, match="already used by 306011000016003"):
-        journal.set_ean_mode(conn, AFSNIT, "own", new_location(APOTEK_GLN))
+        edits.set_ean_mode(conn, AFSNIT, "own", new_location(APOTEK_GLN))
     with pytest.raises(EditError, match="no parent"):
-        journal.set_ean_mode(conn, APOTEK_IE, "inherited")
+        edits.set_ean_mode(conn, APOTEK_IE, "inherited")
     assert journal.pending_count(conn) == 0
     conn.close()
 
 
 def test_own_location_number_and_back(sor_wc: Path) -> None:
     conn = db.open_working_copy(sor_wc)
-    entry = journal.set_ean_mode(conn, AFSNIT, "own", new_location())
+    entry = edits.set_ean_mode(conn, AFSNIT, "own", new_location())
     assert entry is not None and entry.op == "ean" and entry.old_value["ean_mode"] == "none"
     assert conn.execute("SELECT owner_sor_id FROM location WHERE gln = ?", (NEW_GLN,)).fetchone() == (AFSNIT,)
-    added = journal.add_message(conn, NEW_GLN, XREF)
+    added = edits.add_message(conn, NEW_GLN, XREF)
     assert added is not None
     with pytest.raises(EditError, match=f"undo change {added.id} first"):
         journal.undo(conn, entry.id)
@@ -125,21 +125,21 @@ def test_own_location_number_and_back(sor_wc: Path) -> None:
     journal.undo(conn, entry.id)
     assert conn.execute("SELECT count(*) FROM location WHERE gln = ?", (NEW_GLN,)).fetchone()[0] == 0
     assert conn.execute("SELECT ean_mode FROM entity WHERE sor_id = ?", (AFSNIT,)).fetchone() == ("none",)
-    assert journal.set_ean_mode(conn, AFSNIT, "none") is None  # nothing to change
+    assert edits.set_ean_mode(conn, AFSNIT, "none") is None  # nothing to change
     conn.close()
 
 
 def test_inheriting_removes_the_own_number_and_undo_brings_it_back(sor_wc: Path) -> None:
     conn = db.open_working_copy(sor_wc)
-    journal.add_message(conn, APOTEK_GLN, XREF, "2024-01-01")
-    entry = journal.set_ean_mode(conn, APOTEK_SI, "own", new_location())
+    edits.add_message(conn, APOTEK_GLN, XREF, "2024-01-01")
+    entry = edits.set_ean_mode(conn, APOTEK_SI, "own", new_location())
     assert entry is not None
-    back = journal.set_ean_mode(conn, APOTEK_SI, "inherited")
+    back = edits.set_ean_mode(conn, APOTEK_SI, "inherited")
     assert back is not None and back.old_value["location"]["gln"] == NEW_GLN
     assert conn.execute("SELECT count(*) FROM location WHERE owner_sor_id = ?", (APOTEK_SI,)).fetchone()[0] == 0
-    assert journal.effective_glns(conn, [APOTEK_SI]) == [APOTEK_GLN]
+    assert edits.effective_glns(conn, [APOTEK_SI]) == [APOTEK_GLN]
     journal.undo(conn, back.id)
-    assert journal.effective_glns(conn, [APOTEK_SI]) == [NEW_GLN]
+    assert edits.effective_glns(conn, [APOTEK_SI]) == [NEW_GLN]
     assert journal.discard_all(conn) == 2  # the new number and the message type
     assert conn.execute("SELECT ean_mode FROM entity WHERE sor_id = ?", (APOTEK_SI,)).fetchone() == ("inherited",)
     assert conn.execute("SELECT count(*) FROM location_message").fetchone()[0] == 0
@@ -148,15 +148,15 @@ def test_inheriting_removes_the_own_number_and_undo_brings_it_back(sor_wc: Path)
 
 def test_location_checks_and_message_validity(sor_wc: Path) -> None:
     conn = db.open_working_copy(sor_wc)
-    problems = journal.check_location_changes(conn, APOTEK_GLN, {"region_code": None, "from_date": "2024-13-01"})
+    problems = edits.check_location_changes(conn, APOTEK_GLN, {"region_code": None, "from_date": "2024-13-01"})
     assert {p.field for p in problems} == {"location.region_code", "location.from_date"}
-    assert journal.check_location_changes(conn, APOTEK_GLN, {"note": "ok"}) == []
+    assert edits.check_location_changes(conn, APOTEK_GLN, {"note": "ok"}) == []
     with pytest.raises(EditError, match="before"):
-        journal.set_location_fields(conn, APOTEK_GLN, {"from_date": "2024-02-01", "to_date": "2024-01-01"})
-    journal.add_message(conn, APOTEK_GLN, XREF)
+        edits.set_location_fields(conn, APOTEK_GLN, {"from_date": "2024-02-01", "to_date": "2024-01-01"})
+    edits.add_message(conn, APOTEK_GLN, XREF)
     with pytest.raises(EditError, match="before"):
-        journal.set_message_validity(conn, APOTEK_GLN, XREF, "2025-01-01", "2024-01-01")
-    removed, added = journal.set_message_validity(conn, APOTEK_GLN, XREF, "2025-01-01", None)
+        edits.set_message_validity(conn, APOTEK_GLN, XREF, "2025-01-01", "2024-01-01")
+    removed, added = edits.set_message_validity(conn, APOTEK_GLN, XREF, "2025-01-01", None)
     assert (removed.op, added.op, added.new_value) == ("remove", "add", {"from_date": "2025-01-01", "to_date": None})
     assert conn.execute("SELECT from_date FROM location_message").fetchall() == [("2025-01-01",)]
     journal.undo(conn, added.id)
@@ -167,17 +167,17 @@ def test_location_checks_and_message_validity(sor_wc: Path) -> None:
 
 def test_bulk_message_types(sor_wc: Path) -> None:
     conn = db.open_working_copy(sor_wc)
-    assert journal.subtree_glns(conn, APOTEK_IE) == [APOTEK_GLN]
-    journal.set_ean_mode(conn, AFSNIT, "own", new_location())
-    numbers = journal.subtree_glns(conn, "347801000016001")
+    assert edits.subtree_glns(conn, APOTEK_IE) == [APOTEK_GLN]
+    edits.set_ean_mode(conn, AFSNIT, "own", new_location())
+    numbers = edits.subtree_glns(conn, "347801000016001")
     assert numbers == [NEW_GLN]
     numbers = [APOTEK_GLN, NEW_GLN]
-    journal.add_message(conn, APOTEK_GLN, XREF)
-    assert journal.glns_with_message(conn, numbers, XREF) == {APOTEK_GLN}
-    entries = journal.add_message_to_many(conn, numbers, XREF, "2024-06-01")
+    edits.add_message(conn, APOTEK_GLN, XREF)
+    assert edits.glns_with_message(conn, numbers, XREF) == {APOTEK_GLN}
+    entries = edits.add_message_to_many(conn, numbers, XREF, "2024-06-01")
     assert [e.key for e in entries] == [NEW_GLN]
-    assert journal.glns_with_message(conn, numbers, XREF) == set(numbers)
-    removed = journal.remove_message_from_many(conn, numbers, XREF)
+    assert edits.glns_with_message(conn, numbers, XREF) == set(numbers)
+    removed = edits.remove_message_from_many(conn, numbers, XREF)
     assert sorted(e.key for e in removed) == sorted(numbers)
     assert [e.key for e in journal.pending_for(conn, [NEW_GLN])] == [NEW_GLN, NEW_GLN]
     conn.close()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import RunCli
 
-from sortui.store import db, journal, review
+from sortui.store import db, edits, review
 
 OWNER = "347801000016001"  # Roskilde Øjenklinik (IE) with its contact data and postal address
 ON = "2010-01-26"
@@ -27,13 +27,13 @@ def test_rules_find_what_they_say(conn: sqlite3.Connection) -> None:
     assert review.start(conn, "edi", ON, rule="no-message-types") == 2
     assert {i.key for i in review.items(conn, "edi")} == {"5790000141227", "5790000173624"}
     assert review.start(conn, "phone-before", ON, rule="no-phone") == 0
-    journal.set_fields(conn, OWNER, {"contact.phone": None})
+    edits.set_fields(conn, OWNER, {"contact.phone": None})
     assert review.start(conn, "phone-after", ON, rule="no-phone") == 4
-    journal.set_fields(conn, OWNER, {"to_date": "2009-12-31"})
+    edits.set_fields(conn, OWNER, {"to_date": "2009-12-31"})
     assert review.start(conn, "closed", ON, rule="address-from-closed-parent") == 3
     reasons = {i.reason for i in review.items(conn, "closed")}
     assert reasons == {"postadresse nedarvet fra Roskilde Øjenklinik (lukket 2009-12-31)"}
-    journal.set_fields(conn, "347831000016005", {"to_date": "2010-02-10"})
+    edits.set_fields(conn, "347831000016005", {"to_date": "2010-02-10"})
     assert review.start(conn, "soon", ON, rule="closing-soon") == 1
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from conftest import RunCli
 
-from sortui.store import db, journal
+from sortui.store import db, edits
 
 AFSNIT = "347831000016005"  # carries 2529010 under hospital 2529 (Roskilde Øjenklinik)
 
@@ -28,8 +28,8 @@ def test_the_real_extract_is_consistent_with_the_real_shak_file(run_cli: RunCli,
 
 def test_each_kind_of_inconsistency_is_found(run_cli: RunCli, full_wc: Path) -> None:
     conn = db.open_working_copy(full_wc)
-    journal.set_fields(conn, AFSNIT, {"shak_code": "1301010"})  # Rigshospitalet's code under 2529
-    journal.set_fields(conn, "347821000016008", {"shak_code": "252999"})  # not in the SHAK file
+    edits.set_fields(conn, AFSNIT, {"shak_code": "1301010"})  # Rigshospitalet's code under 2529
+    edits.set_fields(conn, "347821000016008", {"shak_code": "252999"})  # not in the SHAK file
     conn.close()
     findings = _checks(run_cli, "--on", "2010-01-26")["findings"]
     by_check = {(f["check"], f["shak_code"], f["sor_id"]) for f in findings}

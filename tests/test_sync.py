@@ -15,7 +15,7 @@ import pytest
 from conftest import SERVICE_USERS, Desk, RunCli, Service
 
 from sortui.store import db as store_db
-from sortui.store import journal
+from sortui.store import edits
 from sortui.store.rows import load_entities
 from sortui.sync import engine, wire
 from sortui.sync.client import ServiceClient, ServiceUnavailable
@@ -55,7 +55,7 @@ def test_push_and_pull_round_trip_between_two_working_copies(desk: Desk) -> None
     assert desk.sql("a", "SELECT note, version FROM entity WHERE sor_id = ?", AFSNIT) == [("Fra Erik", 2)]
 
     with closing(store_db.open_working_copy(desk.wc("b"))) as conn:
-        journal.move_unit(conn, AFSNIT, HOSPITAL)
+        edits.move_unit(conn, AFSNIT, HOSPITAL)
     desk.sync("b")
     desk.sync("a")
     assert desk.sql("a", "SELECT parent_sor_id, version FROM entity WHERE sor_id = ?", AFSNIT) == [(HOSPITAL, 3)]

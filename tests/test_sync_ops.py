@@ -11,10 +11,10 @@ from typing import Any
 
 from conftest import Desk
 
-from sortui.domain import codes
+from sortui.domain import codes, provisional
 from sortui.domain.model import Location
 from sortui.store import db as store_db
-from sortui.store import journal
+from sortui.store import edits
 
 HOSPITAL = "347811000016004"  # the SI of erik's and bob's subtree
 AFDELING = "347821000016008"  # an OE under it
@@ -46,11 +46,11 @@ def test_created_units_get_real_ids_and_reach_other_clients(desk: Desk) -> None:
     desk.login("b", "alice")
     desk.sync("b")
     with edit(desk, "a") as conn:
-        unit = journal.create_unit(conn, AFDELING, "Nyt afsnit", "2024-06-01").key
-        below = journal.create_unit(conn, unit, "Under det nye", "2024-06-01").key
-        journal.set_fields(conn, unit, {"note": "oprettet i a"})
-        journal.move_unit(conn, AFSNIT, unit)
-    assert journal.is_provisional(unit) and journal.is_provisional(below)
+        unit = edits.create_unit(conn, AFDELING, "Nyt afsnit", "2024-06-01").key
+        below = edits.create_unit(conn, unit, "Under det nye", "2024-06-01").key
+        edits.set_fields(conn, unit, {"note": "oprettet i a"})
+        edits.move_unit(conn, AFSNIT, unit)
+    assert provisional.is_provisional(unit) and provisional.is_provisional(below)
 
     result = json.loads(desk.sync("a", "--json").out)
     real, real_below = result["created"][unit], result["created"][below]
@@ -85,7 +85,7 @@ def test_created_units_get_real_ids_and_reach_other_clients(desk: Desk) -> None:
     assert desk.sql("b", "SELECT sor_id FROM search WHERE search MATCH 'under'") == [(real_below,)]
 
     with edit(desk, "b") as conn:  # the new unit is an ordinary unit now: edits of it sync both ways
-        journal.set_fields(conn, real, {"name": "Omdøbt afsnit"})
+        edits.set_fields(conn, real, {"name": "Omdøbt afsnit"})
     desk.sync("b")
     desk.sync("a")
     assert desk.name_of("a", real) == "Omdøbt afsnit"
@@ -95,7 +95,7 @@ def test_a_unit_created_outside_the_subtree_is_refused_and_stays_pending(desk: D
     desk.login("a", "erik")
     desk.sync("a")
     with edit(desk, "a") as conn:
-        unit = journal.create_unit(conn, APOTEK, "Erik's filial").key
+        unit = edits.create_unit(conn, APOTEK, "Erik's filial").key
     refused = desk.sync("a", expect=5)
     assert "outside the subtrees" in refused.err
     assert desk.sql("a", "SELECT status, key FROM journal") == [("pending", unit)]
@@ -112,7 +112,7 @@ def test_the_service_checks_created_units(desk: Desk) -> None:
         new = {"kind": kind, "name": "Ny", "parent_sor_id": parent}
         return {"target": "entity", "key": key, "op": "create", "field": None, "new": new, "base_version": 0}
 
-    prov, other = journal.provisional_sor_id(1), journal.provisional_sor_id(2)
+    prov, other = provisional.provisional_sor_id(1), provisional.provisional_sor_id(2)
     missing_parent = push(create(prov, "123456789012"))
     unknown_provisional = push(create(prov, other))
     wrong_kind = push(create(prov, APOTEK, "OE"))
@@ -133,8 +133,8 @@ def test_own_location_number_given_and_taken_away_round_trips(desk: Desk) -> Non
     desk.login("b", "alice")
     desk.sync("b")
     with edit(desk, "a") as conn:
-        journal.set_ean_mode(conn, AFSNIT, "own", new_location())
-        journal.add_message(conn, NEW_GLN, URN, "2024-01-01")
+        edits.set_ean_mode(conn, AFSNIT, "own", new_location())
+        edits.add_message(conn, NEW_GLN, URN, "2024-01-01")
     assert "pushed 2 changes" in desk.sync("a").err
     assert desk.sql("a", "SELECT gln, owner_sor_id, version FROM location WHERE gln = ?", NEW_GLN) == [
         (NEW_GLN, AFSNIT, 1)
@@ -155,7 +155,7 @@ def test_own_location_number_given_and_taken_away_round_trips(desk: Desk) -> Non
     ]
 
     with edit(desk, "b") as conn:
-        journal.set_ean_mode(conn, AFSNIT, "inherited")
+        edits.set_ean_mode(conn, AFSNIT, "inherited")
     assert "pushed 1 changes" in desk.sync("b").err
     assert desk.server(f"/units/{AFSNIT}")["data"]["ean_mode"] == "inherited"
     assert "error" in desk.server(f"/locations/{NEW_GLN}")
@@ -176,7 +176,7 @@ def test_location_number_rights_and_a_number_given_twice(desk: Desk) -> None:
     desk.login("e", "erik")
     desk.sync("e")
     with edit(desk, "e") as conn:
-        journal.set_ean_mode(conn, AFSNIT, "own", new_location())
+        edits.set_ean_mode(conn, AFSNIT, "own", new_location())
     assert "EDI administrator" in desk.sync("e", expect=5).err
     assert desk.journal("e") == [("pending", "ean_mode")]
 
@@ -185,9 +185,9 @@ def test_location_number_rights_and_a_number_given_twice(desk: Desk) -> None:
     desk.sync("a")
     desk.sync("b")
     with edit(desk, "a") as conn:
-        journal.set_ean_mode(conn, AFSNIT, "own", new_location())
+        edits.set_ean_mode(conn, AFSNIT, "own", new_location())
     with edit(desk, "b") as conn:
-        journal.set_ean_mode(conn, AFDELING, "own", new_location())
+        edits.set_ean_mode(conn, AFDELING, "own", new_location())
     desk.sync("a")
     taken = desk.sync("b", expect=5)
     assert f"lokationsnummer {NEW_GLN} is already used by unit {AFSNIT}" in taken.err
@@ -200,19 +200,19 @@ def test_a_location_number_mode_changed_on_both_sides(desk: Desk) -> None:
     desk.sync("a")
     desk.sync("b")
     with edit(desk, "b") as conn:
-        journal.set_fields(conn, AFSNIT, {"note": "andet felt"})
+        edits.set_fields(conn, AFSNIT, {"note": "andet felt"})
     desk.sync("b")
     with edit(desk, "a") as conn:
-        journal.set_ean_mode(conn, AFSNIT, "own", new_location())
+        edits.set_ean_mode(conn, AFSNIT, "own", new_location())
     rebased = json.loads(desk.sync("a", "--json").out)  # the unit changed, its mode did not: sent again
     assert (rebased["rebased"], rebased["pushed"], rebased["conflicts"]) == (1, 1, [])
 
     desk.sync("b")
     with edit(desk, "b") as conn:
-        journal.set_ean_mode(conn, AFSNIT, "inherited")
+        edits.set_ean_mode(conn, AFSNIT, "inherited")
     desk.sync("b")
     with edit(desk, "a") as conn:
-        journal.set_ean_mode(conn, AFSNIT, "none")
+        edits.set_ean_mode(conn, AFSNIT, "none")
     desk.sync("a", expect=4)
     (conflict,) = desk.cli("a", "conflicts", "--json").json()
     assert (conflict["field"], conflict["local"]["ean_mode"], conflict["server"]["ean_mode"]) == (

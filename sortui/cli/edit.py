@@ -10,7 +10,7 @@ from rich.text import Text
 
 from sortui.cli.common import EXIT_BAD_INPUT, EXIT_NOT_FOUND, EXIT_OK, CliError, err, out, print_json, writable
 from sortui.store import db as store_db
-from sortui.store import journal, queries
+from sortui.store import edits, journal, queries
 from sortui.store.describe import change_words
 from sortui.store.journal import EditError, JournalEntry
 
@@ -20,9 +20,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "set",
         help="change fields of a unit (or attributes of a location number)",
         description="Fields of a unit: "
-        + ", ".join(journal.editable_entity_fields())
+        + ", ".join(edits.editable_entity_fields())
         + ". Attributes of a lokationsnummer (KEY is a GLN): "
-        + ", ".join(journal.LOCATION_SCALARS + journal.LOCATION_FLAGS)
+        + ", ".join(edits.LOCATION_SCALARS + edits.LOCATION_FLAGS)
         + ". An empty VALUE clears a field; flags take ja/nej.",
     )
     p.add_argument("key", metavar="KEY", help="SOR-kode of a unit, or a lokationsnummer (GLN)")
@@ -99,11 +99,11 @@ def cmd_set(args: argparse.Namespace) -> int:
         kinds = dict(queries.find_key(conn, args.key))
         try:
             if "gln" in kinds:
-                changes = {name.removeprefix("location."): journal.parse_value(name, value) for name, value in pairs}
-                entries = journal.set_location_fields(conn, args.key, changes)
+                changes = {name.removeprefix("location."): edits.parse_value(name, value) for name, value in pairs}
+                entries = edits.set_location_fields(conn, args.key, changes)
             elif "sor_id" in kinds:
-                changes = {name: journal.parse_value(name, value) for name, value in pairs}
-                entries = journal.set_fields(conn, args.key, changes)
+                changes = {name: edits.parse_value(name, value) for name, value in pairs}
+                entries = edits.set_fields(conn, args.key, changes)
             else:
                 raise CliError(f"{args.key}: no unit or lokationsnummer with that key", EXIT_NOT_FOUND)
         except EditError as exc:
@@ -118,9 +118,9 @@ def cmd_edi(args: argparse.Namespace) -> int:
         try:
             for message in args.messages:
                 if args.action == "add":
-                    entry = journal.add_message(conn, args.gln, message, args.from_date, args.to_date)
+                    entry = edits.add_message(conn, args.gln, message, args.from_date, args.to_date)
                 else:
-                    entry = journal.remove_message(conn, args.gln, message)
+                    entry = edits.remove_message(conn, args.gln, message)
                 if entry is None:
                     state = "already registered" if args.action == "add" else "not registered"
                     err.print(Text(f"{message}: {state} on {args.gln}", style="yellow"))

@@ -20,10 +20,12 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
+from sortui.domain.fields import LOCATION_MANDATORY
 from sortui.domain.model import Location
 from sortui.domain.validation import Problem, validate_location
-from sortui.store import journal
-from sortui.store.journal import LOCATION_FLAGS, LOCATION_SCALARS, EditError, JournalEntry
+from sortui.store import edits
+from sortui.store.edits import LOCATION_FLAGS, LOCATION_SCALARS
+from sortui.store.journal import EditError, JournalEntry
 from sortui.widgets.edit_data import Choice, EanInfo, EdiData, load_location
 from sortui.widgets.form import (
     FieldInput,
@@ -43,12 +45,12 @@ from sortui.widgets.source import Source
 
 OnChange = Callable[[list[str]], None]  # told the SOR ids whose display changed
 PICK_LISTS = ("location.communication_supplier", "location.region_code")
-NEW_NUMBER_FIELDS = ("gln", *journal.LOCATION_MANDATORY, "from_date")
+NEW_NUMBER_FIELDS = ("gln", *LOCATION_MANDATORY, "from_date")
 
 
 def location_rows(loc: Location | None, names: tuple[str, ...], flags: tuple[str, ...] = ()) -> list[FieldRow]:
     rows = [text_row(f"location.{n}", getattr(loc, n) if loc else None) for n in names]
-    rows += [flag_row(f"location.{n}", bool(getattr(loc, n)), journal.field_label(n), False) for n in flags]
+    rows += [flag_row(f"location.{n}", bool(getattr(loc, n)), edits.field_label(n), False) for n in flags]
     return rows
 
 
@@ -130,7 +132,7 @@ class NewLocationScreen(LocationForm, ModalScreen[JournalEntry | None]):
             yield Static(title, classes="dialog-title")
             with FormScroll(classes="dialog-form"):
                 yield text_row("location.gln", "")
-                yield from location_rows(defaults, journal.LOCATION_MANDATORY)
+                yield from location_rows(defaults, LOCATION_MANDATORY)
                 yield text_row("location.from_date", self.from_date)
             yield Static("", id="new-location-status")
         yield Footer(compact=True)
@@ -172,7 +174,7 @@ class NewLocationScreen(LocationForm, ModalScreen[JournalEntry | None]):
     def _save(self, loc: Location) -> None:
         try:
             with self.source.connection() as conn:
-                entry = journal.set_ean_mode(conn, self.info.sor_id, "own", loc)
+                entry = edits.set_ean_mode(conn, self.info.sor_id, "own", loc)
         except EditError as exc:
             self.post_message(self.Saved(None, exc.problems))
             return
@@ -395,7 +397,7 @@ class EdiScreen(LocationForm, Screen[None]):
     @reports_errors
     def _check(self, generation: int, changes: dict[str, Any]) -> None:
         with self.source.connection() as conn:
-            problems = journal.check_location_changes(conn, self.data.gln, changes) if changes else []
+            problems = edits.check_location_changes(conn, self.data.gln, changes) if changes else []
         self.post_message(self.Checked(generation, problems))
 
     @on(Checked)
@@ -423,7 +425,7 @@ class EdiScreen(LocationForm, Screen[None]):
     def _save(self, changes: dict[str, Any]) -> None:
         try:
             with self.source.connection() as conn:
-                entries = journal.set_location_fields(conn, self.data.gln, changes)
+                entries = edits.set_location_fields(conn, self.data.gln, changes)
         except EditError as exc:
             self.post_message(self.Checked(self.generation, exc.problems))
             self.post_message(self.Done("Not saved: see the fields", "error", changed=False))
@@ -494,13 +496,13 @@ class EdiScreen(LocationForm, Screen[None]):
         try:
             with self.source.connection() as conn:
                 if op == "add":
-                    done = journal.add_message(conn, gln, urn) is not None
+                    done = edits.add_message(conn, gln, urn) is not None
                     notice = f"Added {name} to {gln}" if done else f"{name} is already registered on {gln}"
                 elif op == "remove":
-                    done = journal.remove_message(conn, gln, urn) is not None
+                    done = edits.remove_message(conn, gln, urn) is not None
                     notice = f"Removed {name} from {gln}" if done else f"{name} is not registered on {gln}"
                 else:
-                    done = bool(journal.set_message_validity(conn, gln, urn, *dates))
+                    done = bool(edits.set_message_validity(conn, gln, urn, *dates))
                     notice = f"Validity of {name} saved" if done else "Validity unchanged"
         except EditError as exc:
             self.post_message(self.Done("; ".join(p.message for p in exc.problems), "error", changed=False))

@@ -18,7 +18,7 @@ from textual import on, work
 from textual.message import Message
 
 from sortui.screens.controller import Controller
-from sortui.store import journal, queries
+from sortui.store import edits, journal, queries
 from sortui.store.journal import EditError
 from sortui.widgets import edit_data
 from sortui.widgets.edit_data import BulkPlan, Choice, EanInfo, EdiData, EditorData, MovePlan
@@ -221,7 +221,7 @@ class EditActions(Controller):
         on = self.main.view_date
 
         def write(conn: sqlite3.Connection) -> tuple[str, dict[str, str]]:
-            entry = journal.create_unit(conn, parent, name, on)
+            entry = edits.create_unit(conn, parent, name, on)
             return f"Created {name} with the provisional SOR id {entry.key}", {"focus": entry.key}
 
         self._write(write, [parent], structural=True, then="edit")
@@ -256,7 +256,7 @@ class EditActions(Controller):
         focus = node.sor_id if day >= self.main.view_date else _parent_id(self.main.tree.cursor_node)
 
         def write(conn: sqlite3.Connection) -> str:
-            journal.set_fields(conn, node.sor_id, {"to_date": day})
+            edits.set_fields(conn, node.sor_id, {"to_date": day})
             return f"Closed {node.name} on {day}"
 
         def answered(yes: bool | None) -> None:
@@ -293,7 +293,7 @@ class EditActions(Controller):
         body.append(f"\nto   {clean(new.name)} ({new.kind} {new.sor_id})")
 
         def write(conn: sqlite3.Connection) -> str:
-            journal.move_unit(conn, sor_id, new.sor_id)
+            edits.move_unit(conn, sor_id, new.sor_id)
             return f"Moved {plan.unit.name} under {new.name}"
 
         def answered(yes: bool | None) -> None:
@@ -339,7 +339,7 @@ class EditActions(Controller):
             body.append("An owner has no parent: it will have no location number.")
 
         def write(conn: sqlite3.Connection) -> str:
-            journal.set_ean_mode(conn, info.sor_id, mode)
+            edits.set_ean_mode(conn, info.sor_id, mode)
             return f"{info.name} inherits its parent's location number" if mode == "inherited" else "Number removed"
 
         def answered(yes: bool | None) -> None:
@@ -417,9 +417,9 @@ class EditActions(Controller):
 
         def write(conn: sqlite3.Connection) -> str:
             if plan.action == "add":
-                entries = journal.add_message_to_many(conn, plan.glns, urn)
+                entries = edits.add_message_to_many(conn, plan.glns, urn)
             else:
-                entries = journal.remove_message_from_many(conn, plan.glns, urn)
+                entries = edits.remove_message_from_many(conn, plan.glns, urn)
             name = edit_data.message_name(conn, urn)
             return f"{verb}: {name} on {numbers(len(entries))}"
 

@@ -2,7 +2,7 @@
 
 Keys: f2 (or ctrl+o) save, esc cancel (asks when there are unsaved changes), f4 pick a code
 (unit type, specialities), f3 edit the focused text field (the note) in $EDITOR. Validation runs
-``journal.check_entity_changes`` in a worker after typing rests; saving runs ``journal.set_fields``
+``edits.check_entity_changes`` in a worker after typing rests; saving runs ``edits.set_fields``
 in a worker and says "saved" only once it returned (the journal is committed then).
 """
 
@@ -24,8 +24,9 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 
+from sortui.domain import provisional
 from sortui.domain.validation import Problem
-from sortui.store import journal
+from sortui.store import edits
 from sortui.store.journal import EditError, JournalEntry
 from sortui.widgets.edit_data import Choice, EditorData, editor_sections
 from sortui.widgets.form import (
@@ -148,18 +149,18 @@ class UnitEditor(Screen[list[JournalEntry] | None]):
     def _title(self) -> Text:
         t = Text.assemble(("Rediger ", "bold"), (clean(self.data.name), "bold"))
         t.append(f"  {self.data.kind} {self.data.sor_id}", style="dim")
-        if journal.is_provisional(self.data.sor_id):
+        if provisional.is_provisional(self.data.sor_id):
             t.append("  (foreløbig SOR-kode)", style="dim")
         return t
 
     def _row(self, path: str) -> FieldRow:
         value = self.data.values.get(path)
         if path in FLAGS:
-            return flag_row(path, value, journal.field_label(path))
+            return flag_row(path, value, edits.field_label(path))
         placeholder = "codes separated by spaces · f4 pick" if path == "specialities" else ""
         if path == "entity_type_code":
             placeholder = "f4 pick from the code list"
-        label = journal.field_label(path) if "." not in path or path.startswith("contact.") else None
+        label = edits.field_label(path) if "." not in path or path.startswith("contact.") else None
         return text_row(path, value, label, placeholder)
 
     def on_mount(self) -> None:
@@ -212,7 +213,7 @@ class UnitEditor(Screen[list[JournalEntry] | None]):
     @reports_errors
     def _check(self, generation: int, changes: dict[str, Any]) -> None:
         with self.source.connection() as conn:
-            problems = journal.check_entity_changes(conn, self.data.sor_id, changes) if changes else []
+            problems = edits.check_entity_changes(conn, self.data.sor_id, changes) if changes else []
         self.post_message(self.Checked(generation, problems))
 
     @on(Checked)
@@ -245,7 +246,7 @@ class UnitEditor(Screen[list[JournalEntry] | None]):
     def _save(self, changes: dict[str, Any]) -> None:
         try:
             with self.source.connection() as conn:
-                entries = journal.set_fields(conn, self.data.sor_id, changes)
+                entries = edits.set_fields(conn, self.data.sor_id, changes)
         except EditError as exc:
             self.post_message(self.Refused(exc.problems))
             return
@@ -301,7 +302,7 @@ class UnitEditor(Screen[list[JournalEntry] | None]):
             return
         current = focused.value.split()
         choices = [Choice(c.value, c.label, c.detail, c.value in current) for c in self._code_choices(path)]
-        title = "Speciale (pick to add or remove)" if path == "specialities" else journal.field_label(path)
+        title = "Speciale (pick to add or remove)" if path == "specialities" else edits.field_label(path)
         self.app.push_screen(PickerScreen(title, choices), lambda code: self._picked(focused, code))
 
     def _code_choices(self, path: str) -> list[Choice]:

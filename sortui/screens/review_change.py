@@ -3,8 +3,8 @@ from location numbers.
 
 ``ChangeFlow`` (a hidden widget of the review screen) asks what to change, previews it in a worker
 (how many change, how many have it already, how many are refused and why), asks for a
-confirmation and applies it through the journal in a worker: one ``journal.set_fields`` per
-unit, or ``journal.add_message_to_many`` / ``remove_message_from_many`` for location numbers.
+confirmation and applies it through the journal in a worker: one ``edits.set_fields`` per
+unit, or ``edits.add_message_to_many`` / ``remove_message_from_many`` for location numbers.
 The items that changed are then decided *approved* with a note of the change (``review.decide_many``,
 so undo steps back one at a time; the journal entries themselves are undone on the pending-changes
 screen). Items refused or unchanged keep their decision and their mark.
@@ -22,7 +22,7 @@ from textual import on, work
 from textual.message import Message
 from textual.widget import Widget
 
-from sortui.store import journal, queries, review
+from sortui.store import edits, queries, review
 from sortui.store.journal import EditError
 from sortui.store.rows import load_entity
 from sortui.widgets.edit_data import Choice, message_choices, message_name, show_value
@@ -82,10 +82,10 @@ class Applied:
 def field_path(name: str) -> str | None:
     """An editable field's path from its path or its Danish label (case-insensitive)."""
     wanted = name.strip().casefold()
-    paths = journal.editable_entity_fields()
+    paths = edits.editable_entity_fields()
     by_label: dict[str, list[str]] = {}
     for path in paths:
-        by_label.setdefault(journal.field_label(path).casefold(), []).append(path)
+        by_label.setdefault(edits.field_label(path).casefold(), []).append(path)
     if wanted in (p.casefold() for p in paths):
         return next(p for p in paths if p.casefold() == wanted)
     found = by_label.get(wanted, [])
@@ -100,14 +100,14 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     path = field_path(name)
     if path is None:
         choices = [
-            *journal.editable_entity_fields(),
-            *(journal.field_label(p) for p in journal.editable_entity_fields()),
+            *edits.editable_entity_fields(),
+            *(edits.field_label(p) for p in edits.editable_entity_fields()),
         ]
         close = difflib.get_close_matches(name.strip(), choices, n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise ValueError(f"{name.strip()!r} is not a field that can be edited{hint}")
     try:
-        return path, journal.parse_value(path, raw)
+        return path, edits.parse_value(path, raw)
     except EditError as exc:
         raise ValueError(str(exc)) from None
 
@@ -121,8 +121,8 @@ def check_assignment(text: str) -> str | None:
 
 
 def plan_fields(conn: sqlite3.Connection, targets: list[Target], path: str, value: Any) -> ChangePlan:
-    """Check ``path = value`` on every unit (``journal.check_entity_changes``)."""
-    label = f"{journal.field_label(path)} ({path}) = {show_value(value)}"
+    """Check ``path = value`` on every unit (``edits.check_entity_changes``)."""
+    label = f"{edits.field_label(path)} ({path}) = {show_value(value)}"
     plan = ChangePlan("set", path, value, label)
     for t in targets:
         if t.target != "entity":
@@ -132,7 +132,7 @@ def plan_fields(conn: sqlite3.Connection, targets: list[Target], path: str, valu
         conn.row_factory = None
         if ent is None:
             plan.refuse("no longer in the working copy", t)
-        elif journal.entity_value(ent, path) == value:
+        elif edits.entity_value(ent, path) == value:
             plan.unchanged.append(t)
         else:
             _check_unit(conn, plan, t)
@@ -140,7 +140,7 @@ def plan_fields(conn: sqlite3.Connection, targets: list[Target], path: str, valu
 
 
 def _check_unit(conn: sqlite3.Connection, plan: ChangePlan, t: Target) -> None:
-    problems = journal.check_entity_changes(conn, t.key, {plan.path: plan.value})
+    problems = edits.check_entity_changes(conn, t.key, {plan.path: plan.value})
     errors = [p for p in problems if p.is_error]
     if errors:
         plan.refuse(errors[0].message, t)
@@ -154,7 +154,7 @@ def apply_fields(conn: sqlite3.Connection, plan: ChangePlan) -> tuple[list[Targe
     changed, refused, entries = [], 0, 0
     for t in plan.change:
         try:
-            written = journal.set_fields(conn, t.key, {plan.path: plan.value})
+            written = edits.set_fields(conn, t.key, {plan.path: plan.value})
         except EditError:
             refused += 1
             continue
@@ -177,7 +177,7 @@ def plan_messages(conn: sqlite3.Connection, targets: list[Target], action: str, 
             plan.refuse("no longer in the working copy", t)
         else:
             numbers.append(t)
-    have = journal.glns_with_message(conn, [t.key for t in numbers], urn)
+    have = edits.glns_with_message(conn, [t.key for t in numbers], urn)
     for t in numbers:
         changes = (t.key in have) == (action == "remove")
         (plan.change if changes else plan.unchanged).append(t)
@@ -187,9 +187,9 @@ def plan_messages(conn: sqlite3.Connection, targets: list[Target], action: str, 
 def apply_messages(conn: sqlite3.Connection, plan: ChangePlan) -> tuple[list[Target], int, int]:
     glns = [t.key for t in plan.change]
     if plan.kind == "add":
-        entries = journal.add_message_to_many(conn, glns, plan.path)
+        entries = edits.add_message_to_many(conn, glns, plan.path)
     else:
-        entries = journal.remove_message_from_many(conn, glns, plan.path)
+        entries = edits.remove_message_from_many(conn, glns, plan.path)
     done = {e.key for e in entries}
     return [t for t in plan.change if t.key in done], 0, len(entries)
 

@@ -1,7 +1,7 @@
 """SOR ids issued by the service for units created in a working copy.
 
 A working copy gives a new unit a provisional id (``<seq>100001699<check>``, see
-``store.journal``); the service replaces it with a real one in the SOR-id layout
+``domain.provisional``); the service replaces it with a real one in the SOR-id layout
 ``<item>1000016<partition 00><Verhoeff check digit>``. Items come from the service's
 own sequence (table ``id_sequence``), which starts after the highest item in the
 register and skips any id that exists already, so an issued id never collides.

@@ -336,6 +336,6 @@ def change_words(target: str, op: str, field: str | None, old: Any, new: Any) ->
     if target == "message":
         message = (field or "").rsplit(":", 1)[-1].upper()
         return f"meddelelse {message}", value_words(old, target), value_words(new, target)
-    from sortui.store.journal import field_label
+    from sortui.store.edits import field_label
 
     return field_label(field or ""), value_words(old), value_words(new)

@@ -15,7 +15,7 @@ import httpx
 
 from sortui import __version__
 from sortui.domain.codes import sor_id_errors
-from sortui.store.journal import is_provisional
+from sortui.domain.provisional import is_provisional
 from sortui.sync import wire
 
 API = "/api/v1"

@@ -13,10 +13,10 @@ from typing import Any
 
 from sortui.domain.fields import LOCATION_FIELDS
 from sortui.domain.validation import Problem
-from sortui.store import journal
+from sortui.store import edits, journal
 from sortui.store.describe import value_words
 from sortui.store.journal import EditError
-from sortui.sync import state
+from sortui.sync import bookkeeping, state
 
 CHOICES = ("mine", "server", "value")
 
@@ -40,12 +40,12 @@ def resolve(conn: sqlite3.Connection, entry_id: int, choice: str, text: str | No
     conflict = state.conflict_for_entry(conn, entry_id)
     if conflict is None:
         raise ResolveError(f"change #{entry_id} has no conflict to resolve (see `sortui conflicts`)")
-    chain = journal.field_chain(conn, conflict.target, conflict.key, conflict.field)
+    chain = bookkeeping.field_chain(conn, conflict.target, conflict.key, conflict.field)
     if choice == "value":
         value = _parse(conn, conflict, text)
     with conn:
         if choice == "mine":
-            journal.rebase(conn, [e.id for e in chain], conflict.server_version or 0, conflict.server_value)
+            bookkeeping.rebase(conn, [e.id for e in chain], conflict.server_version or 0, conflict.server_value)
             kept, value = [e.id for e in chain], conflict.local_value
         elif choice == "server":
             _take_server(conn, conflict, [e.id for e in chain])
@@ -65,13 +65,13 @@ def _item_op(conflict: state.Conflict, value: Any) -> str:
 def _take_server(conn: sqlite3.Connection, conflict: state.Conflict, entry_ids: list[int]) -> None:
     value = conflict.server_value
     if is_ean(conflict):
-        journal.write_ean_state(conn, conflict.key, value)
+        bookkeeping.write_ean_state(conn, conflict.key, value)
     else:
-        journal.write_value(conn, conflict.target, conflict.key, _item_op(conflict, value), conflict.field, value)
-    journal.drop_entries(conn, entry_ids)
+        bookkeeping.write_value(conn, conflict.target, conflict.key, _item_op(conflict, value), conflict.field, value)
+    bookkeeping.drop_entries(conn, entry_ids)
     if conflict.server_version is not None:
         table = "entity" if conflict.target == "entity" else "location"
-        journal.set_version(conn, table, conflict.key, conflict.server_version)
+        bookkeeping.set_version(conn, table, conflict.key, conflict.server_version)
 
 
 def _set_value(
@@ -79,12 +79,12 @@ def _set_value(
 ) -> list[int]:
     """One entry (the first of the chain) now sets ``value`` on top of the service's version."""
     first, rest = chain[0], chain[1:]
-    journal.drop_entries(conn, [e.id for e in rest])
-    journal.rebase(conn, [first.id], conflict.server_version or 0, conflict.server_value)
-    journal.set_entry_value(conn, first.id, value)
+    bookkeeping.drop_entries(conn, [e.id for e in rest])
+    bookkeeping.rebase(conn, [first.id], conflict.server_version or 0, conflict.server_value)
+    bookkeeping.set_entry_value(conn, first.id, value)
     op = first.op if conflict.target != "message" else _item_op(conflict, value)
     conn.execute("UPDATE journal SET op = ? WHERE id = ?", (op, first.id))
-    journal.write_value(conn, conflict.target, conflict.key, op, conflict.field, value)
+    bookkeeping.write_value(conn, conflict.target, conflict.key, op, conflict.field, value)
     return [first.id]
 
 
@@ -102,7 +102,7 @@ def _parse(conn: sqlite3.Connection, conflict: state.Conflict, text: str | None)
     try:
         if conflict.target == "location":
             name = path.partition(".")[2]
-            value = journal.parse_value(name, text)
+            value = edits.parse_value(name, text)
             fd = LOCATION_FIELDS.get(name)
             errors = fd.check(value)[0] if fd is not None and isinstance(value, str) else []
             if errors:
@@ -112,8 +112,8 @@ def _parse(conn: sqlite3.Connection, conflict: state.Conflict, text: str | None)
             if not text or conn.execute("SELECT 1 FROM entity WHERE sor_id = ?", (text,)).fetchone() is None:
                 raise ResolveError(f"{text!r} is not a unit in the working copy")
             return text
-        value = journal.parse_value(path, text)
-        problems = [p for p in journal.check_entity_changes(conn, conflict.key, {path: value}) if p.is_error]
+        value = edits.parse_value(path, text)
+        problems = [p for p in edits.check_entity_changes(conn, conflict.key, {path: value}) if p.is_error]
         if problems:
             raise EditError(problems)
         return value
@@ -134,4 +134,4 @@ def field_name(conflict: state.Conflict) -> str:
         return "Lokationsnummer"
     if conflict.field == "parent_sor_id":
         return "parent (moved)"
-    return journal.field_label(conflict.field or "")
+    return edits.field_label(conflict.field or "")

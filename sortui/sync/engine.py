@@ -28,7 +28,7 @@ from typing import Any
 
 from sortui.store import journal
 from sortui.store.journal import JournalEntry
-from sortui.sync import state, wire
+from sortui.sync import bookkeeping, state, wire
 from sortui.sync.client import Change, ConflictAnswer, ServiceClient, ServiceRefused, SyncError
 from sortui.sync.snapshot import fill_from_snapshot, is_empty
 
@@ -146,7 +146,7 @@ def push(conn: sqlite3.Connection, client: ServiceClient, result: SyncResult, re
         if not entries:
             return
         changeset_id = new_changeset_id()
-        journal.mark_sent(conn, [e.id for e in entries], changeset_id)
+        bookkeeping.mark_sent(conn, [e.id for e in entries], changeset_id)
         if not _send(conn, client, changeset_id, entries, result, report):
             refused_rounds += 1
 
@@ -164,19 +164,19 @@ def _send(
     try:
         answer = client.push(changeset_id, [operation(e) for e in entries])
     except ConflictAnswer as exc:
-        journal.mark_pending(conn, changeset_id)
+        bookkeeping.mark_pending(conn, changeset_id)
         _handle_conflicts(conn, entries, exc.conflicts, result)
         return False
     except ServiceRefused:
-        journal.mark_pending(conn, changeset_id)  # refused as a whole: nothing was applied
+        bookkeeping.mark_pending(conn, changeset_id)  # refused as a whole: nothing was applied
         raise
     # Unreachable service or a garbled answer: the entries stay 'sent' and the next sync retries the same id.
     with conn:
         for provisional, real in answer.created.items():
-            journal.adopt_sor_id(conn, provisional, real)
+            bookkeeping.adopt_sor_id(conn, provisional, real)
     result.created.update(answer.created)
     with conn:
-        count = journal.mark_synced(conn, changeset_id, answer.versions)
+        count = bookkeeping.mark_synced(conn, changeset_id, answer.versions)
         for e in entries:
             conn.execute("DELETE FROM conflict WHERE target = ? AND key = ? AND field IS ?", (e.target, e.key, e.field))
     result.pushed += count
@@ -197,14 +197,14 @@ def _handle_conflicts(
             by_field[(e.target, e.key, e.field)] = c
     with conn:
         for (target, key, path), c in by_field.items():
-            chain = journal.field_chain(conn, target, key, path)
+            chain = bookkeeping.field_chain(conn, target, key, path)
             if not chain:
                 continue
             server_value, server_version = c.get("server_value"), c.get("server_version")
             if not isinstance(server_version, int):
                 continue
             if _same(chain[0], server_value):
-                journal.rebase(conn, [e.id for e in chain], server_version, server_value)
+                bookkeeping.rebase(conn, [e.id for e in chain], server_version, server_value)
                 result.rebased += len(chain)
                 continue
             state.record_conflict(
@@ -248,7 +248,7 @@ def pull(
 ) -> None:
     """Apply the feed after the last pulled change, a page per transaction (an interrupted pull resumes)."""
     since = start = state.read_state(conn).last_seq
-    ctx = _PullContext(journal.own_changeset_ids(conn), set(), set())
+    ctx = _PullContext(bookkeeping.own_changeset_ids(conn), set(), set())
     while True:
         page = client.changes(since, page_size)
         ctx.local = {(e.target, e.key, e.field) for e in journal.pending(conn)}
@@ -271,7 +271,7 @@ def _apply_change(conn: sqlite3.Connection, ch: Change, ctx: _PullContext, resul
         if key in ctx.foreign and key not in ctx.local:  # an older change by others was applied over ours
             _apply_remote(conn, ch)
         else:
-            journal.set_version(conn, "entity" if ch.target == "entity" else "location", ch.key, ch.version)
+            bookkeeping.set_version(conn, "entity" if ch.target == "entity" else "location", ch.key, ch.version)
         return
     ctx.foreign.add(key)
     if key in ctx.local:
@@ -287,10 +287,10 @@ def _apply_change(conn: sqlite3.Connection, ch: Change, ctx: _PullContext, resul
 
 def _apply_remote(conn: sqlite3.Connection, ch: Change) -> bool:
     if ch.op == "create":
-        return journal.apply_remote_create(conn, ch.key, ch.new, ch.version)
+        return bookkeeping.apply_remote_create(conn, ch.key, ch.new, ch.version)
     if ch.op == "ean":
-        return journal.apply_remote_ean(conn, ch.key, ch.new, ch.version)
-    return journal.apply_remote(conn, ch.target, ch.key, ch.op, ch.field, ch.new, ch.version)
+        return bookkeeping.apply_remote_ean(conn, ch.key, ch.new, ch.version)
+    return bookkeeping.apply_remote(conn, ch.target, ch.key, ch.op, ch.field, ch.new, ch.version)
 
 
 def _refresh_conflict(conn: sqlite3.Connection, ch: Change) -> None:
@@ -319,7 +319,7 @@ def plan(conn: sqlite3.Connection, client: ServiceClient, page_size: int = PAGE)
     result.held_back = _held_back(conn)
     if result.fill_from_snapshot:
         return result
-    own = journal.own_changeset_ids(conn)
+    own = bookkeeping.own_changeset_ids(conn)
     since = current.last_seq
     while True:
         page = client.changes(since, page_size)

@@ -22,7 +22,7 @@ from typing import Any
 from sortui.domain import codes
 from sortui.domain.fields import ADDRESS_FIELDS, CONTACT_FIELDS, LOCATION_FLAG_FIELDS
 from sortui.domain.model import ADDRESS_KINDS, EAN_MODES, Address, Contact, Entity, Location, Speciality
-from sortui.store.journal import (
+from sortui.store.edits import (
     ENTITY_FLAGS,
     ENTITY_SCALARS,
     LOCATION_FLAGS,

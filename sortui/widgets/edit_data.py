@@ -10,7 +10,7 @@ from typing import Any
 
 from sortui.domain.fields import ADDRESS_FIELDS, CONTACT_FIELDS
 from sortui.domain.model import ADDRESS_KIND_NAMES, ADDRESS_KINDS, KIND_NAMES, Location
-from sortui.store import journal, queries
+from sortui.store import edits, journal, queries
 from sortui.store.describe import TYPE_LIST, change_words, value_words
 from sortui.store.journal import JournalEntry
 from sortui.store.rows import load_entity
@@ -94,7 +94,7 @@ def load_editor_data(conn: sqlite3.Connection, sor_id: str) -> EditorData | None
         ent.kind,
         ent.name,
         [name for _, _, name in queries.path_to_root(conn, sor_id)],
-        {p: journal.entity_value(ent, p) for p in paths},
+        {p: edits.entity_value(ent, p) for p in paths},
         code_choices(conn, TYPE_LIST[ent.kind]),
         code_choices(conn, "speciality"),
     )
@@ -291,17 +291,17 @@ def plan_bulk(conn: sqlite3.Connection, action: str, scope: str, sor_ids: list[s
     """``scope`` 'subtree': the numbers owned by ``sor_ids[0]`` and below; 'search': the hits' numbers."""
     if scope == "subtree":
         node = queries.node(conn, sor_ids[0])
-        glns = journal.subtree_glns(conn, sor_ids[0])
+        glns = edits.subtree_glns(conn, sor_ids[0])
         words = f"under {node.name if node else sor_ids[0]}"
     else:
-        glns = journal.effective_glns(conn, sor_ids)
+        glns = edits.effective_glns(conn, sor_ids)
         words = f"of the {len(sor_ids)} search hits"
     return BulkPlan(action, words, glns, message_choices(conn, set()))
 
 
 def preview_bulk(conn: sqlite3.Connection, plan: BulkPlan, urn: str) -> BulkPlan:
     plan.urn = urn
-    plan.have = len(journal.glns_with_message(conn, plan.glns, urn))
+    plan.have = len(edits.glns_with_message(conn, plan.glns, urn))
     return plan
 
 

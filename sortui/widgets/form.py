@@ -179,8 +179,8 @@ def form_fields(root: Widget) -> dict[str, FieldInput | FlagField]:
 
 
 def field_value(widget: FieldInput | FlagField) -> Any:
-    """The value typed: flags as bool (or None), text through ``journal.parse_value`` ('' is None)."""
-    from sortui.store.journal import parse_value
+    """The value typed: flags as bool (or None), text through ``edits.parse_value`` ('' is None)."""
+    from sortui.store.edits import parse_value
 
     return widget.value if isinstance(widget, FlagField) else parse_value(widget.path, widget.text)
 

@@ -1,0 +1,575 @@
+"""The edit operations: each validates with the domain rules, writes the working copy and
+records a journal entry, all in one transaction, so once a function here returns, the edit is
+on disk. Refused edits raise ``EditError`` and write nothing; warnings travel on the entries.
+
+Also what the editors need to offer and read fields: the editable field paths, their Danish
+labels, parsing typed text, and the checks behind live validation (``check_*_changes``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import asdict, replace
+from typing import Any
+
+from sortui.domain import codes
+from sortui.domain.fields import (
+    ADDRESS_FIELDS,
+    CONTACT_FIELDS,
+    ENTITY_FIELDS,
+    LOCATION_FIELDS,
+    LOCATION_MANDATORY,
+    MAX_SPECIALITIES,
+)
+from sortui.domain.model import ADDRESS_KINDS, EAN_MODES, Address, Contact, Entity, Location, Speciality
+from sortui.domain.provisional import PROVISIONAL_SUFFIX, is_provisional, provisional_sor_id
+from sortui.domain.validation import Problem, shak_prefix_problem, validate_entity, validate_location
+from sortui.store.journal import EditError, JournalEntry, record_entry
+from sortui.store.queries import effective_values, path_to_root
+from sortui.store.rows import load_entity, location_from_row
+from sortui.store.values import SPECIALITY_TYPE, insert_created_unit, replace_ean_state, write_entity_value
+
+ENTITY_SCALARS = (
+    "name",
+    "entity_type_code",
+    "shak_code",
+    "provider_number",
+    "pharmacy_number",
+    "local_code",
+    "cvr",
+    "geo_parent_relation",
+    "geo_parent_sor_id",
+    "from_date",
+    "to_date",
+    "first_from_date",
+    "note",
+)
+ENTITY_FLAGS = ("ambulant", "admitted", "reporting_level")
+LOCATION_SCALARS = (
+    "system_supplier",
+    "system_type",
+    "communication_supplier",
+    "region_code",
+    "edi_administrator",
+    "note",
+    "from_date",
+    "to_date",
+)
+LOCATION_FLAGS = ("only_internal", "non_active")
+FLAG_LABELS = {
+    "ambulant": "Ambulant aktivitet",
+    "admitted": "Indlagte patienter",
+    "reporting_level": "Indberetningsniveau",
+    "only_internal": "Kun intern brug",
+    "non_active": "Ikke aktiv",
+}
+
+
+def field_label(path: str) -> str:
+    """The Danish label of an editable field path such as ``postal.street`` or ``location.region_code``."""
+    group, _, name = path.rpartition(".")
+    if path in FLAG_LABELS or name in FLAG_LABELS:
+        return FLAG_LABELS.get(path) or FLAG_LABELS[name]
+    if path == "specialities":
+        return "Specialer"
+    if group in ADDRESS_KINDS:
+        return f"{ADDRESS_FIELDS[name].label} ({group})"
+    if group == "contact":
+        return CONTACT_FIELDS[name].label
+    if group == "location":
+        return LOCATION_FIELDS[name].label
+    return ENTITY_FIELDS[path].label if path in ENTITY_FIELDS else path
+
+
+def editable_entity_fields() -> list[str]:
+    """Every field path ``set_fields`` accepts, in editor order."""
+    paths = list(ENTITY_SCALARS) + list(ENTITY_FLAGS) + ["specialities"]
+    paths += [f"{kind}.{name}" for kind in ADDRESS_KINDS for name in ADDRESS_FIELDS]
+    paths += [f"contact.{name}" for name in CONTACT_FIELDS]
+    return paths
+
+
+def parse_value(path: str, text: str | None) -> Any:
+    """Turn user text into the stored value: '' means absent, flags take ja/nej/true/false."""
+    name = path.rpartition(".")[2]
+    if text is None or text.strip() == "":
+        return [] if path == "specialities" else None
+    text = text.strip()
+    if name in ENTITY_FLAGS or name in LOCATION_FLAGS:
+        lowered = text.lower()
+        if lowered in ("ja", "true", "1", "yes"):
+            return True
+        if lowered in ("nej", "false", "0", "no"):
+            return False
+        raise EditError([Problem(path, None, f"{field_label(path)}: expected ja or nej, not {text!r}")])
+    if path == "specialities":
+        return [code for code in text.replace(",", " ").split() if code]
+    if name == "shak_code":
+        return text.upper()
+    return text
+
+
+# -- reading current values ------------------------------------------------------------
+
+
+def _entity_or_fail(conn: sqlite3.Connection, sor_id: str) -> Entity:
+    ent = load_entity(conn, sor_id)
+    conn.row_factory = None
+    if ent is None:
+        raise EditError([Problem("sor_id", None, f"no unit with SOR-kode {sor_id}")])
+    return ent
+
+
+def entity_value(ent: Entity, path: str) -> Any:
+    group, _, name = path.rpartition(".")
+    if group in ADDRESS_KINDS:
+        addr = ent.address(group)
+        return getattr(addr, name) if addr else None
+    if group == "contact":
+        return getattr(ent.contact, name) if ent.contact else None
+    if path == "specialities":
+        return [s.code for s in ent.specialities]
+    return getattr(ent, path)
+
+
+def _with_value(ent: Entity, path: str, value: Any) -> Entity:
+    """A copy of ``ent`` with ``path`` set to ``value`` (for validation before writing)."""
+    copy = replace(ent, addresses=[replace(a) for a in ent.addresses], specialities=list(ent.specialities))
+    group, _, name = path.rpartition(".")
+    if group in ADDRESS_KINDS:
+        addr = copy.address(group)
+        if addr is None:
+            addr = Address(group)
+            copy.addresses.append(addr)
+        setattr(addr, name, value)
+    elif group == "contact":
+        copy.contact = replace(copy.contact) if copy.contact else Contact()
+        setattr(copy.contact, name, value)
+    elif path == "specialities":
+        copy.specialities = [Speciality(code, SPECIALITY_TYPE) for code in value]
+    else:
+        setattr(copy, path, value)
+    return copy
+
+
+# -- validation ------------------------------------------------------------------------
+
+
+def check_entity_changes(conn: sqlite3.Connection, sor_id: str, changes: dict[str, Any]) -> list[Problem]:
+    """Problems (errors and warnings) that applying ``changes`` ({field path: value}) together would cause."""
+    unknown = [p for p in changes if p not in editable_entity_fields()]
+    if unknown:
+        return [Problem(p, None, f"{p} is not a field that can be edited") for p in unknown]
+    ent = _entity_or_fail(conn, sor_id)
+    problems: list[Problem] = []
+    changed = ent
+    for path, value in changes.items():
+        changed = _with_value(changed, path, value)
+        if path == "specialities" and len(value) > MAX_SPECIALITIES:
+            problems.append(Problem(path, None, f"at most {MAX_SPECIALITIES} specialities"))
+        if path == "name" and not value:
+            problems.append(Problem(path, "EntityName", "Navn is required"))
+    problems += [p for p in validate_entity(changed) if any(_concerns(p, path) for path in changes)]
+    shak = changes.get("shak_code")
+    if shak:
+        message = shak_prefix_problem(shak, _hospital_shak(conn, ent))
+        if message:
+            problems.append(Problem("shak_code", "ShakIdentifier", message, is_error=False))
+    return _unique(problems)
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    return list(dict.fromkeys(problems))
+
+
+def _concerns(problem: Problem, path: str) -> bool:
+    if problem.field == path:
+        return True
+    if path in ("from_date", "to_date") and problem.field == "to_date":
+        return True
+    return path == "specialities" and problem.field.startswith("specialities")
+
+
+def _hospital_shak(conn: sqlite3.Connection, ent: Entity) -> str | None:
+    """The 4-character SHAK code of the institution above a unit, if any."""
+    row = conn.execute(
+        """
+        WITH RECURSIVE up(sor_id, parent, kind, shak) AS (
+            SELECT sor_id, parent_sor_id, kind, shak_code FROM entity WHERE sor_id = ?
+            UNION ALL
+            SELECT e.sor_id, e.parent_sor_id, e.kind, e.shak_code FROM entity e JOIN up ON e.sor_id = up.parent
+        ) SELECT shak FROM up WHERE kind = 'SI' LIMIT 1
+        """,
+        (ent.sor_id,),
+    ).fetchone()
+    return row[0] if row and row[0] else None
+
+
+def _raise_errors(problems: list[Problem]) -> list[str]:
+    errors = [p for p in problems if p.is_error]
+    if errors:
+        raise EditError(errors)
+    return [p.message for p in problems]
+
+
+# -- units -----------------------------------------------------------------------------
+
+
+def set_fields(conn: sqlite3.Connection, sor_id: str, changes: dict[str, Any]) -> list[JournalEntry]:
+    """Validate, apply and journal changes of a unit's fields, all in one transaction.
+
+    Unchanged values are skipped. Raises EditError (nothing written) when any change is refused;
+    warnings are attached to the returned entries.
+    """
+    ent = _entity_or_fail(conn, sor_id)
+    warnings = _raise_errors(check_entity_changes(conn, sor_id, changes))
+    entries = []
+    with conn:
+        for path, value in changes.items():
+            old = entity_value(ent, path)
+            if old == value:
+                continue
+            write_entity_value(conn, sor_id, path, value)
+            entries.append(record_entry(conn, "entity", sor_id, "set", path, old, value, ent.version))
+    for entry in entries:
+        entry.warnings = warnings
+    return entries
+
+
+def move_unit(conn: sqlite3.Connection, sor_id: str, new_parent: str) -> JournalEntry:
+    """Move a unit (with its subtree) under ``new_parent``."""
+    ent = _entity_or_fail(conn, sor_id)
+    parent = _entity_or_fail(conn, new_parent)
+    problems: list[Problem] = []
+    if ent.kind == "IE":
+        problems.append(Problem("parent_sor_id", None, "an institution owner cannot be moved under another unit"))
+    elif ent.kind == "SI" and parent.kind != "IE":
+        problems.append(Problem("parent_sor_id", None, "an institution (SI) must sit directly under an owner (IE)"))
+    elif ent.kind == "OE" and parent.kind not in ("SI", "OE"):
+        problems.append(Problem("parent_sor_id", None, "a unit (OE) must sit under an institution or another unit"))
+    if new_parent == sor_id or _is_descendant(conn, new_parent, sor_id):
+        problems.append(Problem("parent_sor_id", None, "a unit cannot be moved into its own subtree"))
+    _raise_errors(problems)
+    with conn:
+        write_entity_value(conn, sor_id, "parent_sor_id", new_parent)
+        return record_entry(conn, "entity", sor_id, "move", "parent_sor_id", ent.parent_sor_id, new_parent, ent.version)
+
+
+def _is_descendant(conn: sqlite3.Connection, candidate: str, ancestor: str) -> bool:
+    return any(sid == ancestor for sid, _, _ in path_to_root(conn, candidate))
+
+
+def create_unit(
+    conn: sqlite3.Connection,
+    parent_sor_id: str,
+    name: str,
+    from_date: str | None = None,
+    entity_type_code: str | None = None,
+) -> JournalEntry:
+    """Create a unit under ``parent_sor_id`` (an SI under an owner, else an OE) with a provisional SOR id.
+
+    It inherits its parent's location number. Journalled as op 'create'; undo removes it again.
+    """
+    parent = _entity_or_fail(conn, parent_sor_id)
+    kind = "SI" if parent.kind == "IE" else "OE"
+    sor_id = _next_provisional(conn)
+    values = {
+        "kind": kind,
+        "name": name,
+        "parent_sor_id": parent_sor_id,
+        "entity_type_code": entity_type_code,
+        "ean_mode": "inherited",
+        "geo_parent_relation": "1" if kind == "SI" else "2",
+        "from_date": from_date,
+        "first_from_date": from_date,
+    }
+    _raise_errors(validate_entity(Entity(sor_id, **values)))  # type: ignore[arg-type]
+    with conn:
+        insert_created_unit(conn, sor_id, values)
+        return record_entry(conn, "entity", sor_id, "create", None, None, values, 0)
+
+
+def _next_provisional(conn: sqlite3.Connection) -> str:
+    rows = conn.execute("SELECT sor_id FROM entity WHERE sor_id LIKE ?", (f"%{PROVISIONAL_SUFFIX}_",)).fetchall()
+    used = [int(r[0][: -len(PROVISIONAL_SUFFIX) - 1]) for r in rows if is_provisional(r[0])]
+    return provisional_sor_id(max(used, default=0) + 1)
+
+
+# -- location numbers ------------------------------------------------------------------
+
+
+def _location_or_fail(conn: sqlite3.Connection, gln: str) -> Location:
+    conn.row_factory = sqlite3.Row
+    try:
+        row = conn.execute("SELECT * FROM location WHERE gln = ?", (gln,)).fetchone()
+    finally:
+        conn.row_factory = None
+    if row is None:
+        raise EditError([Problem("gln", "EanLocationCode", f"no lokationsnummer {gln} in the working copy")])
+    return location_from_row(row)
+
+
+def check_location_changes(conn: sqlite3.Connection, gln: str, changes: dict[str, Any]) -> list[Problem]:
+    """Problems (errors and warnings) that changing a location number's attributes would cause."""
+    loc = _location_or_fail(conn, gln)
+    unknown = [
+        Problem(f"location.{name}", None, f"{name} is not an attribute of a lokationsnummer that can be edited")
+        for name in changes
+        if name not in LOCATION_SCALARS + LOCATION_FLAGS
+    ]
+    if unknown:
+        return unknown
+    problems = [
+        Problem(f"location.{name}", LOCATION_FIELDS[name].xml, f"{LOCATION_FIELDS[name].label} is required")
+        for name in LOCATION_MANDATORY
+        if name in changes and changes[name] is None
+    ]
+    changed = replace(loc, **changes)
+    problems += [p for p in validate_location(changed) if p.field.partition(".")[2] in changes]
+    if changed.from_date and changed.to_date and changed.to_date < changed.from_date:
+        problems.append(Problem("location.to_date", "ToDate", f"Gyldig til {changed.to_date} is before Gyldig fra"))
+    return _unique(problems)
+
+
+def set_location_fields(conn: sqlite3.Connection, gln: str, changes: dict[str, Any]) -> list[JournalEntry]:
+    """Validate, apply and journal changes of a location number's attributes in one transaction."""
+    loc = _location_or_fail(conn, gln)
+    _raise_errors(check_location_changes(conn, gln, changes))
+    entries = []
+    with conn:
+        for name, value in changes.items():
+            old = getattr(loc, name)
+            if old == value:
+                continue
+            conn.execute(f"UPDATE location SET {name} = ? WHERE gln = ?", (value, gln))
+            entries.append(record_entry(conn, "location", gln, "set", f"location.{name}", old, value, loc.version))
+    return entries
+
+
+def check_gln(gln: str) -> None:
+    _raise_errors([Problem("gln", "EanLocationCode", m) for m in codes.gln_errors(gln)])
+
+
+# -- a unit's location-number mode -----------------------------------------------------
+
+
+def set_ean_mode(
+    conn: sqlite3.Connection, sor_id: str, mode: str, location: Location | None = None
+) -> JournalEntry | None:
+    """Give a unit its own location number (``mode`` 'own' with a new ``location``) or make it
+    inherit its parent's ('inherited') or have none ('none'). None when nothing changes.
+
+    A new number needs a valid GLN not used elsewhere and the mandatory attributes. Making the
+    unit inherit removes its own number and that number's message types (undo brings them back).
+    """
+    ent = _entity_or_fail(conn, sor_id)
+    _raise_errors(_ean_problems(conn, ent, mode, location))
+    if mode == ent.ean_mode and mode != "own":
+        return None
+    old = _ean_state(conn, ent)
+    new_loc = replace(location, owner_sor_id=sor_id, version=0) if mode == "own" and location else None
+    new = {"ean_mode": mode, "location": asdict(new_loc) if new_loc else None, "messages": []}
+    with conn:
+        replace_ean_state(conn, sor_id, new)
+        return record_entry(conn, "entity", sor_id, "ean", "ean_mode", old, new, ent.version)
+
+
+def _ean_problems(conn: sqlite3.Connection, ent: Entity, mode: str, location: Location | None) -> list[Problem]:
+    if mode not in EAN_MODES:
+        return [Problem("ean_mode", None, f"{mode!r} is not a location-number mode (own, inherited or none)")]
+    if mode == "inherited" and ent.kind == "IE":
+        return [Problem("ean_mode", None, "an institution owner has no parent to inherit a lokationsnummer from")]
+    if mode != "own":
+        return []
+    if location is None:
+        return [Problem("location.gln", "EanLocationCode", "a new lokationsnummer is needed")]
+    problems = validate_location(location, creating=True)
+    if not codes.gln_errors(location.gln):
+        row = conn.execute("SELECT owner_sor_id FROM location WHERE gln = ?", (location.gln,)).fetchone()
+        if row is not None:
+            problems.append(
+                Problem(
+                    "location.gln", "EanLocationCode", f"lokationsnummer {location.gln} is already used by {row[0]}"
+                )
+            )
+    return problems
+
+
+def _ean_state(conn: sqlite3.Connection, ent: Entity) -> dict[str, Any]:
+    """A unit's location-number mode, own number and that number's message types (JSON-ready)."""
+    loc = ent.location
+    messages = []
+    if loc is not None:
+        messages = [
+            list(r)
+            for r in conn.execute(
+                "SELECT message_urn, from_date, to_date FROM location_message WHERE gln = ? ORDER BY message_urn",
+                (loc.gln,),
+            )
+        ]
+    return {"ean_mode": ent.ean_mode, "location": asdict(loc) if loc else None, "messages": messages}
+
+
+# -- message types on a location number ------------------------------------------------
+
+
+def resolve_message(conn: sqlite3.Connection, key: str) -> str:
+    """A MedCom message definition's URN from its URN, ``TYPE:VERSION`` or version code (e.g. XD1530L)."""
+    key = key.strip()
+    row = conn.execute("SELECT urn FROM message_definition WHERE urn = ?", (key,)).fetchone()
+    if row is None and ":" in key and not key.startswith("urn:"):
+        type_code, _, version = key.partition(":")
+        row = conn.execute(
+            "SELECT urn FROM message_definition WHERE upper(type_code) = ? AND upper(version_code) = ?",
+            (type_code.upper(), version.upper()),
+        ).fetchone()
+    if row is None:
+        rows = conn.execute(
+            "SELECT urn FROM message_definition WHERE upper(version_code) = ?", (key.upper(),)
+        ).fetchall()
+        row = rows[0] if len(rows) == 1 else None
+    if row is None:
+        raise EditError([Problem("message", None, f"{key!r} is not a message type in the MedCom catalogue")])
+    return row[0]
+
+
+def add_message(
+    conn: sqlite3.Connection, gln: str, message: str, from_date: str | None = None, to_date: str | None = None
+) -> JournalEntry | None:
+    """Register a message type on a location number; None if it is already there."""
+    loc = _location_or_fail(conn, gln)
+    urn = resolve_message(conn, message)
+    for name, value in (("from_date", from_date), ("to_date", to_date)):
+        errors, _ = LOCATION_FIELDS[name].check(value)
+        _raise_errors([Problem(name, None, e) for e in errors])
+    if _has_message(conn, gln, urn):
+        return None
+    (entry,) = _register_on(conn, [loc], urn, from_date, to_date)
+    return entry
+
+
+def remove_message(conn: sqlite3.Connection, gln: str, message: str) -> JournalEntry | None:
+    """Remove a message type from a location number; None if it was not registered."""
+    loc = _location_or_fail(conn, gln)
+    urn = resolve_message(conn, message)
+    if not _has_message(conn, gln, urn):
+        return None
+    (entry,) = _unregister_from(conn, [loc], urn)
+    return entry
+
+
+def _has_message(conn: sqlite3.Connection, gln: str, urn: str) -> bool:
+    sql = "SELECT 1 FROM location_message WHERE gln = ? AND message_urn = ?"
+    return conn.execute(sql, (gln, urn)).fetchone() is not None
+
+
+def set_message_validity(
+    conn: sqlite3.Connection, gln: str, message: str, from_date: str | None, to_date: str | None
+) -> list[JournalEntry]:
+    """Change the validity of a registered message type: journalled as its removal and new addition."""
+    loc = _location_or_fail(conn, gln)
+    urn = resolve_message(conn, message)
+    _check_validity(from_date, to_date)
+    row = conn.execute(
+        "SELECT from_date, to_date FROM location_message WHERE gln = ? AND message_urn = ?", (gln, urn)
+    ).fetchone()
+    if row is None:
+        raise EditError([Problem("message", None, f"{message} is not registered on {gln}")])
+    old, new = {"from_date": row[0], "to_date": row[1]}, {"from_date": from_date, "to_date": to_date}
+    if old == new:
+        return []
+    with conn:
+        conn.execute(
+            "UPDATE location_message SET from_date = ?, to_date = ? WHERE gln = ? AND message_urn = ?",
+            (from_date, to_date, gln, urn),
+        )
+        return [
+            record_entry(conn, "message", gln, "remove", urn, old, None, loc.version),
+            record_entry(conn, "message", gln, "add", urn, None, new, loc.version),
+        ]
+
+
+def _check_validity(from_date: str | None, to_date: str | None) -> None:
+    problems = []
+    for name, value in (("from_date", from_date), ("to_date", to_date)):
+        errors, _ = LOCATION_FIELDS[name].check(value)
+        problems += [Problem(name, None, e) for e in errors]
+    if not problems and from_date and to_date and to_date < from_date:
+        problems.append(Problem("to_date", None, f"Gyldig til {to_date} is before Gyldig fra {from_date}"))
+    _raise_errors(problems)
+
+
+# -- message types on many location numbers at once ------------------------------------
+
+
+def subtree_glns(conn: sqlite3.Connection, sor_id: str) -> list[str]:
+    """The location numbers owned by a unit and its descendants (e.g. all of a municipality's)."""
+    rows = conn.execute(
+        """
+        WITH RECURSIVE down(sor_id) AS (
+            SELECT ? UNION ALL SELECT e.sor_id FROM entity e JOIN down ON e.parent_sor_id = down.sor_id
+        ) SELECT l.gln FROM location l JOIN down ON l.owner_sor_id = down.sor_id ORDER BY l.gln
+        """,
+        (sor_id,),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def effective_glns(conn: sqlite3.Connection, sor_ids: list[str]) -> list[str]:
+    """The location numbers the units receive on (own or inherited), each once."""
+    found = (effective_values(conn, sid).location.value for sid in sor_ids)
+    return list(dict.fromkeys(loc.gln for loc in found if loc is not None))
+
+
+def glns_with_message(conn: sqlite3.Connection, glns: list[str], message: str) -> set[str]:
+    """Which of ``glns`` have ``message`` registered."""
+    urn = resolve_message(conn, message)
+    have = {r[0] for r in conn.execute("SELECT gln FROM location_message WHERE message_urn = ?", (urn,))}
+    return have.intersection(glns)
+
+
+def add_message_to_many(
+    conn: sqlite3.Connection, glns: list[str], message: str, from_date: str | None = None, to_date: str | None = None
+) -> list[JournalEntry]:
+    """Register a message type on every number of ``glns`` that lacks it, in one transaction, an entry each."""
+    urn = resolve_message(conn, message)
+    _check_validity(from_date, to_date)
+    todo = [g for g in dict.fromkeys(glns) if g not in glns_with_message(conn, glns, urn)]
+    return _register_on(conn, [_location_or_fail(conn, g) for g in todo], urn, from_date, to_date)
+
+
+def remove_message_from_many(conn: sqlite3.Connection, glns: list[str], message: str) -> list[JournalEntry]:
+    """Remove a message type from every number of ``glns`` that has it, in one transaction, an entry each."""
+    urn = resolve_message(conn, message)
+    todo = sorted(glns_with_message(conn, glns, urn))
+    return _unregister_from(conn, [_location_or_fail(conn, g) for g in todo], urn)
+
+
+# Shared by the single and the bulk operations above, which differ only in what they check first.
+
+
+def _register_on(
+    conn: sqlite3.Connection, locations: list[Location], urn: str, from_date: str | None, to_date: str | None
+) -> list[JournalEntry]:
+    """Register ``urn`` on each of ``locations`` (none has it yet) in one transaction, an entry each."""
+    validity = {"from_date": from_date, "to_date": to_date}
+    with conn:
+        conn.executemany(
+            "INSERT INTO location_message (gln, message_urn, from_date, to_date) VALUES (?, ?, ?, ?)",
+            [(loc.gln, urn, from_date, to_date) for loc in locations],
+        )
+        return [record_entry(conn, "message", loc.gln, "add", urn, None, validity, loc.version) for loc in locations]
+
+
+def _unregister_from(conn: sqlite3.Connection, locations: list[Location], urn: str) -> list[JournalEntry]:
+    """Remove ``urn`` from each of ``locations`` (each has it) in one transaction, an entry each."""
+    entries = []
+    with conn:
+        for loc in locations:
+            row = conn.execute(
+                "SELECT from_date, to_date FROM location_message WHERE gln = ? AND message_urn = ?", (loc.gln, urn)
+            ).fetchone()
+            conn.execute("DELETE FROM location_message WHERE gln = ? AND message_urn = ?", (loc.gln, urn))
+            old = {"from_date": row[0], "to_date": row[1]}
+            entries.append(record_entry(conn, "message", loc.gln, "remove", urn, old, None, loc.version))
+    return entries
