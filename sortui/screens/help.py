@@ -12,6 +12,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from sortui.widgets.text_sections import Row, append_section
+
 
 @dataclass(frozen=True, slots=True)
 class HelpSection:
@@ -23,11 +25,7 @@ def help_text(intro: str, sections: list[HelpSection]) -> Text:
     t = Text()
     t.append(f"{intro}\n", style="dim")
     for section in sections:
-        t.append(f"\n{section.title}\n", style="bold underline")
-        width = max((len(keys) for keys, _ in section.rows), default=0) + 2
-        for keys, description in section.rows:
-            t.append(f"  {keys:<{width}}", style="bold")
-            t.append(f"{description}\n")
+        append_section(t, section.title, [Row(keys, description) for keys, description in section.rows], indent="  ")
     return t
 
 
