@@ -6,18 +6,16 @@ D discards every pending change (after a confirmation), enter goes to the unit, 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sqlite3
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
-from textual.app import ComposeResult
+from textual import work
 from textual.binding import Binding, BindingType
-from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from sortui.screens.list_screen import ListScreen, OnChange
 from sortui.store import journal
 from sortui.store.journal import EditError, JournalEntry
 from sortui.widgets.edit_data import ChangeGroup, describe_entry, load_changes
@@ -25,7 +23,7 @@ from sortui.widgets.guard import reports_errors
 from sortui.widgets.safe import clean
 from sortui.widgets.source import Source
 
-OnChange = Callable[[list[str]], None]
+Row = tuple[ChangeGroup, JournalEntry | None]  # a group's heading (no entry), or one of its entries
 
 
 def entry_text(entry: JournalEntry) -> Text:
@@ -48,53 +46,28 @@ class ChangeList(OptionList):
     ]
 
 
-class ChangesScreen(Screen[str | None]):
+class ChangesScreen(ListScreen[list[ChangeGroup], Row]):
     """Answers a SOR id to go to (enter), or None."""
 
+    NAME = "changes"
+    HEADING = "Ventende ændringer"
+    LIST = ChangeList
+    READONLY_NOTICE = "Read-only: the journal cannot be changed"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("u", "undo", "Undo", tooltip="Undo the change under the cursor", id="changes.undo"),
         Binding("D", "discard_all", "Discard all", tooltip="Revert every pending change", id="changes.discard"),
         Binding("escape,P", "close", "Back", id="changes.close"),
     ]
 
-    class Loaded(Message):
-        def __init__(self, groups: list[ChangeGroup]) -> None:
-            super().__init__()
-            self.groups = groups
-
-    class Done(Message):
-        def __init__(self, notice: str, severity: str, keys: list[str]) -> None:
-            super().__init__()
-            self.notice = notice
-            self.severity = severity
-            self.keys = keys
-
     def __init__(self, source: Source, on_change: OnChange) -> None:
-        super().__init__()
-        self.source = source
-        self.on_change = on_change
+        super().__init__(source, on_change)
         self.groups: list[ChangeGroup] = []
-        self.rows: list[tuple[ChangeGroup, JournalEntry | None]] = []
 
-    def compose(self) -> ComposeResult:
-        yield Static(Text("Ventende ændringer", style="bold"), id="changes-title")
-        yield ChangeList(id="changes-list")
-        yield Footer(compact=True)
+    def read(self, conn: sqlite3.Connection) -> list[ChangeGroup]:
+        return load_changes(conn)
 
-    def on_mount(self) -> None:
-        self.query_one(ChangeList).focus()
-        self._load()
-
-    @work(thread=True, exclusive=True, group="changes-load")
-    @reports_errors
-    def _load(self) -> None:
-        with self.source.connection() as conn:
-            groups = load_changes(conn)
-        self.post_message(self.Loaded(groups))
-
-    @on(Loaded)
-    def _loaded(self, message: Loaded) -> None:
-        self.groups = message.groups
+    def show(self, data: list[ChangeGroup]) -> None:
+        self.groups = data
         self.rows = []
         options = []
         for group in self.groups:
@@ -103,7 +76,7 @@ class ChangesScreen(Screen[str | None]):
             for entry in group.entries:
                 options.append(Option(entry_text(entry)))
                 self.rows.append((group, entry))
-        listing = self.query_one(ChangeList)
+        listing = self.listing
         old = listing.highlighted
         listing.clear_options()
         listing.add_options(options or [Option(Text("No pending changes", style="dim"), disabled=True)])
@@ -113,30 +86,17 @@ class ChangesScreen(Screen[str | None]):
         count = sum(len(g.entries) for g in self.groups)
         n = len(self.groups)
         groups = f"{n} {'unit / location number' if n == 1 else 'units / location numbers'}"
-        title = Text.assemble(("Ventende ændringer", "bold"), f"  {count} changes on {groups}")
+        detail = Text(f"{count} changes on {groups}")
         if self.source.readonly:
-            title.append("  READ-ONLY", style="bold")
-        self.query_one("#changes-title", Static).update(title)
+            detail.append("  READ-ONLY", style="bold")
+        self.show_title(detail)
 
-    def current(self) -> tuple[ChangeGroup, JournalEntry | None] | None:
-        index = self.query_one(ChangeList).highlighted
-        return self.rows[index] if index is not None and 0 <= index < len(self.rows) else None
-
-    @on(OptionList.OptionSelected)
-    def _selected(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        row = self.current()
-        if row is not None and row[0].sor_id:
-            self.dismiss(row[0].sor_id)
-
-    def _refuse_readonly(self) -> bool:
-        if self.source.readonly:
-            self.notify("Read-only: the journal cannot be changed", severity="warning", markup=False)
-        return self.source.readonly
+    def sor_id_of(self, row: Row) -> str | None:
+        return row[0].sor_id
 
     def action_undo(self) -> None:
         row = self.current()
-        if self._refuse_readonly() or row is None or row[1] is None:
+        if self.refuse_readonly() or row is None or row[1] is None:
             return
         self._undo(row[1].id, row[0].key)
 
@@ -157,7 +117,7 @@ class ChangesScreen(Screen[str | None]):
         from sortui.screens.confirm import ConfirmScreen
 
         count = sum(len(g.entries) for g in self.groups)
-        if self._refuse_readonly() or not count:
+        if self.refuse_readonly() or not count:
             return
         body = Text(f"All {count} pending changes in {len(self.groups)} units / location numbers are reverted.")
         screen = ConfirmScreen("Discard all pending changes?", body, "discard all")
@@ -170,13 +130,3 @@ class ChangesScreen(Screen[str | None]):
         with self.source.connection() as conn:
             count = journal.discard_all(conn)
         self.post_message(self.Done(f"Discarded {count} pending changes", "information", keys))
-
-    @on(Done)
-    def _done(self, message: Done) -> None:
-        self.notify(clean(message.notice), severity=message.severity, markup=False)  # type: ignore[arg-type]
-        if message.keys:
-            self.on_change(message.keys)
-            self._load()
-
-    def action_close(self) -> None:
-        self.dismiss(None)

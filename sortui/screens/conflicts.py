@@ -8,26 +8,21 @@ m keeps mine (rebased on the service's version, sent with the next sync), s take
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
-from textual.app import ComposeResult
+from textual import work
 from textual.binding import Binding, BindingType
-from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from sortui.screens.list_screen import ListScreen
 from sortui.sync import conflicts, state
 from sortui.sync.state import Conflict
 from sortui.widgets.guard import reports_errors
 from sortui.widgets.safe import clean
-from sortui.widgets.source import Source
 
-OnChange = Callable[[list[str]], None]
 CHOICE_NOTICES = {
     "mine": "Kept yours: it goes to the service with the next sync",
     "server": "Took the service's value: your edit was dropped",
@@ -90,9 +85,13 @@ class ConflictList(OptionList):
     ]
 
 
-class ConflictsScreen(Screen[str | None]):
+class ConflictsScreen(ListScreen[list[ConflictView], ConflictView]):
     """Answers a SOR id to go to (enter), or None."""
 
+    NAME = "conflicts"
+    HEADING = "Konflikter"
+    LIST = ConflictList
+    READONLY_NOTICE = "Read-only: conflicts cannot be resolved"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "m",
@@ -114,81 +113,34 @@ class ConflictsScreen(Screen[str | None]):
         Binding("escape,q", "close", "Back", id="conflicts.close"),
     ]
 
-    class Loaded(Message):
-        def __init__(self, views: list[ConflictView]) -> None:
-            super().__init__()
-            self.views = views
+    def read(self, conn: sqlite3.Connection) -> list[ConflictView]:
+        return load_conflicts(conn)
 
-    class Resolved(Message):
-        def __init__(self, notice: str, severity: str, keys: list[str]) -> None:
-            super().__init__()
-            self.notice = notice
-            self.severity = severity
-            self.keys = keys
-
-    def __init__(self, source: Source, on_change: OnChange) -> None:
-        super().__init__()
-        self.source = source
-        self.on_change = on_change
-        self.views: list[ConflictView] = []
-
-    def compose(self) -> ComposeResult:
-        yield Static(Text("Konflikter", style="bold"), id="conflicts-title")
-        yield ConflictList(id="conflicts-list")
-        yield Footer(compact=True)
-
-    def on_mount(self) -> None:
-        self.query_one(ConflictList).focus()
-        self._load()
-
-    @work(thread=True, exclusive=True, group="conflicts-load")
-    @reports_errors
-    def _load(self) -> None:
-        with self.source.connection() as conn:
-            views = load_conflicts(conn)
-        self.post_message(self.Loaded(views))
-
-    @on(Loaded)
-    def _loaded(self, message: Loaded) -> None:
-        self.views = message.views
-        listing = self.query_one(ConflictList)
+    def show(self, data: list[ConflictView]) -> None:
+        self.rows = data
+        listing = self.listing
         old = listing.highlighted or 0
         listing.clear_options()
-        if not self.views:
+        if not self.rows:
             listing.add_option(Option(Text("No conflicts: everything is resolved", style="dim"), disabled=True))
-        listing.add_options([Option(conflict_text(v)) for v in self.views])
-        if self.views:
-            listing.highlighted = min(old, len(self.views) - 1)
-        count = f"{len(self.views)} fields changed here and on the service" if self.views else "none left"
-        title = Text.assemble(("Konflikter", "bold"), f"  {count}")
-        self.query_one("#conflicts-title", Static).update(title)
+        listing.add_options([Option(conflict_text(v)) for v in self.rows])
+        if self.rows:
+            listing.highlighted = min(old, len(self.rows) - 1)
+        self.show_title(f"{len(self.rows)} fields changed here and on the service" if self.rows else "none left")
 
-    def current(self) -> ConflictView | None:
-        index = self.query_one(ConflictList).highlighted
-        return self.views[index] if self.views and index is not None and 0 <= index < len(self.views) else None
-
-    @on(OptionList.OptionSelected)
-    def _selected(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        view = self.current()
-        if view is not None and view.sor_id:
-            self.dismiss(view.sor_id)
-
-    def _refuse_readonly(self) -> bool:
-        if self.source.readonly:
-            self.notify("Read-only: conflicts cannot be resolved", severity="warning", markup=False)
-        return self.source.readonly
+    def sor_id_of(self, row: ConflictView) -> str | None:
+        return row.sor_id
 
     def action_resolve(self, choice: str) -> None:
         view = self.current()
-        if view is not None and not self._refuse_readonly():
+        if view is not None and not self.refuse_readonly():
             self._resolve(view.conflict, choice, None)
 
     def action_new_value(self) -> None:
         from sortui.screens.prompts import PromptScreen
 
         view = self.current()
-        if view is None or self._refuse_readonly():
+        if view is None or self.refuse_readonly():
             return
         c = view.conflict
         if c.target == "message" or conflicts.is_ean(c):
@@ -211,16 +163,6 @@ class ConflictsScreen(Screen[str | None]):
             with self.source.connection() as conn:
                 conflicts.resolve(conn, conflict.entry_id, choice, text)
         except conflicts.ResolveError as exc:
-            self.post_message(self.Resolved(f"Not resolved: {exc}", "error", []))
+            self.post_message(self.Done(f"Not resolved: {exc}", "error", []))
             return
-        self.post_message(self.Resolved(CHOICE_NOTICES[choice], "information", [conflict.key]))
-
-    @on(Resolved)
-    def _resolved(self, message: Resolved) -> None:
-        self.notify(clean(message.notice), severity=message.severity, markup=False)  # type: ignore[arg-type]
-        if message.keys:
-            self.on_change(message.keys)
-            self._load()
-
-    def action_close(self) -> None:
-        self.dismiss(None)
+        self.post_message(self.Done(CHOICE_NOTICES[choice], "information", [conflict.key]))

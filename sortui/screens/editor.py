@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import shlex
+import sqlite3
 import subprocess
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -21,13 +23,13 @@ from textual.app import App, ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 
 from sortui.domain import provisional
 from sortui.domain.validation import Problem
 from sortui.store import edits
 from sortui.store.journal import EditError, JournalEntry
+from sortui.widgets.debounced import DebouncedLoad
 from sortui.widgets.edit_data import Choice, EditorData, editor_sections
 from sortui.widgets.form import (
     FieldInput,
@@ -46,6 +48,11 @@ from sortui.widgets.source import Source
 
 FLAGS = ("ambulant", "admitted", "reporting_level")
 PICKABLE = ("entity_type_code", "specialities")
+
+
+def check_changes(conn: sqlite3.Connection, sor_id: str, changes: dict[str, Any]) -> list[Problem]:
+    """What validation says of the changed fields of unit ``sor_id`` (nothing changed: nothing to say)."""
+    return edits.check_entity_changes(conn, sor_id, changes) if changes else []
 
 
 def edit_externally(app: App[Any], text: str) -> str:
@@ -86,7 +93,7 @@ def problem_summary(problems: list[Problem], changed: int) -> Text:
     return t
 
 
-class UnitEditor(Screen[list[JournalEntry] | None]):
+class UnitEditor(DebouncedLoad[list[Problem]], Screen[list[JournalEntry] | None]):
     """Edits one unit; answers the saved journal entries, or None when cancelled."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -102,12 +109,6 @@ class UnitEditor(Screen[list[JournalEntry] | None]):
             "up,shift+tab", "app.focus_previous", "Previous field", show=False, priority=True, id="editor.previous"
         ),
     ]
-
-    class Checked(Message):
-        def __init__(self, generation: int, problems: list[Problem]) -> None:
-            super().__init__()
-            self.generation = generation
-            self.problems = problems
 
     class Saved(Message):
         def __init__(self, entries: list[JournalEntry]) -> None:
@@ -126,9 +127,7 @@ class UnitEditor(Screen[list[JournalEntry] | None]):
         self.debounce = debounce
         self.original: dict[str, str] = {}
         self.problems: list[Problem] = []
-        self.generation = 0
         self.saving = False
-        self._timer: Timer | None = None
         self._choices: dict[str, dict[str, str]] = {
             "entity_type_code": {c.value: c.label for c in data.type_choices},
             "specialities": {c.value: c.label for c in data.speciality_choices},
@@ -200,26 +199,10 @@ class UnitEditor(Screen[list[JournalEntry] | None]):
         self.row(path).set_hint(hint)
 
     def _schedule_check(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-        self.generation += 1
-        generation, changes = self.generation, self.changes()
-        if self.debounce <= 0:
-            self._check(generation, changes)
-        else:
-            self._timer = self.set_timer(self.debounce, lambda: self._check(generation, changes))
+        self.load_later(partial(check_changes, sor_id=self.data.sor_id, changes=self.changes()))
 
-    @work(thread=True, exclusive=True, group="editor-check")
-    @reports_errors
-    def _check(self, generation: int, changes: dict[str, Any]) -> None:
-        with self.source.connection() as conn:
-            problems = edits.check_entity_changes(conn, self.data.sor_id, changes) if changes else []
-        self.post_message(self.Checked(generation, problems))
-
-    @on(Checked)
-    def _checked(self, message: Checked) -> None:
-        if message.generation == self.generation:
-            self.show_problems(message.problems)
+    def loaded(self, result: list[Problem]) -> None:
+        self.show_problems(result)
 
     def show_problems(self, problems: list[Problem]) -> None:
         """Each problem by its field; those of no field in the status line."""

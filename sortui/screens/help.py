@@ -6,11 +6,10 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Static
+
+from sortui.screens.text_modal import TextModal, scroll_bindings
+from sortui.widgets.text_sections import Row, append_section
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,38 +22,20 @@ def help_text(intro: str, sections: list[HelpSection]) -> Text:
     t = Text()
     t.append(f"{intro}\n", style="dim")
     for section in sections:
-        t.append(f"\n{section.title}\n", style="bold underline")
-        width = max((len(keys) for keys, _ in section.rows), default=0) + 2
-        for keys, description in section.rows:
-            t.append(f"  {keys:<{width}}", style="bold")
-            t.append(f"{description}\n")
+        append_section(t, section.title, [Row(keys, description) for keys, description in section.rows], indent="  ")
     return t
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(TextModal):
+    BOX_ID = "help"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,question_mark,f1", "dismiss", "Close help", show=False, id="help.close"),
-        Binding("j,down", "scroll('down')", "Scroll down", show=False, id="help.down"),
-        Binding("k,up", "scroll('up')", "Scroll up", show=False, id="help.up"),
+        *scroll_bindings("help"),
     ]
 
     def __init__(self, title: str, intro: str, sections: list[HelpSection]) -> None:
-        super().__init__()
-        self.help_title = title
-        self.text = help_text(intro, sections)
+        super().__init__(title, help_text(intro, sections))
 
-    def compose(self) -> ComposeResult:
-        with VerticalScroll(id="help") as box:
-            box.border_title = self.help_title
-            box.border_subtitle = "esc close"
-            yield Static(self.text, id="help-body")
-
-    def action_scroll(self, direction: str) -> None:
-        box = self.query_one("#help", VerticalScroll)
-        if direction == "down":
-            box.scroll_down(animate=False)
-        else:
-            box.scroll_up(animate=False)
-
-    async def action_dismiss(self, result: None = None) -> None:
-        self.dismiss(result)
+    @property
+    def help_title(self) -> str:
+        return self.box_title

@@ -1,4 +1,5 @@
-"""The SHAK tab of the main screen: switching tabs, following the SHAK cursor, jumping between SHAK and SOR.
+"""The SHAK tab of the main screen: switching tabs, following the SHAK cursor, jumping between SHAK and SOR,
+and opening the screens the SHAK pane asks for (the go-to prompt, a code's history).
 
 ``MainScreen`` derives from ``ShakScreen``; it composes ``PaneTabs`` over a
 ``ContentSwitcher`` with the organisation tree (id ``ORGANISATION_TAB``) and the
@@ -16,6 +17,8 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher
 
+from sortui.screens.prompts import goto_prompt
+from sortui.screens.shak_history import ShakHistoryScreen
 from sortui.widgets.org_tree import OrgTree
 from sortui.widgets.pane_tabs import PaneTabs
 from sortui.widgets.shak_detail import ShakDetail
@@ -118,6 +121,18 @@ class ShakScreen(Screen[None]):
     @on(ShakPane.GotoElsewhere)
     def _goto_elsewhere(self, message: ShakPane.GotoElsewhere) -> None:
         self._resolve(message.key)
+
+    @on(ShakPane.GotoAsked)
+    def _shak_goto_asked(self) -> None:
+        def chosen(value: str | None) -> None:
+            if value:
+                self.shak_pane.goto(value)
+
+        self.app.push_screen(goto_prompt(), chosen)
+
+    @on(ShakPane.HistoryAsked)
+    def _shak_history_asked(self, message: ShakPane.HistoryAsked) -> None:
+        self.app.push_screen(ShakHistoryScreen(self.source, message.code, self.shak_pane.view.on))
 
     @on(ShakPane.Highlighted)
     def _shak_highlighted(self, message: ShakPane.Highlighted) -> None:

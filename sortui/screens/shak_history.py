@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen
-from textual.widgets import Static
 
+from sortui.screens.text_modal import TextModal, scroll_bindings
 from sortui.widgets import shak_data
 from sortui.widgets.guard import reports_errors
 from sortui.widgets.shak_data import ShakDetails
@@ -20,11 +16,11 @@ from sortui.widgets.shak_text import history_text
 from sortui.widgets.source import Source
 
 
-class ShakHistoryScreen(ModalScreen[None]):
+class ShakHistoryScreen(TextModal):
+    BOX_ID = "shak-history"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,v", "dismiss", "Close the history", show=False, id="shak_history.close"),
-        Binding("j,down", "scroll('down')", "Scroll down", show=False, id="shak_history.down"),
-        Binding("k,up", "scroll('up')", "Scroll up", show=False, id="shak_history.up"),
+        *scroll_bindings("shak_history"),
     ]
 
     class Loaded(Message):
@@ -33,17 +29,10 @@ class ShakHistoryScreen(ModalScreen[None]):
             self.details = details
 
     def __init__(self, source: Source, code: str, view_date: str) -> None:
-        super().__init__()
+        super().__init__(f"History: SHAK {code}")
         self.source = source
         self.code = code
         self.view_date = view_date
-        self.text = Text()
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll(id="shak-history") as box:
-            box.border_title = f"History: SHAK {self.code}"
-            box.border_subtitle = "esc close"
-            yield Static(Text("loading…", style="dim"), id="shak-history-body")
 
     def on_mount(self) -> None:
         self._load()
@@ -57,15 +46,4 @@ class ShakHistoryScreen(ModalScreen[None]):
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
-        self.text = history_text(message.details)
-        self.query_one("#shak-history-body", Static).update(self.text)
-
-    def action_scroll(self, direction: str) -> None:
-        box = self.query_one("#shak-history", VerticalScroll)
-        if direction == "down":
-            box.scroll_down(animate=False)
-        else:
-            box.scroll_up(animate=False)
-
-    async def action_dismiss(self, result: None = None) -> None:
-        self.dismiss(result)
+        self.show_text(history_text(message.details))

@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
+import sqlite3
+from functools import partial
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.message import Message
-from textual.timer import Timer
 from textual.widgets import Static
-from textual.worker import get_current_worker
 
 from sortui.widgets import detail_text
-from sortui.widgets.guard import reports_errors
+from sortui.widgets.debounced import DebouncedLoad
 from sortui.widgets.source import Source
 from sortui.widgets.treedata import Item
 
+Unit = tuple[str, Text, dict[str, Any] | None]  # SOR id, the panel's text, the unit's fields (None: not found)
 
-class DetailPanel(VerticalScroll):
+
+def read_unit(conn: sqlite3.Connection, sor_id: str, view_date: str) -> Unit:
+    try:
+        text, unit = detail_text.unit_text(conn, sor_id, view_date)
+    except KeyError:
+        text, unit = Text(f"{sor_id}: not in the working copy", style="bold"), None
+    return sor_id, text, unit
+
+
+class DetailPanel(DebouncedLoad[Unit], VerticalScroll):
     """Follows the tree's cursor (debounced); the text comes from ``detail_text``."""
 
     BORDER_TITLE = "Detaljer"
@@ -33,13 +41,6 @@ class DetailPanel(VerticalScroll):
         Binding("escape", "screen.focus_tree", "Back to the tree", show=False, id="detail.back"),
     ]
 
-    class Loaded(Message):
-        def __init__(self, key: str, text: Text, unit: dict[str, Any] | None) -> None:
-            super().__init__()
-            self.key = key
-            self.text = text
-            self.unit = unit
-
     def __init__(self, source: Source, debounce: float = 0.1, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.source = source
@@ -47,47 +48,23 @@ class DetailPanel(VerticalScroll):
         self.unit: dict[str, Any] | None = None
         self.key: str | None = None
         self.text = Text()
-        self._timer: Timer | None = None
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static(Text("loading…", style="dim"), id="detail-body")
 
     def show_item(self, item: Item | None, view_date: str) -> None:
-        """Show ``item`` after the cursor has rested for ``debounce`` seconds."""
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
+        """Show ``item``: a unit after the cursor has rested for ``debounce`` seconds, a group or paging line at once."""
         if item is None:
-            return
-        if item.kind != "unit" or item.sor_id is None:
-            self._show_now(item, view_date)
-        elif self.debounce <= 0:
-            self._load(item.sor_id, view_date)
+            self.cancel_load()
+        elif item.kind != "unit" or item.sor_id is None:
+            self.cancel_load()
+            text = detail_text.group_text(item) if item.kind == "group" else detail_text.paging_text(item)
+            self._set(item.key, text, None)
         else:
-            sor_id = item.sor_id
-            self._timer = self.set_timer(self.debounce, lambda: self._load(sor_id, view_date))
+            self.load_later(partial(read_unit, sor_id=item.sor_id, view_date=view_date))
 
-    def _show_now(self, item: Item, view_date: str) -> None:
-        self.workers.cancel_group(self, "detail")
-        text = detail_text.group_text(item) if item.kind == "group" else detail_text.paging_text(item)
-        self._set(item.key, text, None)
-
-    @work(thread=True, exclusive=True, group="detail")
-    @reports_errors
-    def _load(self, sor_id: str, view_date: str) -> None:
-        worker = get_current_worker()
-        with self.source.connection() as conn:
-            try:
-                text, unit = detail_text.unit_text(conn, sor_id, view_date)
-            except KeyError:
-                text, unit = Text(f"{sor_id}: not in the working copy", style="bold"), None
-        if not worker.is_cancelled:
-            self.post_message(self.Loaded(sor_id, text, unit))
-
-    @on(Loaded)
-    def _loaded(self, message: Loaded) -> None:
-        message.stop()
-        self._set(message.key, message.text, message.unit)
+    def loaded(self, result: Unit) -> None:
+        self._set(*result)
 
     def _set(self, key: str, text: Text, unit: dict[str, Any] | None) -> None:
         self.key, self.unit, self.text = key, unit, text

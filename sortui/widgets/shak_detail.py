@@ -2,27 +2,32 @@
 
 from __future__ import annotations
 
+import sqlite3
+from functools import partial
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.message import Message
-from textual.timer import Timer
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
-from textual.worker import get_current_worker
 
 from sortui.widgets import shak_data
-from sortui.widgets.guard import reports_errors
+from sortui.widgets.debounced import DebouncedLoad
 from sortui.widgets.shak_data import ShakDetails
 from sortui.widgets.shak_nav import ShakPane
 from sortui.widgets.shak_text import NO_SHAK, details_text, unit_label
 from sortui.widgets.source import Source
 
 HINT = "↑↓ or j k: codes   l: expand   v: history   /: filter   :: go to   a: all versions   x: checks"
+
+Code = tuple[str, ShakDetails, str]  # the code, what the working copy has on it, the view date
+
+
+def read_code(conn: sqlite3.Connection, code: str, on: str) -> Code:
+    return code, shak_data.details(conn, code, on), on
 
 
 class ShakUnits(OptionList):
@@ -35,17 +40,10 @@ class ShakUnits(OptionList):
     ]
 
 
-class ShakDetail(VerticalScroll, can_focus=False):
+class ShakDetail(DebouncedLoad[Code], VerticalScroll, can_focus=False):
     """Follows the SHAK cursor (debounced); the unit list below the text takes the focus."""
 
     BORDER_TITLE = "SHAK-kode"
-
-    class Loaded(Message):
-        def __init__(self, code: str, details: ShakDetails, on: str) -> None:
-            super().__init__()
-            self.code = code
-            self.details = details
-            self.on = on
 
     def __init__(self, source: Source, debounce: float = 0.1, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -54,7 +52,6 @@ class ShakDetail(VerticalScroll, can_focus=False):
         self.code: str | None = None
         self.details: ShakDetails | None = None
         self.text = Text()
-        self._timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(Text(HINT, style="dim"), id="shak-detail-body")
@@ -66,30 +63,15 @@ class ShakDetail(VerticalScroll, can_focus=False):
 
     def show_code(self, code: str | None, on: str, present: bool = True) -> None:
         """Show ``code`` after the cursor has rested for ``debounce`` seconds (None: a hint, or how to import)."""
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
         if code is None:
-            self.workers.cancel_group(self, "shak-detail")
+            self.cancel_load()
             self._set(None, Text(HINT if present else NO_SHAK, style="dim" if present else ""), None, on)
-        elif self.debounce <= 0:
-            self._load(code, on)
         else:
-            self._timer = self.set_timer(self.debounce, lambda: self._load(code, on))
+            self.load_later(partial(read_code, code=code, on=on))
 
-    @work(thread=True, exclusive=True, group="shak-detail")
-    @reports_errors
-    def _load(self, code: str, on: str) -> None:
-        worker = get_current_worker()
-        with self.source.connection() as conn:
-            details = shak_data.details(conn, code, on)
-        if not worker.is_cancelled:
-            self.post_message(self.Loaded(code, details, on))
-
-    @on(Loaded)
-    def _loaded(self, message: Loaded) -> None:
-        message.stop()
-        self._set(message.code, details_text(message.details, message.on), message.details, message.on)
+    def loaded(self, result: Code) -> None:
+        code, details, on = result
+        self._set(code, details_text(details, on), details, on)
 
     def _set(self, code: str | None, text: Text, details: ShakDetails | None, on: str) -> None:
         self.code, self.details, self.text = code, details, text

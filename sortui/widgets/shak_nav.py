@@ -2,7 +2,9 @@
 
 The pane reports to its screen with messages: which code is under the cursor
 (``Highlighted``), a SOR unit to show in the organisation tree (``ShowUnit``), a
-go-to key that is not a SHAK code (``GotoElsewhere``), the unit list wanted (``FocusUnits``).
+go-to key that is not a SHAK code (``GotoElsewhere``), the unit list wanted (``FocusUnits``),
+the go-to prompt wanted (``GotoAsked``; the answer comes back to ``goto``), a code's
+history wanted (``HistoryAsked``). The screen opens the other screens: a widget never does.
 """
 
 from __future__ import annotations
@@ -165,6 +167,16 @@ class ShakPane(Vertical):
     class FocusUnits(Message):
         """The list of SOR units carrying the code under the cursor is wanted."""
 
+    class GotoAsked(Message):
+        """The go-to key was pressed in the pane: the screen prompts for a key and hands it to ``goto``."""
+
+    class HistoryAsked(Message):
+        """Every version of ``code`` is wanted (the screen shows its history)."""
+
+        def __init__(self, code: str) -> None:
+            super().__init__()
+            self.code = code
+
     class Located(Message):
         def __init__(self, key: str, code: str, steps: list[ShakStep] | None, view: View, generation: int, why: str):
             super().__init__()
@@ -271,13 +283,7 @@ class ShakPane(Vertical):
     # -- go to a code ---------------------------------------------------------------
 
     def action_goto(self) -> None:
-        from sortui.screens.prompts import goto_prompt
-
-        def chosen(value: str | None) -> None:
-            if value:
-                self.goto(value)
-
-        self.app.push_screen(goto_prompt(), chosen)
+        self.post_message(self.GotoAsked())
 
     def goto(self, key: str) -> None:
         """Go to ``key`` typed at the go-to prompt: a SHAK code here, anything else in the organisation tree."""
@@ -411,7 +417,7 @@ class ShakPane(Vertical):
     @on(ShakTree.Opened)
     def _opened(self, message: ShakTree.Opened) -> None:
         message.stop()
-        self.open_history(message.code)
+        self.post_message(self.HistoryAsked(message.code))
 
     # -- history, units ---------------------------------------------------------------------
 
@@ -420,12 +426,7 @@ class ShakPane(Vertical):
         if code is None:
             self.notify("No SHAK code under the cursor", severity="warning", markup=False)
             return
-        self.open_history(code)
-
-    def open_history(self, code: str) -> None:
-        from sortui.screens.shak_history import ShakHistoryScreen
-
-        self.app.push_screen(ShakHistoryScreen(self.source, code, self.view.on))
+        self.post_message(self.HistoryAsked(code))
 
     def action_units(self) -> None:
         self.post_message(self.FocusUnits())

@@ -11,10 +11,12 @@ from sortui.store.queries import Node, ShakEntry, ShakHistoryRow, ShakRegionRow
 from sortui.store.shak_checks import CHECKS, Finding
 from sortui.widgets.safe import clean, safe_text
 from sortui.widgets.shak_data import ShakDetails, ShakItem
+from sortui.widgets.text_sections import Row, append_section, append_title
 
 LEVEL_NAMES = {"sgh": "Sygehus", "afd": "Afdeling", "afsnit": "Afsnit"}
 OWNERSHIP = {"1": "offentlig", "2": "privat", "3": "øvrige"}  # SHAKregion C_SGHTYPE, SHAK file BGrp
 LABEL_WIDTH = 16
+PERIOD_WIDTH = 22  # the column of a version's dates in the history
 NO_SHAK = (
     "The working copy has no SHAK codes.\n\n"
     "Import the SHAK files published by SDS (sor_produktion/data/shak/):\n"
@@ -154,39 +156,32 @@ def unit_label(node: Node, on: str) -> Text:
 def history_text(d: ShakDetails) -> Text:
     """The history view: every version with its dates and texts, and SHAKregion's lines for a hospital."""
     t = _heading(d)
-    t.append(f"\nVersioner i SHAK-filen ({len(d.history)})\n", style="bold underline")
-    for row in d.history:
-        t.append(f"{period(row.valid_from, row.valid_to):<22}", style="bold")
-        t.append(f"{clean(row.text)}\n")
-        extra = [
-            f"ændret {row.changed}" if row.changed else "",
-            _groups(row),
-            f"op {row.op_code}" if row.op_code else "",
-        ]
-        if any(extra):
-            t.append(f"{'':<22}{clean('  '.join(e for e in extra if e))}\n", style="dim")
+    versions = [Row(period(row.valid_from, row.valid_to), row.text, _version_note(row)) for row in d.history]
+    append_section(t, f"Versioner i SHAK-filen ({len(d.history)})", versions, PERIOD_WIDTH)
     if d.region:
-        t.append(f"\nSHAKregion.txt ({len(d.region)})\n", style="bold underline")
-        for reg in d.region:
-            _region_row(t, reg)
+        append_section(t, f"SHAKregion.txt ({len(d.region)})", [_region_row(reg) for reg in d.region], PERIOD_WIDTH)
     if d.units:
-        t.append(f"\nSOR-enheder ({len(d.units)})\n", style="bold underline")
+        append_title(t, f"SOR-enheder ({len(d.units)})")
         for node in d.units:
             t.append(f"{node.sor_id}  {clean(node.name)}  {period(node.from_date, node.to_date)}\n")
     return safe_text(t)
+
+
+def _version_note(row: ShakHistoryRow) -> str | None:
+    """When the version changed, its groups and operation code (None: nothing known)."""
+    extra = [f"ændret {row.changed}" if row.changed else "", _groups(row), f"op {row.op_code}" if row.op_code else ""]
+    return "  ".join(e for e in extra if e) or None
 
 
 def _groups(row: ShakHistoryRow) -> str:
     return "  ".join(f"{name} {value}" for name, value in (("AGrp", row.grp_a), ("BGrp", row.grp_b)) if value)
 
 
-def _region_row(t: Text, reg: ShakRegionRow) -> None:
-    t.append(f"{period(reg.valid_from, reg.valid_to):<22}", style="bold")
-    t.append(f"{clean(reg.name)}\n")
+def _region_row(reg: ShakRegionRow) -> Row:
     facts = [reg.region_name or reg.region_code, ownership_name(reg.ownership), reg.institution_type, reg.sor_id]
     labels = ("region", "ejerforhold", "instart", "SOR id")
-    shown = [f"{label} {clean(value)}" for label, value in zip(labels, facts, strict=True) if value]
-    t.append(f"{'':<22}{'  '.join(shown)}\n", style="dim")
+    shown = [f"{label} {value}" for label, value in zip(labels, facts, strict=True) if value]
+    return Row(period(reg.valid_from, reg.valid_to), reg.name, "  ".join(shown))
 
 
 def check_group_label(check: str, count: int) -> Text:
