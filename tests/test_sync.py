@@ -14,10 +14,11 @@ import httpx
 import pytest
 from conftest import SERVICE_USERS, Desk, RunCli, Service
 
+from sortui.domain import wire
 from sortui.store import db as store_db
 from sortui.store import edits
 from sortui.store.rows import load_entities
-from sortui.sync import engine, wire
+from sortui.sync import engine
 from sortui.sync.client import ServiceClient, ServiceUnavailable
 
 AFSNIT = "347831000016005"

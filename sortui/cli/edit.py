@@ -9,6 +9,7 @@ from typing import Any
 from rich.text import Text
 
 from sortui.cli.common import EXIT_BAD_INPUT, EXIT_NOT_FOUND, EXIT_OK, CliError, err, out, print_json, writable
+from sortui.domain.fields import LOCATION_FLAGS, LOCATION_SCALARS, editable_entity_fields
 from sortui.store import db as store_db
 from sortui.store import edits, journal, queries
 from sortui.store.describe import change_words
@@ -20,9 +21,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "set",
         help="change fields of a unit (or attributes of a location number)",
         description="Fields of a unit: "
-        + ", ".join(edits.editable_entity_fields())
+        + ", ".join(editable_entity_fields())
         + ". Attributes of a lokationsnummer (KEY is a GLN): "
-        + ", ".join(edits.LOCATION_SCALARS + edits.LOCATION_FLAGS)
+        + ", ".join(LOCATION_SCALARS + LOCATION_FLAGS)
         + ". An empty VALUE clears a field; flags take ja/nej.",
     )
     p.add_argument("key", metavar="KEY", help="SOR-kode of a unit, or a lokationsnummer (GLN)")

@@ -16,6 +16,7 @@ from typing import Any
 Rule = Callable[[str], list[str]]
 
 _METADATA_KEY = "sortui.field_def"
+_FLAG_KEY = "sortui.flag_label"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,7 @@ class FieldDef:
     kind: str = "text"  # text | date | bool | code | int
     errors: Rule | None = None
     warnings: Rule | None = None
+    editable: bool = True  # False: kept by the register (an id, the date it was last changed), never typed in
 
     def check(self, value: str | None) -> tuple[list[str], list[str]]:
         """(errors, warnings) for ``value``; None and '' mean absent and are not checked."""
@@ -84,14 +86,20 @@ def described(
     kind: str = "text",
     errors: Rule | None = None,
     warnings: Rule | None = None,
+    editable: bool = True,
     default: Any = None,
 ) -> Any:
     """A record's dataclass field carrying its definition; ``default=dataclasses.MISSING`` makes it required.
 
     The definition's ``name`` is the field's, filled in by ``field_defs``.
     """
-    definition = FieldDef("", label, xml, min_len, max_len, kind, errors, warnings)
+    definition = FieldDef("", label, xml, min_len, max_len, kind, errors, warnings, editable)
     return field(default=default, metadata={_METADATA_KEY: definition})
+
+
+def flag(label: str, *, default: bool | None = None) -> Any:
+    """A record's yes/no field that a user can set, with its Danish label (``flag_labels``)."""
+    return field(default=default, metadata={_FLAG_KEY: label})
 
 
 def field_defs(record: type) -> dict[str, FieldDef]:
@@ -99,6 +107,11 @@ def field_defs(record: type) -> dict[str, FieldDef]:
     return {
         f.name: replace(f.metadata[_METADATA_KEY], name=f.name) for f in fields(record) if _METADATA_KEY in f.metadata
     }
+
+
+def flag_labels(record: type) -> dict[str, str]:
+    """The labels of ``record``'s flags (``flag``) by field name, in field order."""
+    return {f.name: f.metadata[_FLAG_KEY] for f in fields(record) if _FLAG_KEY in f.metadata}
 
 
 def _is_iso_date(value: str) -> bool:

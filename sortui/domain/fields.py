@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import typing
 
-from sortui.domain.fielddef import FieldDef, field_defs
-from sortui.domain.model import Address, Contact, Entity, Location
+from sortui.domain.fielddef import FieldDef, field_defs, flag_labels
+from sortui.domain.model import ADDRESS_KINDS, Address, Contact, Entity, Location
 
 ENTITY_FIELDS: dict[str, FieldDef] = field_defs(Entity)
 ADDRESS_FIELDS: dict[str, FieldDef] = field_defs(Address)
@@ -26,6 +26,13 @@ def _flag_fields(record: type) -> tuple[str, ...]:
 ENTITY_FLAG_FIELDS = _flag_fields(Entity)
 LOCATION_FLAG_FIELDS = _flag_fields(Location)
 
+# What a user edits: the scalar fields and the flags of a unit and of a location number.
+ENTITY_SCALARS = tuple(name for name, fd in ENTITY_FIELDS.items() if fd.editable)
+LOCATION_SCALARS = tuple(name for name, fd in LOCATION_FIELDS.items() if fd.editable)
+FLAG_LABELS = {**flag_labels(Entity), **flag_labels(Location)}
+ENTITY_FLAGS = tuple(flag_labels(Entity))
+LOCATION_FLAGS = tuple(flag_labels(Location))
+
 # Attributes a location number must have when it is created (sor-domain.md §7.4).
 LOCATION_MANDATORY = (
     "system_supplier",
@@ -38,6 +45,7 @@ LOCATION_MANDATORY = (
 # The values of a list field (a unit's local attributes and speciality codes), one definition each.
 LOCAL_ATTRIBUTE = FieldDef("local_attribute", "Lokal attribut", "LocalAttribute", 1, 20)
 SPECIALITY_CODE = FieldDef("speciality_code", "Speciale", "SpecialityCode", 1, 18, "code")
+SPECIALITY_TYPE = "51000095001"  # the SpecialityType of specialities set by hand
 MAX_SPECIALITIES = 8
 MAX_LOCAL_ATTRIBUTES = 5
 
@@ -47,3 +55,27 @@ FIELD_GROUPS: dict[str, dict[str, FieldDef]] = {
     "contact": CONTACT_FIELDS,
     "location": LOCATION_FIELDS,
 }
+
+
+def field_label(path: str) -> str:
+    """The Danish label of an editable field path such as ``postal.street`` or ``location.region_code``."""
+    group, _, name = path.rpartition(".")
+    if path in FLAG_LABELS or name in FLAG_LABELS:
+        return FLAG_LABELS.get(path) or FLAG_LABELS[name]
+    if path == "specialities":
+        return "Specialer"
+    if group in ADDRESS_KINDS:
+        return f"{ADDRESS_FIELDS[name].label} ({group})"
+    if group == "contact":
+        return CONTACT_FIELDS[name].label
+    if group == "location":
+        return LOCATION_FIELDS[name].label
+    return ENTITY_FIELDS[path].label if path in ENTITY_FIELDS else path
+
+
+def editable_entity_fields() -> list[str]:
+    """Every field path of a unit an edit may set, in editor order."""
+    paths = [*ENTITY_SCALARS, *ENTITY_FLAGS, "specialities"]
+    paths += [f"{kind}.{name}" for kind in ADDRESS_KINDS for name in ADDRESS_FIELDS]
+    paths += [f"contact.{name}" for name in CONTACT_FIELDS]
+    return paths

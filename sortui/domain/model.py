@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import MISSING, dataclass, field
 
 from sortui.domain import codes
-from sortui.domain.fielddef import described
+from sortui.domain.fielddef import described, flag
 
 KINDS = ("IE", "SI", "OE")
 KIND_NAMES = {"IE": "Institutionsejer", "SI": "Sundhedsinstitution", "OE": "Organisatorisk enhed"}
@@ -71,11 +71,12 @@ class Location:
         max_len=13,
         kind="code",
         errors=codes.gln_errors,
+        editable=False,
         default=MISSING,
     )
     owner_sor_id: str
-    only_internal: bool = False
-    non_active: bool = False
+    only_internal: bool = flag("Kun intern brug", default=False)
+    non_active: bool = flag("Ikke aktiv", default=False)
     system_supplier: str | None = described(
         "Systemleverandør", xml="SystemSupplier", min_len=1, max_len=18, kind="code"
     )
@@ -90,8 +91,8 @@ class Location:
     note: str | None = described("Note", xml="SorNote", min_len=1, max_len=254)
     from_date: str | None = described("Gyldig fra", xml="FromDate", kind="date")
     to_date: str | None = described("Gyldig til", xml="ToDate", kind="date")
-    first_from_date: str | None = described("Første gyldighed", xml="FirstFromDate", kind="date")
-    updated_at: str | None = described("Sidst ændret", xml="UpdatedAt", kind="date")
+    first_from_date: str | None = described("Første gyldighed", xml="FirstFromDate", kind="date", editable=False)
+    updated_at: str | None = described("Sidst ændret", xml="UpdatedAt", kind="date", editable=False)
     has_status: bool = True  # SorStatus is optional on a location number
     version: int = 0
 
@@ -114,6 +115,7 @@ class Entity:
         kind="code",
         errors=codes.sor_id_errors,
         warnings=codes.sor_id_warnings,
+        editable=False,
         default=MISSING,
     )
     kind: str
@@ -134,13 +136,13 @@ class Entity:
         "Geografisk mor", xml="GeographicalParentSorIdentifier", min_len=1, max_len=18, kind="code"
     )
     ean_mode: str = "none"
-    ambulant: bool | None = None
-    admitted: bool | None = None
-    reporting_level: bool | None = None
+    ambulant: bool | None = flag("Ambulant aktivitet")
+    admitted: bool | None = flag("Indlagte patienter")
+    reporting_level: bool | None = flag("Indberetningsniveau")
     from_date: str | None = described("Gyldig fra", xml="FromDate", kind="date")
     to_date: str | None = described("Gyldig til", xml="ToDate", kind="date")
     first_from_date: str | None = described("Første gyldighed", xml="FirstFromDate", kind="date")
-    updated_at: str | None = described("Sidst ændret", xml="UpdatedAt", kind="date")
+    updated_at: str | None = described("Sidst ændret", xml="UpdatedAt", kind="date", editable=False)
     note: str | None = described("Note", xml="SorNote", min_len=1, max_len=254)
     addresses: list[Address] = field(default_factory=list)
     contact: Contact | None = None

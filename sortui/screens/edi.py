@@ -20,11 +20,10 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
-from sortui.domain.fields import LOCATION_MANDATORY
+from sortui.domain.fields import LOCATION_FLAGS, LOCATION_MANDATORY, LOCATION_SCALARS, field_label
 from sortui.domain.model import Location
 from sortui.domain.validation import Problem, validate_location
 from sortui.store import edits
-from sortui.store.edits import LOCATION_FLAGS, LOCATION_SCALARS
 from sortui.store.journal import EditError, JournalEntry
 from sortui.widgets.edit_data import Choice, EanInfo, EdiData, load_location
 from sortui.widgets.form import (
@@ -50,7 +49,7 @@ NEW_NUMBER_FIELDS = ("gln", *LOCATION_MANDATORY, "from_date")
 
 def location_rows(loc: Location | None, names: tuple[str, ...], flags: tuple[str, ...] = ()) -> list[FieldRow]:
     rows = [text_row(f"location.{n}", getattr(loc, n) if loc else None) for n in names]
-    rows += [flag_row(f"location.{n}", bool(getattr(loc, n)), edits.field_label(n), False) for n in flags]
+    rows += [flag_row(f"location.{n}", bool(getattr(loc, n)), field_label(n), False) for n in flags]
     return rows
 
 

@@ -26,6 +26,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from sortui.domain import provisional
+from sortui.domain.fields import ENTITY_FLAGS, field_label
 from sortui.domain.validation import Problem
 from sortui.store import edits
 from sortui.store.journal import EditError, JournalEntry
@@ -46,7 +47,6 @@ from sortui.widgets.guard import reports_errors
 from sortui.widgets.safe import clean
 from sortui.widgets.source import Source
 
-FLAGS = ("ambulant", "admitted", "reporting_level")
 PICKABLE = ("entity_type_code", "specialities")
 
 
@@ -154,12 +154,12 @@ class UnitEditor(DebouncedLoad[list[Problem]], Screen[list[JournalEntry] | None]
 
     def _row(self, path: str) -> FieldRow:
         value = self.data.values.get(path)
-        if path in FLAGS:
-            return flag_row(path, value, edits.field_label(path))
+        if path in ENTITY_FLAGS:
+            return flag_row(path, value, field_label(path))
         placeholder = "codes separated by spaces · f4 pick" if path == "specialities" else ""
         if path == "entity_type_code":
             placeholder = "f4 pick from the code list"
-        label = edits.field_label(path) if "." not in path or path.startswith("contact.") else None
+        label = field_label(path) if "." not in path or path.startswith("contact.") else None
         return text_row(path, value, label, placeholder)
 
     def on_mount(self) -> None:
@@ -285,7 +285,7 @@ class UnitEditor(DebouncedLoad[list[Problem]], Screen[list[JournalEntry] | None]
             return
         current = focused.value.split()
         choices = [Choice(c.value, c.label, c.detail, c.value in current) for c in self._code_choices(path)]
-        title = "Speciale (pick to add or remove)" if path == "specialities" else edits.field_label(path)
+        title = "Speciale (pick to add or remove)" if path == "specialities" else field_label(path)
         self.app.push_screen(PickerScreen(title, choices), lambda code: self._picked(focused, code))
 
     def _code_choices(self, path: str) -> list[Choice]:

@@ -22,6 +22,7 @@ from textual import on, work
 from textual.message import Message
 from textual.widget import Widget
 
+from sortui.domain.fields import editable_entity_fields, field_label
 from sortui.store import edits, queries, review
 from sortui.store.journal import EditError
 from sortui.store.rows import load_entity
@@ -82,10 +83,10 @@ class Applied:
 def field_path(name: str) -> str | None:
     """An editable field's path from its path or its Danish label (case-insensitive)."""
     wanted = name.strip().casefold()
-    paths = edits.editable_entity_fields()
+    paths = editable_entity_fields()
     by_label: dict[str, list[str]] = {}
     for path in paths:
-        by_label.setdefault(edits.field_label(path).casefold(), []).append(path)
+        by_label.setdefault(field_label(path).casefold(), []).append(path)
     if wanted in (p.casefold() for p in paths):
         return next(p for p in paths if p.casefold() == wanted)
     found = by_label.get(wanted, [])
@@ -100,8 +101,8 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     path = field_path(name)
     if path is None:
         choices = [
-            *edits.editable_entity_fields(),
-            *(edits.field_label(p) for p in edits.editable_entity_fields()),
+            *editable_entity_fields(),
+            *(field_label(p) for p in editable_entity_fields()),
         ]
         close = difflib.get_close_matches(name.strip(), choices, n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
@@ -122,7 +123,7 @@ def check_assignment(text: str) -> str | None:
 
 def plan_fields(conn: sqlite3.Connection, targets: list[Target], path: str, value: Any) -> ChangePlan:
     """Check ``path = value`` on every unit (``edits.check_entity_changes``)."""
-    label = f"{edits.field_label(path)} ({path}) = {show_value(value)}"
+    label = f"{field_label(path)} ({path}) = {show_value(value)}"
     plan = ChangePlan("set", path, value, label)
     for t in targets:
         if t.target != "entity":

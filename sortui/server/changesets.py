@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
 
+from sortui.domain import wire
 from sortui.domain.provisional import is_provisional
 from sortui.domain.validation import Problem, validate_entity, validate_location
 from sortui.server import sor_ids
@@ -31,7 +32,6 @@ from sortui.server.db import head_seq, now, write_transaction
 from sortui.server.rights import Forbidden, SubtreeCheck, check_ean, check_target
 from sortui.server.schema import Change, Changeset, EntityRecord, LocationRecord, RegisterState
 from sortui.server.users import User
-from sortui.sync import wire
 
 CHANGESET_ID = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 MAX_OPERATIONS = 50_000

@@ -15,11 +15,11 @@ from pathlib import Path
 
 from sqlalchemy import Engine, func, insert, select
 
+from sortui.domain import wire
 from sortui.domain.model import Entity, Location
 from sortui.server.changesets import dumps
 from sortui.server.schema import EntityRecord, LocationRecord
 from sortui.store.rows import load_entities, location_from_row
-from sortui.sync import wire
 
 BATCH = 2000
 Progress = Callable[[str, int, int], None]

@@ -30,7 +30,7 @@ class RegisterState(ServerModel, table=True):
 
 
 class EntityRecord(ServerModel, table=True):
-    """One unit: own values as JSON (see ``sortui.sync.wire``)."""
+    """One unit: own values as JSON (see ``sortui.domain.wire``)."""
 
     __tablename__ = "entity"
     __table_args__ = (Index("ix_entity_parent", "parent_sor_id"),)

@@ -12,7 +12,15 @@ from typing import Any
 
 from rich.text import Text
 
-from sortui.domain.fields import CONTACT_FIELDS, ENTITY_FIELDS, LOCATION_FIELDS
+from sortui.domain.fields import (
+    CONTACT_FIELDS,
+    ENTITY_FIELDS,
+    ENTITY_FLAGS,
+    FLAG_LABELS,
+    LOCATION_FIELDS,
+    LOCATION_FLAGS,
+    field_label,
+)
 from sortui.domain.model import ADDRESS_KIND_NAMES, KIND_NAMES, Address, Contact
 from sortui.store import queries
 from sortui.store.rows import load_entity
@@ -66,19 +74,8 @@ def unit(conn: sqlite3.Connection, sor_id: str) -> dict[str, Any]:
         "name": ent.name,
         "parent_sor_id": ent.parent_sor_id,
         "path": [{"sor_id": s, "kind": k, "name": n} for s, k, n in queries.path_to_root(conn, sor_id)],
-        "entity_type_code": ent.entity_type_code,
+        **{name: getattr(ent, name) for name in ENTITY_FIELDS if name not in ("sor_id", "name")},
         "entity_type": code_text(conn, TYPE_LIST[ent.kind], ent.entity_type_code),
-        "shak_code": ent.shak_code,
-        "provider_number": ent.provider_number,
-        "pharmacy_number": ent.pharmacy_number,
-        "local_code": ent.local_code,
-        "cvr": ent.cvr,
-        "geo_parent_relation": ent.geo_parent_relation,
-        "geo_parent_sor_id": ent.geo_parent_sor_id,
-        "from_date": ent.from_date,
-        "to_date": ent.to_date,
-        "first_from_date": ent.first_from_date,
-        "updated_at": ent.updated_at,
         "ean_mode": ent.ean_mode,
         "ean": ent.location.gln if ent.location else None,
         "effective_ean": loc.value.gln if loc.value else None,
@@ -97,13 +94,10 @@ def unit(conn: sqlite3.Connection, sor_id: str) -> dict[str, Any]:
             {"code": s.code, "type_code": s.type_code, "text": code_text(conn, "speciality", s.code)}
             for s in ent.specialities
         ],
-        "ambulant": ent.ambulant,
-        "admitted": ent.admitted,
-        "reporting_level": ent.reporting_level,
+        **{name: getattr(ent, name) for name in ENTITY_FLAGS},
         "local_attributes": ent.local_attributes,
         "replaces": ent.replaces,
         "replaced_by": ent.replaced_by,
-        "note": ent.note,
         "version": ent.version,
     }
 
@@ -159,10 +153,15 @@ _LABELS = {
     "entity_type": "Enhedstype",
     "ean": "Lokationsnummer (eget)",
     "effective_ean": "Lokationsnummer",
-    "ambulant": "Ambulant aktivitet",
-    "admitted": "Indlagte patienter",
-    "reporting_level": "Indberetningsniveau",
+    **FLAG_LABELS,
 }
+# The unit's own fields its text shows, in field order: not those in its heading, nor the
+# geographical parent (a code and a SOR id of its own meaning, shown with the unit's place).
+_UNIT_TEXT_FIELDS = tuple(
+    name
+    for name in ENTITY_FIELDS
+    if name not in ("sor_id", "name", "entity_type_code", "geo_parent_relation", "geo_parent_sor_id")
+)
 
 
 def _line(text: Text, label: str, value: object, style: str = "") -> None:
@@ -186,22 +185,9 @@ def _unit_text(u: dict[str, Any]) -> Text:
     t.append(u["name"], style="bold")
     t.append(f"  {u['kind']} {u['sor_id']}\n")
     t.append(" › ".join(p["name"] for p in u["path"]) + "\n", style="dim")
-    for key in (
-        "kind_name",
-        "entity_type",
-        "shak_code",
-        "provider_number",
-        "pharmacy_number",
-        "local_code",
-        "cvr",
-        "from_date",
-        "to_date",
-        "first_from_date",
-        "updated_at",
-        "note",
-    ):
+    for key in ("kind_name", "entity_type", *_UNIT_TEXT_FIELDS):
         _line(t, _LABELS.get(key, key), u[key])
-    for key in ("ambulant", "admitted", "reporting_level"):
+    for key in ENTITY_FLAGS:
         if u[key] is not None:
             _line(t, _LABELS[key], "ja" if u[key] else "nej")
     gln = u["effective_ean"]
@@ -244,8 +230,8 @@ def _location_text(loc: dict[str, Any]) -> Text:
         if key != "gln":
             _line(t, fd.label, loc.get(key))
     _line(t, "Netoperatør (navn)", loc.get("communication_supplier_name"))
-    _line(t, "Kun intern", "ja" if loc["only_internal"] else None)
-    _line(t, "Ikke aktiv", "ja" if loc["non_active"] else None)
+    for key in LOCATION_FLAGS:
+        _line(t, FLAG_LABELS[key], "ja" if loc[key] else None)
     _line(t, "Enheder der modtager", loc["units_receiving"])
     t.append(f"Meddelelsestyper ({len(loc['message_types'])})\n", style="bold")
     for m in loc["message_types"]:
@@ -336,6 +322,5 @@ def change_words(target: str, op: str, field: str | None, old: Any, new: Any) ->
     if target == "message":
         message = (field or "").rsplit(":", 1)[-1].upper()
         return f"meddelelse {message}", value_words(old, target), value_words(new, target)
-    from sortui.store.edits import field_label
 
     return field_label(field or ""), value_words(old), value_words(new)

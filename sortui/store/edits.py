@@ -14,12 +14,15 @@ from typing import Any
 
 from sortui.domain import codes
 from sortui.domain.fields import (
-    ADDRESS_FIELDS,
-    CONTACT_FIELDS,
-    ENTITY_FIELDS,
+    ENTITY_FLAGS,
     LOCATION_FIELDS,
+    LOCATION_FLAGS,
     LOCATION_MANDATORY,
+    LOCATION_SCALARS,
     MAX_SPECIALITIES,
+    SPECIALITY_TYPE,
+    editable_entity_fields,
+    field_label,
 )
 from sortui.domain.model import ADDRESS_KINDS, EAN_MODES, Address, Contact, Entity, Location, Speciality
 from sortui.domain.provisional import PROVISIONAL_SUFFIX, is_provisional, provisional_sor_id
@@ -27,66 +30,7 @@ from sortui.domain.validation import Problem, shak_prefix_problem, validate_enti
 from sortui.store.journal import EditError, JournalEntry, record_entry
 from sortui.store.queries import effective_values, path_to_root
 from sortui.store.rows import load_entity, location_from_row
-from sortui.store.values import SPECIALITY_TYPE, insert_created_unit, replace_ean_state, write_entity_value
-
-ENTITY_SCALARS = (
-    "name",
-    "entity_type_code",
-    "shak_code",
-    "provider_number",
-    "pharmacy_number",
-    "local_code",
-    "cvr",
-    "geo_parent_relation",
-    "geo_parent_sor_id",
-    "from_date",
-    "to_date",
-    "first_from_date",
-    "note",
-)
-ENTITY_FLAGS = ("ambulant", "admitted", "reporting_level")
-LOCATION_SCALARS = (
-    "system_supplier",
-    "system_type",
-    "communication_supplier",
-    "region_code",
-    "edi_administrator",
-    "note",
-    "from_date",
-    "to_date",
-)
-LOCATION_FLAGS = ("only_internal", "non_active")
-FLAG_LABELS = {
-    "ambulant": "Ambulant aktivitet",
-    "admitted": "Indlagte patienter",
-    "reporting_level": "Indberetningsniveau",
-    "only_internal": "Kun intern brug",
-    "non_active": "Ikke aktiv",
-}
-
-
-def field_label(path: str) -> str:
-    """The Danish label of an editable field path such as ``postal.street`` or ``location.region_code``."""
-    group, _, name = path.rpartition(".")
-    if path in FLAG_LABELS or name in FLAG_LABELS:
-        return FLAG_LABELS.get(path) or FLAG_LABELS[name]
-    if path == "specialities":
-        return "Specialer"
-    if group in ADDRESS_KINDS:
-        return f"{ADDRESS_FIELDS[name].label} ({group})"
-    if group == "contact":
-        return CONTACT_FIELDS[name].label
-    if group == "location":
-        return LOCATION_FIELDS[name].label
-    return ENTITY_FIELDS[path].label if path in ENTITY_FIELDS else path
-
-
-def editable_entity_fields() -> list[str]:
-    """Every field path ``set_fields`` accepts, in editor order."""
-    paths = list(ENTITY_SCALARS) + list(ENTITY_FLAGS) + ["specialities"]
-    paths += [f"{kind}.{name}" for kind in ADDRESS_KINDS for name in ADDRESS_FIELDS]
-    paths += [f"contact.{name}" for name in CONTACT_FIELDS]
-    return paths
+from sortui.store.values import insert_created_unit, replace_ean_state, write_entity_value
 
 
 def parse_value(path: str, text: str | None) -> Any:

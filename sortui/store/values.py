@@ -10,12 +10,11 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from sortui.domain.fields import SPECIALITY_TYPE
 from sortui.domain.model import ADDRESS_KINDS, Entity, Location
 from sortui.domain.validation import sort_name
 from sortui.store.rows import ENTITY_COLS, LOCATION_COLS, entity_row, insert_sql, location_row
 from sortui.store.search_index import refresh_search_row
-
-SPECIALITY_TYPE = "51000095001"  # the type code of specialities set by hand
 
 
 def write_entity_value(conn: sqlite3.Connection, sor_id: str, path: str, value: Any) -> None:

@@ -13,9 +13,9 @@ import json
 import sqlite3
 from typing import Any
 
+from sortui.domain.fields import LOCATION_FLAGS, LOCATION_SCALARS, editable_entity_fields
 from sortui.domain.provisional import is_provisional
 from sortui.store import journal
-from sortui.store.edits import LOCATION_FLAGS, LOCATION_SCALARS, editable_entity_fields
 from sortui.store.journal import JournalEntry
 from sortui.store.search_index import refresh_search_row
 from sortui.store.values import insert_created_unit, replace_ean_state

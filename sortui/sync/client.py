@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 
 from sortui import __version__
+from sortui.domain import wire
 from sortui.domain.codes import sor_id_errors
 from sortui.domain.provisional import is_provisional
-from sortui.sync import wire
 
 API = "/api/v1"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)

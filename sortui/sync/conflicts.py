@@ -11,7 +11,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from sortui.domain.fields import LOCATION_FIELDS
+from sortui.domain.fields import LOCATION_FIELDS, field_label
 from sortui.domain.validation import Problem
 from sortui.store import edits, journal
 from sortui.store.describe import value_words
@@ -134,4 +134,4 @@ def field_name(conflict: state.Conflict) -> str:
         return "Lokationsnummer"
     if conflict.field == "parent_sor_id":
         return "parent (moved)"
-    return edits.field_label(conflict.field or "")
+    return field_label(conflict.field or "")

@@ -26,9 +26,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sortui.domain import wire
 from sortui.store import journal
 from sortui.store.journal import JournalEntry
-from sortui.sync import bookkeeping, state, wire
+from sortui.sync import bookkeeping, state
 from sortui.sync.client import Change, ConflictAnswer, ServiceClient, ServiceRefused, SyncError
 from sortui.sync.snapshot import fill_from_snapshot, is_empty
 

@@ -6,11 +6,12 @@ import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from sortui.domain import wire
 from sortui.domain.model import LocationMessage, Snapshot
 from sortui.store.rows import LOCATION_COLS, EntityBatch, insert_sql, location_row
 from sortui.store.search_index import rebuild_search
 from sortui.store.tables import LOCATION_MESSAGE, SNAPSHOT
-from sortui.sync import state, wire
+from sortui.sync import state
 from sortui.sync.client import BadAnswer, ServiceClient
 
 BATCH = 5000

@@ -8,7 +8,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
-from sortui.domain.fields import ADDRESS_FIELDS, CONTACT_FIELDS
+from sortui.domain.fields import ADDRESS_FIELDS, CONTACT_FIELDS, ENTITY_FLAGS
 from sortui.domain.model import ADDRESS_KIND_NAMES, ADDRESS_KINDS, KIND_NAMES, Location
 from sortui.store import edits, journal, queries
 from sortui.store.describe import TYPE_LIST, change_words, value_words
@@ -61,7 +61,7 @@ def editor_sections(kind: str) -> list[tuple[str, list[str]]]:
     unit += ["from_date", "to_date", "note"]
     sections = [("Enhed", unit)]
     if kind == "OE":
-        sections += [("Oplysninger", ["ambulant", "admitted", "reporting_level"]), ("Specialer", ["specialities"])]
+        sections += [("Oplysninger", list(ENTITY_FLAGS)), ("Specialer", ["specialities"])]
     kinds = {"IE": ("postal",), "SI": ("postal", "visiting")}.get(kind, ADDRESS_KINDS)
     sections += [(ADDRESS_KIND_NAMES[k], [f"{k}.{name}" for name in ADDRESS_FIELDS]) for k in kinds]
     sections.append(("Kontakt", [f"contact.{name}" for name in CONTACT_FIELDS]))

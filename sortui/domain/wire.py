@@ -20,22 +20,24 @@ from dataclasses import asdict, fields
 from typing import Any
 
 from sortui.domain import codes
-from sortui.domain.fields import ADDRESS_FIELDS, CONTACT_FIELDS, LOCATION_FLAG_FIELDS
-from sortui.domain.model import ADDRESS_KINDS, EAN_MODES, Address, Contact, Entity, Location, Speciality
-from sortui.store.edits import (
+from sortui.domain.fields import (
+    ADDRESS_FIELDS,
+    CONTACT_FIELDS,
     ENTITY_FLAGS,
     ENTITY_SCALARS,
+    LOCATION_FLAG_FIELDS,
     LOCATION_FLAGS,
     LOCATION_SCALARS,
+    SPECIALITY_TYPE,
     editable_entity_fields,
 )
+from sortui.domain.model import ADDRESS_KINDS, EAN_MODES, Address, Contact, Entity, Location, Speciality
 
 TARGETS = ("entity", "location", "message")
 OPS = {"entity": ("set", "move", "create", "ean"), "location": ("set",), "message": ("add", "remove")}
 STRUCTURAL = ("create", "ean")
 CREATE_KINDS = ("SI", "OE")  # a created unit sits under a parent (owners are not created here)
 CREATE_MODES = ("inherited", "none")  # its own location number comes with a later 'ean' operation
-SPECIALITY_TYPE = "51000095001"  # the type the journal gives specialities set by hand
 _ENTITY_SKIP = ("version", "source_line", "location")
 _ENTITY_NAMES = tuple(f.name for f in fields(Entity) if f.name not in (*_ENTITY_SKIP, "addresses", "contact"))
 _LOCATION_NAMES = tuple(f.name for f in fields(Location) if f.name != "version")
