@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 
 from sortui.domain import codes
+from sortui.domain.fielddef import unsafe_text
 from sortui.domain.fields import (
     ADDRESS_FIELDS,
     CONTACT_FIELDS,
@@ -113,6 +114,8 @@ def validate_entity(ent: Entity) -> list[Problem]:
         for value in local_attributes:
             if value is not None and not (value.__class__ is str and _LOCAL_ATTRIBUTE_OK(value)):
                 problems += _check(LOCAL_ATTRIBUTE, value)
+    for path, label, ids in (("replaces", "Erstatter", ent.replaces), ("replaced_by", "Erstattet af", ent.replaced_by)):
+        problems += [Problem(path, "SorIdentifier", m) for sid in ids if (m := unsafe_text(label, sid))]
     if ent.ean_mode == "own" and ent.location is not None:
         _scan(_LOCATION_CHECKS, _LOCATION_VALUES(ent.location), "location.", problems)
     if ent.from_date and ent.to_date and ent.to_date < ent.from_date:

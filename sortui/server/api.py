@@ -13,11 +13,12 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sortui import __version__
+from sortui.domain.fielddef import unsafe_text
 from sortui.server import register, users
 from sortui.server.changesets import Operation, Refused, apply_changeset
 from sortui.server.limits import BodyLimit
@@ -79,9 +80,17 @@ class ChangesetIn(BaseModel):
 
 
 class MessageIn(BaseModel):
-    text: str = Field(min_length=1, max_length=2000)
+    text: str = Field(min_length=1, max_length=2000, description="may have several lines; no other control character")
     severity: Literal["info", "warning", "critical"] = "info"
     valid_until: str | None = Field(default=None, description="ISO time after which the message is no longer shown")
+
+    @field_validator("text")
+    @classmethod
+    def _only_text(cls, text: str) -> str:
+        # Shown in every client's status bar: the register's rule for a note (lines, no control characters).
+        if problem := unsafe_text("text", text, multiline=True):
+            raise ValueError(problem)
+        return text
 
 
 class ErrorBody(BaseModel):
