@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -18,7 +19,9 @@ from rich.text import Text
 from sortui import __version__, paths
 from sortui.cli.common import EXIT_BAD_INPUT, CliError, err
 from sortui.domain.errors import InputError
+from sortui.domain.text import codepoint, is_surrogate
 from sortui.store import db as store_db
+from sortui.store import workfiles
 
 # The command groups, in the order --help lists them.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -56,6 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.db = paths.default_db_path()
     func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
     try:
+        _refuse_undecodable(args)
+        _remove_leftovers(args.db)
         if func is None:
             from sortui.cli.offline import run_app
 
@@ -67,9 +72,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CliError, store_db.WorkingCopyError) as exc:
         err.print(Text(f"sortui: {exc}", style="red"))
         return getattr(exc, "code", EXIT_BAD_INPUT)
+    except sqlite3.Error as exc:  # a damaged working copy, a lock held too long (by an import, say)
+        message = store_db.busy_message_for(args.db) if store_db.is_busy(exc) else f"{args.db}: {exc}"
+        err.print(Text(f"sortui: {message}", style="red"))
+        return EXIT_BAD_INPUT
+    except OSError as exc:  # a file that cannot be read or written: its name and why
+        where = f"{exc.filename}: " if exc.filename else ""
+        err.print(Text(f"sortui: {where}{exc.strerror or exc}", style="red"))
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         err.print(Text("sortui: interrupted", style="red"))
         return 130
+
+
+def _refuse_undecodable(args: argparse.Namespace) -> None:
+    """A text argument holding bytes that are not UTF-8 (Python keeps them as lone surrogates) is
+    refused before anything reads it. File names are left alone: they may be any bytes."""
+    for value in vars(args).values():
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str) and (bad := next((c for c in text if is_surrogate(c)), None)):
+                shown = text.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+                raise CliError(
+                    f"{shown}: holds bytes that are not UTF-8 ({codepoint(bad)}); arguments must be UTF-8 text"
+                )
+
+
+def _remove_leftovers(db: Path) -> None:
+    """Remove what imports into the working copy left behind when their process was killed."""
+    try:
+        removed = workfiles.remove_stale(db)
+    except OSError:
+        return
+    if removed:
+        names = ", ".join(p.name for p in removed[:3]) + (", …" if len(removed) > 3 else "")
+        err.print(Text(f"removed {len(removed)} file(s) an interrupted import left behind ({names})"))
 
 
 def entry_point() -> None:

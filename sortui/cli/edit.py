@@ -24,7 +24,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         + ", ".join(editable_entity_fields())
         + ". Attributes of a lokationsnummer (KEY is a GLN): "
         + ", ".join(LOCATION_SCALARS + LOCATION_FLAGS)
-        + ". An empty VALUE clears a field; flags take ja/nej.",
+        + ". An empty VALUE clears a field; flags take ja/nej. Control characters are refused (a note may hold"
+        " line feeds). An edit waits for a running import (5 s at most), or is refused naming it.",
     )
     p.add_argument("key", metavar="KEY", help="SOR-kode of a unit, or a lokationsnummer (GLN)")
     p.add_argument("assignments", nargs="+", metavar="FIELD=VALUE")

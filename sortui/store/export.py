@@ -1,4 +1,5 @@
-"""Export of the working copy to the register's formats (XML, classic CSV) or JSON."""
+"""Export of the working copy to the register's formats (XML, classic CSV), JSON, or a CSV for a
+spreadsheet (the classic CSV's columns, with no cell a spreadsheet would run as a formula)."""
 
 from __future__ import annotations
 
@@ -59,6 +60,14 @@ def _export_csv(conn: sqlite3.Connection, path: Path) -> int:
     return counter.count
 
 
+def _export_spreadsheet(conn: sqlite3.Connection, path: Path) -> int:
+    from sortui.formats.sorcsv import write_spreadsheet_csv
+
+    counter = _Counter(ent for _, ent in walk_tree(conn))
+    write_spreadsheet_csv(counter, path)
+    return counter.count
+
+
 def _export_json(conn: sqlite3.Connection, path: Path) -> int:
     count = 0
     with open(path, "w", encoding="utf-8") as fh:
@@ -86,4 +95,5 @@ class _Counter:
             yield item
 
 
-_WRITERS = {"xml": _export_xml, "csv": _export_csv, "json": _export_json}
+_WRITERS = {"xml": _export_xml, "csv": _export_csv, "json": _export_json, "spreadsheet": _export_spreadsheet}
+FORMATS = tuple(_WRITERS)
