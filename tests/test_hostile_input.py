@@ -141,6 +141,20 @@ def damaged_zip_member(tmp: Path, samples: Path) -> Case:
     return Case([path], Path(f"{path}!sor.xml"), None, ["cannot read file", "CRC"])
 
 
+def zip_of_two_xml_files(tmp: Path, samples: Path) -> Case:
+    path = tmp / "sor.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("sor.xml", _sample(samples, "ONE_APOTEK.xml"))
+        zf.writestr("old/sor.xml", _sample(samples, "ONE_PRAKSIS.xml"))
+    return Case([path], path, None, ["a zip of 2 XML files (sor.xml, old/sor.xml)"])
+
+
+def utf16_xml(tmp: Path, samples: Path) -> Case:
+    text = _sample(samples, "ONE_APOTEK.xml").decode("utf-8-sig").replace('encoding="UTF-8"', 'encoding="UTF-16"')
+    path = _write(tmp / "sor.xml", text.encode("utf-16"))
+    return Case([path], path, None, ["UTF-16"])
+
+
 def sqlite_file(tmp: Path, samples: Path) -> Case:
     import sqlite3
 
@@ -298,6 +312,8 @@ CASES: list[Builder] = [
     zip_bomb,
     truncated_zip,
     damaged_zip_member,
+    zip_of_two_xml_files,
+    utf16_xml,
     sqlite_file,
     a_directory,
     unreadable_file,

@@ -34,6 +34,8 @@ def detect_kind(path: Path) -> str | None:
         raise InputError("a SQLite database, not a register file (a working copy is opened with --db)", label)
     if is_sor_xml(head.lstrip(UTF8_BOM + b" \t\r\n")):
         return "sor-xml"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError("a UTF-16 text file: sortui reads the register's files as UTF-8 or Latin-1", label)
     if b"\x00" in head:
         raise InputError("a binary file (it holds NUL bytes), not one of the register's text files", label)
     first = _first_line(head, label)
@@ -46,7 +48,10 @@ def _zip_holds_sor_xml(path: Path, label: str) -> bool:
     try:
         with zipfile.ZipFile(path) as zf:
             members = [m for m in zf.infolist() if m.filename.lower().endswith(".xml") and not m.is_dir()]
-            if len(members) != 1:
+            if len(members) > 1:
+                names = ", ".join(m.filename for m in members[:5])
+                raise InputError(f"a zip of {len(members)} XML files ({names}): sortui reads one SOR XML file", label)
+            if not members:
                 return False
             with zf.open(members[0]) as raw:
                 return is_sor_xml(raw.read(HEAD_BYTES).lstrip(UTF8_BOM + b" \t\r\n"))
