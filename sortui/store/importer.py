@@ -154,8 +154,10 @@ def _target(db_path: Path, lock: workfiles.ImportLock) -> Iterator[sqlite3.Conne
     if db_path.exists() and db_path.stat().st_size > 0:
         conn = db.open_working_copy(db_path)
         try:
+            # The old data's pages are reused for the new, and a savepoint (``_load_sor_parts``) keeps
+            # what each held before: in a temporary file (not in memory, which would grow with the file).
             conn.execute("PRAGMA cache_size = -65536")
-            conn.execute("PRAGMA temp_store = MEMORY")
+            conn.execute("PRAGMA temp_store = FILE")
             yield conn
             # Give the space of a large import's write-ahead log back (unless a reader still needs it).
             with contextlib.suppress(sqlite3.Error):
