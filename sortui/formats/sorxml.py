@@ -96,7 +96,10 @@ class CountingStream:
             else:
                 data, self._prefix = self._prefix[:size], self._prefix[size:]
         else:
-            data = self._raw.read(size)
+            try:
+                data = self._raw.read(size)
+            except (OSError, *ZIP_ERRORS) as exc:  # a damaged zip (bad data, bad CRC), a failing disk
+                raise InputError(f"cannot read file: {exc}", self.label, self.lines) from None
         self.bytes_read += len(data)
         if self.bytes_read - self.quiet_since > MAX_QUIET_BYTES:
             self._refuse(data, self.quiet_since + MAX_QUIET_BYTES, _TOO_QUIET)
@@ -292,7 +295,7 @@ class SorXmlReader:
         except etree.XMLSyntaxError as exc:
             line = exc.lineno if exc.lineno else None
             raise InputError(f"malformed XML: {exc.msg}", self.label, line) from None
-        except (OSError, *ZIP_ERRORS) as exc:
+        except (OSError, zipfile.BadZipFile, EOFError) as exc:
             raise InputError(f"cannot read file: {exc}", self.label) from None
 
     def _refuse_doctype(self, prefix: bytes) -> None:
