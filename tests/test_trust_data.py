@@ -245,8 +245,9 @@ def test_an_import_into_a_new_working_copy_killed_midway_leaves_nothing_after_th
     wc: Path, big_xml: Path
 ) -> None:
     def staging_filled() -> bool:
-        staging = wc.parent / f"{''.join(import_files_beside(wc)[:1]).rsplit('.', 1)[0]}.tmp"
-        return staging.is_file() and staging.stat().st_size > 0 and _spilling(wc)
+        locks = [name for name in import_files_beside(wc) if name.endswith(".lock")]
+        staging = wc.parent / (locks[0].removesuffix("lock") + "tmp") if locks else None
+        return staging is not None and staging.is_file() and staging.stat().st_size > 0 and _spilling(wc)
 
     left = _kill_mid_import(wc, big_xml, staging_filled)
     assert not wc.exists()
