@@ -256,7 +256,8 @@ class ShakPane(Vertical):
             self._reload(View(on, self.view.all_versions))
 
     def reload(self) -> None:
-        self._reload(self.view)
+        if self.query(ShakTree):  # not composed yet: it loads when it mounts (an import may finish first)
+            self._reload(self.view)
 
     def _reload(self, view: View) -> None:
         """Read the tree again for ``view``, keeping the code under the cursor in view."""
