@@ -12,12 +12,12 @@ import importlib
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-
-from rich.text import Text
+from typing import NoReturn
 
 from sortui import __version__, paths
-from sortui.cli.common import EXIT_BAD_INPUT, CliError, err
+from sortui.cli.common import EXIT_BAD_INPUT, CliError, err, safe_line
 from sortui.domain.errors import InputError
+from sortui.domain.text import printable
 from sortui.store import db as store_db
 
 # The command groups, in the order --help lists them.
@@ -34,14 +34,29 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
+class SafeArgumentParser(argparse.ArgumentParser):
+    """argparse's usage errors quote what was typed: printed with control characters made visible."""
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if message:  # one line ("sortui: error: ..."), whatever the quoted argument holds
+            message = printable(message.removesuffix("\n")) + "\n"
+        super().exit(status, message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = SafeArgumentParser(
         prog="sortui",
         description="Keyboard-first terminal tool for SOR, the Danish health-care organisation register. "
-        "Without a command it opens the terminal app on the working copy.",
+        "Without a command it opens the terminal app on the working copy; before there is one (on a new "
+        "machine), on the demo, a made-up extract of the register in a file of its own. Only `import` "
+        "makes a working copy.",
     )
     parser.add_argument("--version", action="version", version=f"sortui {__version__}")
-    parser.add_argument("--db", type=Path, help="working copy (SQLite file); default: $SORTUI_DB or the user data dir")
+    parser.add_argument(
+        "--db",
+        type=Path,
+        help="working copy (SQLite file); default: $SORTUI_DB or working-copy.sqlite in the user data dir",
+    )
     parser.add_argument("--readonly", action="store_true", help="never write to the working copy")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMAND_MODULES:
@@ -52,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.db_named = args.db is not None or paths.env_db_path() is not None  # not the default: never the demo
     if args.db is None:
         args.db = paths.default_db_path()
     func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
@@ -62,13 +78,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_app(args)
         return func(args)
     except InputError as exc:
-        err.print(Text(f"sortui: {exc}", style="red"))
+        err.print(safe_line(f"sortui: {exc}", style="red"))
         return EXIT_BAD_INPUT
     except (CliError, store_db.WorkingCopyError) as exc:
-        err.print(Text(f"sortui: {exc}", style="red"))
+        err.print(safe_line(f"sortui: {exc}", style="red"))
         return getattr(exc, "code", EXIT_BAD_INPUT)
     except KeyboardInterrupt:
-        err.print(Text("sortui: interrupted", style="red"))
+        err.print(safe_line("sortui: interrupted", style="red"))
         return 130
 
 

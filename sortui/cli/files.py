@@ -6,13 +6,15 @@ import argparse
 from contextlib import closing
 from pathlib import Path
 
-from rich.text import Text
-
-from sortui.cli.common import EXIT_OK, CliError, err, open_db, progress
+from sortui import paths
+from sortui.cli.common import EXIT_OK, CliError, err, open_db, progress, safe_line
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("import", help="import register files into the working copy (all or nothing)")
+    p = sub.add_parser(
+        "import",
+        help="import register files into the working copy (all or nothing); makes it if there is none",
+    )
     p.add_argument(
         "files",
         nargs="+",
@@ -35,19 +37,21 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     if args.readonly:
         raise CliError("import writes the working copy; drop --readonly")
+    if paths.is_demo(args.db):
+        raise CliError(f"{args.db} is the demo's own working copy: import into yours (leave out --db)")
     with progress() as report_progress:
         report = import_files(args.db, args.files, report_progress)
     for f in report.files:
-        err.print(Text(f"imported {f.rows} rows ({f.kind}) from {f.path}"))
+        err.print(safe_line(f"imported {f.rows} rows ({f.kind}) from {f.path}"))
         for w in f.warnings:
-            err.print(Text(str(w), style="yellow"))
+            err.print(safe_line(str(w), style="yellow"))
         if f.warning_count > len(f.warnings):
-            err.print(Text(f"... and {f.warning_count - len(f.warnings)} more warnings", style="yellow"))
+            err.print(safe_line(f"... and {f.warning_count - len(f.warnings)} more warnings", style="yellow"))
     notes = report.notes
     if notes.reapplied or notes.orphaned:
         orphaned = f"; {notes.orphaned} refer to units no longer there" if notes.orphaned else ""
-        err.print(Text(f"pending edits applied again on the new data: {notes.reapplied}{orphaned}"))
-    err.print(Text(f"working copy: {args.db}"))
+        err.print(safe_line(f"pending edits applied again on the new data: {notes.reapplied}{orphaned}"))
+    err.print(safe_line(f"working copy: {args.db}"))
     return EXIT_OK
 
 
@@ -59,5 +63,5 @@ def cmd_export(args: argparse.Namespace) -> int:
             count = export(conn, args.format, args.output, with_pending=args.with_pending)
         except ValueError as exc:  # a value the format cannot carry (the writers name unit and field)
             raise CliError(f"cannot export to {args.output}: {exc}") from None
-    err.print(Text(f"exported {count} entities to {args.output}"))
+    err.print(safe_line(f"exported {count} entities to {args.output}"))
     return EXIT_OK

@@ -17,3 +17,34 @@ def ascii_fold(text: str) -> str:
     for old, new in _COLLAPSE:
         folded = folded.replace(old, new)
     return folded
+
+
+# -- showing text from data in a terminal ------------------------------------------------------
+#
+# Register text is shown, never obeyed. What a terminal would act on instead of showing is replaced
+# one character for one (so styles laid over the text stay where they were): the C0 controls (ESC
+# starts every CSI and OSC sequence) and DEL become their control pictures (␛, ␡, ...); the C1
+# controls (U+0080-U+009F: 8-bit CSI, OSC, NEL), the Unicode bidi controls (embeddings, overrides,
+# isolates and marks, which reorder what follows them on the line) and lone surrogates (which cannot
+# even be written as UTF-8) become U+FFFD.
+_C1 = range(0x80, 0xA0)
+_BIDI = (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+_SURROGATES = range(0xD800, 0xE000)
+_REPLACED = (*_C1, *_BIDI, *_SURROGATES)
+_PICTURES = {c: 0x2400 + c for c in range(0x20)} | {0x7F: 0x2421} | dict.fromkeys(_REPLACED, 0xFFFD)
+_PICTURES_KEEP_NEWLINES = {c: v for c, v in _PICTURES.items() if c != 0x0A}
+# JSON escapes the C0 controls itself; the rest is escaped as \\uXXXX (the same text once parsed).
+_JSON_ESCAPES = {c: f"\\u{c:04x}" for c in (0x7F, *_REPLACED)}
+
+
+def printable(text: str, keep_newlines: bool = False) -> str:
+    """``text`` safe to show in a terminal: every control character replaced by a visible symbol."""
+    return text.translate(_PICTURES_KEEP_NEWLINES if keep_newlines else _PICTURES)
+
+
+def json_printable(dumped: str) -> str:
+    """JSON text (from ``json.dumps(..., ensure_ascii=False)``) with what a terminal would obey escaped.
+
+    Lossless: a JSON parser reads the same strings back.
+    """
+    return dumped.translate(_JSON_ESCAPES)

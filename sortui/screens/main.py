@@ -90,17 +90,22 @@ class MainScreen(ShakScreen):
             self.snapshot_date = snapshot_date
             self.pending = pending
 
-    def __init__(self, source: Source, view_date: str, label: str | None = None, debounce: float = 0.1) -> None:
+    def __init__(
+        self, source: Source, view_date: str, label: str | None = None, debounce: float = 0.1, demo: bool = False
+    ) -> None:
         super().__init__()
         self.source = source
         self.view_date = view_date
         self.show_closed = False
         self.label = label
+        self.demo = demo
         self.debounce = debounce
         self.hit_index = -1
 
     def compose(self) -> ComposeResult:
-        status = Status(self.view_date, str(self.source.path), readonly=self.source.readonly, label=self.label)
+        status = Status(
+            self.view_date, str(self.source.path), readonly=self.source.readonly, label=self.label, demo=self.demo
+        )
         yield StatusBar(status, id="status")
         with Container(id="panes"):
             with Vertical(id="left"):

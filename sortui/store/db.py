@@ -125,6 +125,14 @@ def load_code_lists(conn: sqlite3.Connection) -> None:
     )
 
 
+def remove_database(path: Path, keep_file: bool = False) -> None:
+    """Delete the SQLite file at ``path`` with its journal, WAL and shared-memory files (``keep_file``:
+    only those, e.g. before another file is renamed onto ``path``: a stale WAL must never be replayed
+    into it)."""
+    for suffix in ("-wal", "-shm", "-journal", *(() if keep_file else ("",))):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
 def open_existing_for_copy(path: Path) -> sqlite3.Connection:
     """A connection to read an existing working copy from, without writing to it."""
     conn = connect(path)
