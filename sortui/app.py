@@ -19,6 +19,7 @@ from textual.widgets import Static
 
 from sortui import config, paths
 from sortui.domain.errors import InputError
+from sortui.domain.text import printable
 from sortui.store import db, queries
 from sortui.widgets.guard import reports_errors
 from sortui.widgets.source import Source
@@ -137,7 +138,7 @@ class SortApp(App[None]):
         try:
             built = ensure_demo(self.source.path)
         except (OSError, sqlite3.Error, InputError, db.WorkingCopyError) as exc:
-            self.call_from_thread(self.exit, None, 2, Text(f"sortui: the demo could not be prepared: {exc}"))
+            self.call_from_thread(self.exit, None, 2, Text(printable(f"sortui: the demo could not be prepared: {exc}")))
             return
         self.call_from_thread(self._demo_ready, built)
 

@@ -164,3 +164,20 @@ def test_a_named_working_copy_that_is_not_there_is_an_error_not_a_new_file(
     message = capsys.readouterr().err
     assert f"no working copy at {typo}" in message and "sortui import FILE" in message
     assert not typo.exists() and not machine.exists()  # nothing made: no file, no demo
+
+
+def test_a_working_copy_an_older_sortui_filled_with_the_demo_says_so(
+    machine: Path, monkeypatch: pytest.MonkeyPatch, sor_samples: list[Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    own = machine / "working-copy.sqlite"
+    import_files(own, demo.demo_files())  # what the first run of an older sortui left as the user's own
+
+    async def labelled(app: SortApp, pilot: Pilot) -> None:
+        assert "DEMO DATA" in status_line(app)
+
+    assert sortui(monkeypatch, [], labelled).db == own
+    before = sha256(own)
+    capsys.readouterr()
+    assert cli.main(["import", str(sor_samples[0])]) == 2  # real files would mix with the demo's
+    assert "holds the demo, not your data" in capsys.readouterr().err
+    assert sha256(own) == before

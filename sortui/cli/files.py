@@ -33,12 +33,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from sortui.generator.demo import holds_demo
     from sortui.store.importer import import_files
 
     if args.readonly:
         raise CliError("import writes the working copy; drop --readonly")
-    if paths.is_demo(args.db):
-        raise CliError(f"{args.db} is the demo's own working copy: import into yours (leave out --db)")
+    if paths.is_demo(args.db) or holds_demo(args.db):
+        raise CliError(
+            f"{args.db} holds the demo, not your data: import into a working copy of your own "
+            "(leave out --db, or name a new file; move a demo an older sortui made away first)"
+        )
     with progress() as report_progress:
         report = import_files(args.db, args.files, report_progress)
     for f in report.files:

@@ -11,8 +11,10 @@ generator itself changes.
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
+from collections.abc import Iterable
 from contextlib import closing
 from pathlib import Path
 
@@ -37,8 +39,20 @@ def demo_files() -> list[Path]:
     return [folder / name for name in DEMO_FILE_NAMES if (folder / name).is_file()]
 
 
-def is_current(db_path: Path, files: list[Path]) -> bool:
-    """Whether ``db_path`` is a demo working copy of exactly ``files`` at this schema version."""
+@functools.cache
+def snapshot_hashes() -> frozenset[str]:
+    """The SHA-256 of each bundled demo file (what an import of them records in ``snapshot``)."""
+    return frozenset(sha256_of(f) for f in demo_files())
+
+
+def is_demo_snapshot(hashes: Iterable[object]) -> bool:
+    """Whether the files a working copy was imported from (their hashes) are exactly the demo's."""
+    return bool(snapshot_hashes()) and set(hashes) == snapshot_hashes()
+
+
+def holds_demo(db_path: Path) -> bool:
+    """Whether ``db_path`` is a working copy of exactly the bundled demo snapshot at this schema version
+    (the demo's own file; or a user's working copy an older sortui filled with the demo)."""
     path = Path(db_path)
     if not path.is_file() or path.stat().st_size == 0:
         return False
@@ -46,10 +60,9 @@ def is_current(db_path: Path, files: list[Path]) -> bool:
         with closing(db.connect(path, readonly=True)) as conn:
             if conn.execute("PRAGMA user_version").fetchone()[0] != db.SCHEMA_VERSION:
                 return False
-            imported = sorted(r[0] for r in conn.execute("SELECT sha256 FROM snapshot"))
-    except sqlite3.Error:  # not a working copy (any more): build it again
+            return is_demo_snapshot(r[0] for r in conn.execute("SELECT sha256 FROM snapshot"))
+    except sqlite3.Error:  # not a working copy (any more)
         return False
-    return imported == sorted(sha256_of(f) for f in files)
 
 
 def ensure_demo(db_path: Path) -> bool:
@@ -62,7 +75,7 @@ def ensure_demo(db_path: Path) -> bool:
     if not files:
         raise FileNotFoundError(f"the demo snapshot is missing from this build ({demo_dir()})")
     path = Path(db_path)
-    if is_current(path, files):
+    if holds_demo(path):
         return False
     from sortui.store.importer import import_files
 
