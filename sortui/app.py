@@ -110,6 +110,7 @@ class SortApp(App[None]):
         self.label = label
         self.demo = demo
         self.debounce = debounce
+        self._asking_to_quit = False
 
     def on_mount(self) -> None:
         self.set_keymap(self.settings.keymap)
@@ -167,6 +168,28 @@ class SortApp(App[None]):
             self.notify("The working copy is empty: press F5 to fill it from the central service", markup=False)
         else:
             self.notify("The working copy is empty: import files with `sortui import FILE`", markup=False)
+
+    async def action_quit(self) -> None:
+        """Quit (q, ctrl+q, the palette's Quit): asks first when a form holds unsaved changes."""
+        from sortui.screens.confirm import ConfirmScreen
+        from sortui.screens.unsaved import unsaved_work
+
+        lost = unsaved_work(self.screen_stack)
+        if not lost:
+            self.exit()
+            return
+        if self._asking_to_quit:
+            return
+        self._asking_to_quit = True
+
+        def answered(quit_anyway: bool | None) -> None:
+            self._asking_to_quit = False
+            if quit_anyway:
+                self.exit()
+
+        body = Text("\n").join(lost)
+        body.append("\nQuitting now throws that away.")
+        self.push_screen(ConfirmScreen("Quit without saving?", body, "quit"), answered)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The command palette (ctrl+p): the app's own commands first."""
