@@ -142,6 +142,7 @@ def test_a_command_without_a_working_copy_says_how_to_make_one_and_makes_nothing
     missing = folder / "wrok-copy.sqlite"
     monkeypatch.chdir(folder)
     monkeypatch.setattr("sys.stdin", io.StringIO("pw\n"))
+    monkeypatch.setattr("sortui.app.run", lambda args: pytest.fail("the app must not start"))
     result = run_cli(*args, db=missing)
     assert result.code == 1, result.err
     assert f"no working copy at {missing}: make one with `sortui import FILE...`" in result.err
