@@ -56,8 +56,8 @@ def holds_demo(db_path: Path) -> bool:
     path = Path(db_path)
     if not path.is_file() or path.stat().st_size == 0:
         return False
-    try:
-        with closing(db.connect(path, readonly=True)) as conn:
+    try:  # not read-only: the last connection to close removes its -wal and -shm again, leaving no trace
+        with closing(db.connect(path)) as conn:
             if conn.execute("PRAGMA user_version").fetchone()[0] != db.SCHEMA_VERSION:
                 return False
             return is_demo_snapshot(r[0] for r in conn.execute("SELECT sha256 FROM snapshot"))
