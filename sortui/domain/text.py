@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from collections.abc import Iterable
 
 _DANISH = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 # After spelling æ ø å out, collapse the spellings people use interchangeably on an ASCII keyboard:
@@ -33,12 +35,23 @@ _SURROGATES = range(0xD800, 0xE000)
 _REPLACED = (*_C1, *_BIDI, *_SURROGATES)
 _PICTURES = {c: 0x2400 + c for c in range(0x20)} | {0x7F: 0x2421} | dict.fromkeys(_REPLACED, 0xFFFD)
 _PICTURES_KEEP_NEWLINES = {c: v for c, v in _PICTURES.items() if c != 0x0A}
-# JSON escapes the C0 controls itself; the rest is escaped as \\uXXXX (the same text once parsed).
-_JSON_ESCAPES = {c: f"\\u{c:04x}" for c in (0x7F, *_REPLACED)}
+# JSON escapes the C0 controls itself; the rest is escaped as \uXXXX (the same text once parsed).
+_JSON_ESCAPED = (0x7F, *_REPLACED)
+
+
+def _any_of(code_points: Iterable[int]) -> re.Pattern[str]:
+    return re.compile("[" + "".join(re.escape(chr(c)) for c in code_points) + "]")
+
+
+# Searched first, in C: most text has none of them, and is returned as it is.
+_UNPRINTABLE = _any_of(_PICTURES)
+_JSON_UNSAFE = _any_of(_JSON_ESCAPED)
 
 
 def printable(text: str, keep_newlines: bool = False) -> str:
     """``text`` safe to show in a terminal: every control character replaced by a visible symbol."""
+    if _UNPRINTABLE.search(text) is None:
+        return text
     return text.translate(_PICTURES_KEEP_NEWLINES if keep_newlines else _PICTURES)
 
 
@@ -47,4 +60,4 @@ def json_printable(dumped: str) -> str:
 
     Lossless: a JSON parser reads the same strings back.
     """
-    return dumped.translate(_JSON_ESCAPES)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", dumped)
