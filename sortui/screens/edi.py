@@ -353,7 +353,7 @@ class EdiScreen(AsksBeforeLeaving, LocationForm, Screen[None]):
         self.problems: list[Problem] = []
         self.saving = False
         # What Save makes registered, by URN; the registered ones not in it are removed.
-        self.planned: dict[str, RegisteredMessage] = {m.urn: m for m in data.messages}
+        self.planned = self.registered
 
     def compose(self) -> ComposeResult:
         yield Static(self._title(), id="edi-title")
@@ -403,9 +403,14 @@ class EdiScreen(AsksBeforeLeaving, LocationForm, Screen[None]):
         """The attributes changed in the form."""
         return form_changes(self, self.original, "location.")
 
+    @property
+    def registered(self) -> dict[str, RegisteredMessage]:
+        """The message types registered on the number now (in the working copy), by URN."""
+        return {m.urn: m for m in self.data.messages}
+
     def message_changes(self) -> dict[str, Validity | None]:
         """{URN: its validity to register it with, or None to remove it} for each message type changed."""
-        registered = {m.urn: m for m in self.data.messages}
+        registered = self.registered
         changed: dict[str, Validity | None] = dict.fromkeys(registered.keys() - self.planned.keys())
         for urn, m in self.planned.items():
             old = registered.get(urn)
@@ -415,7 +420,7 @@ class EdiScreen(AsksBeforeLeaving, LocationForm, Screen[None]):
 
     def rows(self) -> list[tuple[RegisteredMessage, str | None]]:
         """Each message type registered or planned, with what Save does to it (add, remove, validity)."""
-        registered = {m.urn: m for m in self.data.messages}
+        registered = self.registered
         changed = self.message_changes()
         shown = {**registered, **self.planned}
         order = sorted(shown.values(), key=lambda m: (m.format, m.type_code, m.version_code, m.urn))
@@ -551,9 +556,8 @@ class EdiScreen(AsksBeforeLeaving, LocationForm, Screen[None]):
         if urn in self.planned:
             self.notify(f"{name} is already registered on {self.data.gln}", severity="warning", markup=False)
             return
-        registered = {m.urn: m for m in self.data.messages}
         definition = next(d for d in self.data.catalogue if d.urn == urn)
-        self.planned[urn] = registered.get(urn, definition)
+        self.planned[urn] = self.registered.get(urn, definition)  # one being removed: kept as it was
         self._changed_messages()
         self.table.move_cursor(row=[m.urn for m, _ in self.rows()].index(urn))
 
@@ -598,7 +602,7 @@ class EdiScreen(AsksBeforeLeaving, LocationForm, Screen[None]):
             self.dismiss(None)
             return
         self.data = message.data
-        self.planned = {m.urn: m for m in message.data.messages}
+        self.planned = self.registered
         self.query_one("#edi-title", Static).update(self._title())
         self._fill()
         self._show([])
