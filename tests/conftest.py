@@ -443,7 +443,14 @@ class Desk:
 
     def login(self, name: str, user: str) -> Any:
         result = self.cli(
-            name, "login", self.service.url, "--user", user, "--password-stdin", stdin=SERVICE_USERS[user][2]
+            name,
+            "login",
+            self.service.url,
+            "--create",
+            "--user",
+            user,
+            "--password-stdin",
+            stdin=SERVICE_USERS[user][2],
         )
         assert result.code == 0, result.err
         return result

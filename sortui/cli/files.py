@@ -7,9 +7,8 @@ from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.text import Text
-
-from sortui.cli.common import EXIT_OK, CliError, err, open_db, progress
+from sortui import paths
+from sortui.cli.common import EXIT_OK, CliError, err, open_db, progress, safe_line
 from sortui.store.export import FORMATS
 
 if TYPE_CHECKING:
@@ -19,7 +18,7 @@ if TYPE_CHECKING:
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "import",
-        help="import register files into the working copy (all or nothing)",
+        help="import register files into the working copy (all or nothing); makes it if there is none",
         description="Import register files into the working copy, all or nothing: on bad input sortui names "
         "the file, line and field, exits 2 and changes nothing. Data of the kinds imported is replaced "
         "(sortui says how much there was before and after); pending edits are applied again on the new data. "
@@ -55,25 +54,31 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from sortui.generator.demo import holds_demo
     from sortui.store.importer import import_files
 
     if args.readonly:
         raise CliError("import writes the working copy; drop --readonly")
+    if paths.is_demo(args.db) or holds_demo(args.db):
+        raise CliError(
+            f"{args.db} holds the demo, not your data: import into a working copy of your own "
+            "(leave out --db, or name a new file; move a demo an older sortui made away first)"
+        )
     with progress() as report_progress:
         report = import_files(args.db, args.files, report_progress, allow_empty=args.allow_empty)
     for f in report.files:
-        err.print(Text(f"imported {f.rows} rows ({f.kind}) from {f.path}"))
+        err.print(safe_line(f"imported {f.rows} rows ({f.kind}) from {f.path}"))
         for w in f.warnings:
-            err.print(Text(str(w), style="yellow"))
+            err.print(safe_line(str(w), style="yellow"))
         if f.warning_count > len(f.warnings):
-            err.print(Text(f"... and {f.warning_count - len(f.warnings)} more warnings", style="yellow"))
+            err.print(safe_line(f"... and {f.warning_count - len(f.warnings)} more warnings", style="yellow"))
     notes = report.notes
     if notes.reapplied or notes.orphaned:
         orphaned = f"; {notes.orphaned} refer to units no longer there" if notes.orphaned else ""
-        err.print(Text(f"pending edits applied again on the new data: {notes.reapplied}{orphaned}"))
+        err.print(safe_line(f"pending edits applied again on the new data: {notes.reapplied}{orphaned}"))
     for replaced in report.replaced:
-        err.print(Text(describe_replaced(replaced)))
-    err.print(Text(f"working copy: {args.db}"))
+        err.print(safe_line(describe_replaced(replaced)))
+    err.print(safe_line(f"working copy: {args.db}"))
     return EXIT_OK
 
 
@@ -108,5 +113,5 @@ def cmd_export(args: argparse.Namespace) -> int:
             raise CliError(f"cannot export to {args.output}: {exc}") from None
         except OSError as exc:
             raise CliError(f"cannot export to {args.output}: {exc.strerror or exc}") from None
-    err.print(Text(f"exported {count} entities to {args.output}"))
+    err.print(safe_line(f"exported {count} entities to {args.output}"))
     return EXIT_OK

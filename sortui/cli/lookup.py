@@ -5,10 +5,18 @@ from __future__ import annotations
 import argparse
 from contextlib import closing
 
-from rich.text import Text
-
 from sortui import paths
-from sortui.cli.common import EXIT_NOT_FOUND, EXIT_OK, CliError, iso_date, open_db, out, print_json
+from sortui.cli.common import (
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    CliError,
+    iso_date,
+    open_db,
+    out,
+    print_json,
+    print_lines,
+    safe_line,
+)
 from sortui.store import queries
 
 
@@ -40,7 +48,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--json", action="store_true", help="print JSON only")
     p.set_defaults(func=cmd_shak)
 
-    p = sub.add_parser("locate", help="print the paths in use (working copy, config, data)")
+    p = sub.add_parser("locate", help="print the paths in use (working copy, demo, config, data)")
     p.add_argument("--json", action="store_true", help="print JSON only")
     p.set_defaults(func=cmd_locate)
 
@@ -67,7 +75,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         for i, obj in enumerate(objects):
             if i:
                 out.print()
-            out.print(describe.as_text(obj))
+            print_lines(out, describe.as_text(obj))
     return EXIT_OK
 
 
@@ -83,12 +91,11 @@ def cmd_search(args: argparse.Namespace) -> int:
         )
     else:
         for h in hits:
-            line = Text()
-            line.append(f"{h.sor_id:>18}  ", style="cyan")
-            line.append(f"{h.kind}  ")
-            line.append(h.name, style="dim" if h.to_date else "")
+            line = safe_line(f"{h.sor_id:>18}  ", style="cyan")
+            line.append_text(safe_line(f"{h.kind}  "))
+            line.append_text(safe_line(h.name, style="dim" if h.to_date else ""))
             if h.to_date:
-                line.append(f"  (lukket {h.to_date})", style="dim")
+                line.append_text(safe_line(f"  (lukket {h.to_date})", style="dim"))
             out.print(line)
     return EXIT_OK if hits else EXIT_NOT_FOUND
 
@@ -101,7 +108,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
         print_json(data)
         return EXIT_OK
     title = f"valid on {args.on}" if args.on else "all"
-    out.print(Text(f"Working copy {args.db} ({title})", style="bold"))
+    out.print(safe_line(f"Working copy {args.db} ({title})", style="bold"))
     shak = data["shak_codes"]
     assert isinstance(shak, dict)
     for label, value in (
@@ -114,10 +121,10 @@ def cmd_stats(args: argparse.Namespace) -> int:
         ("SHAK afdelinger", shak["afd"]),
         ("SHAK afsnit", shak["afsnit"]),
     ):
-        out.print(Text(f"  {label:<30} {value:>9}"))
+        out.print(safe_line(f"  {label:<30} {value:>9}"))
     for snap in data["snapshots"]:  # type: ignore[union-attr]
         out.print(
-            Text(
+            safe_line(
                 f"  {snap['kind']}: {snap['source_file']} (snapshot {snap['snapshot_date'] or '-'}, "
                 f"imported {snap['imported_at']})",
                 style="dim",
@@ -144,14 +151,17 @@ def cmd_shak(args: argparse.Namespace) -> int:
         for row in data:
             out.print(describe.shak_line(row))
     else:
-        out.print(describe.as_text(data))
+        print_lines(out, describe.as_text(data))
     return EXIT_OK
 
 
 def cmd_locate(args: argparse.Namespace) -> int:
+    demo = paths.demo_db_path()
     data = {
         "working_copy": str(args.db),
         "working_copy_exists": args.db.exists(),
+        "demo_working_copy": str(demo),  # what plain `sortui` opens while there is no working copy
+        "demo_working_copy_exists": demo.exists(),
         "config_file": str(paths.config_file()),
         "data_dir": str(paths.data_dir()),
     }
@@ -159,5 +169,5 @@ def cmd_locate(args: argparse.Namespace) -> int:
         print_json(data)
     else:
         for key, value in data.items():
-            out.print(Text(f"{key:<20} {value}"))
+            out.print(safe_line(f"{key:<25} {value}"))
     return EXIT_OK

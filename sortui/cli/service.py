@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rich.text import Text
-
-from sortui.cli.common import EXIT_OK, CliError, err, out, print_json, service_errors
+from sortui.cli.common import EXIT_OK, CliError, err, out, print_json, safe_line, service_errors
+from sortui.domain.text import printable
 
 
 def _database_arg(p: argparse.ArgumentParser) -> None:
@@ -74,7 +73,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from sortui.server.run import serve
 
     url = _database_url(args)
-    err.print(Text(f"sortui service on http://{args.host}:{args.port}/api/v1 (database {_shown(url)})"))
+    err.print(safe_line(f"sortui service on http://{args.host}:{args.port}/api/v1 (database {_shown(url)})"))
     serve(url, args.host, args.port, args.token_minutes, args.max_body_mb * 1024 * 1024, args.log_level)
     return EXIT_OK
 
@@ -90,13 +89,15 @@ def cmd_server_init(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     err.print(
-        Text(
+        safe_line(
             f"loaded {report.entities} units, {report.locations} location numbers and {report.messages} "
             f"message-type registrations into {_shown(_database_url(args))}"
         )
     )
     if report.skipped_messages:
-        err.print(Text(f"skipped {report.skipped_messages} registrations on unknown location numbers", style="yellow"))
+        err.print(
+            safe_line(f"skipped {report.skipped_messages} registrations on unknown location numbers", style="yellow")
+        )
     return EXIT_OK
 
 
@@ -106,7 +107,7 @@ def cmd_server_add_user(args: argparse.Namespace) -> int:
     from sortui.server.users import add_user
     from sortui.sync.credentials import read_password
 
-    password = read_password(args.password_stdin, f"password for {args.name}: ")
+    password = read_password(args.password_stdin, printable(f"password for {args.name}: "))
     if not args.password_stdin and password != read_password(False, "again: "):
         raise CliError("the passwords differ")
     engine = make_engine(_database_url(args))
@@ -115,7 +116,7 @@ def cmd_server_add_user(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     where = f" (subtrees {', '.join(user.subtrees)})" if user.subtrees else ""
-    err.print(Text(f"user {user.name}: {user.role}{where}"))
+    err.print(safe_line(f"user {user.name}: {user.role}{where}"))
     return EXIT_OK
 
 
@@ -132,5 +133,5 @@ def cmd_server_users(args: argparse.Namespace) -> int:
     if args.json:
         print_json([u.as_json() for u in found])
     for u in [] if args.json else found:
-        out.print(Text(f"{u.name:<20} {u.role:<10} {' '.join(u.subtrees)}"))
+        out.print(safe_line(f"{u.name:<20} {u.role:<10} {' '.join(u.subtrees)}"))
     return EXIT_OK

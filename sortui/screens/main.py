@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Footer, Tree
 
+from sortui.generator.demo import is_demo_snapshot
 from sortui.screens.edit_actions import EditActions
 from sortui.screens.shak import ORGANISATION_TAB, TABS, ShakScreen
 from sortui.screens.sync_actions import SyncActions
@@ -85,22 +86,28 @@ class MainScreen(ShakScreen):
             self.target = target
 
     class Info(Message):
-        def __init__(self, snapshot_date: str | None, pending: int) -> None:
+        def __init__(self, snapshot_date: str | None, pending: int, demo: bool) -> None:
             super().__init__()
             self.snapshot_date = snapshot_date
             self.pending = pending
+            self.demo = demo
 
-    def __init__(self, source: Source, view_date: str, label: str | None = None, debounce: float = 0.1) -> None:
+    def __init__(
+        self, source: Source, view_date: str, label: str | None = None, debounce: float = 0.1, demo: bool = False
+    ) -> None:
         super().__init__()
         self.source = source
         self.view_date = view_date
         self.show_closed = False
         self.label = label
+        self.demo = demo
         self.debounce = debounce
         self.hit_index = -1
 
     def compose(self) -> ComposeResult:
-        status = Status(self.view_date, str(self.source.path), readonly=self.source.readonly, label=self.label)
+        status = Status(
+            self.view_date, str(self.source.path), readonly=self.source.readonly, label=self.label, demo=self.demo
+        )
         yield StatusBar(status, id="status")
         with Container(id="panes"):
             with Vertical(id="left"):
@@ -148,14 +155,15 @@ class MainScreen(ShakScreen):
     @reports_errors
     def refresh_info(self) -> None:
         with self.source.connection() as conn:
-            snaps = {s["kind"]: s for s in queries.snapshots(conn)}
+            found = queries.snapshots(conn)
             pending = pending_edits(conn)
-        sor = snaps.get("sor")
-        self.post_message(self.Info(sor["snapshot_date"] if sor else None, pending))  # type: ignore[arg-type]
+        sor = next((s for s in found if s["kind"] == "sor"), None)
+        demo = self.demo or is_demo_snapshot(s["sha256"] for s in found)  # also the demo an older sortui put here
+        self.post_message(self.Info(sor["snapshot_date"] if sor else None, pending, demo))  # type: ignore[arg-type]
 
     @on(Info)
     def _info(self, message: Info) -> None:
-        self.status.set(snapshot_date=message.snapshot_date, pending_edits=message.pending)
+        self.status.set(snapshot_date=message.snapshot_date, pending_edits=message.pending, demo=message.demo)
 
     def reload(self) -> None:
         """Read everything again (after the working copy was replaced)."""

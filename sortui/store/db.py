@@ -183,3 +183,11 @@ def load_code_lists(conn: sqlite3.Connection) -> None:
         insert_sql("message_definition", MESSAGE_DEFINITION.names, "INSERT OR REPLACE"),
         [MESSAGE_DEFINITION.values(d) for d in defs],
     )
+
+
+def remove_database(path: Path, keep_file: bool = False) -> None:
+    """Delete the SQLite file at ``path`` with its journal, WAL and shared-memory files (``keep_file``:
+    only those, e.g. before another file is renamed onto ``path``: a stale WAL must never be replayed
+    into it)."""
+    for suffix in ("-wal", "-shm", "-journal", *(() if keep_file else ("",))):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)

@@ -17,6 +17,7 @@ from typing import Any
 
 from sortui.domain import codes
 from sortui.domain.fields import (
+    ENTITY_FIELDS,
     ENTITY_FLAGS,
     LOCATION_FIELDS,
     LOCATION_FLAGS,
@@ -30,6 +31,7 @@ from sortui.domain.fields import (
 from sortui.domain.model import ADDRESS_KINDS, EAN_MODES, Address, Contact, Entity, Location, Speciality
 from sortui.domain.provisional import PROVISIONAL_SUFFIX, is_provisional, provisional_sor_id
 from sortui.domain.validation import Problem, shak_prefix_problem, validate_entity, validate_location
+from sortui.domain.wire import CREATE_FIELDS
 from sortui.store.db import write_transaction
 from sortui.store.journal import EditError, JournalEntry, record_entry
 from sortui.store.queries import effective_values, path_to_root
@@ -220,27 +222,88 @@ def create_unit(
     """
     with write_transaction(conn):
         parent = _entity_or_fail(conn, parent_sor_id)
-        kind = "SI" if parent.kind == "IE" else "OE"
         sor_id = _next_provisional(conn)
-        values = _new_unit_values(kind, name, parent_sor_id, from_date, entity_type_code)
+        scalars = {"name": name, "from_date": from_date, "entity_type_code": entity_type_code}
+        values = _new_unit_values(parent, scalars)
         _raise_errors(validate_entity(Entity(sor_id, **values)))  # type: ignore[arg-type]
         insert_created_unit(conn, sor_id, values)
         return record_entry(conn, "entity", sor_id, "create", None, None, values, 0)
 
 
-def _new_unit_values(
-    kind: str, name: str, parent_sor_id: str, from_date: str | None, entity_type_code: str | None
-) -> dict[str, Any]:
+def _new_unit_values(parent: Entity, scalars: dict[str, Any]) -> dict[str, Any]:
+    """The first values of a unit created under ``parent``: its place, and ``scalars`` (wire.CREATE_FIELDS)."""
+    kind = "SI" if parent.kind == "IE" else "OE"
     return {
         "kind": kind,
-        "name": name,
-        "parent_sor_id": parent_sor_id,
-        "entity_type_code": entity_type_code,
+        "name": "",
+        "parent_sor_id": parent.sor_id,
         "ean_mode": "inherited",
         "geo_parent_relation": "1" if kind == "SI" else "2",
-        "from_date": from_date,
-        "first_from_date": from_date,
+        **scalars,
+        "first_from_date": scalars.get("from_date"),
     }
+
+
+# A new unit made in the editor: nothing is written until it is saved, and then only when valid.
+# What the register's schema needs of every unit is required of a new one (SorStatus FromDate; an
+# SI's InstitutionType), beyond what validation asks of any unit (a name).
+_REQUIRED_NEW = {"from_date": ("SI", "OE"), "entity_type_code": ("SI",)}
+
+
+def _draft_unit(conn: sqlite3.Connection, parent_sor_id: str, values: dict[str, Any]) -> Entity:
+    """The unit ``values`` ({field path: value}) would create under ``parent_sor_id``, not written."""
+    parent = _entity_or_fail(conn, parent_sor_id)
+    scalars = {p: v for p, v in values.items() if p in CREATE_FIELDS}
+    ent = Entity(_next_provisional(conn), **_new_unit_values(parent, scalars))
+    for path, value in values.items():
+        if path not in CREATE_FIELDS:
+            ent = _with_value(ent, path, value)
+    return ent
+
+
+def check_new_unit(conn: sqlite3.Connection, parent_sor_id: str, values: dict[str, Any]) -> list[Problem]:
+    """Problems (errors and warnings) of the unit ``values`` would create under ``parent_sor_id``."""
+    unknown = [p for p in values if p not in editable_entity_fields()]
+    if unknown:
+        return [Problem(p, None, f"{p} is not a field that can be edited") for p in unknown]
+    ent = _draft_unit(conn, parent_sor_id, values)
+    problems = [
+        Problem(path, ENTITY_FIELDS[path].xml, f"{field_label(path)} is required for a new unit")
+        for path, kinds in _REQUIRED_NEW.items()
+        if ent.kind in kinds and values.get(path) in (None, "")
+    ]
+    problems += validate_entity(ent)
+    if len(ent.specialities) > MAX_SPECIALITIES:
+        problems.append(Problem("specialities", None, f"at most {MAX_SPECIALITIES} specialities"))
+    if ent.shak_code:
+        parent = _entity_or_fail(conn, parent_sor_id)
+        message = shak_prefix_problem(ent.shak_code, _hospital_shak(conn, parent) if ent.kind == "OE" else None)
+        if message:
+            problems.append(Problem("shak_code", "ShakIdentifier", message, is_error=False))
+    return _unique(problems)
+
+
+def create_new_unit(conn: sqlite3.Connection, parent_sor_id: str, values: dict[str, Any]) -> list[JournalEntry]:
+    """Create the unit ``values`` describes under ``parent_sor_id`` if it is valid, in one transaction:
+    a 'create' entry with its first values, then a 'set' entry for each address, contact or
+    speciality value. Raises EditError (nothing written) when it is not valid."""
+    with write_transaction(conn):
+        warnings = _raise_errors(check_new_unit(conn, parent_sor_id, values))
+        parent = _entity_or_fail(conn, parent_sor_id)
+        first = _new_unit_values(parent, {p: v for p, v in values.items() if p in CREATE_FIELDS})
+        sor_id = _next_provisional(conn)
+        insert_created_unit(conn, sor_id, first)
+        entries = [record_entry(conn, "entity", sor_id, "create", None, None, first, 0)]
+        created = Entity(sor_id, **first)
+        for path, value in values.items():
+            old = entity_value(created, path)
+            if path in CREATE_FIELDS or old == value:
+                continue
+            write_entity_value(conn, sor_id, path, value)
+            entries.append(record_entry(conn, "entity", sor_id, "set", path, old, value, 0))
+    for entry in entries:
+        entry.warnings = warnings
+    return entries
 
 
 def _next_provisional(conn: sqlite3.Connection) -> str:
@@ -287,16 +350,20 @@ def check_location_changes(conn: sqlite3.Connection, gln: str, changes: dict[str
 
 def set_location_fields(conn: sqlite3.Connection, gln: str, changes: dict[str, Any]) -> list[JournalEntry]:
     """Validate, apply and journal changes of a location number's attributes in one transaction."""
-    entries = []
     with write_transaction(conn):
         loc = _location_or_fail(conn, gln)
         _raise_errors(check_location_changes(conn, gln, changes))
-        for name, value in changes.items():
-            old = getattr(loc, name)
-            if old == value:
-                continue
-            conn.execute(f"UPDATE location SET {name} = ? WHERE gln = ?", (value, gln))
-            entries.append(record_entry(conn, "location", gln, "set", f"location.{name}", old, value, loc.version))
+        return _write_attributes(conn, loc, changes)
+
+
+def _write_attributes(conn: sqlite3.Connection, loc: Location, changes: dict[str, Any]) -> list[JournalEntry]:
+    entries = []
+    for name, value in changes.items():
+        old = getattr(loc, name)
+        if old == value:
+            continue
+        conn.execute(f"UPDATE location SET {name} = ? WHERE gln = ?", (value, loc.gln))
+        entries.append(record_entry(conn, "location", loc.gln, "set", f"location.{name}", old, value, loc.version))
     return entries
 
 
@@ -407,20 +474,25 @@ def set_message_validity(
         loc = _location_or_fail(conn, gln)
         urn = resolve_message(conn, message)
         _check_validity(from_date, to_date)
-        old = message_state(conn, gln, urn)
+        old, new = message_state(conn, gln, urn), {"from_date": from_date, "to_date": to_date}
         if old is None:
             raise EditError([Problem("message", None, f"{message} is not registered on {gln}")])
-        new = {"from_date": from_date, "to_date": to_date}
         if old == new:
             return []
-        conn.execute(
-            "UPDATE location_message SET from_date = ?, to_date = ? WHERE gln = ? AND message_urn = ?",
-            (from_date, to_date, gln, urn),
-        )
-        return [
-            record_entry(conn, "message", gln, "remove", urn, old, None, loc.version),
-            record_entry(conn, "message", gln, "add", urn, None, new, loc.version),
-        ]
+        return _change_validity(conn, loc, urn, old, new)
+
+
+def _change_validity(
+    conn: sqlite3.Connection, loc: Location, urn: str, old: dict[str, Any], new: dict[str, Any]
+) -> list[JournalEntry]:
+    conn.execute(
+        "UPDATE location_message SET from_date = ?, to_date = ? WHERE gln = ? AND message_urn = ?",
+        (new["from_date"], new["to_date"], loc.gln, urn),
+    )
+    return [
+        record_entry(conn, "message", loc.gln, "remove", urn, old, None, loc.version),
+        record_entry(conn, "message", loc.gln, "add", urn, None, new, loc.version),
+    ]
 
 
 def _check_validity(from_date: str | None, to_date: str | None) -> None:
@@ -505,3 +577,41 @@ def _unregister_from(conn: sqlite3.Connection, locations: list[Location], urn: s
         conn.execute("DELETE FROM location_message WHERE gln = ? AND message_urn = ?", (loc.gln, urn))
         entries.append(record_entry(conn, "message", loc.gln, "remove", urn, old, None, loc.version))
     return entries
+
+
+# -- the EDI editor's Save: attributes and message types together ------------------------
+
+Validity = tuple[str | None, str | None]  # (from_date, to_date) of a registration
+
+
+def save_location(
+    conn: sqlite3.Connection, gln: str, attributes: dict[str, Any], messages: dict[str, Validity | None]
+) -> list[JournalEntry]:
+    """Change ``gln``'s attributes and make each message type of ``messages`` registered with its
+    validity (or, for None, not registered), all validated first and then written and journalled
+    in one transaction: all of it is saved, or (EditError) none. What is already so is skipped."""
+    for validity in messages.values():
+        if validity is not None:
+            _check_validity(*validity)
+    with write_transaction(conn):
+        loc = _location_or_fail(conn, gln)
+        _raise_errors(check_location_changes(conn, gln, attributes) if attributes else [])
+        wanted = {resolve_message(conn, key): validity for key, validity in messages.items()}
+        entries = _write_attributes(conn, loc, attributes)
+        for urn, validity in wanted.items():
+            entries += _make_registered(conn, loc, urn, validity)
+    return entries
+
+
+def _make_registered(
+    conn: sqlite3.Connection, loc: Location, urn: str, validity: Validity | None
+) -> list[JournalEntry]:
+    now = message_state(conn, loc.gln, urn)
+    new = None if validity is None else {"from_date": validity[0], "to_date": validity[1]}
+    if now == new:
+        return []
+    if new is None:
+        return _unregister_from(conn, [loc], urn)
+    if now is None:
+        return _register_on(conn, [loc], urn, *validity)  # type: ignore[misc]
+    return _change_validity(conn, loc, urn, now, new)

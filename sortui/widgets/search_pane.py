@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from sortui.store import queries
+from sortui.widgets.form import SafeInput
 from sortui.widgets.guard import reports_errors
 from sortui.widgets.safe import clean
 from sortui.widgets.source import Source
@@ -35,7 +36,7 @@ def hit_text(hit: queries.Hit) -> Text:
     return t
 
 
-class SearchInput(Input):
+class SearchInput(SafeInput):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("down", "screen.focus_hits", "Go to the hits", show=False, id="search.hits"),
         Binding("escape", "screen.close_search", "Close the search", show=False, id="search.close"),

@@ -24,6 +24,7 @@ from textual.worker import get_current_worker
 from sortui.store import queries
 from sortui.store.shak_checks import CHECKS, Finding, ShakReport, check_shak
 from sortui.widgets import shak_data
+from sortui.widgets.form import SafeInput
 from sortui.widgets.guard import reports_errors
 from sortui.widgets.safe import clean
 from sortui.widgets.shak_data import ShakItem, ShakStep, View
@@ -35,7 +36,7 @@ HITS = 200
 FINDINGS_SHOWN = 500  # per check; `sortui check shak` lists them all
 
 
-class ShakFilter(Input):
+class ShakFilter(SafeInput):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("down", "focus_hits", "Go to the matching codes", show=False, id="shak.filter_hits"),
     ]
