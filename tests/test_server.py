@@ -6,12 +6,14 @@ import uuid
 from typing import Any
 
 import httpx
-from conftest import SERVICE_USERS, Service
+from conftest import ON_BOTH_DATABASES, SERVICE_USERS, Service
 
 AFSNIT = "347831000016005"  # an OE under the hospital SI 347811000016004 (erik's and bob's subtree)
 APOTEK = "306011000016003"  # an IE outside it
 APOTEK_GLN = "5790000173624"
 URN = "urn:dk:healthcare:medcom:messaging:oioxml:schema:xsd:medref:xref15:xh1530r"
+
+pytestmark = ON_BOTH_DATABASES
 
 
 def op(key: str, field: str, new: Any, base: int = 0, target: str = "entity", kind: str = "set") -> dict[str, Any]:
