@@ -206,3 +206,18 @@ def test_ascii_fold_handles_aa_and_accents() -> None:
 
     assert ascii_fold("Århus") == ascii_fold("Aarhus") == ascii_fold("arhus")
     assert ascii_fold("Café Østerbro") == "cafe osterbro"
+
+
+@pytest.mark.parametrize("bad", ["a\nb", "a\rb", "a\tb", "\x1b[31mx", "x\x9b2J", "x\x7f", "Vej \u202e1", "a\u2028b"])
+def test_control_characters_are_refused_in_every_text_value(bad: str) -> None:
+    ent = Entity(REAL_SOR_IDS[0], "IE", bad, note=bad, from_date="2020-01-01")
+    ent.addresses = [Address("postal", street=bad)]
+    ent.location = Location("5790000173624", REAL_SOR_IDS[0], note=bad)
+    ent.ean_mode = "own"
+    fields = {p.field for p in validate_entity(ent) if p.is_error and "control character" in p.message}
+    assert fields == {"name", "note", "postal.street", "location.note"}
+
+
+def test_printable_text_beyond_ascii_passes() -> None:
+    name = "Ørelæge\u00a0Åse – Skovgårds Klinik"  # a no-break space is not a control character
+    assert validate_entity(Entity(REAL_SOR_IDS[0], "IE", name, from_date="2020-01-01")) == []

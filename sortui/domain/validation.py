@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from operator import attrgetter
@@ -30,12 +31,46 @@ class Problem:
     is_error: bool = True
 
 
+# Characters no value of the register holds: C0 controls (tab and newlines included), DEL, C1
+# controls, bidi overrides and isolates, line and paragraph separators. Printed raw, they move
+# the cursor, recolour or retitle a terminal, or reorder text (sor-domain.md: names are one line).
+_CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def control_character_problem(label: str, value: str) -> str | None:
+    """Why ``value`` cannot be stored because of a control character (None when it has none)."""
+    if value.isprintable():  # the common case, in C: no character that is not printable at all
+        return None
+    found = _CONTROL_CHARACTER.search(value)
+    if found is None:  # printable after all (e.g. a no-break space)
+        return None
+    return f"{label} contains a control character (U+{ord(found.group()):04X} at position {found.start() + 1})"
+
+
 def _check(fd: FieldDef, value: object, prefix: str = "") -> list[Problem]:
     if value is None:
         return []
-    errs, warns = fd.check(str(value))
+    text = str(value)
+    errs, warns = fd.check(text)
+    control = control_character_problem(fd.label, text)
+    if control:
+        errs = [*errs, control]
     name = prefix + fd.name
     return [Problem(name, fd.xml, m) for m in errs] + [Problem(name, fd.xml, m, False) for m in warns]
+
+
+def validity_problems(from_date: str | None, to_date: str | None, prefix: str = "") -> list[Problem]:
+    """A validity period (of a message type on a location number): two dates, the end not before the start."""
+    problems = []
+    for name, value in (("from_date", from_date), ("to_date", to_date)):
+        if value is not None and not isinstance(value, str):
+            problems.append(Problem(prefix + name, None, f"{LOCATION_FIELDS[name].label} is a date (YYYY-MM-DD)"))
+            continue
+        errors, _ = LOCATION_FIELDS[name].check(value)
+        problems += [Problem(prefix + name, None, e) for e in errors]
+    if not problems and from_date and to_date and to_date < from_date:
+        problems.append(Problem(prefix + "to_date", None, f"Gyldig til {to_date} is before Gyldig fra {from_date}"))
+    return problems
 
 
 # Per group: one getter for all its values and, per field, its definition with its compiled
@@ -59,7 +94,7 @@ _LOCAL_ATTRIBUTE_OK = LOCAL_ATTRIBUTE.passes()
 def _scan(checks: _Checks, values: tuple, prefix: str, problems: list[Problem]) -> None:
     """Append the problems of ``values`` (in field order) to ``problems``."""
     for (fd, ok), value in zip(checks, values, strict=True):
-        if value is None or (value.__class__ is str and ok(value)):
+        if value is None or (value.__class__ is str and ok(value) and value.isprintable()):
             continue
         problems += _check(fd, value, prefix)
 
@@ -102,7 +137,7 @@ def validate_entity(ent: Entity) -> list[Problem]:
             problems.append(Problem("specialities", "ClinicalSpeciality", f"at most {MAX_SPECIALITIES} specialities"))
         for spec in specialities:
             code = spec.code or ""
-            if not (code.__class__ is str and _SPECIALITY_OK(code)):
+            if not (code.__class__ is str and _SPECIALITY_OK(code) and code.isprintable()):
                 problems += _check(SPECIALITY_CODE, code, "specialities.")
     local_attributes = ent.local_attributes
     if local_attributes:
@@ -111,7 +146,9 @@ def validate_entity(ent: Entity) -> list[Problem]:
                 Problem("local_attributes", "LocalAttribute", f"at most {MAX_LOCAL_ATTRIBUTES} local attributes")
             )
         for value in local_attributes:
-            if value is not None and not (value.__class__ is str and _LOCAL_ATTRIBUTE_OK(value)):
+            if value is not None and not (
+                value.__class__ is str and _LOCAL_ATTRIBUTE_OK(value) and value.isprintable()
+            ):
                 problems += _check(LOCAL_ATTRIBUTE, value)
     if ent.ean_mode == "own" and ent.location is not None:
         _scan(_LOCATION_CHECKS, _LOCATION_VALUES(ent.location), "location.", problems)

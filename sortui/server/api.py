@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Query, Request
+from fastapi import Path as FastApiPath
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -30,6 +31,7 @@ from sortui.server.users import User
 
 PREFIX = "/api/v1"
 DEFAULT_BODY_LIMIT = 5 * 1024 * 1024
+MAX_INT = 2**31 - 1  # the largest number a query, a path or a body may carry (an INTEGER column holds it)
 log = logging.getLogger("sortui.server")
 
 
@@ -73,7 +75,7 @@ class OperationIn(BaseModel):
     field: str | None = Field(default=None, max_length=200)
     old: Any = None
     new: Any = None
-    base_version: int = Field(ge=0)
+    base_version: int = Field(ge=0, le=MAX_INT)
 
 
 class ChangesetIn(BaseModel):
@@ -248,7 +250,7 @@ def _register_routes(app: FastAPI) -> None:
         request: Request,
         _user: UserDep,
         limit: Annotated[int, Query(ge=1, le=register.MAX_PAGE)] = 100,
-        before: Annotated[int | None, Query(ge=1)] = None,
+        before: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
     ) -> Response:
         """The audit log of a unit and its location numbers, newest first: who, when, before and after."""
         with request.app.state.engine.connect() as conn:
@@ -285,7 +287,7 @@ def _register_routes(app: FastAPI) -> None:
     def get_changes(
         request: Request,
         _user: UserDep,
-        since: Annotated[int, Query(ge=0)] = 0,
+        since: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
         limit: Annotated[int, Query(ge=1, le=register.MAX_PAGE)] = 1000,
     ) -> Response:
         """The change feed after sequence number ``since``, oldest first."""
@@ -326,7 +328,9 @@ def _status_routes(app: FastAPI) -> None:
         return json_response(created, 201)
 
     @app.delete(f"{PREFIX}/messages/{{message_id}}", status_code=204, responses=ERRORS, tags=["status"])
-    def delete_message(message_id: int, request: Request, _user: AdminDep) -> Response:
+    def delete_message(
+        message_id: Annotated[int, FastApiPath(ge=1, le=MAX_INT)], request: Request, _user: AdminDep
+    ) -> Response:
         """Withdraw an operating message (administrators)."""
         if not register.delete_message(request.app.state.engine, message_id):
             raise ApiError(404, "not_found", f"no operating message {message_id}")

@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 
 from sortui.domain import wire
 from sortui.domain.provisional import is_provisional
-from sortui.domain.validation import Problem, validate_entity, validate_location
+from sortui.domain.validation import Problem, validate_entity, validate_location, validity_problems
 from sortui.server import sor_ids
 from sortui.server.db import claim_seqs, now, write_transaction
 from sortui.server.rights import Forbidden, SubtreeCheck, check_ean, check_target
@@ -151,6 +151,19 @@ def _check_shapes(changeset_id: str, ops: list[Operation]) -> None:
         unknown = [m[0] for m in op.new.get("messages") or [] if m[0] not in message_urns()] if op.op == "ean" else []
         if unknown:
             raise Refused(422, "invalid_operation", f"operation {i}: {unknown[0]!r} is not a MedCom message type")
+        problems = _validity_problems(op)
+        if problems:
+            text = "; ".join(p.message for p in problems)
+            raise Refused(422, "invalid_value", f"operation {i}: {text}", index=i, problems=[p.field for p in problems])
+
+
+def _validity_problems(op: Operation) -> list[Problem]:
+    """The message types' validity periods an operation registers, checked as the working copy checks them."""
+    if op.target == "message" and op.op == "add":
+        return validity_problems(op.new.get("from_date"), op.new.get("to_date"))
+    if op.op == "ean":
+        return [p for _, start, end in op.new.get("messages") or [] for p in validity_problems(start, end)]
+    return []
 
 
 def _check_roles(user: User, ops: list[Operation]) -> None:
