@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sortui import __version__
-from sortui.server import availability, register, users
+from sortui.server import availability, register, security, throttle, users
 from sortui.server.changesets import Operation, Refused, apply_changeset
 from sortui.server.limits import BodyLimit
 from sortui.server.users import User
@@ -36,9 +36,10 @@ log = logging.getLogger("sortui.server")
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, **details: Any):
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None, **details: Any):
         super().__init__(message)
         self.status, self.code, self.message, self.details = status, code, message, details
+        self.headers = headers or {}
 
 
 def json_response(obj: Any, status: int = 200) -> Response:
@@ -147,7 +148,9 @@ def _too_large(limit: int) -> Response:
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, exc: ApiError) -> Response:
-        return error_response(exc.status, exc.code, exc.message, **exc.details)
+        answer = error_response(exc.status, exc.code, exc.message, **exc.details)
+        answer.headers.update(exc.headers)
+        return answer
 
     @app.exception_handler(Refused)
     async def refused(_request: Request, exc: Refused) -> Response:
@@ -181,7 +184,8 @@ def current_user(
 ) -> User:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ApiError(401, "unauthorized", "sign in first: POST /api/v1/auth/token, then send 'Authorization: Bearer'")
-    user, expired = users.user_for_token(request.app.state.engine, credentials.credentials)
+    user, expired, expires_at = users.user_for_token(request.app.state.engine, credentials.credentials)
+    request.state.token_expires_at = expires_at
     if expired:
         raise ApiError(401, "token_expired", "the token has expired; sign in again")
     if user is None:
@@ -201,18 +205,44 @@ AdminDep = Annotated[User, Depends(admin_user)]
 
 def _add_routes(app: FastAPI) -> None:
     _auth_routes(app)
+    _audit_routes(app)
     _register_routes(app)
     _status_routes(app)
 
 
 def _auth_routes(app: FastAPI) -> None:
-    @app.post(f"{PREFIX}/auth/token", response_model=TokenOut, responses=ERRORS, tags=["auth"])
+    @app.post(
+        f"{PREFIX}/auth/token",
+        response_model=TokenOut,
+        responses={**ERRORS, 429: {"model": ErrorOut, "description": "too many failed sign-ins: see Retry-After"}},
+        tags=["auth"],
+    )
     def sign_in(body: TokenRequest, request: Request) -> Any:
-        """A bearer token for a user name and password (default lifetime 8 hours)."""
-        issued = users.issue_token(request.app.state.engine, body.name, body.password, request.app.state.token_minutes)
+        """A bearer token for a user name and password (default lifetime 8 hours).
+
+        Repeated failures for a user name or from an address are throttled (429 with Retry-After,
+        growing delays; see ``server/throttle.py``)."""
+        engine = request.app.state.engine
+        address = request.client.host if request.client else "unknown"
+        wait = throttle.blocked(engine, body.name, address)
+        if wait is not None:
+            log.warning("sign-in refused from %s: throttled for %d s", address, wait.retry_after)
+            raise ApiError(
+                429,
+                "throttled",
+                f"too many failed sign-ins for this user name or from this address; try again in {wait.retry_after} s",
+                headers={"Retry-After": str(wait.retry_after)},
+                retry_after=wait.retry_after,
+            )
+        try:
+            issued, account = users.issue_token(engine, body.name, body.password, request.app.state.token_minutes)
+        except security.HashingBusy:
+            raise ApiError(503, "busy", "too many sign-ins at once; try again", headers={"Retry-After": "1"}) from None
         if issued is None:
-            log.info("sign-in refused (wrong user name or password)")  # the name field may hold a password
+            throttle.failed(engine, body.name, address, account)
+            log.info("sign-in refused from %s (wrong user name or password)", address)  # the name may be a password
             raise ApiError(401, "bad_credentials", "wrong user name or password")
+        throttle.succeeded(engine, body.name, address)
         log.info("signed in: %s", issued.user.name)
         return {"token": issued.token, "expires_at": issued.expires_at, "user": issued.user.as_json()}
 
@@ -229,9 +259,18 @@ def _auth_routes(app: FastAPI) -> None:
         return Response(status_code=204)
 
     @app.get(f"{PREFIX}/auth/me", responses=ERRORS, tags=["auth"])
-    def me(user: UserDep) -> dict[str, Any]:
-        """The signed-in user: name, role and the subtrees an editor may change."""
-        return user.as_json()
+    def me(user: UserDep, request: Request) -> dict[str, Any]:
+        """The signed-in user: name, role, the subtrees an editor may change, and when this token expires."""
+        return {**user.as_json(), "token_expires_at": request.state.token_expires_at}
+
+
+def _audit_routes(app: FastAPI) -> None:
+    @app.get(f"{PREFIX}/audit/sign-ins", responses=ERRORS, tags=["audit"])
+    def get_sign_ins(
+        request: Request, _user: AdminDep, limit: Annotated[int, Query(ge=1, le=register.MAX_PAGE)] = 100
+    ) -> Response:
+        """The sign-in audit log, newest first, with the failed sign-ins of the last 24 hours (administrators)."""
+        return json_response(throttle.recent_events(request.app.state.engine, limit))
 
 
 def _register_routes(app: FastAPI) -> None:

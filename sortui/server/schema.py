@@ -132,4 +132,27 @@ class Heartbeat(ServerModel, table=True):
     minute: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})  # minutes since 1970 (UTC)
 
 
+class SignInThrottle(ServerModel, table=True):
+    """Failed sign-ins of one user name or one client address, and until when it is refused."""
+
+    __tablename__ = "sign_in_throttle"
+    key: str = Field(primary_key=True, max_length=80)  # "user:<SHA-256 of the name>" or "address:<IP>"
+    failures: int = 0  # in a row, forgotten an hour after the last
+    last_failure: float = 0.0  # Unix time
+    blocked_until: float = 0.0
+    refused: int = 0  # attempts answered 429 while blocked (not checked, not written one by one)
+
+
+class SignInEvent(ServerModel, table=True):
+    """The sign-in audit log: every checked sign-in, its outcome, the user and the client address."""
+
+    __tablename__ = "sign_in_event"
+    __table_args__ = (Index("ix_sign_in_event_at", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    at: str
+    account: str | None = Field(default=None, max_length=100)  # only a name of a user: a typed name may be a password
+    address: str = Field(max_length=64)
+    outcome: str = Field(max_length=20)  # signed_in / failed
+
+
 METADATA = ServerModel.metadata

@@ -6,11 +6,33 @@ import base64
 import hashlib
 import hmac
 import secrets
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 # scrypt cost: about 50 ms and 16 MB per check on a laptop; stored with each hash so it can grow.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 _MAXMEM = 64 * 1024 * 1024
 _DUMMY_SALT = secrets.token_bytes(16)
+# At most this many hashes at once per process (16 MB each): a flood of sign-ins waits for a
+# slot, or is answered "busy", instead of taking 16 MB per request thread.
+HASH_SLOTS = 2
+HASH_WAIT_S = 10.0
+_SLOTS = threading.BoundedSemaphore(HASH_SLOTS)
+
+
+class HashingBusy(Exception):
+    """Every hashing slot stayed taken for HASH_WAIT_S seconds."""
+
+
+@contextmanager
+def _hashing_slot() -> Iterator[None]:
+    if not _SLOTS.acquire(timeout=HASH_WAIT_S):
+        raise HashingBusy()
+    try:
+        yield
+    finally:
+        _SLOTS.release()
 
 
 def _b64(data: bytes) -> str:
@@ -18,7 +40,10 @@ def _b64(data: bytes) -> str:
 
 
 def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
-    return hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=_MAXMEM, dklen=32)
+    with _hashing_slot():
+        return hashlib.scrypt(
+            password.encode("utf-8", "surrogatepass"), salt=salt, n=n, r=r, p=p, maxmem=_MAXMEM, dklen=32
+        )
 
 
 def hash_password(password: str) -> str:
