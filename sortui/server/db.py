@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import platformdirs
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, select, text, update
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, inspect, select, text, update
 from sqlalchemy.engine import make_url
 
 from sortui.server.schema import METADATA, RegisterState
@@ -79,6 +79,17 @@ def _ensure_state(engine: Engine) -> None:
             )
 
 
+# Built once (Core, not ORM: these run in every changeset).
+_STATE = RegisterState.__table__  # type: ignore[attr-defined]
+_LOCK = update(_STATE).where(_STATE.c.id == 1).values(head_seq=_STATE.c.head_seq)
+_CLAIM = (
+    update(_STATE)
+    .where(_STATE.c.id == 1)
+    .values(head_seq=_STATE.c.head_seq + bindparam("n"), changesets=_STATE.c.changesets + 1)
+    .returning(_STATE.c.head_seq)
+)
+
+
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
@@ -96,7 +107,7 @@ def write_transaction(engine: Engine, serialize: bool = True) -> Iterator[Connec
     lock = _WRITE_LOCK if is_sqlite(engine) else nullcontext()
     with lock, engine.begin() as conn:
         if serialize or is_sqlite(engine):
-            conn.execute(update(RegisterState).where(RegisterState.id == 1).values(head_seq=RegisterState.head_seq))
+            conn.execute(_LOCK)
         yield conn
 
 
@@ -106,12 +117,7 @@ def claim_seqs(conn: Connection, count: int) -> int:
     The lock (the row's) is held until the transaction ends, so feed numbers are handed out in
     commit order and a rolled-back transaction gives its numbers back: the feed has no gaps.
     """
-    last = conn.execute(
-        update(RegisterState)
-        .where(RegisterState.id == 1)
-        .values(head_seq=RegisterState.head_seq + count, changesets=RegisterState.changesets + 1)
-        .returning(RegisterState.head_seq)
-    ).scalar_one()
+    last = conn.execute(_CLAIM, {"n": count}).scalar_one()
     return last - count + 1
 
 

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, bindparam, delete, insert, select, update
 
 from sortui.server import security
 from sortui.server.db import now
@@ -110,14 +110,18 @@ def issue_token(
     return IssuedToken(token, expires, User(row[0], row[1], tuple(json.loads(row[2])))), row[0]
 
 
+_ACCOUNT, _TOKEN = Account.__table__, AccessToken.__table__  # type: ignore[attr-defined]
+_TOKEN_USER = (  # every request runs it: built once
+    select(_ACCOUNT.c.name, _ACCOUNT.c.role, _ACCOUNT.c.subtrees, _TOKEN.c.expires_at)
+    .join(_TOKEN, _TOKEN.c.account == _ACCOUNT.c.name)
+    .where(_TOKEN.c.token_hash == bindparam("h"))
+)
+
+
 def user_for_token(engine: Engine, token: str) -> tuple[User | None, bool, str | None]:
     """(the token's user, expired?, when it expires): (None, False, None) for an unknown token."""
     with engine.connect() as conn:
-        row = conn.execute(
-            select(Account.name, Account.role, Account.subtrees, AccessToken.expires_at)
-            .join(AccessToken, AccessToken.account == Account.name)
-            .where(AccessToken.token_hash == security.token_hash(token))
-        ).first()
+        row = conn.execute(_TOKEN_USER, {"h": security.token_hash(token)}).first()
     if row is None:
         return None, False, None
     if row[3] <= datetime.now(UTC).isoformat(timespec="seconds"):

@@ -1,0 +1,289 @@
+"""Load test of the central service on loopback: N editors pushing changesets at once.
+
+For each database (SQLite; PostgreSQL in a throw-away cluster of its own, fsync on) and each
+number of service processes (``sortui serve --workers W``), two runs:
+
+- uncontended: each editor changes a unit of its own, one changeset after the other (one
+  operation each), taking its next base version from the answer;
+- contended: every editor changes one of two shared units; a 409 gives the service's version,
+  and the editor tries again on it.
+
+Each run is bounded: ``--changesets`` per editor (retries of a conflict do not count), and a
+deadline. It reports applied changesets per second (wall time), the latency of each request
+(p50, p99), the 409s, and checks consistency at the end against the service's own records: the
+change feed is 1..head without gaps or duplicates, each applied changeset is in it exactly once,
+every unit's version went 1, 2, ... with no step missing or doubled, and the units' versions add
+up to the applied changesets (a lost update would make them fewer).
+
+Run: ``python benchmarks/load_bench.py [--editors 20] [--changesets 50] [--databases sqlite,postgresql]
+[--workers 1,2]``. The editors run as asyncio tasks in this one process, on the same 2 CPUs as the
+service: the figures include the load generator's share of the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))
+
+from pgcluster import Cluster, free_port, missing_reason  # noqa: E402
+
+from sortui.domain.model import Entity  # noqa: E402
+from sortui.server.db import make_engine  # noqa: E402
+from sortui.server.loader import load_records  # noqa: E402
+from sortui.server.users import add_user  # noqa: E402
+
+PASSWORD = "load-bench-password"
+IE, SI = "900000000100001", "900000000100002"
+UNITS = 200
+DEADLINE_S = 120
+
+
+def unit_id(n: int) -> str:
+    return f"9000000002{n:05d}"
+
+
+def register() -> list[Entity]:
+    units = [Entity(IE, "IE", "Belastningsejer", from_date="2020-01-01")]
+    units.append(Entity(SI, "SI", "Belastningsinstitution", parent_sor_id=IE, from_date="2020-01-01"))
+    units += [
+        Entity(unit_id(n), "OE", f"Enhed {n:05d}", parent_sor_id=SI, from_date="2020-01-01") for n in range(UNITS)
+    ]
+    return units
+
+
+def prepare(url: str) -> None:
+    engine = make_engine(url)
+    load_records(engine, register(), [])
+    add_user(engine, "bench", "admin", PASSWORD)
+    engine.dispose()
+
+
+class Service:
+    def __init__(self, url: str, workers: int, log: Path):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}/api/v1"
+        cmd = [sys.executable, "-m", "sortui", "serve", "--database", url, "--port", str(self.port)]
+        cmd += ["--workers", str(workers), "--log-level", "warning"]
+        env = dict(os.environ, PYTHONPATH=str(REPO))
+        self.log = log.open("wb")
+        self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.base}/status", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError(f"the service did not start (see {log})")
+        answer = httpx.post(f"{self.base}/auth/token", json={"name": "bench", "password": PASSWORD}, timeout=30)
+        answer.raise_for_status()
+        self.token = answer.json()["token"]
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+        self.log.close()
+
+
+@dataclass
+class Run:
+    database: str
+    workers: int
+    mode: str
+    editors: int
+    applied: int = 0
+    conflicts: int = 0
+    errors: int = 0
+    wall_s: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    applied_ids: list[str] = field(default_factory=list)
+    consistency: str = ""
+    lost: int = 0
+
+    @property
+    def rate(self) -> float:
+        return self.applied / self.wall_s if self.wall_s else 0.0
+
+    def percentile(self, p: float) -> float:
+        if not self.latencies:
+            return 0.0
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] * 1000
+
+
+def _op(key: str, text: str, base: int) -> dict[str, Any]:
+    return {
+        "target": "entity",
+        "key": key,
+        "op": "set",
+        "field": "note",
+        "old": None,
+        "new": text,
+        "base_version": base,
+    }
+
+
+async def _editor(http: httpx.AsyncClient, run: Run, i: int, count: int, deadline: float) -> None:
+    key = unit_id(i) if run.mode == "uncontended" else unit_id(UNITS - 1 - i % 2)
+    version = (await http.get(f"/units/{key}")).json()["version"]
+    done = 0
+    while done < count and time.monotonic() < deadline:
+        changeset = uuid.uuid4().hex
+        started = time.perf_counter()
+        answer = await http.post(
+            "/changesets", json={"id": changeset, "operations": [_op(key, f"{i} {done}", version)]}
+        )
+        run.latencies.append(time.perf_counter() - started)
+        if answer.status_code == 200:
+            version = answer.json()["versions"][0]["version"]
+            run.applied += 1
+            run.applied_ids.append(changeset)
+            done += 1
+        elif answer.status_code == 409:
+            run.conflicts += 1
+            version = answer.json()["error"]["conflicts"][0]["server_version"]
+        else:
+            run.errors += 1
+            done += 1
+
+
+async def _load(service: Service, run: Run, count: int) -> None:
+    limits = httpx.Limits(max_connections=run.editors, max_keepalive_connections=run.editors)
+    headers = {"Authorization": f"Bearer {service.token}"}
+    async with httpx.AsyncClient(base_url=service.base, headers=headers, limits=limits, timeout=60) as http:
+        deadline = time.monotonic() + DEADLINE_S
+        started = time.perf_counter()
+        await asyncio.gather(*(_editor(http, run, i, count, deadline) for i in range(run.editors)))
+        run.wall_s = time.perf_counter() - started
+
+
+def check_consistency(service: Service, run: Run) -> None:
+    """Against the service's records: a whole feed, each applied changeset once, no version lost."""
+    headers = {"Authorization": f"Bearer {service.token}"}
+    with httpx.Client(base_url=service.base, headers=headers, timeout=60) as http:
+        feed: list[dict[str, Any]] = []
+        since = 0
+        while True:
+            page = http.get("/changes", params={"since": since, "limit": 5000}).json()
+            feed += page["changes"]
+            since = page["last_seq"]
+            if not page["more"]:
+                break
+        head = page["head"]
+        keys = sorted({c["key"] for c in feed})
+        versions = {k: http.get(f"/units/{k}").json()["version"] for k in keys}
+    problems = []
+    if [c["seq"] for c in feed] != list(range(1, head + 1)):
+        problems.append("feed has gaps or duplicates")
+    if sorted(c["changeset"] for c in feed) != sorted(run.applied_ids):
+        problems.append("feed and applied changesets differ")
+    for key in keys:
+        steps = [c["version"] for c in feed if c["key"] == key]
+        if steps != list(range(1, len(steps) + 1)) or versions[key] != len(steps):
+            problems.append(f"{key}: versions {steps[:5]}... end at {versions[key]}")
+    run.lost = run.applied - sum(versions.values())
+    if run.lost:
+        problems.append(f"{run.lost} updates lost")
+    run.consistency = "ok" if not problems else "; ".join(problems[:3])
+
+
+def measure(database: str, url: str, workers: int, editors: int, count: int, folder: Path) -> list[Run]:
+    runs = []
+    for mode in ("uncontended", "contended"):
+        service = Service(url, workers, folder / f"{database}-{workers}-{mode}.log")
+        try:
+            run = Run(database, workers, mode, editors)
+            asyncio.run(_load(service, run, count))
+            check_consistency(service, run)
+        finally:
+            service.stop()
+        runs.append(run)
+        _reset(database, url)
+    return runs
+
+
+def _reset(database: str, url: str) -> None:
+    """A fresh register for the next run (the feed starts at 1 again)."""
+    from sqlalchemy import create_engine
+
+    from sortui.server.schema import METADATA
+
+    engine = create_engine(url)
+    METADATA.drop_all(engine)
+    engine.dispose()
+    prepare(url)
+
+
+def table(runs: list[Run]) -> str:
+    lines = [
+        "| database | workers | mode | editors | applied | 409s | changesets/s | p50 ms | p99 ms | lost updates | consistency |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in runs:
+        lines.append(
+            f"| {r.database} | {r.workers} | {r.mode} | {r.editors} | {r.applied} | {r.conflicts} | {r.rate:.0f} | "
+            f"{r.percentile(50):.1f} | {r.percentile(99):.1f} | {r.lost} | {r.consistency} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--editors", type=int, default=20)
+    parser.add_argument("--changesets", type=int, default=50, help="per editor")
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--workers", default="1,2")
+    args = parser.parse_args(argv)
+    runs: list[Run] = []
+    with tempfile.TemporaryDirectory(prefix="sortui-load-") as tmp:
+        folder = Path(tmp)
+        for database in args.databases.split(","):
+            cluster = None
+            if database == "postgresql":
+                reason = missing_reason()
+                if reason:
+                    print(f"PostgreSQL skipped: {reason}", file=sys.stderr)
+                    continue
+                cluster = Cluster(durable=True).start()
+            try:
+                for workers in map(int, args.workers.split(",")):
+                    if cluster is not None:
+                        url = cluster.create_database(f"load_{workers}")
+                    else:
+                        url = f"sqlite:///{folder / f'load-{workers}.sqlite'}"
+                    prepare(url)
+                    runs += measure(database, url, workers, args.editors, args.changesets, folder)
+            finally:
+                if cluster is not None:
+                    cluster.stop()
+    print(
+        f"{date.today()}: {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, Python {platform.python_version()}"
+    )
+    print(table(runs))
+    return 0 if all(r.consistency == "ok" and r.errors == 0 for r in runs) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
