@@ -17,13 +17,15 @@ up to the applied changesets (a lost update would make them fewer).
 
 Run: ``python benchmarks/load_bench.py [--editors 20] [--changesets 50] [--databases sqlite,postgresql]
 [--workers 1,2]``. The editors run as asyncio tasks in this one process, on the same 2 CPUs as the
-service: the figures include the load generator's share of the machine.
+service: the figures include the load generator's share of the machine (a light client of its own,
+see ``Connection``), and the CPU milliseconds per request of the service and of the client.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import platform
 import subprocess
@@ -97,6 +99,10 @@ class Service:
         answer.raise_for_status()
         self.token = answer.json()["token"]
 
+    def cpu_s(self) -> float:
+        """CPU time (user + system) of the service's processes so far: the main one and its workers."""
+        return sum(_cpu_of(pid) for pid in _tree(self.proc.pid))
+
     def stop(self) -> None:
         self.proc.terminate()
         try:
@@ -105,6 +111,31 @@ class Service:
             self.proc.kill()
             self.proc.wait(5)
         self.log.close()
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo += children.get(current, [])
+    return found
+
+
+def _cpu_of(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -121,10 +152,16 @@ class Run:
     applied_ids: list[str] = field(default_factory=list)
     consistency: str = ""
     lost: int = 0
+    service_cpu_s: float = 0.0
+    client_cpu_s: float = 0.0
 
     @property
     def rate(self) -> float:
         return self.applied / self.wall_s if self.wall_s else 0.0
+
+    def cpu_ms(self, seconds: float) -> float:
+        """CPU milliseconds per request sent (applied or answered 409)."""
+        return 1000 * seconds / max(1, self.applied + self.conflicts)
 
     def percentile(self, p: float) -> float:
         if not self.latencies:
@@ -145,38 +182,75 @@ def _op(key: str, text: str, base: int) -> dict[str, Any]:
     }
 
 
-async def _editor(http: httpx.AsyncClient, run: Run, i: int, count: int, deadline: float) -> None:
-    key = unit_id(i) if run.mode == "uncontended" else unit_id(UNITS - 1 - i % 2)
-    version = (await http.get(f"/units/{key}")).json()["version"]
-    done = 0
-    while done < count and time.monotonic() < deadline:
-        changeset = uuid.uuid4().hex
-        started = time.perf_counter()
-        answer = await http.post(
-            "/changesets", json={"id": changeset, "operations": [_op(key, f"{i} {done}", version)]}
+class Connection:
+    """One keep-alive HTTP/1.1 connection to the service, on asyncio streams.
+
+    The load generator shares the two CPUs with the service: httpx's async client costs about
+    2 ms of CPU per request, more than a third of the machine at these rates, where this costs
+    a tenth of that. The service answers JSON with a Content-Length (FastAPI's Response).
+    """
+
+    def __init__(self, port: int, token: str):
+        self.port, self.token = port, token
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        assert self.reader is not None
+        data = json.dumps(body).encode() if body is not None else b""
+        head = (
+            f"{method} /api/v1{path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {self.token}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n"
         )
-        run.latencies.append(time.perf_counter() - started)
-        if answer.status_code == 200:
-            version = answer.json()["versions"][0]["version"]
-            run.applied += 1
-            run.applied_ids.append(changeset)
-            done += 1
-        elif answer.status_code == 409:
-            run.conflicts += 1
-            version = answer.json()["error"]["conflicts"][0]["server_version"]
-        else:
-            run.errors += 1
-            done += 1
+        self.writer.write(head.encode() + data)
+        status_line = await self.reader.readline()
+        length = 0
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.partition(b":")
+            if name.lower() == b"content-length":
+                length = int(value)
+        payload = await self.reader.readexactly(length)
+        return int(status_line.split()[1]), json.loads(payload) if payload else None
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+async def _editor(service: Service, run: Run, i: int, count: int, deadline: float) -> None:
+    key = unit_id(i) if run.mode == "uncontended" else unit_id(UNITS - 1 - i % 2)
+    http = Connection(service.port, service.token)
+    try:
+        version = (await http.request("GET", f"/units/{key}"))[1]["version"]
+        done = 0
+        while done < count and time.monotonic() < deadline:
+            changeset = uuid.uuid4().hex
+            started = time.perf_counter()
+            body = {"id": changeset, "operations": [_op(key, f"{i} {done}", version)]}
+            status, answer = await http.request("POST", "/changesets", body)
+            run.latencies.append(time.perf_counter() - started)
+            if status == 200:
+                version = answer["versions"][0]["version"]
+                run.applied += 1
+                run.applied_ids.append(changeset)
+                done += 1
+            elif status == 409:
+                run.conflicts += 1
+                version = answer["error"]["conflicts"][0]["server_version"]
+            else:
+                run.errors += 1
+                done += 1
+    finally:
+        http.close()
 
 
 async def _load(service: Service, run: Run, count: int) -> None:
-    limits = httpx.Limits(max_connections=run.editors, max_keepalive_connections=run.editors)
-    headers = {"Authorization": f"Bearer {service.token}"}
-    async with httpx.AsyncClient(base_url=service.base, headers=headers, limits=limits, timeout=60) as http:
-        deadline = time.monotonic() + DEADLINE_S
-        started = time.perf_counter()
-        await asyncio.gather(*(_editor(http, run, i, count, deadline) for i in range(run.editors)))
-        run.wall_s = time.perf_counter() - started
+    deadline = time.monotonic() + DEADLINE_S
+    started = time.perf_counter()
+    await asyncio.gather(*(_editor(service, run, i, count, deadline) for i in range(run.editors)))
+    run.wall_s = time.perf_counter() - started
 
 
 def check_consistency(service: Service, run: Run) -> None:
@@ -215,7 +289,9 @@ def measure(database: str, url: str, workers: int, editors: int, count: int, fol
         service = Service(url, workers, folder / f"{database}-{workers}-{mode}.log")
         try:
             run = Run(database, workers, mode, editors)
+            service_cpu, client_cpu = service.cpu_s(), time.process_time()
             asyncio.run(_load(service, run, count))
+            run.service_cpu_s, run.client_cpu_s = service.cpu_s() - service_cpu, time.process_time() - client_cpu
             check_consistency(service, run)
         finally:
             service.stop()
@@ -238,13 +314,15 @@ def _reset(database: str, url: str) -> None:
 
 def table(runs: list[Run]) -> str:
     lines = [
-        "| database | workers | mode | editors | applied | 409s | changesets/s | p50 ms | p99 ms | lost updates | consistency |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| database | workers | mode | editors | applied | 409s | changesets/s | p50 ms | p99 ms "
+        "| CPU ms/request service, client | lost updates | consistency |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in runs:
         lines.append(
             f"| {r.database} | {r.workers} | {r.mode} | {r.editors} | {r.applied} | {r.conflicts} | {r.rate:.0f} | "
-            f"{r.percentile(50):.1f} | {r.percentile(99):.1f} | {r.lost} | {r.consistency} |"
+            f"{r.percentile(50):.1f} | {r.percentile(99):.1f} | {r.cpu_ms(r.service_cpu_s):.1f}, "
+            f"{r.cpu_ms(r.client_cpu_s):.1f} | {r.lost} | {r.consistency} |"
         )
     return "\n".join(lines)
 

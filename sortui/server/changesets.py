@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
@@ -372,17 +373,31 @@ def _load_records(conn: Connection, ops: list[Operation]) -> Records:
 
 
 def _load_entities(conn: Connection, keys: list[str], records: Records) -> None:
-    cols = (_ENTITY.c.sor_id, _ENTITY.c.version, _ENTITY.c.data, _ENTITY.c.parent_sor_id, _ENTITY.c.kind)
-    for chunk in _chunks(keys):
-        for sid, version, data, parent, kind in conn.execute(select(*cols).where(_ENTITY.c.sor_id.in_(chunk))):
-            records["entity", sid] = Record("entity", sid, version, json.loads(data), parent, kind)
+    for sid, version, data, parent, kind in _select_chunks(conn, _ENTITY_COLUMNS, _ENTITY.c.sor_id, keys):
+        records["entity", sid] = Record("entity", sid, version, json.loads(data), parent, kind)
 
 
 def _load_locations(conn: Connection, column: Any, keys: list[str], records: Records) -> None:
-    cols = (_LOCATION.c.gln, _LOCATION.c.version, _LOCATION.c.data, _LOCATION.c.owner_sor_id)
+    for gln, version, data, owner in _select_chunks(conn, _LOCATION_COLUMNS, column, keys):
+        records["location", gln] = Record("location", gln, version, json.loads(data), owner)
+
+
+_ENTITY_COLUMNS = (_ENTITY.c.sor_id, _ENTITY.c.version, _ENTITY.c.data, _ENTITY.c.parent_sor_id, _ENTITY.c.kind)
+_LOCATION_COLUMNS = (_LOCATION.c.gln, _LOCATION.c.version, _LOCATION.c.data, _LOCATION.c.owner_sor_id)
+
+
+def _select_chunks(conn: Connection, columns: tuple[Any, ...], column: Any, keys: list[str]) -> Iterator[Any]:
+    """The rows whose ``column`` is one of ``keys``; one key (most changesets) without an expanding IN."""
+    if len(keys) == 1:
+        yield from conn.execute(_one_row(columns, column), {"key": keys[0]})
+        return
     for chunk in _chunks(keys):
-        for gln, version, data, owner in conn.execute(select(*cols).where(column.in_(chunk))):
-            records["location", gln] = Record("location", gln, version, json.loads(data), owner)
+        yield from conn.execute(select(*columns).where(column.in_(chunk)))
+
+
+@cache
+def _one_row(columns: tuple[Any, ...], column: Any) -> Any:
+    return select(*columns).where(column == bindparam("key"))
 
 
 def _walk(ops: list[Operation], records: Records) -> list[str]:
