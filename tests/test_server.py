@@ -8,6 +8,8 @@ from typing import Any
 import httpx
 from conftest import ON_BOTH_DATABASES, SERVICE_USERS, Service
 
+from sortui import __version__
+
 AFSNIT = "347831000016005"  # an OE under the hospital SI 347811000016004 (erik's and bob's subtree)
 APOTEK = "306011000016003"  # an IE outside it
 APOTEK_GLN = "5790000173624"
@@ -257,3 +259,25 @@ def test_a_changeset_id_reused_with_other_operations_is_refused(service: Service
     assert first.status_code == 200 and same_again.status_code == 200 and same_again.json()["replayed"] is True
     assert other.status_code == 409 and other.json()["error"]["code"] == "changeset_reused", other.text
     assert unit["data"]["name"] == "Først" and unit["version"] == 1
+
+
+def test_status_reports_availability_from_the_services_own_heartbeats(service: Service) -> None:
+    from sortui.server import availability
+    from sortui.server.db import make_engine
+
+    now = availability.current_minute()
+    engine = make_engine(service.db_url)
+    try:
+        for minute in range(now - 2 * 1440, now - 1440):  # up for a day, two days ago; then down for a day
+            availability.beat(engine, minute)
+    finally:
+        engine.dispose()
+    with service.http() as http:
+        status = http.get("/status").json()
+    assert status["version"] == __version__ and status["database"] == service.db_url.split(":")[0].split("+")[0]
+    assert status["uptime_s"] >= 0 and status["started_at"] <= status["time"]
+    a = status["availability"]
+    assert (a["window_days"], a["sla_percent"]) == (30, 95.0)
+    assert a["minutes"] - 2 * 1440 in (1, 2)  # 2 when a minute began since the test read the clock
+    assert 1441 <= a["minutes_up"] <= 1443  # the running service beats too
+    assert 50 <= a["percent"] < 50.2 and a["meets_sla"] is False
