@@ -223,3 +223,36 @@ def test_serve_with_two_workers_shares_one_database(tmp_path: Path, service_db: 
     assert len(seen_pids) == 2  # both workers answered
     assert_feed_is_whole(changes, head)
     assert unit["version"] == head == len(changes)
+
+
+@ON_BOTH_DATABASES
+def test_moves_and_edits_of_the_same_unit_at_once_never_fail(services: list[Service]) -> None:
+    """A move (under the register's lock from its start) and field edits (side by side) of one unit
+    wait for each other in the database; whichever PostgreSQL picks as a deadlock's victim is
+    decided again, so every answer is applied or a 409, never an error."""
+    token = services[0].token("alice")
+    statuses: Counter[int] = Counter()
+    lock = threading.Lock()
+
+    def worker(i: int) -> None:
+        with client(services[i % 2], token) as http:
+            for r in range(ROUNDS):
+                unit = http.get(f"/units/{AFSNIT}").json()
+                if i == 0:
+                    parent = HOSPITAL if unit["data"]["parent_sor_id"] == AFDELING else AFDELING
+                    op = {"target": "entity", "key": AFSNIT, "op": "move", "field": "parent_sor_id"}
+                    ops = [{**op, "old": None, "new": parent, "base_version": unit["version"]}]
+                else:
+                    ops = [set_op(AFSNIT, "note", f"{i} {r}", unit["version"])]
+                answer = http.post("/changesets", json={"id": uuid.uuid4().hex, "operations": ops})
+                with lock:
+                    statuses[answer.status_code] += 1
+                assert answer.status_code in (200, 409), answer.text
+
+    hammer(worker, threads=6)
+    with client(services[0], token) as http:
+        head = http.get("/status").json()["head_seq"]
+        changes = whole_feed(http)
+        unit = http.get(f"/units/{AFSNIT}").json()
+    assert_feed_is_whole(changes, head)
+    assert unit["version"] == statuses[200] == head

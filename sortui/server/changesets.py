@@ -33,7 +33,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from sortui.domain import wire
 from sortui.domain.provisional import is_provisional
@@ -48,6 +48,10 @@ CHANGESET_ID = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 MAX_OPERATIONS = 50_000
 _CHUNK = 500
 SERIALIZED_OPS = frozenset({"create", "move", "ean"})  # they read the tree: run under the register's lock
+MAX_ATTEMPTS = 3
+# A move holds the register's lock and waits for a unit that a side-by-side edit holds while it waits
+# for the lock: PostgreSQL ends one of them (deadlock detected; serialization failure for completeness).
+_RETRY_STATES = frozenset({"40P01", "40001"})
 _ENTITY = EntityRecord.__table__  # type: ignore[attr-defined]
 _LOCATION = LocationRecord.__table__  # type: ignore[attr-defined]
 _CHANGE = Change.__table__  # type: ignore[attr-defined]
@@ -125,12 +129,18 @@ def apply_changeset(engine: Engine, user: User, changeset_id: str, ops: list[Ope
     """Apply ``ops`` atomically and return the result (or the stored one for a known id); raises Refused."""
     _check_shapes(changeset_id, ops)
     _check_roles(user, ops)
-    if not any(op.op in SERIALIZED_OPS for op in ops):
-        try:
-            return _apply(engine, user, changeset_id, ops, serialize=False)
-        except (_Raced, IntegrityError):  # another process was faster: decide again under the lock
-            pass
-    return _apply(engine, user, changeset_id, ops, serialize=True)
+    serialize = any(op.op in SERIALIZED_OPS for op in ops)
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:  # on copies: an attempt renames the created units' ids
+            return _apply(engine, user, changeset_id, [replace(op) for op in ops], serialize)
+        except (_Raced, IntegrityError):
+            if serialize:
+                raise
+        except DBAPIError as exc:  # PostgreSQL chose this transaction as a deadlock's victim
+            if getattr(exc.orig, "sqlstate", None) not in _RETRY_STATES or attempt == MAX_ATTEMPTS:
+                raise
+        serialize = True  # another transaction was in the way: decide again under the lock
+    raise AssertionError("unreachable")
 
 
 def _apply(engine: Engine, user: User, changeset_id: str, ops: list[Operation], serialize: bool) -> dict[str, Any]:
