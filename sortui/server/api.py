@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from sortui import __version__
 from sortui.server import availability, register, security, throttle, users
 from sortui.server.changesets import Operation, Refused, apply_changeset
+from sortui.server.db import reading
 from sortui.server.limits import BodyLimit
 from sortui.server.users import User
 
@@ -277,7 +278,7 @@ def _register_routes(app: FastAPI) -> None:
     @app.get(f"{PREFIX}/units/{{sor_id}}", responses=ERRORS, tags=["register"])
     def get_unit(sor_id: str, request: Request, _user: UserDep) -> Response:
         """A unit's own values and version."""
-        with request.app.state.engine.connect() as conn:
+        with reading(request.app.state.engine) as conn:
             found = register.unit(conn, sor_id)
         if found is None:
             raise ApiError(404, "not_found", f"no unit with SOR-kode {sor_id}")
@@ -292,7 +293,7 @@ def _register_routes(app: FastAPI) -> None:
         before: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
     ) -> Response:
         """The audit log of a unit and its location numbers, newest first: who, when, before and after."""
-        with request.app.state.engine.connect() as conn:
+        with reading(request.app.state.engine) as conn:
             if register.unit(conn, sor_id) is None:
                 raise ApiError(404, "not_found", f"no unit with SOR-kode {sor_id}")
             return json_response({"sor_id": sor_id, "changes": register.history(conn, sor_id, limit, before)})
@@ -300,7 +301,7 @@ def _register_routes(app: FastAPI) -> None:
     @app.get(f"{PREFIX}/locations/{{gln}}", responses=ERRORS, tags=["register"])
     def get_location(gln: str, request: Request, _user: UserDep) -> Response:
         """A location number's attributes, message types and version."""
-        with request.app.state.engine.connect() as conn:
+        with reading(request.app.state.engine) as conn:
             found = register.location(conn, gln)
         if found is None:
             raise ApiError(404, "not_found", f"no lokationsnummer {gln}")
@@ -330,7 +331,7 @@ def _register_routes(app: FastAPI) -> None:
         limit: Annotated[int, Query(ge=1, le=register.MAX_PAGE)] = 1000,
     ) -> Response:
         """The change feed after sequence number ``since``, oldest first."""
-        with request.app.state.engine.connect() as conn:
+        with reading(request.app.state.engine) as conn:
             return json_response(register.changes(conn, since, limit))
 
     @app.get(f"{PREFIX}/snapshot", responses=ERRORS, tags=["register"])
@@ -348,7 +349,7 @@ def _status_routes(app: FastAPI) -> None:
         newest first. No sign-in needed."""
         engine = request.app.state.engine
         started = request.app.state.started
-        with engine.connect() as conn:
+        with reading(engine) as conn:
             body = {
                 **register.status(conn),
                 "version": __version__,

@@ -121,5 +121,16 @@ def claim_seqs(conn: Connection, count: int) -> int:
     return last - count + 1
 
 
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A connection for reads outside any transaction: each statement sees what is committed.
+
+    No BEGIN and no ROLLBACK around a read (two round trips less per request on PostgreSQL), and
+    psycopg keeps its prepared statements, which every ROLLBACK throws away.
+    """
+    with engine.connect() as conn:
+        yield conn.execution_options(isolation_level="AUTOCOMMIT")
+
+
 def head_seq(conn: Connection) -> int:
     return conn.execute(select(RegisterState.head_seq).where(RegisterState.id == 1)).scalar_one()

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, bindparam, delete, insert, select, update
 
 from sortui.server import security
-from sortui.server.db import now
+from sortui.server.db import now, reading
 from sortui.server.schema import AccessToken, Account, EntityRecord
 
 ROLES = ("viewer", "editor", "edi-admin", "admin")
@@ -120,7 +120,7 @@ _TOKEN_USER = (  # every request runs it: built once
 
 def user_for_token(engine: Engine, token: str) -> tuple[User | None, bool, str | None]:
     """(the token's user, expired?, when it expires): (None, False, None) for an unknown token."""
-    with engine.connect() as conn:
+    with reading(engine) as conn:  # every request asks
         row = conn.execute(_TOKEN_USER, {"h": security.token_hash(token)}).first()
     if row is None:
         return None, False, None
