@@ -256,3 +256,29 @@ def test_moves_and_edits_of_the_same_unit_at_once_never_fail(services: list[Serv
         unit = http.get(f"/units/{AFSNIT}").json()
     assert_feed_is_whole(changes, head)
     assert unit["version"] == statuses[200] == head
+
+
+def test_the_workers_socket_lets_asyncio_switch_nagle_off() -> None:
+    """`serve --workers N` binds its own socket: its connections must have TCP_NODELAY, or every answer
+    waits for the client's delayed ACK (about 40 ms)."""
+    import asyncio
+    import socket
+
+    from sortui.server.run import TcpConfig
+
+    listening = TcpConfig("sortui.server.run:worker_app", host="127.0.0.1", port=0, workers=2).bind_socket()
+    nodelay: list[int] = []
+
+    async def check() -> None:
+        def accepted(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            nodelay.append(writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(accepted, sock=listening)
+        _reader, writer = await asyncio.open_connection(*listening.getsockname())
+        await asyncio.sleep(0.2)
+        writer.close()
+        server.close()
+
+    asyncio.run(check())
+    assert nodelay and nodelay[0] != 0

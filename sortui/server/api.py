@@ -115,11 +115,10 @@ def create_app(
     engine: Engine,
     token_minutes: int = users.DEFAULT_TOKEN_MINUTES,
     body_limit: int = DEFAULT_BODY_LIMIT,
-    heartbeat_s: float = availability.INTERVAL_S,
 ) -> FastAPI:
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        beats = availability.Heartbeats(engine, heartbeat_s)
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:  # every process beats (server/availability.py)
+        beats = availability.Heartbeats(engine)
         beats.start()
         yield
         beats.stop()

@@ -41,7 +41,9 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
-        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        # A connection for each request a process runs at once (anyio runs 40 threads): overflow
+        # connections are closed on return, and opening one costs PostgreSQL a process of its own.
+        engine = create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=20)
     METADATA.create_all(engine)
     _add_missing_columns(engine)
     _ensure_state(engine)
