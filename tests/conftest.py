@@ -250,16 +250,24 @@ class Service:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        self.launch()
+        self.wait_ready()
+
+    def launch(self) -> None:
+        """Start the process (``wait_ready`` waits for it: several services start side by side)."""
         import os
         import subprocess
-        import time
-
-        import httpx
 
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
         cmd = [sys.executable, "-m", "sortui", "serve", "--database", self.db_url, "--port", str(self.port)]
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen([*cmd, *self.extra], stdout=out, stderr=subprocess.STDOUT, env=env, cwd=REPO)
+
+    def wait_ready(self) -> None:
+        import time
+
+        import httpx
+
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -304,27 +312,10 @@ class Service:
 
 
 def load_service_database(url: str, sor_samples: list[Path]) -> None:
-    """Load the three samples into the (empty) service database at ``url``, with SERVICE_USERS."""
-    from sortui.server.db import make_engine
-    from sortui.server.loader import init_from_files
-    from sortui.server.users import add_user
-
-    engine = make_engine(url)
-    try:
-        init_from_files(engine, sor_samples)
-        for name, (role, subtrees, password) in SERVICE_USERS.items():
-            add_user(engine, name, role, password, subtrees)
-    finally:
-        engine.dispose()
-
-
-@pytest.fixture(scope="session")
-def _service_template(tmp_path_factory: pytest.TempPathFactory, sor_samples: list[Path]) -> Path:
-    """A service database loaded with `sortui server init` from the three samples, with SERVICE_USERS."""
+    """Load the three samples into the (empty) service database at ``url`` with `sortui server init`,
+    and add SERVICE_USERS with `sortui server add-user`."""
     import io
 
-    path = tmp_path_factory.mktemp("service-template") / "service.sqlite"
-    url = f"sqlite:///{path}"
     assert sortui_cli.main(["server", "init", "--database", url, "--from", *map(str, sor_samples)]) == 0
     with pytest.MonkeyPatch.context() as mp:
         for name, (role, subtrees, password) in SERVICE_USERS.items():
@@ -332,6 +323,13 @@ def _service_template(tmp_path_factory: pytest.TempPathFactory, sor_samples: lis
             sub = ["--subtree", *subtrees] if subtrees else []
             argv = ["server", "add-user", "--database", url, name, "--role", role, *sub, "--password-stdin"]
             assert sortui_cli.main(argv) == 0
+
+
+@pytest.fixture(scope="session")
+def _service_template(tmp_path_factory: pytest.TempPathFactory, sor_samples: list[Path]) -> Path:
+    """An SQLite service database loaded with the samples and SERVICE_USERS (``load_service_database``)."""
+    path = tmp_path_factory.mktemp("service-template") / "service.sqlite"
+    load_service_database(f"sqlite:///{path}", sor_samples)
     return path
 
 

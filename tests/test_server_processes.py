@@ -27,12 +27,12 @@ ROUNDS = 12
 @pytest.fixture
 def services(tmp_path: Path, service_db: str) -> Iterator[list[Service]]:
     """Two `sortui serve` processes on the same database."""
-    started: list[Service] = []
+    started = [Service(service_db, tmp_path / f"service{n}.log") for n in range(2)]
     try:
-        for n in range(2):
-            svc = Service(service_db, tmp_path / f"service{n}.log")
-            svc.start()
-            started.append(svc)
+        for svc in started:
+            svc.launch()
+        for svc in started:
+            svc.wait_ready()
         yield started
     finally:
         for svc in started:

@@ -58,6 +58,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def _print(r: AccessReport, db: Path) -> None:
     from sortui.server.rights import summary
+    from sortui.widgets.safe import clean
 
     svc = r.service
     lines: list[tuple[str, str, bool]] = []  # label, text, fine?
@@ -98,12 +99,12 @@ def _print(r: AccessReport, db: Path) -> None:
             synced += f" of {svc.head_seq}"
         text = f"{wc.path}: {health}, {wc.pending} pending edits, {wc.conflicts} conflicts, {synced}"
         lines.append(("working copy", text, wc.integrity == "ok" and not wc.conflicts))
-    for label, text, fine in lines:
+    for label, text, fine in lines:  # what the service answered is data: never a control character raw
         line = Text(f"{label:<13} ", style="bold")
-        line.append(text, style="" if fine else "yellow")
+        line.append(clean(text), style="" if fine else "yellow")
         out.print(line)
     for problem in r.problems:
-        err.print(Text(f"sortui: {problem}", style="red"))
+        err.print(Text(f"sortui: {clean(problem)}", style="red"))
 
 
 def _version(v: ServiceStatus) -> str:
