@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -325,6 +326,57 @@ def _reset(database: str, url: str) -> None:
     prepare(url)
 
 
+def peak_rss_mb(service: Service) -> float:
+    """The largest resident set any of the service's processes had (VmHWM), in MB."""
+    peak = 0
+    for pid in _tree(service.proc.pid):
+        try:
+            lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+        except OSError:
+            continue
+        peak = max([peak, *(int(line.split()[1]) for line in lines if line.startswith("VmHWM:"))])
+    return peak / 1024
+
+
+async def _guess(service: Service, tries: int, concurrency: int) -> Counter[int]:
+    """``tries`` wrong passwords for one user name, ``concurrency`` at a time, as fast as answered."""
+    answers: Counter[int] = Counter()
+    todo = iter(range(tries))
+
+    async def guesser() -> None:
+        http = Connection(service.port, "")
+        try:
+            for n in todo:
+                status, _ = await http.request("POST", "/auth/token", {"name": "bench", "password": f"guess {n}"})
+                answers[status] += 1
+        finally:
+            http.close()
+
+    await asyncio.gather(*(guesser() for _ in range(concurrency)))
+    return answers
+
+
+def sign_in_flood(url: str, folder: Path, tries: int = 1000, concurrency: int = 30) -> str:
+    """The issue's attack: 1,000 password guesses for one user; answers, memory, and the right password after."""
+    service = Service(url, 1, folder / "flood.log")
+    try:
+        before = peak_rss_mb(service)
+        started = time.perf_counter()
+        answers = asyncio.run(_guess(service, tries, concurrency))
+        wall = time.perf_counter() - started
+        peak = peak_rss_mb(service)
+        right = httpx.post(f"{service.base}/auth/token", json={"name": "bench", "password": PASSWORD}, timeout=30)
+        retry = right.headers.get("Retry-After")
+    finally:
+        service.stop()
+    counts = ", ".join(f"{n} × {status}" for status, n in sorted(answers.items()))
+    return (
+        f"{tries} wrong passwords, {concurrency} at a time, in {wall:.1f} s: {counts}; service peak RSS "
+        f"{before:.0f} → {peak:.0f} MB; the right password right after: {right.status_code}"
+        + (f" (Retry-After {retry} s)" if retry else "")
+    )
+
+
 def table(runs: list[Run]) -> str:
     lines = [
         "| database | workers | mode | editors | applied | 409s | changesets/s | p50 ms | p99 ms "
@@ -346,7 +398,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--changesets", type=int, default=50, help="per editor")
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--flood", action="store_true", help="only the sign-in flood (on SQLite)")
     args = parser.parse_args(argv)
+    if args.flood:
+        with tempfile.TemporaryDirectory(prefix="sortui-flood-") as tmp:
+            url = f"sqlite:///{Path(tmp) / 'flood.sqlite'}"
+            prepare(url)
+            print(sign_in_flood(url, Path(tmp)))
+        return 0
     runs: list[Run] = []
     with tempfile.TemporaryDirectory(prefix="sortui-load-") as tmp:
         folder = Path(tmp)

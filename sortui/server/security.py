@@ -7,32 +7,36 @@ import hashlib
 import hmac
 import secrets
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
 
 # scrypt cost: about 50 ms and 16 MB per check on a laptop; stored with each hash so it can grow.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 _MAXMEM = 64 * 1024 * 1024
 _DUMMY_SALT = secrets.token_bytes(16)
-# At most this many hashes at once per process (16 MB each): a flood of sign-ins waits for a
-# slot, or is answered "busy", instead of taking 16 MB per request thread.
+# At most HASH_SLOTS hashes at once per process (16 MB each), on threads of their own: memory
+# freed by a hash stays with the thread's malloc arena, so hashing on every request thread (40)
+# kept 16 MB on each of them. At most HASH_QUEUE sign-ins wait for a slot; a flood beyond that,
+# or one kept waiting HASH_WAIT_S, is answered "busy".
 HASH_SLOTS = 2
+HASH_QUEUE = 16
 HASH_WAIT_S = 10.0
-_SLOTS = threading.BoundedSemaphore(HASH_SLOTS)
+_HASHERS = ThreadPoolExecutor(max_workers=HASH_SLOTS, thread_name_prefix="sortui-scrypt")
+_ADMITTED = threading.BoundedSemaphore(HASH_QUEUE)
 
 
 class HashingBusy(Exception):
-    """Every hashing slot stayed taken for HASH_WAIT_S seconds."""
+    """Too many sign-ins are waiting for a hashing slot."""
 
 
-@contextmanager
-def _hashing_slot() -> Iterator[None]:
-    if not _SLOTS.acquire(timeout=HASH_WAIT_S):
+def _hashed(password: bytes, salt: bytes, n: int, r: int, p: int) -> bytes:
+    """scrypt on one of the hashing threads."""
+    if not _ADMITTED.acquire(timeout=HASH_WAIT_S):
         raise HashingBusy()
     try:
-        yield
+        job = _HASHERS.submit(hashlib.scrypt, password, salt=salt, n=n, r=r, p=p, maxmem=_MAXMEM, dklen=32)
+        return job.result()
     finally:
-        _SLOTS.release()
+        _ADMITTED.release()
 
 
 def _b64(data: bytes) -> str:
@@ -40,10 +44,7 @@ def _b64(data: bytes) -> str:
 
 
 def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
-    with _hashing_slot():
-        return hashlib.scrypt(
-            password.encode("utf-8", "surrogatepass"), salt=salt, n=n, r=r, p=p, maxmem=_MAXMEM, dklen=32
-        )
+    return _hashed(password.encode("utf-8", "surrogatepass"), salt, n, r, p)
 
 
 def hash_password(password: str) -> str:
