@@ -34,6 +34,7 @@ def test_load_bench_runs_and_checks_consistency(capsys: pytest.CaptureFixture[st
     spec = importlib.util.spec_from_file_location("load_bench", RUN_PY.parent / "load_bench.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
+    sys.modules["load_bench"] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     assert module.main(["--editors", "3", "--changesets", "4", "--databases", "sqlite", "--workers", "1"]) == 0
     out = capsys.readouterr().out
