@@ -32,6 +32,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "sortui.cli.generate",
     "sortui.cli.offline",
     "sortui.cli.sync",
+    "sortui.cli.status",
     "sortui.cli.service",
 )
 

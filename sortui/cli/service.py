@@ -32,6 +32,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--token-minutes", type=int, default=480, metavar="N", help="token lifetime (default 480 = 8 h)")
     p.add_argument("--max-body-mb", type=int, default=5, metavar="N", help="largest request body (default 5 MB)")
     p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
+    p.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="service processes on the one port (default 1); they share the database, so several `serve` "
+        "processes on other hosts can share it too (PostgreSQL)",
+    )
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("server", help="set up the central service: load the register, manage users")
@@ -56,6 +64,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     q.set_defaults(func=cmd_server_users)
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes (1-64)")
+    return value
+
+
 def _database_url(args: argparse.Namespace) -> str:
     from sortui.server.db import default_url
 
@@ -73,8 +91,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from sortui.server.run import serve
 
     url = _database_url(args)
-    err.print(safe_line(f"sortui service on http://{args.host}:{args.port}/api/v1 (database {_shown(url)})"))
-    serve(url, args.host, args.port, args.token_minutes, args.max_body_mb * 1024 * 1024, args.log_level)
+    processes = f", {args.workers} processes" if args.workers > 1 else ""
+    err.print(safe_line(f"sortui service on http://{args.host}:{args.port}/api/v1 (database {_shown(url)}{processes})"))
+    serve(url, args.host, args.port, args.token_minutes, args.max_body_mb * 1024 * 1024, args.log_level, args.workers)
     return EXIT_OK
 
 
