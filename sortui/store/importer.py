@@ -35,6 +35,8 @@ from sortui.domain.model import Entity, LocationMessage, ShakCode, ShakHospital,
 from sortui.domain.validation import validate_entity
 from sortui.formats.common import sha256_of
 from sortui.store import db
+from sortui.store.diff import Summary as ChangeSummary
+from sortui.store.diff import record_import
 from sortui.store.rows import EntityBatch, insert_sql
 from sortui.store.search_index import INSERT_SQL as SEARCH_INSERT_SQL
 from sortui.store.search_index import rebuild_search, search_row
@@ -74,6 +76,7 @@ class ImportNotes:
 class ImportReport:
     files: list[FileReport] = field(default_factory=list)
     notes: ImportNotes = field(default_factory=ImportNotes)
+    changes: ChangeSummary = field(default_factory=ChangeSummary)  # what was compared (store/diff.py)
 
 
 SOR_KINDS = ("sor-xml", "sor-csv", "sor2-csv")
@@ -112,6 +115,8 @@ def import_files(db_path: Path, paths: Iterable[Path], progress: Progress | None
                 for path, kind in jobs:
                     report.files.append(loader.load(path, kind))
                 report.notes = loader.finish()
+                # What this import changes, recorded in the staging copy so that it is swapped in with it.
+                report.changes = record_import(conn, db_path, loader.cleared)
             finally:
                 conn.close()
         _swap_in(staging, db_path)
