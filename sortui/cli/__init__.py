@@ -23,6 +23,7 @@ from sortui.store import db as store_db
 # The command groups, in the order --help lists them.
 COMMAND_MODULES: tuple[str, ...] = (
     "sortui.cli.files",
+    "sortui.cli.updates",
     "sortui.cli.lookup",
     "sortui.cli.edit",
     "sortui.cli.check",

@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 from contextlib import closing
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 
 from sortui.cli.common import EXIT_OK, CliError, err, open_db, progress
+
+if TYPE_CHECKING:
+    from sortui.store.importer import ImportReport
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -37,6 +41,14 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise CliError("import writes the working copy; drop --readonly")
     with progress() as report_progress:
         report = import_files(args.db, args.files, report_progress)
+    print_import_report(report, args.db)
+    return EXIT_OK
+
+
+def print_import_report(report: ImportReport, db_path: Path) -> None:
+    """What an import read (rows, warnings), did with pending edits, and changed (to stderr)."""
+    from sortui.cli.updates import summary_lines
+
     for f in report.files:
         err.print(Text(f"imported {f.rows} rows ({f.kind}) from {f.path}"))
         for w in f.warnings:
@@ -47,8 +59,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     if notes.reapplied or notes.orphaned:
         orphaned = f"; {notes.orphaned} refer to units no longer there" if notes.orphaned else ""
         err.print(Text(f"pending edits applied again on the new data: {notes.reapplied}{orphaned}"))
-    err.print(Text(f"working copy: {args.db}"))
-    return EXIT_OK
+    for line in summary_lines(report.changes):
+        err.print(line)
+    if report.changes.counts:
+        err.print(Text("`sortui diff --since-snapshot` lists every change (in the app: w, What changed)"))
+    err.print(Text(f"working copy: {db_path}"))
 
 
 def cmd_export(args: argparse.Namespace) -> int:

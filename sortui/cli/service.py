@@ -33,6 +33,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--token-minutes", type=int, default=480, metavar="N", help="token lifetime (default 480 = 8 h)")
     p.add_argument("--max-body-mb", type=int, default=5, metavar="N", help="largest request body (default 5 MB)")
     p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
+    p.add_argument(
+        "--files-dir",
+        type=Path,
+        metavar="DIR",
+        help="where the register's download files (GET /files/...) are written; default: the user cache dir",
+    )
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("server", help="set up the central service: load the register, manage users")
@@ -75,7 +81,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     url = _database_url(args)
     err.print(Text(f"sortui service on http://{args.host}:{args.port}/api/v1 (database {_shown(url)})"))
-    serve(url, args.host, args.port, args.token_minutes, args.max_body_mb * 1024 * 1024, args.log_level)
+    serve(url, args.host, args.port, args.token_minutes, args.max_body_mb * 1024 * 1024, args.log_level, args.files_dir)
     return EXIT_OK
 
 
@@ -91,8 +97,8 @@ def cmd_server_init(args: argparse.Namespace) -> int:
         engine.dispose()
     err.print(
         Text(
-            f"loaded {report.entities} units, {report.locations} location numbers and {report.messages} "
-            f"message-type registrations into {_shown(_database_url(args))}"
+            f"loaded {report.entities} units, {report.locations} location numbers, {report.messages} "
+            f"message-type registrations and {report.shak_codes} SHAK code versions into {_shown(_database_url(args))}"
         )
     )
     if report.skipped_messages:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Query, Request
@@ -18,7 +19,7 @@ from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sortui import __version__
-from sortui.server import register, users
+from sortui.server import files, register, users
 from sortui.server.changesets import Operation, Refused, apply_changeset
 from sortui.server.limits import BodyLimit
 from sortui.server.users import User
@@ -103,7 +104,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def create_app(
-    engine: Engine, token_minutes: int = users.DEFAULT_TOKEN_MINUTES, body_limit: int = DEFAULT_BODY_LIMIT
+    engine: Engine,
+    token_minutes: int = users.DEFAULT_TOKEN_MINUTES,
+    body_limit: int = DEFAULT_BODY_LIMIT,
+    files_dir: Path | None = None,
 ) -> FastAPI:
     app = FastAPI(
         title="sortui central service",
@@ -115,9 +119,11 @@ def create_app(
     )
     app.state.engine = engine
     app.state.token_minutes = token_minutes
+    app.state.publisher = files.Publisher(engine, files_dir)  # the register's download files (files.py)
     app.add_middleware(BodyLimit, limit=body_limit, error=_too_large)
     _add_error_handlers(app)
     _add_routes(app)
+    app.include_router(files.router)
     return app
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from pathlib import Path
 from typing import Any
 
 DEFAULT_HOST = "127.0.0.1"
@@ -66,6 +67,7 @@ def serve(
     token_minutes: int | None = None,
     body_limit: int | None = None,
     log_level: str = "info",
+    files_dir: Path | None = None,
 ) -> None:
     """Run the service until interrupted."""
     import uvicorn
@@ -75,7 +77,7 @@ def serve(
     from sortui.server.users import DEFAULT_TOKEN_MINUTES
 
     engine = make_engine(database_url)
-    app = create_app(engine, token_minutes or DEFAULT_TOKEN_MINUTES, body_limit or DEFAULT_BODY_LIMIT)
+    app = create_app(engine, token_minutes or DEFAULT_TOKEN_MINUTES, body_limit or DEFAULT_BODY_LIMIT, files_dir)
     config = uvicorn.Config(
         app,
         host=host,
