@@ -16,6 +16,14 @@ from rich.text import Text
 
 from sortui.cli.common import EXIT_BAD_INPUT, EXIT_OK, CliError, err, out, progress, service_errors
 from sortui.store.diff import CHANGE_KINDS, TARGETS, Change, Summary, change_counts, read_changes
+from sortui.widgets.change_text import (
+    GROUP_TITLES,
+    TARGET_TITLES,
+    change_title,
+    field_line,
+    institution_line,
+    shown_fields,
+)
 from sortui.widgets.safe import clean
 
 EXIT_CHANGES = 1  # as diff(1): 0 the same, 1 changes listed, 2 trouble
@@ -42,8 +50,6 @@ UPDATE_EXIT = (
     "the register's); 3 the server is unreachable or the download broke off (nothing was imported)."
 )
 
-TARGET_TITLES = {"entity": "Units", "location": "Location numbers", "message": "Message types", "shak": "SHAK codes"}
-GROUP_TITLES = {"sor": "the SOR tree", "edi": "message types", "shak": "SHAK codes"}
 CSV_COLUMNS = ("target", "key", "detail", "change", "name", "field", "old", "new")
 
 
@@ -157,49 +163,21 @@ def summary_lines(summary: Summary, what: str = "import") -> list[Text]:
     return lines
 
 
-def show_value(value: Any) -> str:
-    if value is None or value == []:
-        return "–"
-    if isinstance(value, bool):
-        return "ja" if value else "nej"
-    if isinstance(value, list):
-        return ", ".join(show_value(v) for v in value)
-    return clean(str(value))
-
-
-def change_title(change: Change) -> Text:
-    """The line that names the record of a change: key, the message type or SHAK version, the name."""
-    line = Text(f"  {clean(change.key)}")
-    if change.detail:
-        line.append(f"  {clean(change.detail)}")
-    if change.name:
-        line.append(f"  {clean(change.name)}", style="bold")
-    return line
-
-
-def field_lines(change: Change) -> list[Text]:
-    """``path: old → new`` for each field of a change (added and removed units: their kind and parent)."""
-    shown = change.fields
-    if change.change in ("added", "removed") and change.target == "entity":
-        shown = {p: v for p, v in shown.items() if p in ("kind", "parent_sor_id")}
-    return [
-        Text.assemble(f"      {clean(path)}: ", show_value(old), (" → ", "bold"), show_value(new))
-        for path, (old, new) in shown.items()
-    ]
-
-
 def _write_text(changes: Iterator[Change], counts: dict[tuple[str, str], int]) -> None:
-    current = None
+    """The changes by kind (a heading each) and institution (a line each), then each change and its fields."""
+    current, place = None, None
     for change in changes:
         group = (change.target, change.change)
         if group != current:
-            current = group
-            out.print(
-                Text(f"\n{TARGET_TITLES[change.target]} {change.change} ({counts[group]:,})", style="bold underline")
-            )
-        out.print(change_title(change))
-        for line in field_lines(change):
-            out.print(line)
+            current, place = group, None
+            title = f"{TARGET_TITLES[change.target]} {change.change} ({counts[group]:,})"
+            out.print(Text("\n" + title, style="bold underline"))
+        if change.target != "shak" and (place is None or change.institution != place[0]):
+            place = (change.institution,)
+            out.print(institution_line(change))
+        out.print(change_title(change, "    "))
+        for path, (old, new) in shown_fields(change).items():
+            out.print(field_line(path, old, new, "        "))
 
 
 def _write_json(changes: Iterable[Change]) -> None:

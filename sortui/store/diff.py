@@ -90,7 +90,7 @@ class Change:
     seen: bool = False
 
     def as_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {KEY_NAMES[self.target]: self.key}
+        out: dict[str, Any] = {"target": self.target, KEY_NAMES[self.target]: self.key}
         if self.target in DETAIL_NAMES:
             out[DETAIL_NAMES[self.target]] = self.detail
         if self.target in ("location", "message"):
@@ -359,7 +359,7 @@ def _place(conn: sqlite3.Connection, old: str, new: str, table: str) -> None:
             f"""CREATE TEMP TABLE diff_place AS
             WITH RECURSIVE up(unit, sor_id, kind, parent_sor_id, name, depth) AS (
                 SELECT e.sor_id, e.sor_id, e.kind, e.parent_sor_id, e.name, 0 FROM {side}.entity e
-                WHERE e.sor_id IN (SELECT unit FROM {table} WHERE institution IS NULL AND unit IS NOT NULL)
+                WHERE e.sor_id IN (SELECT {_PLACED_BY} FROM {table} WHERE institution IS NULL)
                 UNION ALL
                 SELECT up.unit, p.sor_id, p.kind, p.parent_sor_id, p.name, up.depth + 1
                 FROM up JOIN {side}.entity p ON p.sor_id = up.parent_sor_id
@@ -370,10 +370,14 @@ def _place(conn: sqlite3.Connection, old: str, new: str, table: str) -> None:
         conn.execute("CREATE INDEX temp.ix_diff_place ON diff_place (unit)")
         conn.execute(
             f"UPDATE {table} SET (institution, institution_name) ="
-            f" (SELECT p.sor_id, p.name FROM temp.diff_place p WHERE p.unit = {_bare(table)}.unit)"
-            " WHERE institution IS NULL AND unit IN (SELECT unit FROM temp.diff_place)"
+            f" (SELECT p.sor_id, p.name FROM temp.diff_place p WHERE p.unit = {_PLACED_BY})"
+            f" WHERE institution IS NULL AND {_PLACED_BY} IN (SELECT unit FROM temp.diff_place)"
         )
         conn.execute("DROP TABLE temp.diff_place")
+
+
+# The unit whose institution a change stands under: a unit's own (a removed one's too), a number's owner's.
+_PLACED_BY = "CASE target WHEN 'entity' THEN key ELSE unit END"
 
 
 def _bare(table: str) -> str:
@@ -385,14 +389,15 @@ def _bare(table: str) -> str:
 
 _ORDER = (
     "CASE target " + " ".join(f"WHEN '{t}' THEN {i}" for i, t in enumerate(TARGETS)) + " END, "
-    "CASE change " + " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(CHANGE_KINDS)) + " END, key, detail, seq"
+    "CASE change " + " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(CHANGE_KINDS)) + " END, "
+    "institution_name IS NULL, institution_name, institution, key, detail, seq"
 )
 
 
 def read_changes(
     conn: sqlite3.Connection, schema: str = "main", where: str = "1", params: tuple = ()
 ) -> Iterator[Change]:
-    """The recorded changes by target, kind and key (streamed)."""
+    """The recorded changes by target, kind, institution and key (streamed)."""
     cols = ", ".join(CHANGE_COLUMNS)
     cur = conn.execute(f"SELECT {cols} FROM {schema}.import_change WHERE {where} ORDER BY {_ORDER}", params)
     for row in cur:
