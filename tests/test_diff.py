@@ -15,99 +15,23 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from edited_extracts import (
+    DEPARTMENT,
+    NEW_UNIT,
+    PHARMACY_GLN,
+    SECTION,
+    SI_HOSPITAL,
+    SI_PRACTICE,
+    URN_B,
+    make_sides,
+    q,
+    unit_element,
+    write_tree,
+)
 from lxml import etree
 
-from sortui.domain import codes
 from sortui.store import db, diff
 from sortui.store.importer import import_files
-
-NS = "urn:oio:sundhedsstyrelsen:organisation:1.0.0"
-SI_HOSPITAL, DEPARTMENT, SECTION = "347811000016004", "347821000016008", "347831000016005"
-SI_PRACTICE = "8331000016009"
-PHARMACY_GLN = "5790000173624"
-URN_A = "urn:dk:healthcare:medcom:messaging:edifact:medbin:bin02:b0210x"
-URN_B = "urn:dk:healthcare:medcom:messaging:oioxml:schema:xsd:medref:xref15:xh1530r"
-EDI_HEADER = "EanLocationCode;MessageUrn;TypeCode;VersionCode;Format;FromDate;ToDate\r\n"
-
-
-def sor_id(n: int) -> str:
-    body = f"{n}100001600"
-    return body + codes.verhoeff_digit(body)
-
-
-NEW_UNIT = sor_id(34785)
-
-
-def q(local: str) -> str:
-    return f"{{{NS}}}{local}"
-
-
-def _unit_element(tree: etree._ElementTree, sid: str) -> etree._Element:
-    """The record (InstitutionOwner, HealthInstitution, OrganizationalUnit) with SOR id ``sid``."""
-    return next(el.getparent() for el in tree.iter(q("SorIdentifier")) if el.text == sid and el.getparent() is not None)
-
-
-def _write(tree: etree._ElementTree, path: Path) -> Path:
-    tree.write(str(path), xml_declaration=True, encoding="UTF-8")
-    return path
-
-
-def _edited_hospital(source: Path, target: Path) -> Path:
-    """ONE_SYGEHUS.xml with the section renamed and moved up under the hospital, and a unit added."""
-    tree = etree.parse(str(source))
-    section = _unit_element(tree, SECTION)
-    section.find(q("EntityName")).text = "Roskilde Øjenklinik, behandling"
-    section_entity = section.getparent()
-    hospital_entity = _unit_element(tree, SI_HOSPITAL).getparent()
-    hospital_entity.append(section_entity)  # moved: from under the department to the hospital itself
-    added = etree.fromstring(etree.tostring(_unit_element(tree, DEPARTMENT).getparent()))
-    for child in added.findall(q("OrganizationalUnitEntity")):
-        added.remove(child)
-    record = added.find(q("OrganizationalUnit"))
-    record.find(q("SorIdentifier")).text = NEW_UNIT
-    record.find(q("EntityName")).text = "Roskilde Øjenklinik, ny klinik"
-    hospital_entity.append(added)
-    return _write(tree, target)
-
-
-def _edited_practice(source: Path, target: Path) -> Path:
-    """ONE_PRAKSIS.xml with its health institution closed (ToDate set)."""
-    tree = etree.parse(str(source))
-    status = _unit_element(tree, SI_PRACTICE).find(q("SorStatus"))
-    to_date = etree.Element(q("ToDate"))
-    to_date.text = "2010-02-01"
-    status.find(q("FromDate")).addnext(to_date)
-    return _write(tree, target)
-
-
-def _edited_pharmacy(source: Path, target: Path) -> Path:
-    """ONE_APOTEK.xml with another EDB-system on its location number."""
-    tree = etree.parse(str(source))
-    system = next(el for el in tree.iter(q("SystemType")))
-    system.text = "1611000045003"
-    return _write(tree, target)
-
-
-def _edi(path: Path, *urns: str) -> Path:
-    path.write_text(EDI_HEADER + "".join(f"{PHARMACY_GLN};{u};;;;2010-01-01;\r\n" for u in urns), encoding="utf-8")
-    return path
-
-
-@pytest.fixture
-def sides(tmp_path: Path, sor_samples: list[Path]) -> tuple[list[Path], list[Path]]:
-    """(OLD, NEW): the three real extracts and a message-type map, and their edited copies."""
-    hospital, pharmacy, practice = sor_samples
-    old_dir, new_dir = tmp_path / "old", tmp_path / "new"
-    old_dir.mkdir()
-    new_dir.mkdir()
-    old = [*(shutil.copy(p, old_dir / p.name) for p in sor_samples), _edi(old_dir / "edi.csv", URN_A)]
-    new = [
-        _edited_hospital(hospital, new_dir / hospital.name),
-        _edited_pharmacy(pharmacy, new_dir / pharmacy.name),
-        _edited_practice(practice, new_dir / practice.name),
-        _edi(new_dir / "edi.csv", URN_A, URN_B),
-    ]
-    return [Path(p) for p in old], new
 
 
 def _side_arg(paths: list[Path]) -> str:
@@ -116,6 +40,11 @@ def _side_arg(paths: list[Path]) -> str:
 
 def _by_key(changes: list[dict]) -> dict[tuple, dict]:
     return {(c["target"], c.get("sor_id") or c.get("gln"), c.get("message_urn"), c["change"]): c for c in changes}
+
+
+@pytest.fixture
+def sides(tmp_path: Path, sor_samples: list[Path]) -> tuple[list[Path], list[Path]]:
+    return make_sides(tmp_path, sor_samples)
 
 
 # -- sortui diff ------------------------------------------------------------------------------
@@ -177,8 +106,8 @@ def test_csv_has_a_row_per_changed_field_and_is_safe_in_a_spreadsheet(
     old, new = sides
     hostile = tmp_path / "hostile.xml"
     tree = etree.parse(str(new[0]))
-    _unit_element(tree, SECTION).find(q("EntityName")).text = '=HYPERLINK("x")\u009b31m'  # C1 CSI: an escape
-    _write(tree, hostile)
+    unit_element(tree, SECTION).find(q("EntityName")).text = '=HYPERLINK("x")\u009b31m'  # C1 CSI: an escape
+    write_tree(tree, hostile)
     result = run_cli("diff", _side_arg(old[:1]), str(hostile), "--csv", db=None)
     assert result.code == 1, result.err
     rows = list(csv.reader(io.StringIO(result.out), delimiter=";"))
@@ -289,10 +218,10 @@ def test_the_changes_know_their_unit_and_institution(wc: Path, sides: tuple[list
 def test_a_removed_unit_stands_under_its_parent(wc: Path, sor_samples: list[Path], tmp_path: Path) -> None:
     hospital = sor_samples[0]
     tree = etree.parse(str(hospital))
-    section = _unit_element(tree, SECTION).getparent()
+    section = unit_element(tree, SECTION).getparent()
     section.getparent().remove(section)
     import_files(wc, [hospital])
-    import_files(wc, [_write(tree, tmp_path / "without.xml")])
+    import_files(wc, [write_tree(tree, tmp_path / "without.xml")])
     with closing(db.open_working_copy(wc)) as conn:
         [removed] = list(diff.read_changes(conn))
     assert (removed.change, removed.key, removed.unit, removed.institution) == (
