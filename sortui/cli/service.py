@@ -25,7 +25,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         "serve",
         help="run the central service (HTTP API under /api/v1)",
         description="Run the central service: FastAPI on uvicorn, listening on 127.0.0.1:8470 by default. "
-        "Put it behind a TLS proxy for anything but a single machine.",
+        "Besides the API it publishes the register as its own download files (GET /files/sor.xml, sor.zip, "
+        "sor.csv, SorEntity_daily.csv, LocationsCodeEDITypeMap.csv, SHAKCOMPLETE.TXT; no sign-in) and the "
+        "operating messages as RSS (GET /status/feed.xml). Put it behind a TLS proxy for anything but a "
+        "single machine.",
     )
     _database_arg(p)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")

@@ -57,6 +57,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p = sub.add_parser(
         "diff",
         help="what changed between two snapshots (files, or the last import)",
+        usage="sortui diff OLD NEW [--json | --csv]\n       sortui [--db PATH] diff --since-snapshot [--json | --csv]",
         description=DIFF_HELP,
         epilog=DIFF_EXIT,
     )
