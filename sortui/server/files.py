@@ -144,8 +144,12 @@ class Publisher:
             gen = generate(self.engine, self.folder, wanted, self._generation)
             with self._lock:
                 old, self._generation, self._failed = self._generation, gen, None
-            if old is not None and old.folder != gen.folder:
-                shutil.rmtree(old.folder, ignore_errors=True)  # files being sent stay readable until closed
+            # The generation before stays: a request may have been handed one of its files a moment ago.
+            # Older ones go (a file being sent stays readable until it is closed).
+            keep = {gen.folder.name, old.folder.name if old else ""}
+            for folder in self.folder.glob("gen-*"):
+                if folder.name not in keep:
+                    shutil.rmtree(folder, ignore_errors=True)
         except Exception as exc:
             log.error("the register's files could not be written: %s", exc)
             with self._lock:
