@@ -1,8 +1,9 @@
 """What changed between two snapshots of the register: units, location numbers, message types, SHAK codes.
 
-Both snapshots are working copies (the table layout of ``tables.py``), attached to one connection
-as two schemas: the working copy before and the staging copy of an import (``record_import``), or
-two files read into throw-away working copies (``sides.py``, for ``sortui diff``). SQL finds what
+Both snapshots have the record tables of a working copy (the layout of ``tables.py``) and are
+attached to one connection as two schemas: the working copy before and the staging copy of an
+import (``record_import``), or two file sets read into throw-away files of those tables
+(``diff_files.py``, for ``sortui diff``). SQL finds what
 differs, joining each table on its key; only the rows that differ are read into Python, where they
 become changes. The changes are written to a table (``import_change``), never held in memory.
 
@@ -43,9 +44,10 @@ TARGETS = ("entity", "location", "message", "shak")
 KEY_NAMES = {"entity": "sor_id", "location": "gln", "message": "gln", "shak": "shak_code"}
 DETAIL_NAMES = {"message": "message_urn", "shak": "valid_from"}
 CHANGE_KINDS = ("added", "removed", "closed", "reopened", "moved", "changed")
-# The kinds of data an import replaces (``importer._Loader.cleared``) and the targets each holds.
-GROUPS = {"sor": ("entity", "location"), "edi": ("message",), "shak": ("shak",)}
+# The kinds of data an import replaces (``importer._Loader.cleared``), each by the table that says
+# whether a snapshot holds it: the SOR tree (units and location numbers), message types, SHAK codes.
 GROUP_TABLES = {"sor": ENTITY.name, "edi": LOCATION_MESSAGE.name, "shak": SHAK_CODE.name}
+GROUPS = tuple(GROUP_TABLES)
 
 # Columns that say nothing about the register: sync versions, derived sort keys and SHAK levels.
 _NOT_COMPARED = frozenset({"version", "sort_name", "has_status", "level", "parent_code"})
@@ -129,12 +131,12 @@ class Summary:
 # -- comparing two schemas ---------------------------------------------------------------------
 
 
-def compare(conn: sqlite3.Connection, old: str, new: str, groups: Iterable[str] = GROUPS, into: str = "main") -> None:
-    """Write the changes from schema ``old`` to schema ``new`` into ``into``'s ``import_change`` (emptied first).
+def compare(conn: sqlite3.Connection, old: str, new: str, groups: Iterable[str] = GROUPS) -> None:
+    """Write the changes from schema ``old`` to schema ``new`` into ``main.import_change`` (emptied first).
 
-    ``groups`` are the kinds of data to compare (keys of ``GROUPS``). Not a transaction of its own.
+    ``groups`` are the kinds of data to compare (of ``GROUPS``). Not a transaction of its own.
     """
-    table = f"{into}.import_change"
+    table = "main.import_change"
     conn.execute(f"DELETE FROM {table}")
     out = _Writer(conn, table)
     wanted = set(groups)
@@ -394,12 +396,9 @@ _ORDER = (
 )
 
 
-def read_changes(
-    conn: sqlite3.Connection, schema: str = "main", where: str = "1", params: tuple = ()
-) -> Iterator[Change]:
+def read_changes(conn: sqlite3.Connection) -> Iterator[Change]:
     """The recorded changes by target, kind, institution and key (streamed)."""
-    cols = ", ".join(CHANGE_COLUMNS)
-    cur = conn.execute(f"SELECT {cols} FROM {schema}.import_change WHERE {where} ORDER BY {_ORDER}", params)
+    cur = conn.execute(f"SELECT {', '.join(CHANGE_COLUMNS)} FROM main.import_change ORDER BY {_ORDER}")
     for row in cur:
         yield Change(
             target=row[0],
@@ -415,9 +414,9 @@ def read_changes(
         )
 
 
-def change_counts(conn: sqlite3.Connection, schema: str = "main") -> dict[tuple[str, str], int]:
+def change_counts(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
     """How many changes of each (target, kind)."""
-    rows = conn.execute(f"SELECT target, change, count(*) FROM {schema}.import_change GROUP BY target, change")
+    rows = conn.execute("SELECT target, change, count(*) FROM main.import_change GROUP BY target, change")
     return {(t, c): n for t, c, n in rows}
 
 
