@@ -199,7 +199,7 @@ class _Transfer:
 
     def _receive(self, answer: httpx.Response, start: int, total: int | None) -> int:
         done = start
-        label = file_name(self.url)
+        label = f"download {file_name(self.url)}"
         with open(self.part, "ab" if start else "wb") as out:
             for chunk in answer.iter_bytes(CHUNK):
                 done += len(chunk)
