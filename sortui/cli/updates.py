@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from contextlib import closing
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
@@ -25,6 +25,10 @@ from sortui.widgets.change_text import (
     shown_fields,
 )
 from sortui.widgets.safe import clean
+
+if TYPE_CHECKING:
+    from sortui.store.diff_files import Side
+    from sortui.sync.download import Fetched
 
 EXIT_CHANGES = 1  # as diff(1): 0 the same, 1 changes listed, 2 trouble
 
@@ -105,7 +109,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
         return _print_changes(args, result.conn, result.summary, header, "diff")
 
 
-def _side_text(side: Any) -> str:
+def _side_text(side: Side) -> str:
     names = ", ".join(str(f.path) for f in side.files)
     return f"{names} (snapshot {side.snapshot_date})" if side.snapshot_date else names
 
@@ -244,7 +248,7 @@ def cmd_update(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _fetched_text(got: Any) -> str:
+def _fetched_text(got: Fetched) -> str:
     if got.status == "not-modified":
         return f"{got.url}: not modified"
     if got.status == "absent":

@@ -1,10 +1,11 @@
-"""Comparing two file sets (``sortui diff OLD NEW``): each side read into a throw-away working copy, at once.
+"""Comparing two file sets (``sortui diff OLD NEW``): each side read into a throw-away file, both at once.
 
 A side is any files ``import`` reads, or a folder of them. It is read with the register's readers
-into a working copy in a temporary folder: rows only, no search index, no secondary indexes and
-no rule checks (a diff shows what the files hold; ``import`` is what refuses bad data). The old
-side is read by a worker process (a fresh interpreter, as the importer's) while this process
-reads the new one; then ``diff.compare`` runs on the two, attached to one connection.
+into a temporary file with the record tables of a working copy (keyed rows only: no search index,
+no secondary indexes, and no rule checks: a diff shows what the files hold; ``import`` is what
+refuses bad data). The old side is read by a worker process (a fresh interpreter, as the
+importer's) while this process reads the new one; then ``diff.compare`` runs on the two, attached
+to one connection.
 
 Malformed files and duplicate keys are refused with file, line and field, as ``import`` does.
 """
@@ -22,6 +23,7 @@ import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sortui.domain.codes import shak_level, shak_parent
 from sortui.domain.errors import InputError
@@ -41,6 +43,9 @@ from sortui.store.tables import (
     SPECIALITY,
     SUCCESSION,
 )
+
+if TYPE_CHECKING:
+    from sortui.formats.sorxml import SorXmlReader
 
 BATCH = 5000
 Progress = Callable[[str, int, int], None]
@@ -65,11 +70,10 @@ class SideFile:
 
 @dataclass(slots=True)
 class Side:
-    """One side of a diff: its files (with the rows read) and the SOR snapshot's header."""
+    """One side of a diff: its files (with the rows read) and the SOR snapshot's date."""
 
     files: list[SideFile] = field(default_factory=list)
     snapshot_date: str | None = None
-    created_at: str | None = None
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -159,7 +163,7 @@ def shipped_catalogue() -> dict[str, MessageDefinition]:
     return {d.urn: d for d in read_message_definitions(path)}
 
 
-def _sor_entities(f: SideFile) -> tuple[Iterator[Entity], object | None]:
+def _sor_entities(f: SideFile) -> tuple[Iterator[Entity], SorXmlReader | None]:
     """The entities of a SOR file, and the reader that knows its header (SOR XML only)."""
     if f.kind == "sor-xml":
         from sortui.formats.sorxml import SorXmlReader
@@ -179,20 +183,18 @@ def _load_sor(
     conn: sqlite3.Connection, f: SideFile, side: Side, progress: Progress | None, catalogue: Catalogue
 ) -> None:
     entities, reader = _sor_entities(f)
-    batch, lines = EntityBatch(), []
-    total = f.path.stat().st_size
+    batch, written = EntityBatch(), []  # the batch's entities, to name a duplicate by its line
     for ent in entities:
         batch.add(ent)
-        lines.append(ent)
+        written.append(ent)
         f.rows += 1
         if batch.count >= BATCH:
-            _flush(conn, batch, lines, getattr(reader, "label", str(f.path)))
-            if progress:
-                progress(str(f.path), getattr(reader, "bytes_read", 0), getattr(reader, "total_bytes", total))
-    _flush(conn, batch, lines, getattr(reader, "label", str(f.path)))
+            _flush(conn, batch, written, reader.label if reader else str(f.path))
+            if progress and reader:
+                progress(str(f.path), reader.bytes_read, reader.total_bytes)
+    _flush(conn, batch, written, reader.label if reader else str(f.path))
     if reader is not None:
-        side.snapshot_date = side.snapshot_date or getattr(reader, "snapshot_date", None)
-        side.created_at = side.created_at or getattr(reader, "created_at", None)
+        side.snapshot_date = side.snapshot_date or reader.snapshot_date
 
 
 def _flush(conn: sqlite3.Connection, batch: EntityBatch, entities: list[Entity], label: str) -> None:

@@ -114,7 +114,6 @@ def fetch(
     *,
     optional: bool = False,
     insecure: bool = False,
-    transport: httpx.BaseTransport | None = None,
 ) -> Fetched:
     """Download ``url`` into ``folder`` unless its version is ``known`` (304); ``optional``: a 404 is no error."""
     check_url(url)
@@ -124,7 +123,6 @@ def fetch(
         verify=not insecure,
         timeout=DOWNLOAD_TIMEOUT,
         follow_redirects=True,
-        transport=transport,
         headers={"User-Agent": f"sortui/{__version__}", "Accept-Encoding": "identity"},
     ) as http:
         return _Transfer(http, url, target, progress).run(known, optional)

@@ -15,8 +15,6 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
 from sortui.formats.common import sha256_of
 from sortui.store import db
 from sortui.store.importer import ImportReport, import_files
@@ -44,10 +42,6 @@ class UpdateResult:
     same: list[str] = field(default_factory=list)  # downloaded, but the bytes imported last time
     report: ImportReport | None = None  # None: nothing was imported
 
-    @property
-    def changed(self) -> bool:
-        return self.report is not None
-
 
 def service_sources(service_url: str) -> list[Source]:
     base = normalise_url(service_url)
@@ -65,7 +59,6 @@ def update(
     progress: Progress | None = None,
     *,
     insecure: bool = False,
-    transport: httpx.BaseTransport | None = None,
 ) -> UpdateResult:
     """Fetch ``sources`` and import what is new into the working copy at ``db_path``."""
     db_path = Path(db_path)
@@ -82,7 +75,6 @@ def update(
             progress,
             optional=source.optional,
             insecure=insecure,
-            transport=transport,
         )
         result.fetched.append(got)
     new, digests = [], {}
