@@ -122,14 +122,14 @@ class Publisher:
         wanted = fingerprint(self.engine)
         with self._lock:
             if self._generation is None:
-                self._generation = self._on_disk(wanted)
+                self._generation = self._on_disk()
             gen = self._generation
             if gen is not None and gen.fingerprint == wanted:
                 return gen
             if self._failed is not None and self._failed[0] == wanted:
                 raise FilesUnavailable(self._failed[1])
             if self._job is None:
-                self._done.clear()
+                self._done = threading.Event()  # one per generation: whoever waits, waits for this one
                 self._job = threading.Thread(target=self._generate, args=(wanted,), name="sortui-files", daemon=True)
                 self._job.start()
             done = self._done
@@ -159,19 +159,18 @@ class Publisher:
                 self._job = None
             self._done.set()
 
-    def _on_disk(self, wanted: tuple) -> Generation | None:
-        """The generation a previous run of the service left, when the register has not changed since."""
+    def _on_disk(self) -> Generation | None:
+        """The generation a previous run of the service left (served while a newer one is written)."""
         try:
             manifest = json.loads((self.folder / "current.json").read_text())
-            if tuple(manifest["fingerprint"]) != wanted:
-                return None
             folder = self.folder / manifest["folder"]
             files = {name: Published(folder / name, **info) for name, info in manifest["files"].items()}
+            fingerprint = tuple(manifest["fingerprint"])
         except (OSError, ValueError, KeyError, TypeError):
             return None
         if not all(p.path.is_file() for p in files.values()):
             return None
-        return Generation(wanted, folder, files, dict(manifest.get("problems", {})))
+        return Generation(fingerprint, folder, files, dict(manifest.get("problems", {})))
 
 
 class FilesUnavailable(Exception):
