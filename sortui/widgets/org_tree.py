@@ -42,7 +42,8 @@ def has_pending(item: Item, pending: set[str]) -> bool:
 
 
 def item_label(item: Item, on: str, pending: bool = False, changed: bool = False) -> Text:
-    """The tree line of ``item``: name, child count, kind, SHAK code, own location number, validity."""
+    """The tree line of ``item``: (● when the last import changed it) name, child count, kind, SHAK code,
+    own location number, validity."""
     if item.kind == "group":
         return Text.assemble((item.title, "bold"), (f" ({item.count:,})", "dim"))
     if item.kind in ("more", "earlier", "loading"):
