@@ -4,6 +4,7 @@ once, the change feed has no gaps or duplicates, and no update is lost."""
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -213,7 +214,14 @@ def test_serve_with_two_workers_shares_one_database(tmp_path: Path, service_db: 
                     assert answer.status_code in (200, 409), answer.text
                     seen_pids.add(http.get("/status").json()["process"])
 
-        hammer(editor, threads=6)
+        def asker(_i: int) -> None:
+            """Fresh connections while the others are busy: the kernel wakes the workers in one fixed
+            order, so a burst of keep-alive connections may all go to one of them."""
+            deadline = time.monotonic() + 20
+            while len(seen_pids) < 2 and time.monotonic() < deadline:
+                seen_pids.add(httpx.get(f"{svc.url}/api/v1/status", timeout=10).json()["process"])
+
+        hammer(lambda i: editor(i) if i < 6 else asker(i), threads=8)
         with client(svc, token) as http:
             head = http.get("/status").json()["head_seq"]
             unit = http.get(f"/units/{AFSNIT}").json()

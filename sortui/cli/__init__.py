@@ -25,6 +25,7 @@ from sortui.store import workfiles
 # The command groups, in the order --help lists them.
 COMMAND_MODULES: tuple[str, ...] = (
     "sortui.cli.files",
+    "sortui.cli.updates",
     "sortui.cli.lookup",
     "sortui.cli.edit",
     "sortui.cli.check",

@@ -57,8 +57,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def _print(r: AccessReport, db: Path) -> None:
-    from sortui.server.rights import summary
     from sortui.domain.text import printable as clean
+    from sortui.server.rights import summary
 
     svc = r.service
     lines: list[tuple[str, str, bool]] = []  # label, text, fine?

@@ -12,6 +12,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Query, Request
@@ -25,7 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sortui import __version__
 from sortui.domain.fielddef import unsafe_text
-from sortui.server import availability, register, security, throttle, users
+from sortui.server import availability, files, register, security, throttle, users
 from sortui.server.changesets import Operation, Refused, apply_changeset
 from sortui.server.db import reading
 from sortui.server.limits import BodyLimit
@@ -124,6 +125,7 @@ def create_app(
     engine: Engine,
     token_minutes: int = users.DEFAULT_TOKEN_MINUTES,
     body_limit: int = DEFAULT_BODY_LIMIT,
+    files_dir: Path | None = None,
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:  # every process beats (server/availability.py)
@@ -144,9 +146,11 @@ def create_app(
     app.state.engine = engine
     app.state.token_minutes = token_minutes
     app.state.started = time.time()
+    app.state.publisher = files.Publisher(engine, files_dir)  # the register's download files (files.py)
     app.add_middleware(BodyLimit, limit=body_limit, error=_too_large)
     _add_error_handlers(app)
     _add_routes(app)
+    app.include_router(files.router)
     return app
 
 

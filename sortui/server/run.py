@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import socket
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -75,6 +76,7 @@ def serve(
     body_limit: int | None = None,
     log_level: str = "info",
     workers: int = 1,
+    files_dir: Path | None = None,
 ) -> None:
     """Run the service until interrupted: one process, or ``workers`` processes on one port.
 
@@ -84,7 +86,12 @@ def serve(
     from sortui.server.db import make_engine
 
     engine = make_engine(database_url)  # creates the tables once, before any worker starts
-    settings = {"database": database_url, "token_minutes": token_minutes, "body_limit": body_limit}
+    settings = {
+        "database": database_url,
+        "token_minutes": token_minutes,
+        "body_limit": body_limit,
+        "files_dir": str(files_dir) if files_dir else None,
+    }
     options: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -139,6 +146,10 @@ def _app(engine: Any, settings: dict[str, Any]) -> Any:
     from sortui.server.api import DEFAULT_BODY_LIMIT, create_app
     from sortui.server.users import DEFAULT_TOKEN_MINUTES
 
+    files_dir = settings.get("files_dir")
     return create_app(
-        engine, settings["token_minutes"] or DEFAULT_TOKEN_MINUTES, settings["body_limit"] or DEFAULT_BODY_LIMIT
+        engine,
+        settings["token_minutes"] or DEFAULT_TOKEN_MINUTES,
+        settings["body_limit"] or DEFAULT_BODY_LIMIT,
+        Path(files_dir) if files_dir else None,
     )

@@ -113,6 +113,15 @@ class Change(ServerModel, table=True):
     created_at: str
 
 
+class ShakCodeRecord(ServerModel, table=True):
+    """A version of a SHAK code (a line of SHAKCOMPLETE.TXT) as JSON; loaded with the register, published again."""
+
+    __tablename__ = "shak_code"
+    code: str = Field(primary_key=True, max_length=20)
+    valid_from: str = Field(primary_key=True, max_length=10)
+    data: str = Field(sa_column=Column(Text, nullable=False))
+
+
 class OperatingMessage(ServerModel, table=True):
     """A "driftsbesked" shown in the clients' status bar."""
 

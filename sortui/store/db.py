@@ -17,11 +17,26 @@ from sortui.store.tables import MESSAGE_DEFINITION
 
 # Marks a SQLite file as a sortui working copy ("SORT" in ASCII).
 APPLICATION_ID = 0x534F5254
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+
+def _add_tables(version: int) -> Callable[[sqlite3.Connection], None]:
+    """A migration that creates the tables added at ``version``, with the DDL a new working copy gets."""
+
+    def migrate(conn: sqlite3.Connection) -> None:
+        from sortui.store.schema import ADDED_TABLES, ddl_statements
+
+        for stmt in ddl_statements(ADDED_TABLES[version]):
+            conn.execute(stmt)
+
+    return migrate
+
 
 # MIGRATIONS[n] upgrades a working copy from version n-1 to n. A new working copy
 # is created at SCHEMA_VERSION directly from the current table definitions.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    2: _add_tables(2),  # what imports changed, and the validators of `sortui update`'s downloads
+}
 
 
 # Bind None and bools through an adapter: without one, sqlite3 looks for ``__adapt__`` and
