@@ -117,9 +117,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     if args.output.is_dir():
         raise CliError(f"cannot export to {args.output}: it is a directory")
-    with closing(open_db(args)) as conn:
+    with closing(open_db(args)) as conn, progress("units") as report:
         try:
-            count = export(conn, args.format, args.output, with_pending=args.with_pending)
+            count = export(conn, args.format, args.output, with_pending=args.with_pending, progress=report)
         except ValueError as exc:  # a value the format cannot carry (the writers name unit and field)
             raise CliError(f"cannot export to {args.output}: {exc}") from None
         except OSError as exc:

@@ -203,7 +203,7 @@ def parse_kind(value: str) -> str:
 def unexcel(value: str) -> str:
     """``="123"`` (text forced for Excel) as ``123``; other values stripped."""
     value = value.strip()
-    m = _EXCEL_TEXT.match(value)
+    m = _EXCEL_TEXT.match(value) if value.startswith("=") else None
     return m[1].strip() if m else value
 
 
@@ -228,9 +228,12 @@ class _RowState:
 def entity_from_row(row: Mapping[str, str], dialect: FlatDialect, name: str, line: int) -> Entity:
     """One CSV row as an Entity; a bad value is an InputError naming the line and the column."""
     state = _RowState(Entity(sor_id="", kind="", name="", source_line=line), _empty_location(), {})
-    for header, path in dialect.columns.items():
-        raw = windows_text(unexcel(row.get(header, "")))
-        if not raw or path.startswith("@"):
+    filled = [(h, p, v) for h, p in dialect.columns.items() if (v := row.get(h))]  # most cells are empty
+    for header, path, raw in filled:
+        if path.startswith("@"):
+            continue
+        raw = windows_text(unexcel(raw))
+        if not raw:
             continue
         try:
             _assign(state, path, raw)
