@@ -55,7 +55,15 @@ from sortui.domain.fields import (
     MAX_SPECIALITIES,
 )
 from sortui.domain.model import ADDRESS_KINDS, KINDS, Address, Contact, Entity, Location, Speciality
-from sortui.formats.common import UTF8_BOM, decode_lines, encoding_of, read_csv_rows, require_columns
+from sortui.formats.common import (
+    UTF8_BOM,
+    CsvPart,
+    ReadPosition,
+    decode_lines,
+    encoding_of,
+    read_csv_rows,
+    require_columns,
+)
 from sortui.formats.shak import WINDOWS_LATIN1, windows_text
 
 ENCODING = "latin-1"
@@ -316,12 +324,14 @@ def _resolve_ean(state: _RowState, dialect: FlatDialect, name: str, line: int) -
     state.ent.location = loc
 
 
-def read_sor_csv(path: Path, label: str | None = None) -> Iterator[Entity]:
-    """Each row of a classic sor.csv as an Entity (parent_sor_id from Parent-SOR-kode)."""
+def read_sor_csv(
+    path: Path, label: str | None = None, part: CsvPart | None = None, position: ReadPosition | None = None
+) -> Iterator[Entity]:
+    """Each row of a classic sor.csv (of ``part`` of it) as an Entity (parent_sor_id from Parent-SOR-kode)."""
     name = label or str(path)
     encoding = encoding_of(path, ENCODING)  # a BOM says UTF-8 (a sheet saved as "CSV UTF-8")
     require_columns(set(read_header(path, encoding, DELIMITER, name)), REQUIRED, name)
-    for line, row in read_csv_rows(path, encoding, DELIMITER, name):
+    for line, row in read_csv_rows(path, encoding, DELIMITER, name, part, position):
         yield entity_from_row(row, DIALECT, name, line)
 
 
