@@ -46,10 +46,11 @@ def test_a_lookup_loads_none_of_the_heavy_modules(command: tuple[str, ...], sor_
 
 
 def test_the_app_loads_neither_the_service_nor_its_schema_machinery(tmp_path: Path) -> None:
-    probe = "import sys, sortui.app, sortui.cli.offline; print(sorted({m.split('.')[0] for m in sys.modules}))"
+    probe = "import sys, sortui.app, sortui.cli.offline, sortui.screens.main; print(sorted({m.split('.')[0] for m in sys.modules}))"
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert "'textual'" in loaded
-    assert not any(f"'{name}'" in loaded for name in ("fastapi", "uvicorn", "starlette", "sqlalchemy", "sqlmodel"))
+    # nor the sync client (httpx) before it syncs or a service is configured
+    assert not any(f"'{name}'" in loaded for name in ("fastapi", "uvicorn", "starlette", "sqlmodel", "httpx"))
 
 
 def test_creating_a_working_copy_is_what_loads_the_schema_machinery(tmp_path: Path, samples_dir: Path) -> None:
