@@ -25,7 +25,6 @@ DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 STATUS_TIMEOUT = httpx.Timeout(3.0, connect=2.0)
 
 
-
 class SyncError(Exception):
     """Something the user is told about; ``exit_code`` is what the CLI exits with."""
 
