@@ -27,18 +27,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ui_app import COLUMNS, LINES, REPO, TREE_ICON, PtyApp
 
 
-def _process_s(argv: list[str]) -> float:
+def _process_s(argv: list[str]) -> tuple[float, float]:
+    """(wall, CPU) seconds of a run of ``argv``; CPU time is what a loaded machine changes least."""
     started = time.perf_counter()
-    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, cwd=REPO)
-    return time.perf_counter() - started
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
+    _, _, usage = os.wait4(proc.pid, 0)
+    proc.returncode = 0
+    return time.perf_counter() - started, usage.ru_utime + usage.ru_stime
 
 
-def _app_s(db: Path) -> float:
+def _app_s(db: Path) -> tuple[float, float]:
     env = dict(os.environ, TERM="xterm-256color", COLUMNS=str(COLUMNS), LINES=str(LINES))
     env.pop("TEXTUAL", None)
     app = PtyApp([sys.executable, "-m", "sortui", "--readonly", "--db", str(db)], env)
     try:
-        return app.wait_for(TREE_ICON) - app.started
+        return app.wait_for(TREE_ICON) - app.started, float("nan")
     finally:
         app.close()
 
@@ -50,7 +53,7 @@ def _a_key(db: Path) -> tuple[str, str]:
     return sor_id, name.split()[0]
 
 
-def commands(db: Path) -> dict[str, Callable[[], float]]:
+def commands(db: Path) -> dict[str, Callable[[], tuple[float, float]]]:
     py, sortui = sys.executable, [sys.executable, "-m", "sortui", "--db", str(db)]
     key, word = _a_key(db)
     return {
@@ -64,23 +67,31 @@ def commands(db: Path) -> dict[str, Callable[[], float]]:
     }
 
 
-def measure(db: Path, runs: int) -> list[tuple[str, float, float]]:
-    """(what, median, fastest) in seconds; the commands take turns, so that load is shared fairly."""
+def measure(db: Path, runs: int) -> list[tuple[str, float, float, float]]:
+    """(what, median wall, fastest wall, median CPU) in seconds; the commands take turns, so that load
+    is shared fairly."""
     timed = commands(db)
-    samples: dict[str, list[float]] = {name: [] for name in timed}
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in timed}
     for run in timed.values():
         run()  # warm the file cache and the bytecode
     for _ in range(runs):
         for name, run in timed.items():
             samples[name].append(run())
-    return [(name, statistics.median(s), min(s)) for name, s in samples.items()]
+    return [
+        (name, statistics.median(w for w, _ in s), min(w for w, _ in s), statistics.median(c for _, c in s))
+        for name, s in samples.items()
+    ]
 
 
-def table(rows: list[tuple[str, float, float]]) -> str:
-    bare = rows[0][1]
-    lines = ["| start | median (ms) | fastest (ms) | × bare |", "|---|---|---|---|"]
-    for name, median, fastest in rows:
-        lines.append(f"| {name} | {median * 1000:.0f} | {fastest * 1000:.0f} | {median / bare:.1f}× |")
+def table(rows: list[tuple[str, float, float, float]]) -> str:
+    bare, bare_cpu = rows[0][1], rows[0][3]
+    lines = [
+        "| start | median wall (ms) | fastest (ms) | × bare | median CPU (ms) | CPU × bare |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, median, fastest, cpu in rows:
+        cpu_cells = "– | –" if cpu != cpu else f"{cpu * 1000:.0f} | {cpu / bare_cpu:.1f}×"
+        lines.append(f"| {name} | {median * 1000:.0f} | {fastest * 1000:.0f} | {median / bare:.1f}× | {cpu_cells} |")
     return "\n".join(lines)
 
 

@@ -8,9 +8,9 @@ transaction is rolled back and the working copy is byte-for-byte as it was. A ne
 built in a staging file and renamed into place when complete. Either way the import's files are
 named after it and removed by whoever finds them left by a dead process (``workfiles``).
 
-A large SOR XML file is read in two parts at once, by this process and a worker process (see "a
-large SOR XML file in two parts at once" below); the result is the same as reading it as a whole,
-which is what happens on any error.
+A large SOR file (XML, zipped XML, sor.csv or SorEntity CSV) is read in two parts at once, by this
+process and a worker process (see "a large SOR file in two parts at once" below); the result is the
+same as reading it as a whole, which is what happens on any error.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -731,11 +732,12 @@ def _check_entity(ent: Entity, label: str, report: FileReport, kind: str = "sor-
         report.warn(InputWarning(prefix + problem.message, SourcePos(label, ent.source_line, where)))
 
 
-# -- a large SOR XML file in two parts at once ----------------------------------------------------
+# -- a large SOR file in two parts at once --------------------------------------------------------
 #
 # Reading, checking and turning entities into rows is Python work on one core, and so is writing
-# the rows into SQLite. A large plain SOR XML file is therefore cut in two between top-level owners
-# (``split_sor_xml``): this process reads the first part and writes it, while a worker process
+# the rows into SQLite. A large SOR XML file is therefore cut in two between top-level owners
+# (``split_sor_xml``; a zip's XML file is first written beside the working copy), a CSV file at a
+# line end outside quotes (``split_csv``): this process reads the first part and writes it, while a worker process
 # reads the rest into row chunks, which it spills to a file beside the working copy (so it
 # never waits for this process) and announces through a pipe; this process then writes them in
 # order. The rows, their order and so the working copy are those of reading the file as a whole.
@@ -758,7 +760,7 @@ _UNZIPPED = itertools.count(1)  # numbers the XML files taken out of zips
 
 @dataclass
 class _Split:
-    """A large SOR XML file read in two parts: ``source`` is the file itself, or the XML file of a zip
+    """A large SOR file read in two parts: ``source`` is the file itself, or the XML file of a zip
     written beside the working copy; ``label`` names its lines in messages."""
 
     source: Path
@@ -771,7 +773,7 @@ class _Split:
 def _start_worker(
     jobs: list[tuple[Path, str]], lock: workfiles.ImportLock, stack: contextlib.ExitStack
 ) -> dict[Path, _Split]:
-    """Start the worker for the first SOR XML file of ``jobs`` that is read in parts (none if it cannot start)."""
+    """Start the worker for the first SOR file of ``jobs`` that is read in parts (none if it cannot start)."""
     for path, kind in jobs:
         if (split := _split(path, kind, str(path), lock)) is not None:
             stack.enter_context(split.worker)
@@ -783,8 +785,6 @@ def _split(path: Path, kind: str, label: str, lock: workfiles.ImportLock) -> _Sp
     """``path`` read in two parts, its worker started; None when it is not worth it or cannot be."""
     if kind not in SPLIT_MIN_BYTES or not _can_split():
         return None
-    import zipfile
-
     source = path
     if kind == "sor-xml" and zipfile.is_zipfile(path):
         from sortui.formats.sorxml import unzip_xml_member
@@ -806,8 +806,6 @@ def _split(path: Path, kind: str, label: str, lock: workfiles.ImportLock) -> _Sp
 
 def _zipped_size(path: Path) -> int:
     """What the zip's members say they expand to (a claim: ``unzip_xml_member`` checks it)."""
-    import zipfile
-
     try:
         with zipfile.ZipFile(path) as zf:
             return sum(m.file_size for m in zf.infolist())
