@@ -143,7 +143,7 @@ def _refused(exc: EditError) -> CliError:
 
 
 def cmd_set(args: argparse.Namespace) -> int:
-    from sortui.store import edits, queries
+    from sortui.store import edits
     from sortui.store.journal import EditError
 
     if args.batch is not None:
@@ -157,18 +157,12 @@ def cmd_set(args: argparse.Namespace) -> int:
         raise CliError("give KEY FIELD=VALUE... (or --from FILE)")
     pairs = _parse_assignments(args.assignments)
     with closing(writable(args)) as conn:
-        kinds = dict(queries.find_key(conn, args.key))
         try:
-            if "gln" in kinds:
-                changes = {name.removeprefix("location."): edits.parse_value(name, value) for name, value in pairs}
-                entries = edits.set_location_fields(conn, args.key, changes)
-            elif "sor_id" in kinds:
-                changes = {name: edits.parse_value(name, value) for name, value in pairs}
-                entries = edits.set_fields(conn, args.key, changes)
-            else:
-                raise CliError(f"{args.key}: no unit or lokationsnummer with that key", EXIT_NOT_FOUND)
+            entries = edits.set_by_key(conn, args.key, pairs)
         except EditError as exc:
             raise _refused(exc) from None
+    if entries is None:
+        raise CliError(f"{args.key}: no unit or lokationsnummer with that key", EXIT_NOT_FOUND)
     _report(entries, args.json, "nothing changed: the values are already so")
     return EXIT_OK
 

@@ -18,7 +18,7 @@ from itertools import groupby
 from typing import Any
 
 from sortui.formats.edit_batch import EdiLine, SetLine
-from sortui.store import edits, queries
+from sortui.store import edits
 from sortui.store.db import write_transaction
 from sortui.store.journal import EditError, JournalEntry
 
@@ -132,13 +132,10 @@ def _set_group(conn: sqlite3.Connection, key: str, group: list[SetLine]) -> list
         if ln.field in seen:
             raise _Refused(ln.line, f"{ln.field} of {key} is set on line {seen[ln.field]} already")
         seen[ln.field] = ln.line
-    kinds = dict(queries.find_key(conn, key))
-    if "gln" in kinds:
-        changes = {ln.field.removeprefix("location."): edits.parse_value(ln.field, ln.value) for ln in group}
-        return edits.set_location_fields(conn, key, changes)
-    if "sor_id" in kinds:
-        return edits.set_fields(conn, key, {ln.field: edits.parse_value(ln.field, ln.value) for ln in group})
-    raise _Refused(group[0].line, f"{key}: no unit or lokationsnummer with that key")
+    entries = edits.set_by_key(conn, key, [(ln.field, ln.value) for ln in group])
+    if entries is None:
+        raise _Refused(group[0].line, f"{key}: no unit or lokationsnummer with that key")
+    return entries
 
 
 def _edi_line(conn: sqlite3.Connection, action: str, ln: EdiLine) -> list[JournalEntry]:
