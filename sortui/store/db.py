@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sortui.domain.text import ascii_fold
-from sortui.formats.medcom import read_message_definitions
 from sortui.paths import data_dir
 from sortui.store import workfiles
 from sortui.store.rows import insert_sql
@@ -204,6 +203,8 @@ def migrate(conn: sqlite3.Connection, version: int) -> None:
 
 def load_code_lists(conn: sqlite3.Connection) -> None:
     """Code lists and the MedCom catalogue shipped in ``data/codelists``."""
+    from sortui.formats.medcom import read_message_definitions  # only a new working copy needs it
+
     folder = data_dir() / "codelists"
     with open(folder / "codes.csv", encoding="utf-8", newline="") as fh:
         rows = [(r["list"], r["code"], r["text"]) for r in csv.DictReader(fh)]
