@@ -147,20 +147,15 @@ class ConflictRow(WorkingCopyModel, table=True):
     detected_at: str
 
 
-FTS_DDL = (
-    "CREATE VIRTUAL TABLE search USING fts5("
-    "sor_id UNINDEXED, name, codes, address, folded, "
-    "tokenize = 'unicode61 remove_diacritics 2', prefix = '1 3')"
-)
-
-
 def ddl_statements() -> list[str]:
-    """CREATE statements for the current schema, generated from the SQLModel metadata."""
+    """CREATE statements for the current schema, generated from the SQLModel metadata.
+
+    The search indexes are not among them: ``search_index.create_indexes`` makes those.
+    """
     dialect = sqlite.dialect()
     out: list[str] = []
     for table in WorkingCopyModel.metadata.sorted_tables:
         out.append(str(CreateTable(table).compile(dialect=dialect)).strip())
         for index in sorted(table.indexes, key=lambda i: i.name or ""):
             out.append(str(CreateIndex(index).compile(dialect=dialect)).strip())
-    out.append(FTS_DDL)
     return out
