@@ -194,8 +194,12 @@ def fig_index(run: Run) -> None:
     """What the search index adds to an import: the same import with and without it (A/B), best of three each.
 
     By CPU time (both processes): on a shared machine the wall time moves by more than the index costs.
+    The runs take turns (without, with, without, ...), so that a change in the machine's load falls on both.
     """
-    results = {variant: [_import_ab(run, variant) for _ in range(3)] for variant in ("without", "with")}
+    results: dict[str, list[tuple[float, float, float]]] = {"without": [], "with": []}
+    for _ in range(3):
+        for variant, found in results.items():
+            found.append(_import_ab(run, variant))
     for variant, key in (("without", "index_without"), ("with", "index_with")):
         run.values[f"{key}_s"] = min(wall for wall, _, _ in results[variant])
         run.values[f"{key}_cpu_s"] = min(cpu for _, cpu, _ in results[variant])

@@ -149,11 +149,13 @@ def _ranked(
         found = len(codes) + in_text
     total, more = min(found, COUNT_CAP), found > COUNT_CAP
     if ranked is not None and found <= RANK_ALL:
-        everything = codes + [(r, None) for _, r in ranked]
-        return everything[offset : offset + limit], total, more  # type: ignore[return-value]
-    arms = itertools.chain(_code_arms(conn, terms), _text_arms(conn, terms, scope))  # each run when reached
+        everything: list[tuple[int, Matched | None]] = [*codes, *((r, None) for _, r in ranked)]
+        return everything[offset : offset + limit], total, more
+    arms: Iterator[Iterable[tuple[int, Matched | None]]] = itertools.chain(
+        _code_arms(conn, terms), _text_arms(conn, terms, scope)
+    )  # each run when reached
     page = first_come(arms, offset, limit, keep)
-    return page, total, more  # type: ignore[return-value]
+    return page, total, more
 
 
 def _span(scope: Scope | None) -> tuple[str, dict[str, int]]:
@@ -377,4 +379,4 @@ def shak_search(
             yield conn.execute(sql, {**params, "q": terms.fts(tier, name_only_table=True)})
 
     keys = [code for code, _ in first_come(itertools.chain(by_code(), by_text()), 0, limit)]
-    return shak_entries(conn, keys, on, all_versions)  # type: ignore[arg-type]
+    return shak_entries(conn, keys, on, all_versions)
