@@ -200,6 +200,8 @@ def fig_index(run: Run) -> None:
     for _ in range(3):
         for variant, found in results.items():
             found.append(_import_ab(run, variant))
+    runs = "; ".join(f"{v} {', '.join(f'{cpu:.1f}' for _, cpu, _ in found)}" for v, found in results.items())
+    print(f"{run.entities:,}: index A/B, CPU s of each run: {runs}", file=sys.stderr)
     for variant, key in (("without", "index_without"), ("with", "index_with")):
         run.values[f"{key}_s"] = min(wall for wall, _, _ in results[variant])
         run.values[f"{key}_cpu_s"] = min(cpu for _, cpu, _ in results[variant])
