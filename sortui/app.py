@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import ClassVar
 
+from rich.text import Text
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
+from textual.widgets import Static
 
 from sortui import config, paths
+from sortui.domain.errors import InputError
+from sortui.domain.text import printable
 from sortui.store import db, queries
 from sortui.widgets.guard import reports_errors
 from sortui.widgets.source import Source
@@ -32,7 +37,7 @@ def binding_ids() -> list[str]:
     from sortui.widgets.search_pane import HitList, SearchInput
 
     classes = (SortApp, MainScreen, OrgTree, DetailPanel, SearchInput, HitList, HelpScreen, PromptScreen)
-    every = (*classes, *shak_classes(), *edit_classes(), *review_classes(), *sync_classes())
+    every = (*classes, *shak_classes(), *edit_classes(), *review_classes(), *sync_classes(), *change_classes())
     return [b.id for cls in every for b in cls.BINDINGS if isinstance(b, Binding) and b.id]
 
 
@@ -43,6 +48,13 @@ def sync_classes() -> tuple[type, ...]:
     from sortui.screens.sync import SyncScreen
 
     return (SyncScreen, LoginScreen, ConflictsScreen, ConflictList)
+
+
+def change_classes() -> tuple[type, ...]:
+    """What the last import changed (issue 16)."""
+    from sortui.screens.what_changed import WhatChangedList, WhatChangedScreen
+
+    return (WhatChangedScreen, WhatChangedList)
 
 
 def edit_classes() -> tuple[type, ...]:
@@ -92,9 +104,11 @@ class SortApp(App[None]):
         view_date: str | None = None,
         config_path: Path | None = None,
         label: str | None = None,
-        demo: bool = True,
+        demo: bool = False,
         debounce: float = 0.1,
     ) -> None:
+        """The app on the working copy ``db_path``; with ``demo`` it is the demo's own file, (re)built
+        from the bundled snapshot first when missing or out of date, and labelled demo throughout."""
         super().__init__()
         self.animation_level = "none"
         self.source = Source(Path(db_path), readonly)
@@ -103,57 +117,86 @@ class SortApp(App[None]):
         self.label = label
         self.demo = demo
         self.debounce = debounce
+        self._asking_to_quit = False
 
     def on_mount(self) -> None:
-        from sortui.screens.main import MainScreen
-
         self.set_keymap(self.settings.keymap)
         for problem in self.settings.problems:
             self.notify(problem, title="Config", severity="warning", timeout=10, markup=False)
-        self.push_screen(MainScreen(self.source, self.view_date, self.label, self.debounce))
-        self.check_empty()
+        if self.demo:
+            self.screen.mount(Static(Text("Preparing the demo snapshot…"), id="preparing"))
+            self.prepare_demo()
+        else:
+            self._open_main()
+            self.check_empty()
 
     def on_unmount(self) -> None:
         self.source.close()
 
-    @work(thread=True, group="startup")
-    @reports_errors
-    def check_empty(self) -> None:
-        """Load the demo snapshot into an empty working copy (with a notice)."""
-        from sortui.sync.state import read_state
-
-        with self.source.connection() as conn:
-            empty = queries.entity_count(conn) == 0 and not queries.shak_present(conn)
-            connected = empty and read_state(conn).service_url is not None
-        if not empty:
-            return
-        if connected:  # signed in to a service: the first sync fills it (the demo would replace the file)
-            self.notify("The working copy is empty: press F5 to fill it from the central service", markup=False)
-            return
-        if self.source.readonly or not self.demo:
-            self.notify("The working copy is empty: import files with `sortui import FILE`", markup=False)
-            return
-        try:
-            from sortui.generator.demo import ensure_demo_working_copy
-        except ImportError:
-            self.notify("The working copy is empty: import files with `sortui import FILE`", markup=False)
-            return
-        if ensure_demo_working_copy(self.source.path):
-            self.source.reset()
-            self.call_from_thread(self._demo_loaded)
-
-    def _demo_loaded(self) -> None:
+    def _open_main(self) -> None:
         from sortui.screens.main import MainScreen
 
-        for screen in self.screen_stack:
-            if isinstance(screen, MainScreen):
-                screen.reload()
+        self.push_screen(MainScreen(self.source, self.view_date, self.label, self.debounce, demo=self.demo))
+
+    @work(thread=True, group="startup")
+    def prepare_demo(self) -> None:
+        """Build the demo working copy if needed before anything reads it, then open the main screen."""
+        from sortui.generator.demo import ensure_demo
+
+        try:
+            built = ensure_demo(self.source.path)
+        except (OSError, sqlite3.Error, InputError, db.WorkingCopyError) as exc:
+            self.call_from_thread(self.exit, None, 2, Text(printable(f"sortui: the demo could not be prepared: {exc}")))
+            return
+        self.call_from_thread(self._demo_ready, built)
+
+    def _demo_ready(self, built: bool) -> None:
+        self._open_main()
+        again = ", made just now from the bundled snapshot" if built else ""
         self.notify(
-            "The working copy was empty: this is the demo snapshot. Import real files with `sortui import FILE`.",
+            f"This is the demo{again}: a made-up extract of the register in a file of its own. "
+            "Your own working copy is made by `sortui import FILE...`; the demo never mixes with it.",
             title="Demo data",
             timeout=10,
             markup=False,
         )
+
+    @work(thread=True, group="startup")
+    @reports_errors
+    def check_empty(self) -> None:
+        """Say how to fill an empty working copy (the demo never goes into it: it has a file of its own)."""
+        from sortui.sync.state import read_state
+
+        with self.source.connection() as conn:
+            if queries.entity_count(conn) or queries.shak_present(conn):
+                return
+            connected = read_state(conn).service_url is not None
+        if connected:
+            self.notify("The working copy is empty: press F5 to fill it from the central service", markup=False)
+        else:
+            self.notify("The working copy is empty: import files with `sortui import FILE`", markup=False)
+
+    async def action_quit(self) -> None:
+        """Quit (q, ctrl+q, the palette's Quit): asks first when a form holds unsaved changes."""
+        from sortui.screens.confirm import ConfirmScreen
+        from sortui.screens.unsaved import unsaved_work
+
+        lost = unsaved_work(self.screen_stack)
+        if not lost:
+            self.exit()
+            return
+        if self._asking_to_quit:
+            return
+        self._asking_to_quit = True
+
+        def answered(quit_anyway: bool | None) -> None:
+            self._asking_to_quit = False
+            if quit_anyway:
+                self.exit()
+
+        body = Text("\n").join(lost)
+        body.append("\nQuitting now throws that away.")
+        self.push_screen(ConfirmScreen("Quit without saving?", body, "quit"), answered)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The command palette (ctrl+p): the app's own commands first."""
@@ -175,6 +218,9 @@ class SortApp(App[None]):
             yield SystemCommand("SHAK code of the unit", "Its SHAK code in the navigator (S)", screen.action_unit_shak)
             yield SystemCommand("SHAK checks", "Check SOR against SHAK on the view date", self._shak_checks)
             yield from edit_commands(screen)
+            yield SystemCommand(
+                "What changed", "What the last import changed, by institution (w)", screen.action_what_changed
+            )
             yield SystemCommand("Sync", "Push pending edits, pull others' changes (F5)", screen.action_sync)
             yield SystemCommand("Conflicts", "Sync conflicts: keep mine or the service's", screen.action_conflicts)
             yield SystemCommand("Review sessions", "Bulk review: resume or delete a session (R)", screen.action_reviews)
@@ -217,16 +263,19 @@ def view_date_from_env() -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Open the app on ``args.db`` (created if missing, unless read-only)."""
+    """Open the app on the working copy ``args.db`` (which exists: the CLI checked), or, with
+    ``args.demo``, on the demo's own working copy there."""
     path = Path(args.db)
-    db.open_working_copy(path, readonly=args.readonly).close()
+    demo = getattr(args, "demo", False)
+    if not demo:
+        db.open_working_copy(path, readonly=args.readonly).close()  # checks it, migrates an older one
     app = SortApp(
         path,
         readonly=args.readonly,
         view_date=view_date_from_env(),
         config_path=paths.config_file(),
         label=getattr(args, "label", None),
-        demo=getattr(args, "demo", True),
+        demo=demo,
     )
     app.run()
     return app.return_code or 0

@@ -19,12 +19,28 @@ def data_dir() -> Path:
     raise FileNotFoundError(f"sortui's data folder is missing (looked in {here / 'data'} and {here.parent / 'data'})")
 
 
+def user_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def env_db_path() -> Path | None:
+    """The working copy ``SORTUI_DB`` names, if it is set."""
+    env = os.environ.get("SORTUI_DB")
+    return Path(env).expanduser() if env else None
+
+
 def default_db_path() -> Path:
     """``SORTUI_DB`` if set, else ``working-copy.sqlite`` in the user data dir."""
-    env = os.environ.get("SORTUI_DB")
-    if env:
-        return Path(env).expanduser()
-    return Path(platformdirs.user_data_dir(APP_NAME)) / "working-copy.sqlite"
+    return env_db_path() or user_data_dir() / "working-copy.sqlite"
+
+
+def demo_db_path() -> Path:
+    """The demo's own working copy (made from the bundled demo snapshot), never the user's."""
+    return user_data_dir() / "demo.sqlite"
+
+
+def is_demo(path: Path) -> bool:
+    return Path(path).expanduser().resolve() == demo_db_path().resolve()
 
 
 def config_dir() -> Path:

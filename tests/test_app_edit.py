@@ -213,11 +213,16 @@ async def test_create_close_and_move(app_wc: Path) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await go_to(pilot, ROSKILDE_AFD)
         await press(pilot, "a")
-        await answer_prompt(pilot, "Nyt afsnit")
-        assert isinstance(app.screen, UnitEditor)  # the editor opens on the new unit
-        new_id = app.screen.data.sor_id
-        assert provisional.is_provisional(new_id) and "foreløbig SOR-kode" in screen_text(app)
-        await press(pilot, "escape")
+        assert isinstance(app.screen, UnitEditor) and app.screen.data.is_new  # a draft: nothing made yet
+        assert "Ny enhed (OE) under Roskilde" in screen_text(
+            app
+        ) and "provisional SOR-kode) only when f2" in screen_text(app)
+        fill(app, name="Nyt afsnit", postal__street="Nyvej")
+        await press(pilot, "f2")
+        assert not isinstance(app.screen, UnitEditor)
+        [created] = [n for n in notices(app) if n.startswith("Created Nyt afsnit with the provisional SOR id")]
+        new_id = created.rsplit(" ", 1)[1]
+        assert provisional.is_provisional(new_id)
         assert cursor_id(app) == new_id and cursor_label(app).startswith("Nyt afsnit")
         await press(pilot, "X")
         await answer_prompt(pilot, "2024-06-30")
@@ -233,6 +238,7 @@ async def test_create_close_and_move(app_wc: Path) -> None:
         assert cursor_id(app) == ROSKILDE_AFSNIT
         assert [(op, f) for _, op, f in journal_rows(app_wc)] == [
             ("create", None),
+            ("set", "postal.street"),
             ("set", "to_date"),
             ("move", "parent_sor_id"),
         ]
@@ -277,46 +283,68 @@ async def test_edi_picker_add_validity_and_remove(app_wc: Path) -> None:
         assert isinstance(app.screen, EdiScreen)
         screen = app.screen
         assert f"Lokationsnummer {SI_GLN}  nedarvet fra Testhospitalet" in screen_text(app)
+        assert "No changes. Changes wait here, marked, until f2 saves them all at once." in screen_text(app)
         assert screen.table.row_count == 2
+        first = screen.rows()[0][0].urn
         await press(pilot, "a")
         assert isinstance(app.screen, PickerScreen)
         await pilot.press(*"kommunehenv")
         await settle(pilot)
         assert len(app.screen.shown) == 1
         await press(pilot, "enter")
-        assert screen.table.row_count == 3
-        assert (SI_GLN, "add", XREF) in journal_rows(app_wc)
-        screen.table.move_cursor(row=[m.urn for m in screen.data.messages].index(XREF))
+        assert screen.table.row_count == 3 and screen.rows()[screen.table.cursor_row] == (screen.planned[XREF], "add")
         await press(pilot, "v")
         fill(app, location__from_date="2025-01-01")
         await press(pilot, "enter")
+        screen.table.move_cursor(row=0)
+        await press(pilot, "x")  # marked, not asked: nothing is removed before f2
+        assert [mark for _, mark in screen.rows()].count("remove") == 1 and screen.table.row_count == 3
+        assert "Not saved: 2 message types changed · f2 saves all at once" in screen_text(app)
+        assert journal_rows(app_wc) == []  # one saving model: nothing is journalled while you act
+        await press(pilot, "f2")
+        assert sorted(journal_rows(app_wc)) == [(SI_GLN, "add", XREF), (SI_GLN, "remove", first)]
         assert value(app_wc, "SELECT from_date FROM location_message WHERE message_urn = ?", XREF) == "2025-01-01"
-        await press(pilot, "x")
-        assert isinstance(app.screen, ConfirmScreen)
-        await press(pilot, "y")
-        assert screen.table.row_count == 2
-        assert value(app_wc, "SELECT count(*) FROM location_message WHERE message_urn = ?", XREF) == 0
+        assert value(app_wc, "SELECT count(*) FROM location_message WHERE message_urn = ?", first) == 0
+        assert screen.table.row_count == 2 and "No changes." in screen_text(app)
         await press(pilot, "a")
         await pilot.press(*"kommunehenv")
         await settle(pilot)
-        await press(pilot, "escape", "escape")
+        await press(pilot, "escape", "escape")  # the picker, then the editor: nothing unsaved, no question
         assert not isinstance(app.screen, EdiScreen)
         assert cursor_label(app).endswith("✎") is False  # the unit inherits: the owner is marked
+
+
+async def test_edi_x_again_keeps_a_message_type_and_nothing_changed_is_saved(app_wc: Path) -> None:
+    app = make_app(app_wc)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await go_to(pilot, WIDE_SI)
+        await press(pilot, "E", "x")
+        assert app.screen.rows()[0][1] == "remove"
+        await press(pilot, "v")  # the validity of one to be removed: keep it first
+        assert any("x keeps it" in n for n in notices(app))
+        await press(pilot, "x")
+        assert app.screen.rows()[0][1] is None and app.screen.unsaved() is None
+        await press(pilot, "f2")
+        assert any(n.startswith("Nothing to save") for n in notices(app))
+        assert journal_rows(app_wc) == []
 
 
 async def test_edi_attributes(app_wc: Path) -> None:
     app = make_app(app_wc)
     async with app.run_test(size=(80, 24)) as pilot:
         await go_to(pilot, WIDE_SI)
-        await press(pilot, "E", "shift+tab")
+        await press(pilot, "E", "x", "shift+tab")  # a removal waits with the attributes
         fill(app, location__region_code="99")
         await settle(pilot)
         assert "Region is 2 characters, at least 4 required" in screen_text(app)
         await press(pilot, "f2")
+        assert any(n.startswith("Not saved") for n in notices(app))
         assert value(app_wc, f"SELECT region_code FROM location WHERE gln = '{SI_GLN}'") == "1084"
+        assert journal_rows(app_wc) == []  # refused as a whole: not the removal either
         fill(app, location__region_code="1085", location__note="Ny note")
         app.screen.query_one("#f-location-only_internal").focus()
         await press(pilot, "space", "f2")
+        assert [op for _, op, _ in journal_rows(app_wc)] == ["set", "set", "set", "remove"]
         assert value(app_wc, f"SELECT region_code, only_internal FROM location WHERE gln = '{SI_GLN}'") == "1085"
         assert value(app_wc, f"SELECT only_internal FROM location WHERE gln = '{SI_GLN}'") == 1
         await press(pilot, "escape")

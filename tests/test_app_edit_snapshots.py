@@ -24,3 +24,19 @@ def test_unit_editor_80x24(snap_compare: Any, app_wc: Path) -> None:
 
     app = make_app(app_wc, label="app-test.sqlite")
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_edi_editor_with_unsaved_changes_80x24(snap_compare: Any, app_wc: Path) -> None:
+    """What Save will do is marked (− removed, + added, ~ new validity) and said in the status line."""
+
+    async def run_before(pilot: Pilot) -> None:
+        await settle(pilot)
+        main_screen(pilot.app).jump_to(AFSNIT)  # type: ignore[arg-type]
+        await settle(pilot)
+        await press(pilot, "E", "x", "a")
+        await pilot.press(*"kommunehenv")
+        await settle(pilot)
+        await press(pilot, "enter")
+
+    app = make_app(app_wc, label="app-test.sqlite")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

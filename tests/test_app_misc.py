@@ -1,12 +1,10 @@
-"""View date, help, palette, copy, keymap config, read-only mode, offline inspection, the demo hook."""
+"""View date, help, palette, copy, keymap config, read-only mode, offline inspection."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import hashlib
-import sys
-import types
 from pathlib import Path
 
 import pytest
@@ -20,7 +18,6 @@ from test_app_support import (
     press,
     screen_text,
     settle,
-    tree,
     tree_lines,
 )
 from textual.command import CommandPalette
@@ -203,28 +200,3 @@ def test_open_file_leaves_the_working_copy_alone(
     assert "READ-ONLY  ONE_PRAKSIS.xml (offl" in str(seen["status"])
     assert not Path(str(seen["db"])).parent.exists()  # the temporary copy is gone
     assert sha256(wc) == before
-
-
-async def test_empty_working_copy_loads_the_demo(
-    wc: Path, sor_samples: list[Path], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    calls: list[Path] = []
-
-    def ensure_demo_working_copy(db_path: Path) -> bool:
-        calls.append(Path(db_path))
-        import_files(db_path, sor_samples)
-        return True
-
-    demo = types.ModuleType("sortui.generator.demo")
-    demo.ensure_demo_working_copy = ensure_demo_working_copy  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "sortui.generator.demo", demo)
-    from sortui.store.db import open_working_copy
-
-    open_working_copy(wc).close()
-    app = make_app(wc)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        assert calls == [wc]
-        assert any("demo snapshot" in n for n in notices(app))
-        assert tree_lines(app) == ["Privat (3)"]
-        assert tree(app).cursor_node is not None

@@ -48,3 +48,9 @@ def test_search_80x24(snap_compare: Any, app_wc: Path) -> None:
 def test_search_120x40(snap_compare: Any, app_wc: Path) -> None:
     run_before = keys("slash", typed="testhospitalet")
     assert snap_compare(app_for_snapshot(app_wc), terminal_size=(120, 40), run_before=run_before)
+
+
+def test_demo_80x24(snap_compare: Any, tmp_path: Path) -> None:
+    """The demo's own working copy, made from the bundled snapshot: the status bar says DEMO DATA."""
+    app = make_app(tmp_path / "demo.sqlite", demo=True, label="demo.sqlite")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=keys("l", "j"))

@@ -295,7 +295,12 @@ def test_bad_input_is_refused_and_changes_nothing(
 ) -> None:
     inputs = tmp_path / "inputs"
     inputs.mkdir()
-    case = build(inputs, samples_dir)
+    check_refused(run_cli, sor_wc, build(inputs, samples_dir))
+
+
+def check_refused(run_cli, sor_wc: Path, case: Case) -> None:  # type: ignore[no-untyped-def]
+    """``import`` of the case's files exits 2 naming its file and line (and ``where``), no traceback,
+    and leaves the working copy and its folder as they were."""
     before = _state(sor_wc)
     assert before[1] == [sor_wc.name]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -103,11 +104,60 @@ def test_show_unknown_key_exits_1(run_cli, sor_wc: Path, key: str) -> None:
     assert "not found" in result.err
 
 
-def test_show_without_a_working_copy(run_cli, wc: Path) -> None:
-    result = run_cli("show", "019062")
-    assert result.code == 1
-    assert "no working copy" in result.err and str(wc) in result.err
-    assert not wc.exists()  # a query never creates one
+# Every command that works on a working copy (only `import`, and `login --create`, make one).
+ON_A_WORKING_COPY = [
+    ("show", "019062"),
+    ("show", "019062", "--json"),
+    ("search", "Værløse"),
+    ("stats",),
+    ("shak",),
+    ("check", "shak"),
+    ("export", "--format", "csv", "-o", "out.csv"),
+    ("set", APOTEK_OE, "note=x"),
+    ("edi", "add", APOTEK_GLN, "XD1530L"),
+    ("changes",),
+    ("changes", "--json"),
+    ("changes", "--undo", "1"),
+    ("changes", "--discard-all", "--yes"),
+    ("review", "start", "runde", "--search", "a"),
+    ("review", "list"),
+    ("review", "export", "runde", "--format", "csv"),
+    ("review", "delete", "runde", "--yes"),
+    ("login", "http://127.0.0.1:9", "--user", "alice", "--password-stdin"),
+    ("logout",),
+    ("sync",),
+    ("sync", "--dry-run"),
+    ("conflicts",),
+    ("resolve", "1", "--mine"),
+    (),  # the app
+]
+
+
+@pytest.mark.parametrize("args", ON_A_WORKING_COPY, ids=lambda a: " ".join(a) or "the app")
+def test_a_command_without_a_working_copy_says_how_to_make_one_and_makes_nothing(
+    run_cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
+) -> None:
+    folder = tmp_path / "typo"
+    folder.mkdir()
+    missing = folder / "wrok-copy.sqlite"
+    monkeypatch.chdir(folder)
+    monkeypatch.setattr("sys.stdin", io.StringIO("pw\n"))
+    monkeypatch.setattr("sortui.app.run", lambda args: pytest.fail("the app must not start"))
+    result = run_cli(*args, db=missing)
+    assert result.code == 1, result.err
+    assert f"no working copy at {missing}: make one with `sortui import FILE...`" in result.err
+    assert result.out == "" and "Traceback" not in result.err
+    assert list(folder.iterdir()) == []  # nothing made: no empty file, no demo
+
+
+def test_a_folder_or_an_empty_file_is_not_a_working_copy(run_cli, tmp_path: Path) -> None:
+    folder = run_cli("stats", db=tmp_path)
+    assert folder.code == 2 and "is a folder, not a working copy" in folder.err
+    empty = tmp_path / "empty.sqlite"
+    empty.write_bytes(b"")
+    result = run_cli("set", APOTEK_OE, "note=x", db=empty)
+    assert result.code == 1 and "is an empty file, not a working copy" in result.err
+    assert empty.read_bytes() == b""
 
 
 # -- search -----------------------------------------------------------------------------------------
@@ -227,12 +277,14 @@ def test_shak_command(run_cli, full_wc: Path) -> None:
     assert run_cli("shak", "0000", "--json").code == 1
 
 
-def test_locate(run_cli, wc: Path, sor_samples: list[Path]) -> None:
+def test_locate(run_cli, wc: Path, sor_samples: list[Path], tmp_path: Path) -> None:
     before = run_cli("locate", "--json")
     assert before.code == 0
     data = before.json()
-    assert set(data) >= {"working_copy", "working_copy_exists", "config_file", "data_dir"}
+    assert set(data) >= {"working_copy", "working_copy_exists", "demo_working_copy", "config_file", "data_dir"}
     assert data["working_copy"] == str(wc) and data["working_copy_exists"] is False
+    assert Path(data["demo_working_copy"]) == tmp_path / "xdg-data" / "sortui" / "demo.sqlite"
+    assert data["demo_working_copy_exists"] is False
     assert (Path(data["data_dir"]) / "codelists").is_dir()
     assert run_cli("import", *sor_samples).code == 0
     assert run_cli("locate", "--json").json()["working_copy_exists"] is True

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from sortui.domain import codes
 from sortui.domain.fields import ADDRESS_FIELDS, CONTACT_FIELDS, ENTITY_FIELDS
 from sortui.domain.inheritance import ChainLink, effective_address, effective_contact, effective_location
 from sortui.domain.model import Address, Contact, Entity, Location
+from sortui.domain.text import json_printable, printable
 from sortui.domain.validation import shak_prefix_problem, sort_name, validate_entity
 
 REAL_SOR_IDS = [
@@ -206,3 +209,37 @@ def test_ascii_fold_handles_aa_and_accents() -> None:
 
     assert ascii_fold("Århus") == ascii_fold("Aarhus") == ascii_fold("arhus")
     assert ascii_fold("Café Østerbro") == "cafe osterbro"
+
+
+def test_printable_leaves_nothing_a_terminal_would_obey() -> None:
+    obeyed = [*range(0x20), 0x7F, *range(0x80, 0xA0), 0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F)]
+    obeyed += [*range(0x2066, 0x206A), 0xD800, 0xDBFF, 0xDFFF]
+    for code in obeyed:
+        shown = printable(f"a{chr(code)}b")
+        assert len(shown) == 3 and shown[1] != chr(code) and shown[1].isprintable(), hex(code)
+    assert printable("Sygehus Sønderå, afd. 3 – ☃ 日本 [bold]x[/]") == "Sygehus Sønderå, afd. 3 – ☃ 日本 [bold]x[/]"
+    assert printable("\x1b]0;x\x07") == "␛]0;x␇" and printable("a\nb", keep_newlines=True) == "a\nb"
+
+
+def test_json_printable_escapes_losslessly() -> None:
+    value = {"name": "Evil\x1b[2J\x9b\u202e\ud800\x7f Sønderå\n"}
+    text = json_printable(json.dumps(value, ensure_ascii=False))
+    assert text.isascii() is False and all(c.isprintable() for c in text)  # Danish letters stay as they are
+    assert "\\u009b" in text and "\\u202e" in text and "\\ud800" in text and "Sønderå" in text
+    assert json.loads(text) == value
+
+
+@pytest.mark.parametrize("bad", ["a\nb", "a\rb", "a\tb", "\x1b[31mx", "x\x9b2J", "x\x7f", "Vej \u202e1", "a\u2028b"])
+def test_control_characters_are_refused_in_every_text_value(bad: str) -> None:
+    ent = Entity(REAL_SOR_IDS[0], "IE", bad, note=bad, from_date="2020-01-01")
+    ent.addresses = [Address("postal", street=bad)]
+    ent.location = Location("5790000173624", REAL_SOR_IDS[0], note=bad)
+    ent.ean_mode = "own"
+    fields = {p.field for p in validate_entity(ent) if p.is_error and "control character" in p.message}
+    notes = set() if bad == "a\nb" else {"note", "location.note"}  # a note may hold line feeds
+    assert fields == {"name", "postal.street", *notes}
+
+
+def test_printable_text_beyond_ascii_passes() -> None:
+    name = "Ørelæge\u00a0Åse – Skovgårds Klinik"  # a no-break space is not a control character
+    assert validate_entity(Entity(REAL_SOR_IDS[0], "IE", name, from_date="2020-01-01")) == []

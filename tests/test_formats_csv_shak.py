@@ -368,7 +368,8 @@ def test_detect_kind_of_each_format(tmp_path: Path) -> None:
         SAMPLES / "sor" / "ONE_SYGEHUS.xml": "sor-xml",
         zipped: "sor-xml",
         SAMPLES / "medcom" / "message-definitions.csv": "medcom",
-        two: None,
         other: None,
     }
     assert {path: detect_kind(path) for path in expected} == expected
+    with pytest.raises(InputError, match=r"a zip of 2 XML files \(a.xml, b.xml\)"):
+        detect_kind(two)

@@ -274,16 +274,38 @@ def test_generate_command_writes_the_files(run_cli, tmp_path: Path) -> None:  # 
     assert run_cli("generate", "--entities", "10", "-o", out).code == 2
 
 
-def test_demo_files_import_and_fill_an_empty_working_copy(tmp_path: Path) -> None:
+def _entities(db: Path) -> int:
+    with closing(sqlite3.connect(db)) as c:
+        return c.execute("SELECT count(*) FROM entity").fetchone()[0]
+
+
+def test_the_demo_working_copy_is_made_from_the_demo_files_and_kept(tmp_path: Path) -> None:
     files = demo.demo_files()
     assert [f.name for f in files] == list(demo.DEMO_FILE_NAMES)
     assert sum(f.stat().st_size for f in files) < 3_000_000
-    db = tmp_path / "wc.sqlite"
-    assert demo.ensure_demo_working_copy(db) is True
+    db = tmp_path / "data" / "demo.sqlite"
+    assert demo.ensure_demo(db) is True  # made, folder and all
+    assert _entities(db) == demo.DEMO_ENTITIES
     with closing(sqlite3.connect(db)) as c:
-        assert c.execute("SELECT count(*) FROM entity").fetchone()[0] == demo.DEMO_ENTITIES
         assert c.execute("SELECT count(*) FROM location_message").fetchone()[0] > 0
-    assert demo.ensure_demo_working_copy(db) is False
+        c.execute("UPDATE entity SET name = 'prøvet i demoen' WHERE kind = 'IE'")  # the user tries an edit
+        c.commit()
+    assert demo.ensure_demo(db) is False  # current: kept as it is, edits and all
+    with closing(sqlite3.connect(db)) as c:
+        assert c.execute("SELECT count(*) FROM entity WHERE name = 'prøvet i demoen'").fetchone()[0] > 0
+    assert sorted(p.name for p in db.parent.iterdir()) == ["demo.sqlite"]  # nothing left beside it
+
+
+def test_a_stale_or_broken_demo_working_copy_is_made_again(tmp_path: Path, sor_samples: list[Path]) -> None:
+    db = tmp_path / "demo.sqlite"
+    import_files(db, sor_samples)  # another snapshot than the bundled one (as after the demo files changed)
+    Path(f"{db}-wal").write_bytes(b"stale write-ahead log")
+    assert demo.ensure_demo(db) is True
+    assert _entities(db) == demo.DEMO_ENTITIES
+    db.write_bytes(b"not a database at all")
+    assert demo.ensure_demo(db) is True
+    assert _entities(db) == demo.DEMO_ENTITIES
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.sqlite"]
 
 
 def _content(path: Path) -> bytes:

@@ -70,6 +70,54 @@ def test_create_unit_and_undo(sor_wc: Path) -> None:
     conn.close()
 
 
+def test_a_new_unit_from_the_editor_is_made_whole_or_not_at_all(sor_wc: Path) -> None:
+    conn = db.open_working_copy(sor_wc)
+    before = conn.execute("SELECT count(*) FROM entity").fetchone()[0]
+    draft = {"name": "Nyt afsnit", "from_date": "2024-06-01", "postal.street": "Nyvej", "contact.phone": "123"}
+    with pytest.raises(EditError, match="Telefon"):  # one field wrong: nothing made, nothing journalled
+        edits.create_new_unit(conn, AFDELING, draft)
+    with pytest.raises(EditError, match="Gyldig fra is required"):
+        edits.create_new_unit(conn, AFDELING, {"name": "Uden dato"})
+    with pytest.raises(EditError, match="Enhedstype is required"):  # an SI's InstitutionType (the schema's)
+        edits.create_new_unit(conn, APOTEK_IE, {"name": "Filial", "from_date": "2024-06-01"})
+    assert conn.execute("SELECT count(*) FROM entity").fetchone()[0] == before and journal.pending(conn) == []
+    entries = edits.create_new_unit(conn, AFDELING, {**draft, "contact.phone": "12345678", "admitted": True})
+    sor_id = entries[0].key
+    assert [(e.key, e.op, e.field) for e in entries] == [
+        (sor_id, "create", None),
+        (sor_id, "set", "postal.street"),
+        (sor_id, "set", "contact.phone"),
+    ]
+    assert entries[0].new_value["admitted"] is True and entries[0].new_value["first_from_date"] == "2024-06-01"
+    assert name_of(conn, sor_id) == "Nyt afsnit"
+    for entry in reversed(entries):
+        journal.undo(conn, entry.id)
+    assert conn.execute("SELECT count(*) FROM entity").fetchone()[0] == before
+    conn.close()
+
+
+def test_the_edi_editors_save_is_one_transaction(sor_wc: Path) -> None:
+    conn = db.open_working_copy(sor_wc)
+    edits.add_message(conn, APOTEK_GLN, XREF, "2024-01-01")
+    before = journal.pending_count(conn)
+    dis01 = edits.resolve_message(conn, "DIS01:D0134L")
+    with pytest.raises(EditError):  # a bad attribute refuses the whole save
+        edits.save_location(conn, APOTEK_GLN, {"region_code": "1"}, {XREF: None, dis01: (None, None)})
+    assert journal.pending_count(conn) == before
+    entries = edits.save_location(
+        conn, APOTEK_GLN, {"note": "samlet"}, {XREF: ("2024-01-01", "2030-12-31"), dis01: (None, None)}
+    )
+    assert [(e.target, e.op) for e in entries] == [
+        ("location", "set"),
+        ("message", "remove"),  # a new validity is journalled as removal and new addition
+        ("message", "add"),
+        ("message", "add"),
+    ]
+    assert edits.save_location(conn, APOTEK_GLN, {}, {XREF: ("2024-01-01", "2030-12-31")}) == []  # already so
+    assert [e.op for e in edits.save_location(conn, APOTEK_GLN, {}, {XREF: None})] == ["remove"]
+    conn.close()
+
+
 def test_undo_of_a_create_waits_for_units_created_or_moved_under_it(sor_wc: Path) -> None:
     conn = db.open_working_copy(sor_wc)
     parent = edits.create_unit(conn, AFDELING, "Forælder")

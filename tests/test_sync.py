@@ -146,8 +146,9 @@ def test_a_wrong_password_and_an_expired_token(desk: Desk) -> None:
     from sortui.server.db import make_engine
     from sortui.server.users import expire_tokens_of
 
-    wrong = desk.cli("a", "login", desk.service.url, "--user", "alice", "--password-stdin", stdin="not-it")
+    wrong = desk.cli("a", "login", desk.service.url, "--create", "--user", "alice", "--password-stdin", stdin="not-it")
     assert wrong.code == 5 and "wrong user name or password" in wrong.err
+    assert not desk.wc("a").exists()  # a sign-in that failed made no working copy
     desk.login("a", "alice")
     desk.sync("a")
     engine_ = make_engine(desk.service.db_url)
@@ -235,8 +236,9 @@ def garbage_url(request: pytest.FixtureRequest) -> Iterator[str]:
 def test_a_service_answering_garbage_changes_nothing(
     desk: Desk, garbage_url: str, sor_wc: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    login = desk.cli("a", "login", garbage_url, "--user", "alice", "--password-stdin", stdin="pw")
+    login = desk.cli("a", "login", garbage_url, "--create", "--user", "alice", "--password-stdin", stdin="pw")
     assert login.code == 3 and "answer" in login.err
+    assert not desk.wc("a").exists()
     desk.run("set", AFSNIT, "note=lokal", db=sor_wc)
     with closing(store_db.open_working_copy(sor_wc)) as conn:
         from sortui.sync import state

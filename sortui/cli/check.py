@@ -6,9 +6,7 @@ import argparse
 from contextlib import closing
 from datetime import date
 
-from rich.text import Text
-
-from sortui.cli.common import EXIT_OK, iso_date, open_db, out, print_json
+from sortui.cli.common import EXIT_OK, iso_date, open_db, out, print_json, safe_line
 from sortui.store.shak_checks import CHECKS, check_shak
 
 
@@ -35,15 +33,15 @@ def cmd_check_shak(args: argparse.Namespace) -> int:
         print_json(report.as_json())
         return EXIT_OK
     counts = report.counts()
-    out.print(Text(f"SHAK check on {on}", style="bold"))
+    out.print(safe_line(f"SHAK check on {on}", style="bold"))
     for key, title in CHECKS.items():
         state = "skipped (no data)" if key in report.skipped else str(counts[key])
-        out.print(Text(f"  {title:<55} {state}"))
+        out.print(safe_line(f"  {title:<55} {state}"))
     for f in report.findings:
-        line = Text(f"{f.check:<9} {f.shak_code:<8} ")
-        line.append(f.sor_id or "", style="cyan")
-        line.append(f"  {f.name or ''}")
+        line = safe_line(f"{f.check:<9} {f.shak_code:<8} ")
+        line.append_text(safe_line(f.sor_id or "", style="cyan"))
+        line.append_text(safe_line(f"  {f.name or ''}"))
         if f.detail:
-            line.append(f"  ({f.detail})", style="dim")
+            line.append_text(safe_line(f"  ({f.detail})", style="dim"))
         out.print(line)
     return EXIT_OK

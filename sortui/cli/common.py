@@ -1,6 +1,9 @@
 """What every command shares: exit codes, the two consoles, errors, opening the working copy.
 
 With ``--json`` only JSON is written to stdout (``print_json``); messages go to stderr (``err``).
+Everything printed shows data and never obeys it (``SafeConsole``, ``print_json``, and
+``SafeArgumentParser`` for argparse's own messages): no escape sequence, control character or
+bidi control from a unit's name, a file name or a typed argument reaches the terminal raw.
 """
 
 from __future__ import annotations
@@ -10,20 +13,69 @@ import functools
 import json
 import sqlite3
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderableType
+from rich.segment import Segment
+from rich.text import Text
 
+from sortui.domain.text import json_printable, printable
 from sortui.store import db as store_db
+from sortui.widgets.safe import safe_text
 
 EXIT_OK, EXIT_NOT_FOUND, EXIT_BAD_INPUT = 0, 1, 2
 
 Command = Callable[[argparse.Namespace], int]
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+class SafeConsole(Console):
+    """A rich console that prints data as text: no markup, no emoji codes, no control characters.
+
+    Each ``str`` or ``Text`` printed is one line: its control characters, line feeds included, are
+    shown as symbols (``domain.text.printable``; multi-line output is printed a line at a time).
+    Under that, every segment of text rendered by any means (tables, progress bars) is made
+    printable too, keeping only its line breaks, so nothing printed can carry an escape sequence.
+    Rich's own control codes (styles, cursor moves) are not text and pass.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(highlight=False, soft_wrap=True, markup=False, emoji=False, **kwargs)
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        super().print(*(_one_line(o) for o in objects), **kwargs)
+
+    def render(self, renderable: RenderableType, options: ConsoleOptions | None = None) -> Iterable[Segment]:
+        for segment in super().render(renderable, options):
+            if segment.control or not segment.text:
+                yield segment
+            else:
+                yield Segment(printable(segment.text, keep_newlines=True), segment.style)
+
+
+def _one_line(value: object) -> object:
+    if isinstance(value, Text):
+        return safe_text(value, keep_newlines=False)
+    if isinstance(value, str):
+        return Text(printable(value))
+    return value
+
+
+def safe_line(text: str, style: str = "") -> Text:
+    """A line of output: ``text`` with its control characters as symbols, before rich would drop some."""
+    return Text(printable(text), style=style)
+
+
+def print_lines(console: Console, text: Text) -> None:
+    """Print a multi-line ``text`` (its data made printable already) a line at a time."""
+    for line in text.split("\n"):
+        console.print(line)
+
+
+out = SafeConsole()
+err = SafeConsole(stderr=True)
 
 
 class CliError(Exception):
@@ -41,23 +93,40 @@ def iso_date(text: str) -> str:
 
 
 def print_json(data: object) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    """``data`` as JSON on stdout; what a terminal would obey is escaped (``\\u009b``), not dropped."""
+    sys.stdout.write(json_printable(json.dumps(data, ensure_ascii=False, indent=2)) + "\n")
 
 
-def open_db(args: argparse.Namespace) -> sqlite3.Connection:
-    """The working copy for reading: it must exist (a query never creates one)."""
-    path: Path = args.db
+MAKE_ONE = "make one with `sortui import FILE...` (or `sortui login URL --create`, then `sortui sync`)"
+
+
+def existing_working_copy(path: Path) -> Path:
+    """``path`` if a working copy is there; else a CliError saying so and how to make one.
+
+    Only ``import`` (and ``login --create``) make a working copy: a mistyped ``--db`` never
+    leaves a new file behind.
+    """
+    if path.is_dir():
+        raise CliError(f"{path} is a folder, not a working copy (--db names the SQLite file)")
     if not path.exists():
-        raise CliError(f"no working copy at {path}; run `sortui import FILE` first", EXIT_NOT_FOUND)
-    return store_db.open_working_copy(path, readonly=args.readonly)
+        raise CliError(f"no working copy at {path}: {MAKE_ONE}", EXIT_NOT_FOUND)
+    if path.stat().st_size == 0:
+        raise CliError(f"{path} is an empty file, not a working copy: {MAKE_ONE}", EXIT_NOT_FOUND)
+    return path
 
 
-def writable(args: argparse.Namespace) -> sqlite3.Connection:
-    """The working copy for a command that writes it: it must exist, and --readonly refuses."""
+def open_db(args: argparse.Namespace, readonly: bool | None = None) -> sqlite3.Connection:
+    """The working copy for reading (read-only with --readonly or ``readonly``): it must exist."""
+    path = existing_working_copy(args.db)
+    return store_db.open_working_copy(path, readonly=args.readonly if readonly is None else readonly)
+
+
+def writable(args: argparse.Namespace, create: bool = False) -> sqlite3.Connection:
+    """The working copy for a command that writes it: it must exist (unless ``create``); --readonly refuses."""
     if args.readonly:
         raise CliError("this command writes the working copy; drop --readonly")
-    if not args.db.exists():
-        raise CliError(f"no working copy at {args.db}; run `sortui import FILE` first", EXIT_NOT_FOUND)
+    if not (create and not args.db.exists()):
+        existing_working_copy(args.db)
     return store_db.open_working_copy(args.db)
 
 
@@ -71,7 +140,7 @@ class progress:
         from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
         self._bar = Progress(
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),
             BarColumn(),
             DownloadColumn(),
             TimeRemainingColumn(),
@@ -85,7 +154,7 @@ class progress:
     def update(self, label: str, done: int, total: int) -> None:
         assert self._bar is not None
         if label not in self._tasks:
-            self._tasks[label] = self._bar.add_task(Path(label).name, total=total)
+            self._tasks[label] = self._bar.add_task(printable(Path(label).name), total=total)
         self._bar.update(self._tasks[label], completed=done, total=total)
 
     def __exit__(self, *exc: object) -> None:

@@ -6,11 +6,19 @@ import argparse
 from contextlib import closing
 from typing import Any
 
-from rich.text import Text
-
-from sortui.cli.common import EXIT_BAD_INPUT, EXIT_NOT_FOUND, EXIT_OK, CliError, err, out, print_json, writable
+from sortui.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    CliError,
+    err,
+    open_db,
+    out,
+    print_json,
+    safe_line,
+    writable,
+)
 from sortui.domain.fields import LOCATION_FLAGS, LOCATION_SCALARS, editable_entity_fields
-from sortui.store import db as store_db
 from sortui.store import edits, journal, queries
 from sortui.store.describe import change_words
 from sortui.store.journal import EditError, JournalEntry
@@ -24,7 +32,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         + ", ".join(editable_entity_fields())
         + ". Attributes of a lokationsnummer (KEY is a GLN): "
         + ", ".join(LOCATION_SCALARS + LOCATION_FLAGS)
-        + ". An empty VALUE clears a field; flags take ja/nej.",
+        + ". An empty VALUE clears a field; flags take ja/nej. Control characters are refused (a note may hold"
+        " line feeds). An edit waits for a running import (5 s at most), or is refused naming it.",
     )
     p.add_argument("key", metavar="KEY", help="SOR-kode of a unit, or a lokationsnummer (GLN)")
     p.add_argument("assignments", nargs="+", metavar="FIELD=VALUE")
@@ -78,11 +87,11 @@ def _report(entries: list[JournalEntry], as_json: bool, nothing: str) -> None:
         print_json([entry_json(e) for e in entries])
         return
     if not entries:
-        err.print(Text(nothing))
+        err.print(safe_line(nothing))
     for e in entries:
-        err.print(Text(f"saved #{e.id}: {e.key} {describe_change(e)}"))
+        err.print(safe_line(f"saved #{e.id}: {e.key} {describe_change(e)}"))
     for warning in dict.fromkeys(w for e in entries for w in e.warnings):
-        err.print(Text(f"warning: {warning}", style="yellow"))
+        err.print(safe_line(f"warning: {warning}", style="yellow"))
 
 
 def describe_change(e: JournalEntry) -> str:
@@ -124,7 +133,7 @@ def cmd_edi(args: argparse.Namespace) -> int:
                     entry = edits.remove_message(conn, args.gln, message)
                 if entry is None:
                     state = "already registered" if args.action == "add" else "not registered"
-                    err.print(Text(f"{message}: {state} on {args.gln}", style="yellow"))
+                    err.print(safe_line(f"{message}: {state} on {args.gln}", style="yellow"))
                 else:
                     entries.append(entry)
         except EditError as exc:
@@ -136,17 +145,17 @@ def cmd_edi(args: argparse.Namespace) -> int:
 def cmd_changes(args: argparse.Namespace) -> int:
     if args.undo is not None or args.discard_all:
         return _change_journal(args)
-    with closing(store_db.open_working_copy(args.db, readonly=True)) as conn:
+    with closing(open_db(args, readonly=True)) as conn:
         entries = journal.pending(conn)
     if args.json:
         print_json([entry_json(e) for e in entries])
         return EXIT_OK
     if not entries:
-        out.print(Text("no pending changes"))
+        out.print(safe_line("no pending changes"))
     for key, group in _grouped(entries).items():
-        out.print(Text(key, style="bold"))
+        out.print(safe_line(key, style="bold"))
         for e in group:
-            out.print(Text(f"  #{e.id:<5} {e.created_at}  {describe_change(e)}"))
+            out.print(safe_line(f"  #{e.id:<5} {e.created_at}  {describe_change(e)}"))
     return EXIT_OK
 
 
@@ -165,12 +174,12 @@ def _change_journal(args: argparse.Namespace) -> int:
                     journal.undo(conn, args.undo)
                 except KeyError:
                     raise CliError(f"no change #{args.undo} in the journal", EXIT_NOT_FOUND) from None
-                err.print(Text(f"undone #{args.undo}"))
+                err.print(safe_line(f"undone #{args.undo}"))
             else:
                 if not args.yes:
                     raise CliError("--discard-all reverts every pending change; add --yes to confirm")
                 count = journal.discard_all(conn)
-                err.print(Text(f"discarded {count} pending changes"))
+                err.print(safe_line(f"discarded {count} pending changes"))
         except EditError as exc:
             raise _refused(exc) from None
     return EXIT_OK

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from datetime import date
 from pathlib import Path
 
+from sortui.cli.common import err
 from sortui.generator.context import SNAPSHOT_DATE
 from sortui.generator.files import FILE_NAMES, FORMATS, import_order, write_file_set
 from sortui.generator.tree import MIN_ENTITIES
@@ -70,10 +70,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     paths = write_file_set(args.output, args.entities, args.seed, args.formats, args.snapshot_date)
     for kind, path in paths.items():
-        print(f"wrote {path} ({path.stat().st_size:,} bytes, {kind})", file=sys.stderr)
+        err.print(f"wrote {path} ({path.stat().st_size:,} bytes, {kind})")
     order = " ".join(str(p) for p in import_order(paths))
-    print(
-        f"{args.entities:,} entities in {time.perf_counter() - started:.1f} s; import with: sortui import {order}",
-        file=sys.stderr,
+    err.print(
+        f"{args.entities:,} entities in {time.perf_counter() - started:.1f} s; import with: sortui import {order}"
     )
     return 0

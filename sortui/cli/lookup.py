@@ -5,10 +5,19 @@ from __future__ import annotations
 import argparse
 from contextlib import closing
 
-from rich.text import Text
-
 from sortui import paths
-from sortui.cli.common import EXIT_NOT_FOUND, EXIT_OK, CliError, err, iso_date, open_db, out, print_json
+from sortui.cli.common import (
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    CliError,
+    err,
+    iso_date,
+    open_db,
+    out,
+    print_json,
+    print_lines,
+    safe_line,
+)
 from sortui.store import queries, search
 from sortui.store.search_index import Terms
 from sortui.widgets.hit_line import hit_line
@@ -50,7 +59,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--json", action="store_true", help="print JSON only")
     p.set_defaults(func=cmd_shak)
 
-    p = sub.add_parser("locate", help="print the paths in use (working copy, config, data)")
+    p = sub.add_parser("locate", help="print the paths in use (working copy, demo, config, data)")
     p.add_argument("--json", action="store_true", help="print JSON only")
     p.set_defaults(func=cmd_locate)
 
@@ -77,7 +86,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         for i, obj in enumerate(objects):
             if i:
                 out.print()
-            out.print(describe.as_text(obj))
+            print_lines(out, describe.as_text(obj))
     return EXIT_OK
 
 
@@ -114,24 +123,24 @@ def cmd_search(args: argparse.Namespace) -> int:
     else:
         width = max(len(h.sor_id) for h in page.hits) if page.hits else 0
         for h in page.hits:
-            line = Text(f"{h.sor_id:<{width}}  ", style="cyan")
+            line = safe_line(f"{h.sor_id:<{width}}  ", style="cyan")
             line.append_text(hit_line(h, max(20, out.width - width - 2)))
             out.print(line, no_wrap=True, overflow="ellipsis", crop=True)
     if not page.total:
-        err.print(Text(f"no units match {args.text!r}{where}"))
+        err.print(safe_line(f"no units match {args.text!r}{where}"))
         return EXIT_NOT_FOUND
     if not page.hits:
-        err.print(Text(f"{page.count_text()}{where}: none after --offset {args.offset}"))
+        err.print(safe_line(f"{page.count_text()}{where}: none after --offset {args.offset}"))
         return EXIT_NOT_FOUND
     if not args.json:
         end = args.offset + len(page.hits)
         more = end < page.total or page.more
         if args.offset == 0 and not more:
-            err.print(Text(f"{page.count_text()}{where}", style="dim"))
+            err.print(safe_line(f"{page.count_text()}{where}", style="dim"))
         else:
             hint = f"; --offset {end} for more" if more else ""
             total = f"{page.total:,}{'+' if page.more else ''}"
-            err.print(Text(f"hits {args.offset + 1}-{end} of {total}{where}{hint}", style="dim"))
+            err.print(safe_line(f"hits {args.offset + 1}-{end} of {total}{where}{hint}", style="dim"))
     return EXIT_OK
 
 
@@ -164,7 +173,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
         print_json(data)
         return EXIT_OK
     title = f"valid on {args.on}" if args.on else "all"
-    out.print(Text(f"Working copy {args.db} ({title})", style="bold"))
+    out.print(safe_line(f"Working copy {args.db} ({title})", style="bold"))
     shak = data["shak_codes"]
     assert isinstance(shak, dict)
     for label, value in (
@@ -177,10 +186,10 @@ def cmd_stats(args: argparse.Namespace) -> int:
         ("SHAK afdelinger", shak["afd"]),
         ("SHAK afsnit", shak["afsnit"]),
     ):
-        out.print(Text(f"  {label:<30} {value:>9}"))
+        out.print(safe_line(f"  {label:<30} {value:>9}"))
     for snap in data["snapshots"]:  # type: ignore[union-attr]
         out.print(
-            Text(
+            safe_line(
                 f"  {snap['kind']}: {snap['source_file']} (snapshot {snap['snapshot_date'] or '-'}, "
                 f"imported {snap['imported_at']})",
                 style="dim",
@@ -207,14 +216,17 @@ def cmd_shak(args: argparse.Namespace) -> int:
         for row in data:
             out.print(describe.shak_line(row))
     else:
-        out.print(describe.as_text(data))
+        print_lines(out, describe.as_text(data))
     return EXIT_OK
 
 
 def cmd_locate(args: argparse.Namespace) -> int:
+    demo = paths.demo_db_path()
     data = {
         "working_copy": str(args.db),
         "working_copy_exists": args.db.exists(),
+        "demo_working_copy": str(demo),  # what plain `sortui` opens while there is no working copy
+        "demo_working_copy_exists": demo.exists(),
         "config_file": str(paths.config_file()),
         "data_dir": str(paths.data_dir()),
     }
@@ -222,5 +234,5 @@ def cmd_locate(args: argparse.Namespace) -> int:
         print_json(data)
     else:
         for key, value in data.items():
-            out.print(Text(f"{key:<20} {value}"))
+            out.print(safe_line(f"{key:<25} {value}"))
     return EXIT_OK

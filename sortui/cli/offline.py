@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from sortui.cli.common import CliError, progress
+from sortui import paths
+from sortui.cli.common import CliError, existing_working_copy, progress
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -59,9 +60,20 @@ def cmd_open(args: argparse.Namespace, runner: Callable[[argparse.Namespace], in
 
 
 def run_app(args: argparse.Namespace) -> int:
-    """Plain ``sortui``: the app on the working copy."""
+    """Plain ``sortui``: the app on the working copy; before there is one, on the demo's own file.
+
+    A working copy named with --db or $SORTUI_DB must exist: a mistyped name is an error, not a
+    new file full of demo data.
+    """
     try:
         from sortui.app import run
     except ImportError:
         raise CliError("the terminal app is not available in this build; see `sortui --help`") from None
-    return run(args)
+    if not paths.is_demo(args.db) and (args.db.exists() or args.db_named):
+        existing_working_copy(args.db)
+        return run(args)
+    from sortui.generator.demo import demo_files
+
+    if not demo_files():
+        existing_working_copy(args.db)  # no demo in this build: say there is no working copy
+    return run(argparse.Namespace(db=paths.demo_db_path(), readonly=args.readonly, demo=True))

@@ -9,9 +9,19 @@ from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 
-from rich.text import Text
-
-from sortui.cli.common import EXIT_NOT_FOUND, EXIT_OK, CliError, err, iso_date, open_db, out, print_json, writable
+from sortui.cli.common import (
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    CliError,
+    err,
+    iso_date,
+    open_db,
+    out,
+    print_json,
+    safe_line,
+    writable,
+)
+from sortui.domain.text import json_printable, printable
 from sortui.store import review
 
 
@@ -60,7 +70,7 @@ def cmd_start(args: argparse.Namespace) -> int:
             size = review.start(conn, args.name, on, rule=args.rule, search=args.search, subtree=args.subtree)
         except review.ReviewError as exc:
             raise _review_error(exc) from None
-    err.print(Text(f"review {args.name!r}: {size} items"))
+    err.print(safe_line(f"review {args.name!r}: {size} items"))
     return EXIT_OK
 
 
@@ -69,7 +79,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
         print_json([{"name": r.name, "title": r.title} for r in review.RULES.values()])
     else:
         for r in review.RULES.values():
-            out.print(Text(f"{r.name:<28} {r.title}"))
+            out.print(safe_line(f"{r.name:<28} {r.title}"))
     return EXIT_OK
 
 
@@ -80,9 +90,9 @@ def cmd_list(args: argparse.Namespace) -> int:
         print_json([asdict(s) for s in found])
         return EXIT_OK
     if not found:
-        out.print(Text("no review sessions"))
+        out.print(safe_line("no review sessions"))
     for s in found:
-        out.print(Text(f"{s.name:<24} {s.decided:>6}/{s.size:<6} decided, {s.flagged} flagged  ({s.source})"))
+        out.print(safe_line(f"{s.name:<24} {s.decided:>6}/{s.size:<6} decided, {s.flagged} flagged  ({s.source})"))
     return EXIT_OK
 
 
@@ -92,10 +102,10 @@ def cmd_export(args: argparse.Namespace) -> int:
             text = review.export(conn, args.name, args.format, args.output)
         except review.ReviewError as exc:
             raise _review_error(exc) from None
-    if args.output is None:
-        sys.stdout.write(text)
+    if args.output is None:  # shown, so made safe (JSON escaped, losslessly); -o writes the exact text
+        sys.stdout.write(json_printable(text) if args.format == "json" else printable(text, keep_newlines=True))
     else:
-        err.print(Text(f"wrote {args.output}"))
+        err.print(safe_line(f"wrote {args.output}"))
     return EXIT_OK
 
 
@@ -107,5 +117,5 @@ def cmd_delete(args: argparse.Namespace) -> int:
             review.delete(conn, args.name)
         except review.ReviewError as exc:
             raise _review_error(exc) from None
-    err.print(Text(f"deleted review {args.name!r}"))
+    err.print(safe_line(f"deleted review {args.name!r}"))
     return EXIT_OK

@@ -9,9 +9,11 @@ from collections.abc import Callable
 from contextlib import closing
 from typing import Any
 
-from rich.text import Text
+from rich.control import Control
+from rich.segment import ControlType
 
-from sortui.cli.common import EXIT_NOT_FOUND, EXIT_OK, CliError, err, out, print_json, service_errors
+from sortui.cli.common import EXIT_OK, CliError, err, open_db, out, print_json, safe_line, service_errors, writable
+from sortui.domain.text import printable
 from sortui.store import db as store_db
 from sortui.sync.client import EXIT_CONFLICTS, EXIT_REFUSED, EXIT_UNAVAILABLE
 
@@ -26,6 +28,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p = sub.add_parser("login", help="sign in to a central service", epilog=EXIT_CODES)
     p.add_argument("url", metavar="URL", help="the service, e.g. https://sor.example.dk or http://127.0.0.1:8470")
     p.add_argument("--user", metavar="NAME", help="user name (default: the one this working copy used)")
+    p.add_argument(
+        "--create",
+        action="store_true",
+        help="start a new, empty working copy if there is none (the first `sortui sync` fills it from the service)",
+    )
     _password_args(p)
     p.set_defaults(func=cmd_login)
 
@@ -69,32 +76,32 @@ def _password_args(p: argparse.ArgumentParser) -> None:
 # -- the client -----------------------------------------------------------------------
 
 
-def _working_copy(args: argparse.Namespace) -> sqlite3.Connection:
-    if args.readonly:
-        raise CliError("this command writes the working copy; drop --readonly")
-    return store_db.open_working_copy(args.db)
-
-
 @service_errors
 def cmd_login(args: argparse.Namespace) -> int:
     from sortui.sync import credentials, session, state
     from sortui.sync.client import normalise_url
 
     url = normalise_url(args.url)
-    with closing(_working_copy(args)) as conn:
-        known = state.read_state(conn)
-        user = args.user or (known.user_name if known.service_url == url else None)
-        if not user:
-            raise CliError("say who signs in: --user NAME")
-        done = session.login(conn, url, user, _password(args, user, url), insecure=args.insecure)
+    new = args.create and not args.db.exists()
+    try:
+        with closing(writable(args, create=args.create)) as conn:
+            known = state.read_state(conn)
+            user = args.user or (known.user_name if known.service_url == url else None)
+            if not user:
+                raise CliError("say who signs in: --user NAME")
+            done = session.login(conn, url, user, _password(args, user, url), insecure=args.insecure)
+    except BaseException:
+        if new:  # a sign-in that failed leaves no new working copy behind
+            store_db.remove_database(args.db)
+        raise
     err.print(
-        Text(f"signed in to {url} as {user} ({done.user.get('role')}); the token is valid until {done.expires_at}")
+        safe_line(f"signed in to {url} as {user} ({done.user.get('role')}); the token is valid until {done.expires_at}")
     )
     if done.stored:
-        err.print(Text(f"the token is kept in the system keyring ({credentials.account(url, user)})"))
+        err.print(safe_line(f"the token is kept in the system keyring ({credentials.account(url, user)})"))
     else:
         err.print(
-            Text(
+            safe_line(
                 f"{done.keyring_reason}: the token is not stored anywhere. `sortui sync` will ask for the "
                 f"password once per run (or set {credentials.ENV_TOKEN}).",
                 style="yellow",
@@ -109,7 +116,7 @@ def _password(args: argparse.Namespace, user: str, url: str) -> str:
 
     if not args.password_stdin and not sys.stdin.isatty():
         raise CliError(f"no terminal to ask for {user}'s password: use --password-stdin", EXIT_REFUSED)
-    password = read_password(args.password_stdin, f"password for {user}@{host_port(url)}: ")
+    password = read_password(args.password_stdin, printable(f"password for {user}@{host_port(url)}: "))
     if not password:
         raise CliError("no password given", EXIT_REFUSED)
     return password
@@ -119,18 +126,15 @@ def _password(args: argparse.Namespace, user: str, url: str) -> str:
 def cmd_logout(args: argparse.Namespace) -> int:
     from sortui.sync import session
 
-    if not args.db.exists():
-        err.print(Text("not signed in to a service"))
-        return EXIT_OK
-    with closing(store_db.open_working_copy(args.db, readonly=True)) as conn:
+    with closing(open_db(args, readonly=True)) as conn:
         done = session.logout(conn, insecure=args.insecure)
     if done.url is None:
-        err.print(Text("not signed in to a service"))
+        err.print(safe_line("not signed in to a service"))
         return EXIT_OK
     if done.problem:
-        err.print(Text(f"the service did not revoke the token ({done.problem})", style="yellow"))
+        err.print(safe_line(f"the service did not revoke the token ({done.problem})", style="yellow"))
     what = "and removed the token from the keyring" if done.forgotten else "(no token was stored)"
-    err.print(Text(f"signed out of {done.url} {what}"))
+    err.print(safe_line(f"signed out of {done.url} {what}"))
     return EXIT_OK
 
 
@@ -145,7 +149,7 @@ def _signed_in_client(args: argparse.Namespace, conn: sqlite3.Connection) -> Any
         return session.open_client(conn, insecure=args.insecure)
     except session.PasswordNeeded as exc:
         url, user = session.service_of(conn)
-        err.print(Text(f"{exc.message}; asking for it for this run", style="yellow"))
+        err.print(safe_line(f"{exc.message}; asking for it for this run", style="yellow"))
         return session.open_client(conn, _password(args, user, url), insecure=args.insecure)
 
 
@@ -157,7 +161,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         return _dry_run(args)
     if args.readonly:
         raise CliError("sync writes the working copy; drop --readonly (or use --dry-run)")
-    with closing(store_db.open_working_copy(args.db)) as conn, _signed_in_client(args, conn) as client:
+    with closing(writable(args)) as conn, _signed_in_client(args, conn) as client:
         result = engine.sync(conn, client, _progress_printer())
     _print_result(result, args.json)
     return EXIT_CONFLICTS if result.conflicts else EXIT_OK
@@ -168,7 +172,8 @@ def _progress_printer() -> Callable[[str, int, int], None] | None:
         return None
 
     def report(stage: str, done: int, total: int) -> None:
-        err.print(Text(f"{stage}: {done}/{total}", style="dim"), end="\r")
+        err.print(safe_line(f"{stage}: {done}/{total}", style="dim"), end="")
+        err.control(Control(ControlType.CARRIAGE_RETURN))
 
     return report
 
@@ -183,25 +188,25 @@ def _print_result(result: Any, as_json: bool) -> None:
         return
     if result.snapshot_entities:
         err.print(
-            Text(
+            safe_line(
                 f"filled the working copy: {result.snapshot_entities} units, {result.snapshot_locations} location numbers"
             )
         )
     pushed = f"pushed {result.pushed} changes" if result.pushed else "nothing to push"
     if result.replayed:
         pushed += f" ({result.replayed} from an interrupted push, applied once)"
-    err.print(Text(pushed))
+    err.print(safe_line(pushed))
     for provisional, real in result.created.items():
-        err.print(Text(f"created unit {provisional} has the SOR id {real} now"))
+        err.print(safe_line(f"created unit {provisional} has the SOR id {real} now"))
     err.print(
-        Text(
+        safe_line(
             f"pulled {result.pulled} changes: {result.applied} applied, {result.own} our own, "
             f"{result.kept_local} kept local (pending edits), {result.missing} not in this working copy"
         )
     )
     if result.conflicts:
         err.print(
-            Text(
+            safe_line(
                 f"{len(result.conflicts)} conflicts ({result.held_back} edits held back): see `sortui conflicts`, "
                 "then `sortui resolve ENTRY_ID --mine|--server|--value VALUE`",
                 style="yellow",
@@ -213,12 +218,7 @@ def _dry_run(args: argparse.Namespace) -> int:
     from sortui.cli.edit import describe_change, entry_json
     from sortui.sync import engine
 
-    if args.db.exists():
-        conn = store_db.open_working_copy(args.db, readonly=True)
-    else:
-        conn = sqlite3.connect(":memory:")
-        store_db.create_schema(conn)
-    with closing(conn), _signed_in_client(args, conn) as client:
+    with closing(open_db(args, readonly=True)) as conn, _signed_in_client(args, conn) as client:
         plan = engine.plan(conn, client)
     if args.json:
         print_json(
@@ -235,16 +235,18 @@ def _dry_run(args: argparse.Namespace) -> int:
         )
         return EXIT_OK
     if plan.fill_from_snapshot:
-        out.print(Text("would fill the empty working copy from the service's snapshot"))
+        out.print(safe_line("would fill the empty working copy from the service's snapshot"))
     for cs, entries in plan.retry.items():
-        out.print(Text(f"would re-send interrupted changeset {cs} ({len(entries)} changes)"))
-    out.print(Text(f"would push {len(plan.push)} changes" + (":" if plan.push else "")))
+        out.print(safe_line(f"would re-send interrupted changeset {cs} ({len(entries)} changes)"))
+    out.print(safe_line(f"would push {len(plan.push)} changes" + (":" if plan.push else "")))
     for e in plan.push:
-        out.print(Text(f"  #{e.id:<5} {e.key} {describe_change(e)}"))
+        out.print(safe_line(f"  #{e.id:<5} {e.key} {describe_change(e)}"))
     if plan.held_back:
-        out.print(Text(f"{len(plan.held_back)} changes held back by conflicts"))
+        out.print(safe_line(f"{len(plan.held_back)} changes held back by conflicts"))
     out.print(
-        Text(f"would pull {plan.pull} changes ({plan.pull_by_others} by others), feed {plan.last_seq} → {plan.head}")
+        safe_line(
+            f"would pull {plan.pull} changes ({plan.pull_by_others} by others), feed {plan.last_seq} → {plan.head}"
+        )
     )
     return EXIT_OK
 
@@ -256,20 +258,18 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
     from sortui.sync import state
     from sortui.sync.conflicts import field_name, show_value
 
-    if not args.db.exists():
-        raise CliError(f"no working copy at {args.db}", EXIT_NOT_FOUND)
-    with closing(store_db.open_working_copy(args.db, readonly=True)) as conn:
+    with closing(open_db(args, readonly=True)) as conn:
         found = state.conflicts(conn)
     if args.json:
         print_json([c.as_json() for c in found])
         return EXIT_OK
     if not found:
-        out.print(Text("no conflicts"))
+        out.print(safe_line("no conflicts"))
     for c in found:
-        out.print(Text(f"#{c.entry_id:<5} {c.key}  {field_name(c)}", style="bold"))
-        out.print(Text(f"       base:    {show_value(c, c.base_value)} (version {c.base_version})"))
-        out.print(Text(f"       mine:    {show_value(c, c.local_value)}"))
-        out.print(Text(f"       service: {show_value(c, c.server_value)} (version {c.server_version})"))
+        out.print(safe_line(f"#{c.entry_id:<5} {c.key}  {field_name(c)}", style="bold"))
+        out.print(safe_line(f"       base:    {show_value(c, c.base_value)} (version {c.base_version})"))
+        out.print(safe_line(f"       mine:    {show_value(c, c.local_value)}"))
+        out.print(safe_line(f"       service: {show_value(c, c.server_value)} (version {c.server_version})"))
     return EXIT_OK
 
 
@@ -278,7 +278,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     from sortui.sync.conflicts import field_name, resolve, show_value
 
     choice = args.choice or "value"
-    with closing(_working_copy(args)) as conn:
+    with closing(writable(args)) as conn:
         done = resolve(conn, args.entry, choice, args.value)
     if args.json:
         print_json(
@@ -287,6 +287,6 @@ def cmd_resolve(args: argparse.Namespace) -> int:
         return EXIT_OK
     after = "sent with the next sync" if done.entries else "the local edit was dropped"
     err.print(
-        Text(f"{done.conflict.key} {field_name(done.conflict)}: {show_value(done.conflict, done.value)} ({after})")
+        safe_line(f"{done.conflict.key} {field_name(done.conflict)}: {show_value(done.conflict, done.value)} ({after})")
     )
     return EXIT_OK

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from typing import Any
 
+from sortui.domain.text import codepoint, is_surrogate, unsafe_character
+
 Rule = Callable[[str], list[str]]
 
 _METADATA_KEY = "sortui.field_def"
@@ -30,11 +32,14 @@ class FieldDef:
     errors: Rule | None = None
     warnings: Rule | None = None
     editable: bool = True  # False: kept by the register (an id, the date it was last changed), never typed in
+    multiline: bool = False  # True: the value may hold line feeds (a note); no other control character
 
     def check(self, value: str | None) -> tuple[list[str], list[str]]:
         """(errors, warnings) for ``value``; None and '' mean absent and are not checked."""
         if value is None or value == "":
             return [], []
+        if unsafe := unsafe_text(self.label, value, self.multiline):
+            return [unsafe], []
         errs: list[str] = []
         if self.max_len is not None and len(value) > self.max_len:
             errs.append(f"{self.label} is {len(value)} characters, at most {self.max_len} allowed")
@@ -63,7 +68,7 @@ class FieldDef:
             errors, warnings = self.errors or _no_problems, self.warnings or _no_problems
 
             def ok(value: str) -> bool:
-                if not lo <= len(value) <= hi or (digits and not value.isdigit()):
+                if not lo <= len(value) <= hi or (digits and not value.isdigit()) or not value.isprintable():
                     return False
                 if is_date and not (value in _VALID_DATES or _remember_date(value)):
                     return False
@@ -72,9 +77,11 @@ class FieldDef:
             return ok
         if is_date:
             return lambda value: lo <= len(value) <= hi and (value in _VALID_DATES or _remember_date(value))
-        if digits:
+        if digits:  # digits are printable: no control character gets through
             return lambda value: lo <= len(value) <= hi and value.isdigit()
-        return lambda value: lo <= len(value) <= hi
+        # ``isprintable`` is False for every control character (and for a few harmless ones, such as
+        # a no-break space, which ``check`` then passes).
+        return lambda value: lo <= len(value) <= hi and value.isprintable()
 
 
 def described(
@@ -87,13 +94,14 @@ def described(
     errors: Rule | None = None,
     warnings: Rule | None = None,
     editable: bool = True,
+    multiline: bool = False,
     default: Any = None,
 ) -> Any:
     """A record's dataclass field carrying its definition; ``default=dataclasses.MISSING`` makes it required.
 
     The definition's ``name`` is the field's, filled in by ``field_defs``.
     """
-    definition = FieldDef("", label, xml, min_len, max_len, kind, errors, warnings, editable)
+    definition = FieldDef("", label, xml, min_len, max_len, kind, errors, warnings, editable, multiline)
     return field(default=default, metadata={_METADATA_KEY: definition})
 
 
@@ -112,6 +120,18 @@ def field_defs(record: type) -> dict[str, FieldDef]:
 def flag_labels(record: type) -> dict[str, str]:
     """The labels of ``record``'s flags (``flag``) by field name, in field order."""
     return {f.name: f.metadata[_FLAG_KEY] for f in fields(record) if _FLAG_KEY in f.metadata}
+
+
+def unsafe_text(label: str, value: str, multiline: bool = False) -> str | None:
+    """Why ``value`` cannot be the text of the field ``label``: it holds a control character (a line
+    feed is allowed when ``multiline``) or bytes that are not text. None when it is text."""
+    ch = unsafe_character(value, allow_newline=multiline)
+    if ch is None:
+        return None
+    if is_surrogate(ch):
+        return f"{label} holds {codepoint(ch)}, which is not a character (bytes that are not UTF-8?)"
+    only = " (of the control characters, only line feeds are)" if multiline else ""
+    return f"{label} holds the control character {codepoint(ch)}, which is not allowed{only}"
 
 
 def _is_iso_date(value: str) -> bool:

@@ -88,7 +88,7 @@ class Location:
     edi_administrator: str | None = described(
         "EDI-administrator", xml="EdiAdministrator", min_len=1, max_len=18, kind="code"
     )
-    note: str | None = described("Note", xml="SorNote", min_len=1, max_len=254)
+    note: str | None = described("Note", xml="SorNote", min_len=1, max_len=254, multiline=True)
     from_date: str | None = described("Gyldig fra", xml="FromDate", kind="date")
     to_date: str | None = described("Gyldig til", xml="ToDate", kind="date")
     first_from_date: str | None = described("Første gyldighed", xml="FirstFromDate", kind="date", editable=False)
@@ -143,7 +143,7 @@ class Entity:
     to_date: str | None = described("Gyldig til", xml="ToDate", kind="date")
     first_from_date: str | None = described("Første gyldighed", xml="FirstFromDate", kind="date")
     updated_at: str | None = described("Sidst ændret", xml="UpdatedAt", kind="date", editable=False)
-    note: str | None = described("Note", xml="SorNote", min_len=1, max_len=254)
+    note: str | None = described("Note", xml="SorNote", min_len=1, max_len=254, multiline=True)
     addresses: list[Address] = field(default_factory=list)
     contact: Contact | None = None
     specialities: list[Speciality] = field(default_factory=list)

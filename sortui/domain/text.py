@@ -1,9 +1,16 @@
-"""Text folding for search: Danish letters typed the ASCII way still find what they should."""
+"""Text rules shared by every layer: folding for search, and which characters are not text.
+
+``ascii_fold`` is for matching, never for display. ``unsafe_character`` is the one definition of
+the characters a register value must not hold (validation refuses them on every way in: import,
+the CLI, the app's forms and the central service); ``is_control`` is the per-character predicate
+behind it, for code that makes text printable.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
 _DANISH = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 # After spelling æ ø å out, collapse the spellings people use interchangeably on an ASCII keyboard:
@@ -47,3 +54,82 @@ def search_words(text: str) -> list[tuple[str, ...]]:
             pair = folded != spelled and any(old in written for old, _ in _COLLAPSE)
             words.append((folded, spelled) if pair else (folded,))
     return words
+
+
+# Bidirectional formatting characters: embeddings, overrides and isolates (the "Trojan Source"
+# set) and the invisible direction marks. They reorder how a terminal or a spreadsheet shows text.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+# Line and paragraph separators: some terminals and editors break lines at them.
+LINE_SEPARATORS = frozenset("\u2028\u2029")
+
+
+def is_control(ch: str) -> bool:
+    """Whether ``ch`` is a control character: C0 (tab, line feed and ESC included), DEL, C1, a
+    bidirectional formatting character or a line/paragraph separator."""
+    code = ord(ch)
+    return code < 0x20 or 0x7F <= code < 0xA0 or ch in BIDI_CONTROLS or ch in LINE_SEPARATORS
+
+
+def is_surrogate(ch: str) -> bool:
+    """A lone surrogate: not a character (undecodable bytes of a command line end up as these)."""
+    return 0xD800 <= ord(ch) <= 0xDFFF
+
+
+def unsafe_character(text: str, allow_newline: bool = False) -> str | None:
+    """The first character of ``text`` a register value must not hold, or None.
+
+    Control characters (``is_control``) and lone surrogates; with ``allow_newline`` a line feed
+    is allowed (a note may have several lines).
+    """
+    if text.isprintable():  # the common case, answered in C: no control, separator or surrogate at all
+        return None
+    for ch in text:
+        if (is_control(ch) and not (allow_newline and ch == "\n")) or is_surrogate(ch):
+            return ch
+    return None
+
+
+def codepoint(ch: str) -> str:
+    """``U+001B``: a character named by its code point (safe to print whatever it is)."""
+    return f"U+{ord(ch):04X}"
+
+
+# -- showing text from data in a terminal ------------------------------------------------------
+#
+# Register text is shown, never obeyed. What a terminal would act on instead of showing is replaced
+# one character for one (so styles laid over the text stay where they were): the C0 controls (ESC
+# starts every CSI and OSC sequence) and DEL become their control pictures (␛, ␡, ...); the C1
+# controls (U+0080-U+009F: 8-bit CSI, OSC, NEL), the Unicode bidi controls (embeddings, overrides,
+# isolates and marks, which reorder what follows them on the line), the line and paragraph
+# separators and lone surrogates (which cannot even be written as UTF-8) become U+FFFD.
+_C1 = range(0x80, 0xA0)
+_SURROGATES = range(0xD800, 0xE000)
+_REPLACED = (*_C1, *map(ord, BIDI_CONTROLS | LINE_SEPARATORS), *_SURROGATES)
+_PICTURES = {c: 0x2400 + c for c in range(0x20)} | {0x7F: 0x2421} | dict.fromkeys(_REPLACED, 0xFFFD)
+_PICTURES_KEEP_NEWLINES = {c: v for c, v in _PICTURES.items() if c != 0x0A}
+# JSON escapes the C0 controls itself; the rest is escaped as \uXXXX (the same text once parsed).
+_JSON_ESCAPED = (0x7F, *_REPLACED)
+
+
+def _any_of(code_points: Iterable[int]) -> re.Pattern[str]:
+    return re.compile("[" + "".join(re.escape(chr(c)) for c in code_points) + "]")
+
+
+# Searched first, in C: most text has none of them, and is returned as it is.
+_UNPRINTABLE = _any_of(_PICTURES)
+_JSON_UNSAFE = _any_of(_JSON_ESCAPED)
+
+
+def printable(text: str, keep_newlines: bool = False) -> str:
+    """``text`` safe to show in a terminal: every control character replaced by a visible symbol."""
+    if _UNPRINTABLE.search(text) is None:
+        return text
+    return text.translate(_PICTURES_KEEP_NEWLINES if keep_newlines else _PICTURES)
+
+
+def json_printable(dumped: str) -> str:
+    """JSON text (from ``json.dumps(..., ensure_ascii=False)``) with what a terminal would obey escaped.
+
+    Lossless: a JSON parser reads the same strings back.
+    """
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", dumped)

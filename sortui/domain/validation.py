@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 
 from sortui.domain import codes
+from sortui.domain.fielddef import unsafe_text
 from sortui.domain.fields import (
     ADDRESS_FIELDS,
     CONTACT_FIELDS,
@@ -36,6 +37,20 @@ def _check(fd: FieldDef, value: object, prefix: str = "") -> list[Problem]:
     errs, warns = fd.check(str(value))
     name = prefix + fd.name
     return [Problem(name, fd.xml, m) for m in errs] + [Problem(name, fd.xml, m, False) for m in warns]
+
+
+def validity_problems(from_date: str | None, to_date: str | None, prefix: str = "") -> list[Problem]:
+    """A validity period (of a message type on a location number): two dates, the end not before the start."""
+    problems = []
+    for name, value in (("from_date", from_date), ("to_date", to_date)):
+        if value is not None and not isinstance(value, str):
+            problems.append(Problem(prefix + name, None, f"{LOCATION_FIELDS[name].label} is a date (YYYY-MM-DD)"))
+            continue
+        errors, _ = LOCATION_FIELDS[name].check(value)
+        problems += [Problem(prefix + name, None, e) for e in errors]
+    if not problems and from_date and to_date and to_date < from_date:
+        problems.append(Problem(prefix + "to_date", None, f"Gyldig til {to_date} is before Gyldig fra {from_date}"))
+    return problems
 
 
 # Per group: one getter for all its values and, per field, its definition with its compiled
@@ -113,6 +128,8 @@ def validate_entity(ent: Entity) -> list[Problem]:
         for value in local_attributes:
             if value is not None and not (value.__class__ is str and _LOCAL_ATTRIBUTE_OK(value)):
                 problems += _check(LOCAL_ATTRIBUTE, value)
+    for path, label, ids in (("replaces", "Erstatter", ent.replaces), ("replaced_by", "Erstattet af", ent.replaced_by)):
+        problems += [Problem(path, "SorIdentifier", m) for sid in ids if (m := unsafe_text(label, sid))]
     if ent.ean_mode == "own" and ent.location is not None:
         _scan(_LOCATION_CHECKS, _LOCATION_VALUES(ent.location), "location.", problems)
     if ent.from_date and ent.to_date and ent.to_date < ent.from_date:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sortui.domain.codes import gln_errors
 from sortui.domain.errors import InputError
+from sortui.domain.fielddef import unsafe_text
 from sortui.domain.model import LocationMessage, MessageDefinition
 from sortui.formats.common import read_csv_rows, require_columns
 from sortui.formats.sorcsv import encode_csv_row, parse_date, read_header, unexcel
@@ -54,6 +55,9 @@ def read_location_messages(
 
 def _message(row: Mapping[str, str], urns: Mapping[str, str], name: str, line: int) -> LocationMessage:
     value = {column: unexcel(row.get(column, "")) for column in COLUMNS}
+    for column, text in value.items():
+        if problem := unsafe_text(column, text):
+            raise InputError(problem, name, line, column)
     if problems := gln_errors(value["EanLocationCode"]):
         raise InputError(problems[0], name, line, "EanLocationCode")
     return LocationMessage(

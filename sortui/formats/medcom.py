@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sortui.domain.errors import InputError
+from sortui.domain.fielddef import unsafe_text
 from sortui.domain.model import MessageDefinition
 from sortui.formats.common import read_csv_rows, require_columns
 
@@ -19,6 +20,9 @@ def read_message_definitions(path: Path, label: str | None = None) -> list[Messa
     for line, row in read_csv_rows(path, "utf-8", delimiter=",", label=name):
         if not out:
             require_columns(set(row), COLUMNS, name)
+        for column in COLUMNS:
+            if problem := unsafe_text(column, row[column]):
+                raise InputError(problem, name, line, column)
         urn = row["urn"].strip()
         if not urn.startswith("urn:"):
             raise InputError(f"not a URN: {urn!r}", name, line, "urn")

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from sortui.domain.codes import shak_level
 from sortui.domain.errors import InputError
+from sortui.domain.fielddef import unsafe_text
 from sortui.domain.model import ShakCode, ShakHospital
 from sortui.formats.common import decode_lines
 
@@ -144,6 +145,8 @@ def _shak_line(text: str, name: str, number: int) -> ShakCode:
         cut = next(f for f, _, end in FIELDS if end > len(text))
         raise InputError(f"line is {len(text)} characters, expected {LINE_WIDTH} (truncated?)", name, number, cut)
     field = {f: text[s] for f, s in _SLICE.items()}
+    field["Tekst"] = windows_text(field["Tekst"])
+    _refuse_control_characters(field, name, number)
     record_type = field["Type"]
     if record_type not in RECORD_TYPES:
         raise InputError(f"unknown record type {record_type!r} (expected sgh or afd)", name, number, "Type")
@@ -156,7 +159,7 @@ def _shak_line(text: str, name: str, number: int) -> ShakCode:
         valid_from=_required(_date8(field["DatoFra"], name, number, "DatoFra"), name, number, "DatoFra"),
         changed=_date8(field["DatoÆndring"], name, number, "DatoÆndring"),
         valid_to=_date8(field["DatoTil"], name, number, "DatoTil", open_end=True),
-        text=windows_text(field["Tekst"].strip()),
+        text=field["Tekst"].strip(),
         grp_a=field["AGrp"].strip() or None,
         grp_b=field["BGrp"].strip() or None,
         op_code=op_code,
@@ -164,6 +167,12 @@ def _shak_line(text: str, name: str, number: int) -> ShakCode:
         grp_d=field["DGrp"].strip() or None,
         source_line=number,
     )
+
+
+def _refuse_control_characters(values: dict[str, str], name: str, line: int) -> None:
+    for where, value in values.items():
+        if problem := unsafe_text(where, value):
+            raise InputError(problem, name, line, where)
 
 
 def _required(value: str | None, name: str, line: int, where: str) -> str:
@@ -238,6 +247,8 @@ def _region_line(text: str, name: str, number: int) -> ShakHospital:
     if len(values) != len(REGION_COLUMNS):
         raise InputError(f"line has {len(values)} tab-separated columns, expected {len(REGION_COLUMNS)}", name, number)
     row = dict(zip(REGION_COLUMNS, values, strict=True))
+    row["V_SGHNAVN"] = windows_text(row["V_SGHNAVN"])
+    _refuse_control_characters(row, name, number)
     code = row["K_SGH"]
     if shak_level(code) != "sgh":
         raise InputError(f"not a 4-character hospital code: {code!r}", name, number, "K_SGH")
@@ -246,7 +257,7 @@ def _region_line(text: str, name: str, number: int) -> ShakHospital:
         raise InputError(f"SOR id must be digits: {sor_id!r}", name, number, "C_SORID")
     return ShakHospital(
         code=code,
-        name=windows_text(row["V_SGHNAVN"]),
+        name=row["V_SGHNAVN"],
         valid_from=_date8(row["K_FRADTO"], name, number, "K_FRADTO"),
         valid_to=_date8(row["D_TILDTO"], name, number, "D_TILDTO", open_end=True),
         ownership=row["C_SGHTYPE"] or None,

@@ -21,14 +21,18 @@ kommunikation``, ``Ikke aktiv`` and the ``Lokationsnummer …`` note/date column
 ``Speciale 8``, the visiting block prefix ``B_`` and the address columns beyond those above
 (``Besøgsadresse``/``Aktivitetsadresse`` hold the street like ``Postadresse`` does).
 
-Reading: unknown columns (``Institutionsejer``, ``P_Region``, ``A_X`` …) are ignored. With
+Reading: a file that starts with a UTF-8 byte order mark is read as UTF-8 (what a spreadsheet saves
+as "CSV UTF-8"). Unknown columns (``Institutionsejer``, ``P_Region``, ``A_X`` …) are ignored. With
 ``nedarvet`` the ``Lokationsnummer`` shown is the inherited one and is not kept; an own number
 (``egen``, or a number with a blank status) becomes ``Entity.location``. Dates may be ISO,
 YYYYMMDD or DD-MM-YYYY and are stored as ISO; flags read ja/nej, true/false, 1/0.
 Known losses: ``Enhedstype`` in the register's file is a text (``hospital``); it is kept as it is
 in ``entity_type_code``. Speciality types, local attributes, replaces/replaced-by and the
 location's SorStatus flag (set when the location has a from date) are not in this file.
-Writing: dates ISO, flags ``ja``/``nej``, CRLF line ends, Latin-1 (Windows-1252 for C1 controls).
+Writing: dates ISO, flags ``ja``/``nej``, CRLF line ends, Latin-1 (Windows-1252 for C1 controls),
+every value as it is, so that the file reads back exactly. ``write_spreadsheet_csv`` writes the same
+columns for a spreadsheet instead: UTF-8 with a BOM, and no cell that a spreadsheet would run as a
+formula (``spreadsheet_safe``); it is for reading, not for importing back.
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ from sortui.domain.fields import (
     MAX_SPECIALITIES,
 )
 from sortui.domain.model import ADDRESS_KINDS, KINDS, Address, Contact, Entity, Location, Speciality
-from sortui.formats.common import decode_lines, read_csv_rows, require_columns
+from sortui.formats.common import UTF8_BOM, decode_lines, encoding_of, read_csv_rows, require_columns
 from sortui.formats.shak import WINDOWS_LATIN1, windows_text
 
 ENCODING = "latin-1"
@@ -312,8 +316,9 @@ def _resolve_ean(state: _RowState, dialect: FlatDialect, name: str, line: int) -
 def read_sor_csv(path: Path, label: str | None = None) -> Iterator[Entity]:
     """Each row of a classic sor.csv as an Entity (parent_sor_id from Parent-SOR-kode)."""
     name = label or str(path)
-    require_columns(set(read_header(path, ENCODING, DELIMITER, name)), REQUIRED, name)
-    for line, row in read_csv_rows(path, ENCODING, DELIMITER, name):
+    encoding = encoding_of(path, ENCODING)  # a BOM says UTF-8 (a sheet saved as "CSV UTF-8")
+    require_columns(set(read_header(path, encoding, DELIMITER, name)), REQUIRED, name)
+    for line, row in read_csv_rows(path, encoding, DELIMITER, name):
         yield entity_from_row(row, DIALECT, name, line)
 
 
@@ -379,3 +384,24 @@ def write_sor_csv(entities: Iterable[Entity], path: Path) -> None:
         for ent in entities:
             values = entity_values(ent, DIALECT)
             fh.write(encode_csv_row(list(values.values()), DELIMITER, "cp1252", WINDOWS_LATIN1))
+
+
+# -- for a spreadsheet ----------------------------------------------------------------------------
+
+# A cell starting with one of these is a formula to a spreadsheet (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: str) -> str:
+    """``value`` as a spreadsheet shows it and never runs it: a leading apostrophe when it would
+    start a formula (the spreadsheet then shows the text after the apostrophe)."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def write_spreadsheet_csv(entities: Iterable[Entity], path: Path) -> None:
+    """sor.csv's columns for a spreadsheet: UTF-8 with a BOM, ``;``, CRLF, every cell ``spreadsheet_safe``."""
+    with open(path, "wb") as fh:
+        fh.write(UTF8_BOM + encode_csv_row(list(COLUMNS), DELIMITER, "utf-8"))
+        for ent in entities:
+            cells = [spreadsheet_safe(v) for v in entity_values(ent, DIALECT).values()]
+            fh.write(encode_csv_row(cells, DELIMITER, "utf-8"))

@@ -21,6 +21,7 @@ from sortui.domain.fielddef import FieldDef
 from sortui.domain.fields import ENTITY_FIELDS, LOCATION_FLAG_FIELDS, SPECIALITY_CODE
 from sortui.domain.model import Address, Contact, Entity, Location, Speciality
 from sortui.formats import sorxml_names as n
+from sortui.formats.common import ZIP_ERRORS
 
 _DOCTYPE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
 _PROLOG_BYTES = 65536
@@ -57,13 +58,34 @@ _TYPE_TAG = {kind: n.q(local) for kind, local in n.TYPE_ELEMENT.items()}
 _WALK_TAGS = (_SOR_TREE, _CREATED_AT, _SNAPSHOT_DATE, *n.KIND_BY_RECORD_TAG, *n.KIND_BY_WRAPPER_TAG)
 
 
-class CountingStream:
-    """A binary stream that counts bytes read (for progress) and can replay a peeked prefix."""
+# Memory stays bounded whatever a file holds. libxml2 keeps a construct it has not finished (a
+# comment, CDATA section, processing instruction, start tag with its attributes, a text) in memory,
+# and builds elements the reader does not ask for as it meets them; between two of the elements
+# the reader walks (the root, its header, the records and their wrappers) there is never more than
+# a record of a few KB. So more than MAX_QUIET_BYTES of input without one is refused, and so is a
+# zip member that expands beyond MAX_ZIP_RATIO times its compressed size (plus ZIP_SLACK) or
+# MAX_ZIP_BYTES in all.
+MAX_QUIET_BYTES = 2 << 20
+MAX_ZIP_RATIO, ZIP_SLACK, MAX_ZIP_BYTES = 100, 16 << 20, 8 << 30
 
-    def __init__(self, raw: IO[bytes], prefix: bytes = b""):
+
+class CountingStream:
+    """A binary stream that counts bytes and lines read (for progress and for messages), can replay a
+    peeked prefix, and refuses input that would make the parser's memory grow (see MAX_QUIET_BYTES).
+
+    The reader sets ``quiet_since`` to ``bytes_read`` whenever the parser reports an element it
+    walks; ``lead`` bytes at the start (the line feeds and root tag put before a part of a file) are
+    not the file's own.
+    """
+
+    def __init__(self, raw: IO[bytes], prefix: bytes = b"", label: str = "", lead: int = 0, limit: int | None = None):
         self._raw = raw
         self._prefix = prefix
+        self.label = label
         self.bytes_read = 0
+        self.lines = 1  # the line the next byte is on
+        self.quiet_since = lead  # bytes read when the parser last reported a walked element
+        self.limit = limit  # at most this many bytes (a zip member's expansion), or None
 
     def read(self, size: int = -1) -> bytes:
         if self._prefix:
@@ -74,9 +96,29 @@ class CountingStream:
             else:
                 data, self._prefix = self._prefix[:size], self._prefix[size:]
         else:
-            data = self._raw.read(size)
+            try:
+                data = self._raw.read(size)
+            except (OSError, *ZIP_ERRORS) as exc:  # a damaged zip (bad data, bad CRC), a failing disk
+                raise InputError(f"cannot read file: {exc}", self.label, self.lines) from None
         self.bytes_read += len(data)
+        if self.bytes_read - self.quiet_since > MAX_QUIET_BYTES:
+            self._refuse(data, self.quiet_since + MAX_QUIET_BYTES, _TOO_QUIET)
+        if self.limit is not None and self.bytes_read > self.limit:
+            self._refuse(data, self.limit, _TOO_LARGE.format(ratio=MAX_ZIP_RATIO, mb=self.limit >> 20))
+        self.lines += data.count(b"\n")
         return data
+
+    def _refuse(self, data: bytes, offset: int, message: str) -> None:
+        """Refuse at byte ``offset`` of the stream (inside ``data``, the bytes just read)."""
+        at = max(0, min(len(data), offset - (self.bytes_read - len(data))))
+        raise InputError(message, self.label, self.lines + data.count(b"\n", 0, at))
+
+
+_TOO_QUIET = (
+    f"more than {MAX_QUIET_BYTES >> 20} MB of XML without a SOR element: a comment, CDATA section, processing"
+    " instruction, tag, attribute or text that long, or elements SOR does not have (refused to keep memory bounded)"
+)
+_TOO_LARGE = "the zip member expands to more than {ratio} times its compressed size ({mb} MB; a zip bomb?)"
 
 
 @dataclass(frozen=True)
@@ -209,8 +251,13 @@ class SorXmlReader:
                 member = self._xml_member(zf)
                 self.label = f"{self.label}!{member.filename}"
                 self.total_bytes = member.file_size
-                with zf.open(member) as raw:
-                    yield from self._parse(raw)
+                limit = min(MAX_ZIP_BYTES, ZIP_SLACK + MAX_ZIP_RATIO * member.compress_size)
+                try:
+                    raw = zf.open(member)
+                except ZIP_ERRORS as exc:
+                    raise InputError(f"cannot read the zip: {exc}", self.label) from None
+                with raw:
+                    yield from self._parse(raw, limit)
         else:
             with open(self.path, "rb") as raw:
                 yield from self._parse(raw)
@@ -222,13 +269,13 @@ class SorXmlReader:
             raise InputError(f"expected exactly one .xml file in the zip, found {found}", self.label)
         return members[0]
 
-    def _parse(self, raw: IO[bytes]) -> Iterator[Entity]:
+    def _parse(self, raw: IO[bytes], limit: int | None = None) -> Iterator[Entity]:
         try:
             prefix = raw.read(_PROLOG_BYTES)
-        except (OSError, zipfile.BadZipFile, EOFError) as exc:
+        except (OSError, *ZIP_ERRORS) as exc:
             raise InputError(f"cannot read file: {exc}", self.label) from None
         self._refuse_doctype(prefix)
-        self._stream = CountingStream(raw, prefix)
+        self._stream = CountingStream(raw, prefix, self.label, self._lead, limit)
         context = etree.iterparse(
             self._stream,
             events=("start", "end"),
@@ -265,7 +312,10 @@ class SorXmlReader:
 
     def _walk(self, context: etree.iterparse) -> Iterator[Entity]:
         self._root_checked = False
+        stream = self._stream
+        assert stream is not None
         for event, el in context:
+            stream.quiet_since = stream.bytes_read
             if not self._root_checked:
                 self._check_root(el.getroottree().getroot())
                 self._root_checked = True

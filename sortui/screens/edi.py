@@ -1,14 +1,17 @@
 """The EDI editor (what the register's SOR-EDI tool does) and the location-number forms.
 
-``EdiScreen``: a location number's attributes (checked as you type, f2 saves) and the MedCom
-message types it receives (a add from the catalogue, x remove, v validity). ``NewLocationScreen``:
-a new own number for a unit (GLN with GS1 check digit and the mandatory attributes).
-``ValidityScreen``: from / to dates. Every change goes through the journal in a worker.
+``EdiScreen``: a location number's attributes (checked as you type) and the MedCom message types
+it receives (a add from the catalogue, x remove or keep, v validity). One saving model, said on
+the screen: every change waits in the form, marked, until f2 saves all of them at once
+(``edits.save_location``: one transaction, all or nothing); leaving with changes asks.
+``NewLocationScreen``: a new own number for a unit (GLN with GS1 check digit and the mandatory
+attributes). ``ValidityScreen``: from / to dates. Writes go through the journal in a worker.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -23,9 +26,12 @@ from textual.widgets import DataTable, Footer, Input, Static
 from sortui.domain.fields import LOCATION_FLAGS, LOCATION_MANDATORY, LOCATION_SCALARS, field_label
 from sortui.domain.model import Location
 from sortui.domain.validation import Problem, validate_location
+from sortui.screens.unsaved import AsksBeforeLeaving
 from sortui.store import edits
+from sortui.store.edits import Validity
 from sortui.store.journal import EditError, JournalEntry
-from sortui.widgets.edit_data import Choice, EanInfo, EdiData, load_location
+from sortui.store.queries import RegisteredMessage
+from sortui.widgets.edit_data import Choice, EanInfo, EdiData, catalogue_choices, load_location
 from sortui.widgets.form import (
     FieldInput,
     FieldRow,
@@ -96,7 +102,7 @@ class LocationForm:
 # -- a new own location number ----------------------------------------------------------------
 
 
-class NewLocationScreen(LocationForm, ModalScreen[JournalEntry | None]):
+class NewLocationScreen(AsksBeforeLeaving, LocationForm, ModalScreen[JournalEntry | None]):
     """Give a unit its own location number: GLN and mandatory attributes; f2 saves."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -123,6 +129,7 @@ class NewLocationScreen(LocationForm, ModalScreen[JournalEntry | None]):
         self.from_date = from_date
         self.operator_choices = info.operator_choices
         self.region_choices = info.region_choices
+        self.original: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         defaults = self.info.effective
@@ -138,6 +145,7 @@ class NewLocationScreen(LocationForm, ModalScreen[JournalEntry | None]):
 
     def on_mount(self) -> None:
         self.update_hints(self)
+        self.original = {path: w.text for path, w in form_fields(self).items()}
         self.query_one("#f-location-gln", FieldInput).focus()
 
     def location(self) -> Location:
@@ -188,14 +196,19 @@ class NewLocationScreen(LocationForm, ModalScreen[JournalEntry | None]):
         self.dismiss(message.entry)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.leave(None)
+
+    def unsaved(self) -> Text | None:
+        if not form_changes(self, self.original):
+            return None
+        return Text(f"The new location number for {clean(self.info.name)} is not saved: what you typed will be lost.")
 
 
 # -- validity of a message type ---------------------------------------------------------------
 
 
-class ValidityScreen(ModalScreen[tuple[str | None, str | None] | None]):
-    """From and to dates (empty: open); enter or f2 answers them, esc cancels."""
+class ValidityScreen(AsksBeforeLeaving, ModalScreen[tuple[str | None, str | None] | None]):
+    """From and to dates (empty: open); enter or f2 answers them, esc cancels (asks if they were changed)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f2,ctrl+o", "save", "Save", id="validity.save"),
@@ -254,13 +267,20 @@ class ValidityScreen(ModalScreen[tuple[str | None, str | None] | None]):
             self.dismiss(self.values())
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.leave(None)
+
+    def unsaved(self) -> Text | None:
+        if self.values() == self.dates:
+            return None
+        return Text("The dates you typed will be lost.")
 
 
 # -- the EDI editor ------------------------------------------------------------------------------
 
 
 COLUMNS = ("Format", "Type", "Version", "Titel", "Fra", "Til")
+MARKS = {"add": ("+", "bold"), "remove": ("−", "dim strike"), "validity": ("~", "bold"), None: (" ", "")}
+SAVING_MODEL = "changes wait here, marked, until f2 saves them all at once"
 
 
 def column_widths(screen_width: int) -> tuple[int, ...]:
@@ -271,25 +291,31 @@ def column_widths(screen_width: int) -> tuple[int, ...]:
 
 
 class MessageTable(DataTable[Text]):
-    """The message types registered on the location number."""
+    """The message types registered on the location number, and those to be added or removed."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "screen.add_message", "Add", tooltip="Add a message type from the catalogue", id="edi.add"),
-        Binding("x,delete", "screen.remove_message", "Remove", tooltip="Remove the message type", id="edi.remove"),
+        Binding(
+            "x,delete",
+            "screen.remove_message",
+            "Remove",
+            tooltip="Remove the message type (x again keeps it)",
+            id="edi.remove",
+        ),
         Binding("v", "screen.validity", "Validity", tooltip="Set the validity dates", id="edi.validity"),
         Binding("j", "cursor_down", "Down", show=False, id="edi.down"),
         Binding("k", "cursor_up", "Up", show=False, id="edi.up"),
     ]
 
 
-class EdiScreen(LocationForm, Screen[None]):
-    """A location number's attributes and message types."""
+class EdiScreen(AsksBeforeLeaving, LocationForm, Screen[None]):
+    """A location number's attributes and message types; f2 saves every change at once."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f2,ctrl+o", "save", "Save", tooltip="Save the attributes to the journal", id="edi.save"),
         Binding(
-            "escape", "close", "Close", tooltip="Back to the tree (asks if attributes are unsaved)", id="edi.close"
+            "f2,ctrl+o", "save", "Save", tooltip="Save every change (attributes, message types) at once", id="edi.save"
         ),
+        Binding("escape", "close", "Close", tooltip="Back to the tree (asks if anything is unsaved)", id="edi.close"),
         Binding("f4", "pick", "Pick", tooltip="Pick a net operator or region", id="edi.pick"),
         Binding("down", "app.focus_next", "Next field", show=False, id="edi.next"),
         Binding("up", "app.focus_previous", "Previous field", show=False, id="edi.previous"),
@@ -306,15 +332,13 @@ class EdiScreen(LocationForm, Screen[None]):
             self.generation = generation
             self.problems = problems
 
-    class Done(Message):
-        """A journal write finished: a notice, and whether anything changed."""
+    class Saved(Message):
+        """The Save finished: the entries written, or the problems that refused it (nothing written)."""
 
-        def __init__(self, notice: str, severity: str = "information", changed: bool = True, saved: bool = False):
+        def __init__(self, entries: list[JournalEntry], problems: list[Problem]) -> None:
             super().__init__()
-            self.notice = notice
-            self.severity = severity
-            self.changed = changed
-            self.saved = saved  # the attributes were saved
+            self.entries = entries
+            self.problems = problems
 
     def __init__(self, source: Source, data: EdiData, on_change: OnChange, debounce: float = 0.1) -> None:
         super().__init__()
@@ -326,6 +350,10 @@ class EdiScreen(LocationForm, Screen[None]):
         self.region_choices = data.region_choices
         self.original: dict[str, str] = {}
         self.generation = 0
+        self.problems: list[Problem] = []
+        self.saving = False
+        # What Save makes registered, by URN; the registered ones not in it are removed.
+        self.planned = self.registered
 
     def compose(self) -> ComposeResult:
         yield Static(self._title(), id="edi-title")
@@ -353,6 +381,7 @@ class EdiScreen(LocationForm, Screen[None]):
         for label, width in zip(COLUMNS, column_widths(self.app.size.width), strict=True):
             table.add_column(label, width=width, key=label)
         self._fill()
+        self._show([])
         self.update_hints(self)
         table.focus()
 
@@ -368,21 +397,56 @@ class EdiScreen(LocationForm, Screen[None]):
     def table(self) -> MessageTable:
         return self.query_one(MessageTable)
 
+    # -- what changed -----------------------------------------------------------------------------
+
+    def changes(self) -> dict[str, Any]:
+        """The attributes changed in the form."""
+        return form_changes(self, self.original, "location.")
+
+    @property
+    def registered(self) -> dict[str, RegisteredMessage]:
+        """The message types registered on the number now (in the working copy), by URN."""
+        return {m.urn: m for m in self.data.messages}
+
+    def message_changes(self) -> dict[str, Validity | None]:
+        """{URN: its validity to register it with, or None to remove it} for each message type changed."""
+        registered = self.registered
+        changed: dict[str, Validity | None] = dict.fromkeys(registered.keys() - self.planned.keys())
+        for urn, m in self.planned.items():
+            old = registered.get(urn)
+            if old is None or (old.from_date, old.to_date) != (m.from_date, m.to_date):
+                changed[urn] = (m.from_date, m.to_date)
+        return changed
+
+    def rows(self) -> list[tuple[RegisteredMessage, str | None]]:
+        """Each message type registered or planned, with what Save does to it (add, remove, validity)."""
+        registered = self.registered
+        changed = self.message_changes()
+        shown = {**registered, **self.planned}
+        order = sorted(shown.values(), key=lambda m: (m.format, m.type_code, m.version_code, m.urn))
+        return [(m, _mark(m.urn, registered, changed)) for m in order]
+
+    def unsaved(self) -> Text | None:
+        attributes, messages = len(self.changes()), len(self.message_changes())
+        if not attributes and not messages:
+            return None
+        return Text(f"The changes to location number {self.data.gln} ({_count(attributes, messages)}) will be lost.")
+
+    # -- the form -----------------------------------------------------------------------------------
+
     def _fill(self) -> None:
         table = self.table
         row = table.cursor_row
         table.clear()
-        for m in self.data.messages:
+        rows = self.rows()
+        for m, mark in rows:
+            symbol, style = MARKS[mark]
             cells = (m.format, m.type_code, m.version_code, m.title, m.from_date or "", m.to_date or "")
-            table.add_row(*(Text(clean(c)) for c in cells), key=m.urn)
-        if self.data.messages:
-            table.move_cursor(row=min(row, len(self.data.messages) - 1))
-        table.border_subtitle = f"{len(self.data.messages)} · a add · x remove · v validity"
-
-    # -- attributes -------------------------------------------------------------------------------
-
-    def changes(self) -> dict[str, Any]:
-        return form_changes(self, self.original, "location.")
+            first, *rest = (Text(clean(c), style=style) for c in cells)
+            table.add_row(Text(symbol, style="bold") + first, *rest, key=m.urn)
+        if rows:
+            table.move_cursor(row=min(max(row, 0), len(rows) - 1))
+        table.border_subtitle = f"{len(rows)} · a add · x remove/keep · v validity"
 
     @on(Input.Changed)
     @on(FlagField.Changed)
@@ -390,6 +454,7 @@ class EdiScreen(LocationForm, Screen[None]):
         event.stop()
         self.update_hints(self)
         self.generation += 1
+        self._show(self.problems)
         self._check(self.generation, self.changes())
 
     @work(thread=True, exclusive=True, group="edi-check")
@@ -405,118 +470,122 @@ class EdiScreen(LocationForm, Screen[None]):
             self._show(message.problems)
 
     def _show(self, problems: list[Problem]) -> None:
+        """The problems by their fields; the status line says what is unsaved and how it is saved."""
+        self.problems = problems
         rest = apply_problems(self, problems)
+        attributes, messages = len(self.changes()), len(self.message_changes())
+        if attributes or messages:
+            status = Text(f" Not saved: {_count(attributes, messages)} changed · f2 saves all at once", style="bold")
+        else:
+            status = Text(f" No changes. {SAVING_MODEL.capitalize()}.", style="dim")
         errors = sum(p.is_error for p in problems)
-        status = Text(f" {len(self.changes())} changed" + (f"  ✗ {errors} errors" if errors else ""))
+        if errors:
+            status.append(f"  ✗ {errors} error{'s' if errors != 1 else ''}", style="bold")
         for p in rest:
             status.append(f"  {clean(p.message)}")
         self.query_one("#edi-status", Static).update(status)
 
+    def _changed_messages(self) -> None:
+        self._fill()
+        self._show(self.problems)
+
+    # -- saving and leaving ---------------------------------------------------------------------------
+
     def action_save(self) -> None:
-        changes = self.changes()
-        if not changes:
-            self.notify("Nothing to save: no attribute was changed", markup=False, timeout=3)
+        if self.saving:
             return
-        self._save(changes)
+        attributes, messages = self.changes(), self.message_changes()
+        if not attributes and not messages:
+            self.notify("Nothing to save: nothing was changed", markup=False, timeout=3)
+            return
+        self.saving = True
+        self._save(attributes, messages)
 
     @work(thread=True, exclusive=True, group="edi-write")
     @reports_errors
-    def _save(self, changes: dict[str, Any]) -> None:
+    def _save(self, attributes: dict[str, Any], messages: dict[str, Validity | None]) -> None:
         try:
             with self.source.connection() as conn:
-                entries = edits.set_location_fields(conn, self.data.gln, changes)
+                entries = edits.save_location(conn, self.data.gln, attributes, messages)
         except EditError as exc:
-            self.post_message(self.Checked(self.generation, exc.problems))
-            self.post_message(self.Done("Not saved: see the fields", "error", changed=False))
+            self.post_message(self.Saved([], exc.problems))
             return
-        self.post_message(self.Done(f"Saved {len(entries)} changes to {self.data.gln}", saved=True))
+        finally:
+            self.saving = False
+        self.post_message(self.Saved(entries, []))
+
+    @on(Saved)
+    def _saved(self, message: Saved) -> None:
+        if message.problems:
+            self._show(message.problems)
+            self.notify("Not saved: see the fields", severity="error", markup=False)
+            return
+        count = len(message.entries)
+        self.notify(f"Saved {count} change{'s' if count != 1 else ''} to {self.data.gln}", markup=False)
+        self.original = {path: w.text for path, w in form_fields(self).items()}
+        self.on_change([self.data.unit_sor_id, self.data.location.owner_sor_id])
+        self._reload()
 
     def action_pick(self) -> None:
         self.pick(self)
 
     def action_close(self) -> None:
-        from sortui.screens.confirm import ConfirmScreen
-
-        if not self.changes():
-            self.dismiss(None)
-            return
-        body = Text(f"{len(self.changes())} changed attributes of {self.data.gln} will be lost.")
-        self.app.push_screen(
-            ConfirmScreen("Discard unsaved changes?", body, "discard"), lambda yes: self.dismiss(None) if yes else None
-        )
+        self.leave(None)
 
     # -- message types -------------------------------------------------------------------------------
 
-    def current_message(self) -> Any:
+    def current_message(self) -> RegisteredMessage | None:
+        rows = self.rows()
         table = self.table
-        if not self.data.messages or table.cursor_row < 0:
+        if not rows or table.cursor_row < 0:
             self.notify("No message type under the cursor", severity="warning", markup=False)
             return None
-        return self.data.messages[min(table.cursor_row, len(self.data.messages) - 1)]
+        return rows[min(table.cursor_row, len(rows) - 1)][0]
 
     def action_add_message(self) -> None:
         from sortui.widgets.picker import PickerScreen
 
         title = f"Add a message type to {self.data.gln}"
+        choices = catalogue_choices(self.data.catalogue, set(self.planned))
+        self.app.push_screen(PickerScreen(title, choices), self._add)
 
-        def picked(urn: str | None) -> None:
-            if urn:
-                self._write("add", urn)
-
-        self.app.push_screen(PickerScreen(title, self.data.catalogue), picked)
+    def _add(self, urn: str | None) -> None:
+        if not urn:
+            return
+        name = urn.rsplit(":", 1)[-1].upper()
+        if urn in self.planned:
+            self.notify(f"{name} is already registered on {self.data.gln}", severity="warning", markup=False)
+            return
+        definition = next(d for d in self.data.catalogue if d.urn == urn)
+        self.planned[urn] = self.registered.get(urn, definition)  # one being removed: kept as it was
+        self._changed_messages()
+        self.table.move_cursor(row=[m.urn for m, _ in self.rows()].index(urn))
 
     def action_remove_message(self) -> None:
-        from sortui.screens.confirm import ConfirmScreen
-
+        """Mark the message type under the cursor to be removed by Save; on one so marked, keep it."""
         m = self.current_message()
         if m is None:
             return
-        body = Text(f"{m.version_code} {clean(m.title)}\nfrom location number {self.data.gln}")
-        if self.data.units_receiving > 1:
-            body.append(f" ({self.data.units_receiving} units receive on it)")
-        screen = ConfirmScreen("Remove the message type?", body, "remove")
-        self.app.push_screen(screen, lambda yes: self._write("remove", m.urn) if yes else None)
+        if m.urn in self.planned:
+            del self.planned[m.urn]
+        else:
+            self.planned[m.urn] = m
+        self._changed_messages()
 
     def action_validity(self) -> None:
         m = self.current_message()
         if m is None:
             return
+        if m.urn not in self.planned:
+            self.notify(f"{m.version_code} is to be removed: x keeps it", severity="warning", markup=False)
+            return
 
-        def chosen(dates: tuple[str | None, str | None] | None) -> None:
+        def chosen(dates: Validity | None) -> None:
             if dates is not None:
-                self._write("validity", m.urn, dates)
+                self.planned[m.urn] = replace(m, from_date=dates[0], to_date=dates[1])
+                self._changed_messages()
 
         self.app.push_screen(ValidityScreen(f"Validity of {m.version_code}", m.from_date, m.to_date), chosen)
-
-    @work(thread=True, exclusive=True, group="edi-write")
-    @reports_errors
-    def _write(self, op: str, urn: str, dates: tuple[str | None, str | None] = (None, None)) -> None:
-        gln, name = self.data.gln, urn.rsplit(":", 1)[-1].upper()
-        try:
-            with self.source.connection() as conn:
-                if op == "add":
-                    done = edits.add_message(conn, gln, urn) is not None
-                    notice = f"Added {name} to {gln}" if done else f"{name} is already registered on {gln}"
-                elif op == "remove":
-                    done = edits.remove_message(conn, gln, urn) is not None
-                    notice = f"Removed {name} from {gln}" if done else f"{name} is not registered on {gln}"
-                else:
-                    done = bool(edits.set_message_validity(conn, gln, urn, *dates))
-                    notice = f"Validity of {name} saved" if done else "Validity unchanged"
-        except EditError as exc:
-            self.post_message(self.Done("; ".join(p.message for p in exc.problems), "error", changed=False))
-            return
-        self.post_message(self.Done(notice, "information" if done else "warning", changed=done))
-
-    @on(Done)
-    def _done(self, message: Done) -> None:
-        self.notify(clean(message.notice), severity=message.severity, markup=False)  # type: ignore[arg-type]
-        if message.saved:
-            self.original = {path: w.text for path, w in form_fields(self).items()}
-            self._show([])
-        if message.changed:
-            self.on_change([self.data.unit_sor_id, self.data.location.owner_sor_id])
-            self._reload()
 
     @work(thread=True, exclusive=True, group="edi-reload")
     @reports_errors
@@ -533,5 +602,21 @@ class EdiScreen(LocationForm, Screen[None]):
             self.dismiss(None)
             return
         self.data = message.data
+        self.planned = self.registered
         self.query_one("#edi-title", Static).update(self._title())
         self._fill()
+        self._show([])
+
+
+def _mark(urn: str, registered: dict[str, RegisteredMessage], changed: dict[str, Validity | None]) -> str | None:
+    if urn not in changed:
+        return None
+    if changed[urn] is None:
+        return "remove"
+    return "validity" if urn in registered else "add"
+
+
+def _count(attributes: int, messages: int) -> str:
+    """``2 attributes, 1 message type``: what is changed, in words."""
+    counts = ((attributes, "attribute"), (messages, "message type"))
+    return ", ".join(f"{n} {word}{'s' if n != 1 else ''}" for n, word in counts if n)

@@ -38,7 +38,7 @@ class Op:
 
 OPS = (
     Op("edit", "Edit unit", "Edit the unit under the cursor", "e"),
-    Op("create", "New unit", "Create a unit under the unit under the cursor", "a"),
+    Op("create", "New unit", "A new unit under the unit under the cursor (made when the editor saves it)", "a"),
     Op("close", "Close unit", "Close the unit under the cursor (set Gyldig til)", "X"),
     Op("move", "Move unit", "Move the unit and its subtree under another parent", "m"),
     Op("ean", "Location number: own / inherited", "Give the unit its own location number, or make it inherit", "L"),
@@ -68,7 +68,7 @@ class EditActions(Controller):
             self.notice = notice
             self.severity = severity
             self.keys = keys
-            self.after = after  # structural, focus, then
+            self.after = after  # structural, focus
 
     class Refreshed(Message):
         def __init__(self, count: int, keys: set[str], nodes: dict[str, queries.Node], **after: Any) -> None:
@@ -118,14 +118,11 @@ class EditActions(Controller):
 
     @work(thread=True, group="edit-write")
     @reports_errors
-    def _write(self, writer: Callable[[sqlite3.Connection], Any], keys: list[str], **after: Any) -> None:
-        """Run ``writer`` (a journal write answering a notice, or (notice, more of ``after``))."""
+    def _write(self, writer: Callable[[sqlite3.Connection], str], keys: list[str], **after: Any) -> None:
+        """Run ``writer`` (a journal write answering a notice)."""
         try:
             with self.source.connection() as conn:
                 notice = writer(conn)
-            if isinstance(notice, tuple):
-                notice, more = notice
-                after.update(more)
         except EditError as exc:
             self.post_message(self.Written("Refused: " + "; ".join(p.message for p in exc.problems), "error"))
             return
@@ -140,9 +137,7 @@ class EditActions(Controller):
 
     # -- refreshing after an edit ------------------------------------------------------------------
 
-    def after_edit(
-        self, keys: list[str], structural: bool = False, focus: str | None = None, then: str | None = None
-    ) -> None:
+    def after_edit(self, keys: list[str], structural: bool = False, focus: str | None = None) -> None:
         """Refresh count, markers, the labels of ``keys`` (or the whole tree) and the details."""
         tree = self.main.tree
         if structural:
@@ -150,7 +145,7 @@ class EditActions(Controller):
         item = tree.cursor_item()
         fallback = _parent_id(tree.cursor_node)
         focus = focus or (item.sor_id if item else None)
-        self._refresh(keys, tree.filter_date, structural=structural, focus=focus, fallback=fallback, then=then)
+        self._refresh(keys, tree.filter_date, structural=structural, focus=focus, fallback=fallback)
 
     @work(thread=True, group="edit-refresh")
     @reports_errors
@@ -176,16 +171,12 @@ class EditActions(Controller):
         else:
             main.tree.update_units(message.nodes)
             main.detail.show_item(main.tree.cursor_item(), main.view_date)
-        if after.get("then") == "edit" and after.get("focus"):
-            self._start_edit_id(after["focus"])
 
     # -- edit --------------------------------------------------------------------------------------
 
     def _start_edit(self, item: Item) -> None:
-        assert item.sor_id is not None
-        self._start_edit_id(item.sor_id)
-
-    def _start_edit_id(self, sor_id: str) -> None:
+        sor_id = item.sor_id
+        assert sor_id is not None
         self._load("edit", sor_id, lambda conn: edit_data.load_editor_data(conn, sor_id))
 
     def _loaded_edit(self, sor_id: str, data: EditorData | None) -> None:
@@ -204,29 +195,23 @@ class EditActions(Controller):
     # -- create, close, move ----------------------------------------------------------------------
 
     def _start_create(self, item: Item) -> None:
-        from sortui.screens.prompts import PromptScreen
+        parent, on = item.sor_id, self.main.view_date
+        assert parent is not None
+        self._load("create", parent, lambda conn: edit_data.load_new_unit_data(conn, parent, on))
 
-        parent = item.sor_id
-        assert parent is not None and item.node is not None
-        kind = "an institution (SI)" if item.node.kind == "IE" else "a unit (OE)"
-        hint = f"Name of {kind}. It gets a provisional SOR id; fill in the rest in the editor."
+    def _loaded_create(self, parent: str, data: EditorData | None) -> None:
+        """The editor on a draft of the new unit: it is made (and shown in the tree) only when saved."""
+        from sortui.screens.editor import UnitEditor
 
-        def chosen(name: str | None) -> None:
-            if name:
-                self._create(parent, name)
+        if data is None:
+            self.notify(f"SOR id {parent} is not in the working copy", severity="error", markup=False)
+            return
 
-        prompt = PromptScreen(f"New unit under {clean(item.node.name)}", hint, check=_name_problem)
-        self.app.push_screen(prompt, chosen)
+        def closed(entries: list[journal.JournalEntry] | None) -> None:
+            if entries:
+                self.after_edit([parent], structural=True, focus=entries[0].key)
 
-    def _create(self, parent: str, name: str) -> None:
-        """Create the unit, then show it in the tree and open the editor on it."""
-        on = self.main.view_date
-
-        def write(conn: sqlite3.Connection) -> tuple[str, dict[str, str]]:
-            entry = edits.create_unit(conn, parent, name, on)
-            return f"Created {name} with the provisional SOR id {entry.key}", {"focus": entry.key}
-
-        self._write(write, [parent], structural=True, then="edit")
+        self.app.push_screen(UnitEditor(self.source, data, self.debounce), closed)
 
     def _start_close(self, item: Item) -> None:
         sor_id, on = item.sor_id, self.main.view_date
@@ -456,13 +441,6 @@ class EditActions(Controller):
 
 def numbers(count: int) -> str:
     return f"{count} location number{'' if count == 1 else 's'}"
-
-
-def _name_problem(name: str) -> str | None:
-    from sortui.domain.fields import ENTITY_FIELDS
-
-    errors, _ = ENTITY_FIELDS["name"].check(name)
-    return "type a name" if not name else (errors[0] if errors else None)
 
 
 def _parent_id(node: Any) -> str | None:

@@ -1,9 +1,11 @@
 """The unit editor: a scrolling form of a unit's own values, checked as you type, saved to the journal.
 
-Keys: f2 (or ctrl+o) save, esc cancel (asks when there are unsaved changes), f4 pick a code
-(unit type, specialities), f3 edit the focused text field (the note) in $EDITOR. Validation runs
-``edits.check_entity_changes`` in a worker after typing rests; saving runs ``edits.set_fields``
-in a worker and says "saved" only once it returned (the journal is committed then).
+Keys: f2 (or ctrl+o) save, esc cancel (asks when there are unsaved changes, as quitting does), f4
+pick a code (unit type, specialities), f3 edit the focused text field (the note) in $EDITOR.
+Validation runs ``edits.check_entity_changes`` in a worker after typing rests; saving runs
+``edits.set_fields`` in a worker and says "saved" only once it returned (the journal is committed
+then). A new unit (``EditorData.is_new``) is a draft here: nothing is written until f2, and then
+``edits.create_new_unit`` creates and journals it only if it is valid; leaving drops the draft.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from textual.widgets import Footer, Input, Static
 from sortui.domain import provisional
 from sortui.domain.fields import ENTITY_FLAGS, field_label
 from sortui.domain.validation import Problem
+from sortui.screens.unsaved import AsksBeforeLeaving
 from sortui.store import edits
 from sortui.store.journal import EditError, JournalEntry
 from sortui.widgets.debounced import DebouncedLoad
@@ -53,6 +56,11 @@ PICKABLE = ("entity_type_code", "specialities")
 def check_changes(conn: sqlite3.Connection, sor_id: str, changes: dict[str, Any]) -> list[Problem]:
     """What validation says of the changed fields of unit ``sor_id`` (nothing changed: nothing to say)."""
     return edits.check_entity_changes(conn, sor_id, changes) if changes else []
+
+
+def check_new(conn: sqlite3.Connection, parent_sor_id: str, values: dict[str, Any]) -> list[Problem]:
+    """What validation says of the new unit ``values`` would make under ``parent_sor_id``."""
+    return edits.check_new_unit(conn, parent_sor_id, values)
 
 
 def edit_externally(app: App[Any], text: str) -> str:
@@ -82,10 +90,13 @@ def one_line(text: str) -> str:
     return " ".join(line.strip() for line in text.splitlines() if line.strip())
 
 
-def problem_summary(problems: list[Problem], changed: int) -> Text:
+def problem_summary(problems: list[Problem], changed: int, new: bool = False) -> Text:
     errors = sum(p.is_error for p in problems)
     warnings = len(problems) - errors
-    t = Text(f" {changed} changed" if changed else " no changes")
+    if new:
+        t = Text(" new unit: made (with a provisional SOR-kode) only when f2 saves it")
+    else:
+        t = Text(f" {changed} changed" if changed else " no changes")
     if errors:
         t.append(f"  ✗ {errors} error{'s' if errors != 1 else ''}", style="bold")
     if warnings:
@@ -93,8 +104,8 @@ def problem_summary(problems: list[Problem], changed: int) -> Text:
     return t
 
 
-class UnitEditor(DebouncedLoad[list[Problem]], Screen[list[JournalEntry] | None]):
-    """Edits one unit; answers the saved journal entries, or None when cancelled."""
+class UnitEditor(AsksBeforeLeaving, DebouncedLoad[list[Problem]], Screen[list[JournalEntry] | None]):
+    """Edits one unit, or a new one; answers the saved journal entries, or None when cancelled."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f2,ctrl+o", "save", "Save", tooltip="Validate and save the changes to the journal", id="editor.save"),
@@ -142,10 +153,14 @@ class UnitEditor(DebouncedLoad[list[Problem]], Screen[list[JournalEntry] | None]
                 yield Static(Text(section, style="bold"), classes="form-section")
                 for path in paths:
                     yield self._row(path)
-        yield Static(problem_summary([], 0), id="editor-status")
+        yield Static(problem_summary([], 0, self.data.is_new), id="editor-status")
         yield Footer(compact=True)
 
     def _title(self) -> Text:
+        if self.data.is_new:
+            t = Text.assemble(("Ny enhed ", "bold"), (f"({self.data.kind}) under ", "bold"))
+            t.append(clean(self.data.path[-1] if self.data.path else ""), style="bold")
+            return t
         t = Text.assemble(("Rediger ", "bold"), (clean(self.data.name), "bold"))
         t.append(f"  {self.data.kind} {self.data.sor_id}", style="dim")
         if provisional.is_provisional(self.data.sor_id):
@@ -181,6 +196,12 @@ class UnitEditor(DebouncedLoad[list[Problem]], Screen[list[JournalEntry] | None]
         """{field path: new value} of every field whose text differs from what was loaded."""
         return form_changes(self, self.original)
 
+    def to_save(self) -> dict[str, Any]:
+        """What f2 saves: the changes, or for a new unit every value filled in (the defaults too)."""
+        if not self.data.is_new:
+            return self.changes()
+        return {path: value for path, value in form_changes(self, {}).items() if value not in (None, [])}
+
     @on(Input.Changed)
     @on(FlagField.Changed)
     def _changed(self, event: Message) -> None:
@@ -199,7 +220,11 @@ class UnitEditor(DebouncedLoad[list[Problem]], Screen[list[JournalEntry] | None]
         self.row(path).set_hint(hint)
 
     def _schedule_check(self) -> None:
-        self.load_later(partial(check_changes, sor_id=self.data.sor_id, changes=self.changes()))
+        if self.data.is_new:
+            assert self.data.parent_sor_id is not None
+            self.load_later(partial(check_new, parent_sor_id=self.data.parent_sor_id, values=self.to_save()))
+        else:
+            self.load_later(partial(check_changes, sor_id=self.data.sor_id, changes=self.changes()))
 
     def loaded(self, result: list[Problem]) -> None:
         self.show_problems(result)
@@ -207,7 +232,7 @@ class UnitEditor(DebouncedLoad[list[Problem]], Screen[list[JournalEntry] | None]
     def show_problems(self, problems: list[Problem]) -> None:
         """Each problem by its field; those of no field in the status line."""
         self.problems = problems
-        summary = problem_summary(problems, len(self.changes()))
+        summary = problem_summary(problems, len(self.changes()), self.data.is_new)
         for p in apply_problems(self, problems):
             summary.append(f"  {clean(p.message)}")
         self.query_one("#editor-status", Static).update(summary)
@@ -217,8 +242,8 @@ class UnitEditor(DebouncedLoad[list[Problem]], Screen[list[JournalEntry] | None]
     def action_save(self) -> None:
         if self.saving:
             return
-        changes = self.changes()
-        if not changes:
+        changes = self.to_save()
+        if not changes and not self.data.is_new:
             self.notify("Nothing to save: no field was changed", markup=False, timeout=3)
             return
         self.saving = True
@@ -227,9 +252,13 @@ class UnitEditor(DebouncedLoad[list[Problem]], Screen[list[JournalEntry] | None]
     @work(thread=True, exclusive=True, group="editor-save")
     @reports_errors
     def _save(self, changes: dict[str, Any]) -> None:
+        parent = self.data.parent_sor_id
         try:
             with self.source.connection() as conn:
-                entries = edits.set_fields(conn, self.data.sor_id, changes)
+                if parent is not None:
+                    entries = edits.create_new_unit(conn, parent, changes)
+                else:
+                    entries = edits.set_fields(conn, self.data.sor_id, changes)
         except EditError as exc:
             self.post_message(self.Refused(exc.problems))
             return
@@ -240,7 +269,12 @@ class UnitEditor(DebouncedLoad[list[Problem]], Screen[list[JournalEntry] | None]
     @on(Saved)
     def _saved(self, message: Saved) -> None:
         count = len(message.entries)
-        self.notify(f"Saved {count} change{'s' if count != 1 else ''} to {clean(self.data.name)}", markup=False)
+        if self.data.is_new:
+            created = message.entries[0]
+            name = clean(created.new_value["name"])
+            self.notify(f"Created {name} with the provisional SOR id {created.key}", markup=False)
+        else:
+            self.notify(f"Saved {count} change{'s' if count != 1 else ''} to {clean(self.data.name)}", markup=False)
         for warning in dict.fromkeys(w for e in message.entries for w in e.warnings):
             self.notify(clean(warning), title="Warning", severity="warning", markup=False, timeout=8)
         self.dismiss(message.entries)
@@ -261,19 +295,15 @@ class UnitEditor(DebouncedLoad[list[Problem]], Screen[list[JournalEntry] | None]
     # -- leaving, picking, $EDITOR -----------------------------------------------------------
 
     def action_cancel(self) -> None:
-        from sortui.screens.confirm import ConfirmScreen
+        self.leave(None)
 
-        if not self.changes():
-            self.dismiss(None)
-            return
-
-        def answered(discard: bool | None) -> None:
-            if discard:
-                self.dismiss(None)
-
+    def unsaved(self) -> Text | None:
         count = len(self.changes())
-        body = Text(f"{count} changed field{'s' if count != 1 else ''} of {clean(self.data.name)} will be lost.")
-        self.app.push_screen(ConfirmScreen("Discard unsaved changes?", body, "discard"), answered)
+        if not count:
+            return None
+        if self.data.is_new:
+            return Text(f"The new unit under {clean(self.data.path[-1])} is not made: what you typed will be lost.")
+        return Text(f"{count} changed field{'s' if count != 1 else ''} of {clean(self.data.name)} will be lost.")
 
     def action_pick(self) -> None:
         from sortui.widgets.picker import PickerScreen

@@ -14,6 +14,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from sortui.widgets.form import SafeInput
+
 # A check of the typed value: an error message, or None when it is fine.
 Check = Callable[[str], str | None]
 
@@ -35,7 +37,7 @@ class PromptScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt"):
             yield Static(Text(self.title_text, style="bold"), id="prompt-title")
-            field = Input(value=self.value, id="prompt-input")
+            field = SafeInput(value=self.value, id="prompt-input")
             field.cursor_blink = False
             yield field
             yield Static(Text(self.hint, style="dim"), id="prompt-hint")

@@ -4,22 +4,35 @@ from __future__ import annotations
 
 import csv
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sortui.formats.medcom import read_message_definitions
 from sortui.paths import data_dir
-from sortui.store import search_index
+from sortui.store import search_index, workfiles
 from sortui.store.rows import insert_sql
 from sortui.store.tables import MESSAGE_DEFINITION
 
 # Marks a SQLite file as a sortui working copy ("SORT" in ASCII).
 APPLICATION_ID = 0x534F5254
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+
+
+def _add_tables(version: int) -> Callable[[sqlite3.Connection], None]:
+    """A migration that creates the tables added at ``version``, with the DDL a new working copy gets."""
+
+    def migrate(conn: sqlite3.Connection) -> None:
+        from sortui.store.schema import ADDED_TABLES, ddl_statements
+
+        for stmt in ddl_statements(ADDED_TABLES[version]):
+            conn.execute(stmt)
+
+    return migrate
 
 
 def _trigram_search(conn: sqlite3.Connection) -> None:
-    """2: search inside words. The word-prefix index (unicode61) makes way for the trigram indexes."""
+    """3: search inside words. The word-prefix index (unicode61) makes way for the trigram indexes."""
     conn.execute("DROP TABLE IF EXISTS search")
     create_search_indexes(conn)
     search_index.rebuild_search(conn)
@@ -28,7 +41,10 @@ def _trigram_search(conn: sqlite3.Connection) -> None:
 
 # MIGRATIONS[n] upgrades a working copy from version n-1 to n. A new working copy
 # is created at SCHEMA_VERSION directly from the current table definitions.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _trigram_search}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    2: _add_tables(2),  # what imports changed, and the validators of `sortui update`'s downloads
+    3: _trigram_search,  # search inside words (FTS5 trigram)
+}
 
 
 # Bind None and bools through an adapter: without one, sqlite3 looks for ``__adapt__`` and
@@ -38,8 +54,17 @@ sqlite3.register_adapter(type(None), {}.get)  # {}.get(None) is None: bound as N
 sqlite3.register_adapter(bool, int)  # True/False bound as 1/0, as before
 
 
+BUSY_TIMEOUT_MS = 5000  # how long a write waits for another writer (an edit is done well within it)
+
+
 class WorkingCopyError(Exception):
     """The file is not a usable working copy (not SQLite, another program's, too new)."""
+
+
+class WorkingCopyBusy(WorkingCopyError, sqlite3.OperationalError):
+    """Another process (an import, most likely) holds the working copy's write lock for longer than a
+    write waits. Also a ``sqlite3.OperationalError``, which it is: whoever reports SQLite's errors
+    (the app's workers) reports this one too, with its message naming the import."""
 
 
 def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
@@ -49,8 +74,57 @@ def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
     else:
         conn = sqlite3.connect(path, check_same_thread=False)
     conn.execute("PRAGMA foreign_keys = OFF")
-    conn.execute("PRAGMA busy_timeout = 5000")
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     return conn
+
+
+@contextmanager
+def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A write transaction that holds the working copy's write lock from its first statement on.
+
+    ``BEGIN IMMEDIATE``: what is read inside is what the write builds on, as no other writer (in
+    any process) can come between. Commits at the end of the block, rolls back on any exception.
+    When another process keeps the lock for longer than ``BUSY_TIMEOUT_MS`` (an import holds it
+    from start to end), ``WorkingCopyBusy`` names that import; nothing is written.
+    """
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if is_busy(exc):
+            raise WorkingCopyBusy(busy_message(conn)) from None
+        raise
+    try:
+        yield conn
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+
+
+def is_busy(exc: sqlite3.Error) -> bool:
+    """Whether SQLite refused because another connection holds a lock (after the busy timeout)."""
+    code = getattr(exc, "sqlite_errorcode", None) or 0  # an extended code: its low byte is the primary one
+    return (code & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def busy_message(conn: sqlite3.Connection) -> str:
+    """Why the working copy of ``conn`` cannot be written now, naming the import that holds it."""
+    return busy_message_for(database_path(conn))
+
+
+def busy_message_for(path: Path | None) -> str:
+    """Why the working copy at ``path`` cannot be written now, naming the import that holds it."""
+    running = workfiles.running_imports(path) if path else []
+    if running:
+        who = running[0].describe()
+        return f"{path}: {who} is writing the working copy; nothing was changed: try again when it has finished"
+    return f"{path or 'working copy'}: another program is writing the working copy; nothing was changed: try again"
+
+
+def database_path(conn: sqlite3.Connection) -> Path | None:
+    """The file of ``conn``'s main database (None in memory)."""
+    row = conn.execute("PRAGMA database_list").fetchone()
+    return Path(row[2]) if row and row[2] else None
 
 
 def open_working_copy(path: Path, readonly: bool = False) -> sqlite3.Connection:
@@ -146,12 +220,9 @@ def load_code_lists(conn: sqlite3.Connection) -> None:
     )
 
 
-def open_existing_for_copy(path: Path) -> sqlite3.Connection:
-    """A connection to read an existing working copy from, without writing to it."""
-    conn = connect(path)
-    try:
-        _check_version(conn, path, allow_older=True)
-    except WorkingCopyError:
-        conn.close()
-        raise
-    return conn
+def remove_database(path: Path, keep_file: bool = False) -> None:
+    """Delete the SQLite file at ``path`` with its journal, WAL and shared-memory files (``keep_file``:
+    only those, e.g. before another file is renamed onto ``path``: a stale WAL must never be replayed
+    into it)."""
+    for suffix in ("-wal", "-shm", "-journal", *(() if keep_file else ("",))):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)

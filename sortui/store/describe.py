@@ -1,7 +1,8 @@
 """Plain descriptions of units, location numbers and SHAK codes, shared by the CLI and the app.
 
 ``unit``, ``location`` and ``shak`` return JSON-ready dicts (the ``show --json``
-contract); ``as_text`` renders such a dict as ``rich.text.Text`` (never markup).
+contract); ``as_text`` renders such a dict as ``rich.text.Text`` (never markup), its values made
+printable (``domain.text``): the only line breaks in it are its own.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sortui.domain.fields import (
     field_label,
 )
 from sortui.domain.model import ADDRESS_KIND_NAMES, KIND_NAMES, Address, Contact
+from sortui.domain.text import printable
 from sortui.store import queries
 from sortui.store.rows import load_entity
 
@@ -168,7 +170,7 @@ def _line(text: Text, label: str, value: object, style: str = "") -> None:
     if value is None or value == "" or value == []:
         return
     text.append(f"{label:<24}", style="bold")
-    text.append(str(value), style=style)
+    text.append(printable(str(value)), style=style)
     text.append("\n")
 
 
@@ -182,9 +184,9 @@ def as_text(obj: dict[str, Any]) -> Text:
 
 def _unit_text(u: dict[str, Any]) -> Text:
     t = Text()
-    t.append(u["name"], style="bold")
-    t.append(f"  {u['kind']} {u['sor_id']}\n")
-    t.append(" › ".join(p["name"] for p in u["path"]) + "\n", style="dim")
+    t.append(printable(u["name"]), style="bold")
+    t.append(printable(f"  {u['kind']} {u['sor_id']}") + "\n")
+    t.append(printable(" › ".join(p["name"] for p in u["path"])) + "\n", style="dim")
     for key in ("kind_name", "entity_type", *_UNIT_TEXT_FIELDS):
         _line(t, _LABELS.get(key, key), u[key])
     for key in ENTITY_FLAGS:
@@ -224,8 +226,8 @@ def _origin(u: dict[str, Any], eff: dict[str, Any]) -> str:
 
 def _location_text(loc: dict[str, Any]) -> Text:
     t = Text()
-    t.append(f"Lokationsnummer {loc['gln']}", style="bold")
-    t.append(f"  ejet af {loc['owner_sor_id']}\n")
+    t.append(printable(f"Lokationsnummer {loc['gln']}"), style="bold")
+    t.append(printable(f"  ejet af {loc['owner_sor_id']}") + "\n")
     for key, fd in LOCATION_FIELDS.items():
         if key != "gln":
             _line(t, fd.label, loc.get(key))
@@ -235,21 +237,21 @@ def _location_text(loc: dict[str, Any]) -> Text:
     _line(t, "Enheder der modtager", loc["units_receiving"])
     t.append(f"Meddelelsestyper ({len(loc['message_types'])})\n", style="bold")
     for m in loc["message_types"]:
-        t.append(f"  {m['format']:<9}{m['type_code']:<10}{m['version_code']:<10}{m['title']}\n")
+        t.append(printable(f"  {m['format']:<9}{m['type_code']:<10}{m['version_code']:<10}{m['title']}") + "\n")
     return t
 
 
 def shak_line(row: dict[str, Any]) -> Text:
     t = Text()
-    t.append(f"{row['code']:<8}", style="cyan")
-    t.append(f"{row['from']} – {row['to'] or '':<10}  ", style="dim")
-    t.append(row["text"])
+    t.append(printable(f"{row['code']:<8}"), style="cyan")
+    t.append(printable(f"{row['from']} – {row['to'] or '':<10}  "), style="dim")
+    t.append(printable(row["text"]))
     return t
 
 
 def _shak_text(s: dict[str, Any]) -> Text:
     t = Text()
-    t.append(f"SHAK-kode {s['code']}", style="bold")
+    t.append(printable(f"SHAK-kode {s['code']}"), style="bold")
     t.append(f"  ({s['level']})\n")
     for v in s["versions"]:
         t.append_text(shak_line({"code": "", **v}))

@@ -1,6 +1,9 @@
-"""The edit operations: each validates with the domain rules, writes the working copy and
-records a journal entry, all in one transaction, so once a function here returns, the edit is
-on disk. Refused edits raise ``EditError`` and write nothing; warnings travel on the entries.
+"""The edit operations: each reads what it builds on, validates with the domain rules, writes the
+working copy and records a journal entry, all in one write transaction that holds the write lock
+from its start (``db.write_transaction``), so no other writer comes between what an edit read (the
+old value it journals) and what it writes, and once a function here returns, the edit is on disk.
+Refused edits raise ``EditError`` and write nothing; warnings travel on the entries. While another
+process holds the lock for long (an import), ``db.WorkingCopyBusy`` says so and nothing is written.
 
 Also what the editors need to offer and read fields: the editable field paths, their Danish
 labels, parsing typed text, and the checks behind live validation (``check_*_changes``).
@@ -14,6 +17,7 @@ from typing import Any
 
 from sortui.domain import codes
 from sortui.domain.fields import (
+    ENTITY_FIELDS,
     ENTITY_FLAGS,
     LOCATION_FIELDS,
     LOCATION_FLAGS,
@@ -26,11 +30,26 @@ from sortui.domain.fields import (
 )
 from sortui.domain.model import ADDRESS_KINDS, EAN_MODES, Address, Contact, Entity, Location, Speciality
 from sortui.domain.provisional import PROVISIONAL_SUFFIX, is_provisional, provisional_sor_id
-from sortui.domain.validation import Problem, shak_prefix_problem, validate_entity, validate_location
+from sortui.domain.validation import (
+    Problem,
+    shak_prefix_problem,
+    validate_entity,
+    validate_location,
+    validity_problems,
+)
+from sortui.domain.wire import CREATE_FIELDS
+from sortui.store.db import write_transaction
 from sortui.store.journal import EditError, JournalEntry, record_entry
 from sortui.store.queries import effective_values, path_to_root
 from sortui.store.rows import load_entity, location_from_row
-from sortui.store.values import insert_created_unit, replace_ean_state, write_entity_value
+from sortui.store.values import (
+    ean_state,
+    entity_value,
+    insert_created_unit,
+    message_state,
+    replace_ean_state,
+    write_entity_value,
+)
 
 
 def parse_value(path: str, text: str | None) -> Any:
@@ -62,18 +81,6 @@ def _entity_or_fail(conn: sqlite3.Connection, sor_id: str) -> Entity:
     if ent is None:
         raise EditError([Problem("sor_id", None, f"no unit with SOR-kode {sor_id}")])
     return ent
-
-
-def entity_value(ent: Entity, path: str) -> Any:
-    group, _, name = path.rpartition(".")
-    if group in ADDRESS_KINDS:
-        addr = ent.address(group)
-        return getattr(addr, name) if addr else None
-    if group == "contact":
-        return getattr(ent.contact, name) if ent.contact else None
-    if path == "specialities":
-        return [s.code for s in ent.specialities]
-    return getattr(ent, path)
 
 
 def _with_value(ent: Entity, path: str, value: Any) -> Entity:
@@ -165,10 +172,10 @@ def set_fields(conn: sqlite3.Connection, sor_id: str, changes: dict[str, Any]) -
     Unchanged values are skipped. Raises EditError (nothing written) when any change is refused;
     warnings are attached to the returned entries.
     """
-    ent = _entity_or_fail(conn, sor_id)
-    warnings = _raise_errors(check_entity_changes(conn, sor_id, changes))
     entries = []
-    with conn:
+    with write_transaction(conn):
+        ent = _entity_or_fail(conn, sor_id)
+        warnings = _raise_errors(check_entity_changes(conn, sor_id, changes))
         for path, value in changes.items():
             old = entity_value(ent, path)
             if old == value:
@@ -182,8 +189,16 @@ def set_fields(conn: sqlite3.Connection, sor_id: str, changes: dict[str, Any]) -
 
 def move_unit(conn: sqlite3.Connection, sor_id: str, new_parent: str) -> JournalEntry:
     """Move a unit (with its subtree) under ``new_parent``."""
-    ent = _entity_or_fail(conn, sor_id)
-    parent = _entity_or_fail(conn, new_parent)
+    with write_transaction(conn):
+        ent = _entity_or_fail(conn, sor_id)
+        parent = _entity_or_fail(conn, new_parent)
+        _raise_errors(_move_problems(conn, ent, parent))
+        write_entity_value(conn, sor_id, "parent_sor_id", new_parent)
+        return record_entry(conn, "entity", sor_id, "move", "parent_sor_id", ent.parent_sor_id, new_parent, ent.version)
+
+
+def _move_problems(conn: sqlite3.Connection, ent: Entity, parent: Entity) -> list[Problem]:
+    sor_id, new_parent = ent.sor_id, parent.sor_id
     problems: list[Problem] = []
     if ent.kind == "IE":
         problems.append(Problem("parent_sor_id", None, "an institution owner cannot be moved under another unit"))
@@ -193,10 +208,7 @@ def move_unit(conn: sqlite3.Connection, sor_id: str, new_parent: str) -> Journal
         problems.append(Problem("parent_sor_id", None, "a unit (OE) must sit under an institution or another unit"))
     if new_parent == sor_id or _is_descendant(conn, new_parent, sor_id):
         problems.append(Problem("parent_sor_id", None, "a unit cannot be moved into its own subtree"))
-    _raise_errors(problems)
-    with conn:
-        write_entity_value(conn, sor_id, "parent_sor_id", new_parent)
-        return record_entry(conn, "entity", sor_id, "move", "parent_sor_id", ent.parent_sor_id, new_parent, ent.version)
+    return problems
 
 
 def _is_descendant(conn: sqlite3.Connection, candidate: str, ancestor: str) -> bool:
@@ -214,23 +226,90 @@ def create_unit(
 
     It inherits its parent's location number. Journalled as op 'create'; undo removes it again.
     """
-    parent = _entity_or_fail(conn, parent_sor_id)
-    kind = "SI" if parent.kind == "IE" else "OE"
-    sor_id = _next_provisional(conn)
-    values = {
-        "kind": kind,
-        "name": name,
-        "parent_sor_id": parent_sor_id,
-        "entity_type_code": entity_type_code,
-        "ean_mode": "inherited",
-        "geo_parent_relation": "1" if kind == "SI" else "2",
-        "from_date": from_date,
-        "first_from_date": from_date,
-    }
-    _raise_errors(validate_entity(Entity(sor_id, **values)))  # type: ignore[arg-type]
-    with conn:
+    with write_transaction(conn):
+        parent = _entity_or_fail(conn, parent_sor_id)
+        sor_id = _next_provisional(conn)
+        scalars = {"name": name, "from_date": from_date, "entity_type_code": entity_type_code}
+        values = _new_unit_values(parent, scalars)
+        _raise_errors(validate_entity(Entity(sor_id, **values)))  # type: ignore[arg-type]
         insert_created_unit(conn, sor_id, values)
         return record_entry(conn, "entity", sor_id, "create", None, None, values, 0)
+
+
+def _new_unit_values(parent: Entity, scalars: dict[str, Any]) -> dict[str, Any]:
+    """The first values of a unit created under ``parent``: its place, and ``scalars`` (wire.CREATE_FIELDS)."""
+    kind = "SI" if parent.kind == "IE" else "OE"
+    return {
+        "kind": kind,
+        "name": "",
+        "parent_sor_id": parent.sor_id,
+        "ean_mode": "inherited",
+        "geo_parent_relation": "1" if kind == "SI" else "2",
+        **scalars,
+        "first_from_date": scalars.get("from_date"),
+    }
+
+
+# A new unit made in the editor: nothing is written until it is saved, and then only when valid.
+# What the register's schema needs of every unit is required of a new one (SorStatus FromDate; an
+# SI's InstitutionType), beyond what validation asks of any unit (a name).
+_REQUIRED_NEW = {"from_date": ("SI", "OE"), "entity_type_code": ("SI",)}
+
+
+def _draft_unit(conn: sqlite3.Connection, parent_sor_id: str, values: dict[str, Any]) -> Entity:
+    """The unit ``values`` ({field path: value}) would create under ``parent_sor_id``, not written."""
+    parent = _entity_or_fail(conn, parent_sor_id)
+    scalars = {p: v for p, v in values.items() if p in CREATE_FIELDS}
+    ent = Entity(_next_provisional(conn), **_new_unit_values(parent, scalars))
+    for path, value in values.items():
+        if path not in CREATE_FIELDS:
+            ent = _with_value(ent, path, value)
+    return ent
+
+
+def check_new_unit(conn: sqlite3.Connection, parent_sor_id: str, values: dict[str, Any]) -> list[Problem]:
+    """Problems (errors and warnings) of the unit ``values`` would create under ``parent_sor_id``."""
+    unknown = [p for p in values if p not in editable_entity_fields()]
+    if unknown:
+        return [Problem(p, None, f"{p} is not a field that can be edited") for p in unknown]
+    ent = _draft_unit(conn, parent_sor_id, values)
+    problems = [
+        Problem(path, ENTITY_FIELDS[path].xml, f"{field_label(path)} is required for a new unit")
+        for path, kinds in _REQUIRED_NEW.items()
+        if ent.kind in kinds and values.get(path) in (None, "")
+    ]
+    problems += validate_entity(ent)
+    if len(ent.specialities) > MAX_SPECIALITIES:
+        problems.append(Problem("specialities", None, f"at most {MAX_SPECIALITIES} specialities"))
+    if ent.shak_code:
+        parent = _entity_or_fail(conn, parent_sor_id)
+        message = shak_prefix_problem(ent.shak_code, _hospital_shak(conn, parent) if ent.kind == "OE" else None)
+        if message:
+            problems.append(Problem("shak_code", "ShakIdentifier", message, is_error=False))
+    return _unique(problems)
+
+
+def create_new_unit(conn: sqlite3.Connection, parent_sor_id: str, values: dict[str, Any]) -> list[JournalEntry]:
+    """Create the unit ``values`` describes under ``parent_sor_id`` if it is valid, in one transaction:
+    a 'create' entry with its first values, then a 'set' entry for each address, contact or
+    speciality value. Raises EditError (nothing written) when it is not valid."""
+    with write_transaction(conn):
+        warnings = _raise_errors(check_new_unit(conn, parent_sor_id, values))
+        parent = _entity_or_fail(conn, parent_sor_id)
+        first = _new_unit_values(parent, {p: v for p, v in values.items() if p in CREATE_FIELDS})
+        sor_id = _next_provisional(conn)
+        insert_created_unit(conn, sor_id, first)
+        entries = [record_entry(conn, "entity", sor_id, "create", None, None, first, 0)]
+        created = Entity(sor_id, **first)
+        for path, value in values.items():
+            old = entity_value(created, path)
+            if path in CREATE_FIELDS or old == value:
+                continue
+            write_entity_value(conn, sor_id, path, value)
+            entries.append(record_entry(conn, "entity", sor_id, "set", path, old, value, 0))
+    for entry in entries:
+        entry.warnings = warnings
+    return entries
 
 
 def _next_provisional(conn: sqlite3.Connection) -> str:
@@ -277,16 +356,20 @@ def check_location_changes(conn: sqlite3.Connection, gln: str, changes: dict[str
 
 def set_location_fields(conn: sqlite3.Connection, gln: str, changes: dict[str, Any]) -> list[JournalEntry]:
     """Validate, apply and journal changes of a location number's attributes in one transaction."""
-    loc = _location_or_fail(conn, gln)
-    _raise_errors(check_location_changes(conn, gln, changes))
+    with write_transaction(conn):
+        loc = _location_or_fail(conn, gln)
+        _raise_errors(check_location_changes(conn, gln, changes))
+        return _write_attributes(conn, loc, changes)
+
+
+def _write_attributes(conn: sqlite3.Connection, loc: Location, changes: dict[str, Any]) -> list[JournalEntry]:
     entries = []
-    with conn:
-        for name, value in changes.items():
-            old = getattr(loc, name)
-            if old == value:
-                continue
-            conn.execute(f"UPDATE location SET {name} = ? WHERE gln = ?", (value, gln))
-            entries.append(record_entry(conn, "location", gln, "set", f"location.{name}", old, value, loc.version))
+    for name, value in changes.items():
+        old = getattr(loc, name)
+        if old == value:
+            continue
+        conn.execute(f"UPDATE location SET {name} = ? WHERE gln = ?", (value, loc.gln))
+        entries.append(record_entry(conn, "location", loc.gln, "set", f"location.{name}", old, value, loc.version))
     return entries
 
 
@@ -306,14 +389,14 @@ def set_ean_mode(
     A new number needs a valid GLN not used elsewhere and the mandatory attributes. Making the
     unit inherit removes its own number and that number's message types (undo brings them back).
     """
-    ent = _entity_or_fail(conn, sor_id)
-    _raise_errors(_ean_problems(conn, ent, mode, location))
-    if mode == ent.ean_mode and mode != "own":
-        return None
-    old = _ean_state(conn, ent)
-    new_loc = replace(location, owner_sor_id=sor_id, version=0) if mode == "own" and location else None
-    new = {"ean_mode": mode, "location": asdict(new_loc) if new_loc else None, "messages": []}
-    with conn:
+    with write_transaction(conn):
+        ent = _entity_or_fail(conn, sor_id)
+        _raise_errors(_ean_problems(conn, ent, mode, location))
+        if mode == ent.ean_mode and mode != "own":
+            return None
+        old = ean_state(conn, ent)
+        new_loc = replace(location, owner_sor_id=sor_id, version=0) if mode == "own" and location else None
+        new = {"ean_mode": mode, "location": asdict(new_loc) if new_loc else None, "messages": []}
         replace_ean_state(conn, sor_id, new)
         return record_entry(conn, "entity", sor_id, "ean", "ean_mode", old, new, ent.version)
 
@@ -337,21 +420,6 @@ def _ean_problems(conn: sqlite3.Connection, ent: Entity, mode: str, location: Lo
                 )
             )
     return problems
-
-
-def _ean_state(conn: sqlite3.Connection, ent: Entity) -> dict[str, Any]:
-    """A unit's location-number mode, own number and that number's message types (JSON-ready)."""
-    loc = ent.location
-    messages = []
-    if loc is not None:
-        messages = [
-            list(r)
-            for r in conn.execute(
-                "SELECT message_urn, from_date, to_date FROM location_message WHERE gln = ? ORDER BY message_urn",
-                (loc.gln,),
-            )
-        ]
-    return {"ean_mode": ent.ean_mode, "location": asdict(loc) if loc else None, "messages": messages}
 
 
 # -- message types on a location number ------------------------------------------------
@@ -381,66 +449,58 @@ def add_message(
     conn: sqlite3.Connection, gln: str, message: str, from_date: str | None = None, to_date: str | None = None
 ) -> JournalEntry | None:
     """Register a message type on a location number; None if it is already there."""
-    loc = _location_or_fail(conn, gln)
-    urn = resolve_message(conn, message)
-    for name, value in (("from_date", from_date), ("to_date", to_date)):
-        errors, _ = LOCATION_FIELDS[name].check(value)
-        _raise_errors([Problem(name, None, e) for e in errors])
-    if _has_message(conn, gln, urn):
-        return None
-    (entry,) = _register_on(conn, [loc], urn, from_date, to_date)
-    return entry
+    with write_transaction(conn):
+        loc = _location_or_fail(conn, gln)
+        urn = resolve_message(conn, message)
+        _check_validity(from_date, to_date)
+        if message_state(conn, gln, urn) is not None:
+            return None
+        (entry,) = _register_on(conn, [loc], urn, from_date, to_date)
+        return entry
 
 
 def remove_message(conn: sqlite3.Connection, gln: str, message: str) -> JournalEntry | None:
     """Remove a message type from a location number; None if it was not registered."""
-    loc = _location_or_fail(conn, gln)
-    urn = resolve_message(conn, message)
-    if not _has_message(conn, gln, urn):
-        return None
-    (entry,) = _unregister_from(conn, [loc], urn)
-    return entry
-
-
-def _has_message(conn: sqlite3.Connection, gln: str, urn: str) -> bool:
-    sql = "SELECT 1 FROM location_message WHERE gln = ? AND message_urn = ?"
-    return conn.execute(sql, (gln, urn)).fetchone() is not None
+    with write_transaction(conn):
+        loc = _location_or_fail(conn, gln)
+        urn = resolve_message(conn, message)
+        if message_state(conn, gln, urn) is None:
+            return None
+        (entry,) = _unregister_from(conn, [loc], urn)
+        return entry
 
 
 def set_message_validity(
     conn: sqlite3.Connection, gln: str, message: str, from_date: str | None, to_date: str | None
 ) -> list[JournalEntry]:
     """Change the validity of a registered message type: journalled as its removal and new addition."""
-    loc = _location_or_fail(conn, gln)
-    urn = resolve_message(conn, message)
-    _check_validity(from_date, to_date)
-    row = conn.execute(
-        "SELECT from_date, to_date FROM location_message WHERE gln = ? AND message_urn = ?", (gln, urn)
-    ).fetchone()
-    if row is None:
-        raise EditError([Problem("message", None, f"{message} is not registered on {gln}")])
-    old, new = {"from_date": row[0], "to_date": row[1]}, {"from_date": from_date, "to_date": to_date}
-    if old == new:
-        return []
-    with conn:
-        conn.execute(
-            "UPDATE location_message SET from_date = ?, to_date = ? WHERE gln = ? AND message_urn = ?",
-            (from_date, to_date, gln, urn),
-        )
-        return [
-            record_entry(conn, "message", gln, "remove", urn, old, None, loc.version),
-            record_entry(conn, "message", gln, "add", urn, None, new, loc.version),
-        ]
+    with write_transaction(conn):
+        loc = _location_or_fail(conn, gln)
+        urn = resolve_message(conn, message)
+        _check_validity(from_date, to_date)
+        old, new = message_state(conn, gln, urn), {"from_date": from_date, "to_date": to_date}
+        if old is None:
+            raise EditError([Problem("message", None, f"{message} is not registered on {gln}")])
+        if old == new:
+            return []
+        return _change_validity(conn, loc, urn, old, new)
+
+
+def _change_validity(
+    conn: sqlite3.Connection, loc: Location, urn: str, old: dict[str, Any], new: dict[str, Any]
+) -> list[JournalEntry]:
+    conn.execute(
+        "UPDATE location_message SET from_date = ?, to_date = ? WHERE gln = ? AND message_urn = ?",
+        (new["from_date"], new["to_date"], loc.gln, urn),
+    )
+    return [
+        record_entry(conn, "message", loc.gln, "remove", urn, old, None, loc.version),
+        record_entry(conn, "message", loc.gln, "add", urn, None, new, loc.version),
+    ]
 
 
 def _check_validity(from_date: str | None, to_date: str | None) -> None:
-    problems = []
-    for name, value in (("from_date", from_date), ("to_date", to_date)):
-        errors, _ = LOCATION_FIELDS[name].check(value)
-        problems += [Problem(name, None, e) for e in errors]
-    if not problems and from_date and to_date and to_date < from_date:
-        problems.append(Problem("to_date", None, f"Gyldig til {to_date} is before Gyldig fra {from_date}"))
-    _raise_errors(problems)
+    _raise_errors(validity_problems(from_date, to_date))
 
 
 # -- message types on many location numbers at once ------------------------------------
@@ -476,44 +536,80 @@ def add_message_to_many(
     conn: sqlite3.Connection, glns: list[str], message: str, from_date: str | None = None, to_date: str | None = None
 ) -> list[JournalEntry]:
     """Register a message type on every number of ``glns`` that lacks it, in one transaction, an entry each."""
-    urn = resolve_message(conn, message)
-    _check_validity(from_date, to_date)
-    todo = [g for g in dict.fromkeys(glns) if g not in glns_with_message(conn, glns, urn)]
-    return _register_on(conn, [_location_or_fail(conn, g) for g in todo], urn, from_date, to_date)
+    with write_transaction(conn):
+        urn = resolve_message(conn, message)
+        _check_validity(from_date, to_date)
+        todo = [g for g in dict.fromkeys(glns) if g not in glns_with_message(conn, glns, urn)]
+        return _register_on(conn, [_location_or_fail(conn, g) for g in todo], urn, from_date, to_date)
 
 
 def remove_message_from_many(conn: sqlite3.Connection, glns: list[str], message: str) -> list[JournalEntry]:
     """Remove a message type from every number of ``glns`` that has it, in one transaction, an entry each."""
-    urn = resolve_message(conn, message)
-    todo = sorted(glns_with_message(conn, glns, urn))
-    return _unregister_from(conn, [_location_or_fail(conn, g) for g in todo], urn)
+    with write_transaction(conn):
+        urn = resolve_message(conn, message)
+        todo = sorted(glns_with_message(conn, glns, urn))
+        return _unregister_from(conn, [_location_or_fail(conn, g) for g in todo], urn)
 
 
 # Shared by the single and the bulk operations above, which differ only in what they check first.
+# Neither is a transaction of its own: the operation that calls it holds one.
 
 
 def _register_on(
     conn: sqlite3.Connection, locations: list[Location], urn: str, from_date: str | None, to_date: str | None
 ) -> list[JournalEntry]:
-    """Register ``urn`` on each of ``locations`` (none has it yet) in one transaction, an entry each."""
+    """Register ``urn`` on each of ``locations`` (none has it yet), an entry each."""
     validity = {"from_date": from_date, "to_date": to_date}
-    with conn:
-        conn.executemany(
-            "INSERT INTO location_message (gln, message_urn, from_date, to_date) VALUES (?, ?, ?, ?)",
-            [(loc.gln, urn, from_date, to_date) for loc in locations],
-        )
-        return [record_entry(conn, "message", loc.gln, "add", urn, None, validity, loc.version) for loc in locations]
+    conn.executemany(
+        "INSERT INTO location_message (gln, message_urn, from_date, to_date) VALUES (?, ?, ?, ?)",
+        [(loc.gln, urn, from_date, to_date) for loc in locations],
+    )
+    return [record_entry(conn, "message", loc.gln, "add", urn, None, validity, loc.version) for loc in locations]
 
 
 def _unregister_from(conn: sqlite3.Connection, locations: list[Location], urn: str) -> list[JournalEntry]:
-    """Remove ``urn`` from each of ``locations`` (each has it) in one transaction, an entry each."""
+    """Remove ``urn`` from each of ``locations`` (each has it), an entry each."""
     entries = []
-    with conn:
-        for loc in locations:
-            row = conn.execute(
-                "SELECT from_date, to_date FROM location_message WHERE gln = ? AND message_urn = ?", (loc.gln, urn)
-            ).fetchone()
-            conn.execute("DELETE FROM location_message WHERE gln = ? AND message_urn = ?", (loc.gln, urn))
-            old = {"from_date": row[0], "to_date": row[1]}
-            entries.append(record_entry(conn, "message", loc.gln, "remove", urn, old, None, loc.version))
+    for loc in locations:
+        old = message_state(conn, loc.gln, urn)
+        conn.execute("DELETE FROM location_message WHERE gln = ? AND message_urn = ?", (loc.gln, urn))
+        entries.append(record_entry(conn, "message", loc.gln, "remove", urn, old, None, loc.version))
     return entries
+
+
+# -- the EDI editor's Save: attributes and message types together ------------------------
+
+Validity = tuple[str | None, str | None]  # (from_date, to_date) of a registration
+
+
+def save_location(
+    conn: sqlite3.Connection, gln: str, attributes: dict[str, Any], messages: dict[str, Validity | None]
+) -> list[JournalEntry]:
+    """Change ``gln``'s attributes and make each message type of ``messages`` registered with its
+    validity (or, for None, not registered), all validated first and then written and journalled
+    in one transaction: all of it is saved, or (EditError) none. What is already so is skipped."""
+    for validity in messages.values():
+        if validity is not None:
+            _check_validity(*validity)
+    with write_transaction(conn):
+        loc = _location_or_fail(conn, gln)
+        _raise_errors(check_location_changes(conn, gln, attributes) if attributes else [])
+        wanted = {resolve_message(conn, key): validity for key, validity in messages.items()}
+        entries = _write_attributes(conn, loc, attributes)
+        for urn, validity in wanted.items():
+            entries += _make_registered(conn, loc, urn, validity)
+    return entries
+
+
+def _make_registered(
+    conn: sqlite3.Connection, loc: Location, urn: str, validity: Validity | None
+) -> list[JournalEntry]:
+    now = message_state(conn, loc.gln, urn)
+    new = None if validity is None else {"from_date": validity[0], "to_date": validity[1]}
+    if now == new:
+        return []
+    if new is None:
+        return _unregister_from(conn, [loc], urn)
+    if now is None:
+        return _register_on(conn, [loc], urn, *validity)  # type: ignore[misc]
+    return _change_validity(conn, loc, urn, now, new)

@@ -1,13 +1,16 @@
 """All-or-nothing import of the register's files into the working copy.
 
-The import is built in a staging file beside the working copy (a copy of it, so
-pending edits and other data survive) and swapped in with ``os.replace`` only
-when every file has loaded and passed its checks. On any error the staging file
-is removed and the working copy is byte-for-byte as it was.
+An existing working copy is imported into in place, in one SQLite transaction that holds its write
+lock from the start to the end (``db.write_transaction``): readers (the app) go on seeing the data
+as it was until the import commits; an edit made meanwhile waits for the import or, after
+``db.BUSY_TIMEOUT_MS``, is refused with a message naming it; on any error (or a kill) the
+transaction is rolled back and the working copy is byte-for-byte as it was. A new working copy is
+built in a staging file and renamed into place when complete. Either way the import's files are
+named after it and removed by whoever finds them left by a dead process (``workfiles``).
 
-A large SOR XML file is read in two parts at once, by this process and a worker
-process (see "a large SOR XML file in two parts at once" below); the result is
-the same as reading it as a whole, which is what happens on any error.
+A large SOR XML file is read in two parts at once, by this process and a worker process (see "a
+large SOR XML file in two parts at once" below); the result is the same as reading it as a whole,
+which is what happens on any error.
 """
 
 from __future__ import annotations
@@ -34,7 +37,8 @@ from sortui.domain.errors import InputError, InputWarning, SourcePos
 from sortui.domain.model import Entity, LocationMessage, ShakCode, ShakHospital, Snapshot
 from sortui.domain.validation import validate_entity
 from sortui.formats.common import sha256_of
-from sortui.store import db
+from sortui.store import db, diff, workfiles
+from sortui.store.diff import Summary as ChangeSummary
 from sortui.store.rows import EntityBatch, insert_sql
 from sortui.store.search_index import INSERT_SQL as SEARCH_INSERT_SQL
 from sortui.store.search_index import rebuild_search, rebuild_search_shak, search_row
@@ -71,9 +75,26 @@ class ImportNotes:
 
 
 @dataclass
+class Replaced:
+    """What an import replaced of one kind of data: how many rows before and after, from which files."""
+
+    kind: str  # sor, shak, shak-region, edi (a snapshot kind)
+    before: int
+    after: int = 0
+    sources: list[str] = field(default_factory=list)  # the files the replaced rows came from
+    snapshot_date: str | None = None  # of the replaced SOR snapshot
+
+
+@dataclass
 class ImportReport:
     files: list[FileReport] = field(default_factory=list)
     notes: ImportNotes = field(default_factory=ImportNotes)
+    replaced: list[Replaced] = field(default_factory=list)  # kinds of data that were there before
+    changes: ChangeSummary = field(default_factory=ChangeSummary)  # what was compared (store/diff.py)
+
+
+# The table whose rows say how much there is of each kind of data an import replaces.
+REPLACED_ROWS = {"sor": "entity", "shak": "shak_code", "shak-region": "shak_hospital", "edi": "location_message"}
 
 
 SOR_KINDS = ("sor-xml", "sor-csv", "sor2-csv")
@@ -82,9 +103,16 @@ SOR_KINDS = ("sor-xml", "sor-csv", "sor2-csv")
 def detect(path: Path) -> str:
     from sortui.formats.detect import detect_kind
 
-    if not path.is_file():
+    if path.is_dir():
+        raise InputError("a directory, not a file (name the files in it)", str(path))
+    if not path.exists():
         raise InputError("no such file", str(path))
-    kind = detect_kind(path)
+    if not path.is_file():
+        raise InputError("not a regular file (a pipe or a device?)", str(path))
+    try:
+        kind = detect_kind(path)
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror or exc}", str(path)) from None
     if kind is None:
         raise InputError(
             "not a file sortui knows (SOR XML or zip, sor.csv, SorEntity CSV, SHAKCOMPLETE.TXT, "
@@ -95,54 +123,81 @@ def detect(path: Path) -> str:
     return kind
 
 
-def import_files(db_path: Path, paths: Iterable[Path], progress: Progress | None = None) -> ImportReport:
-    """Import ``paths`` into the working copy at ``db_path``, all or nothing."""
+def import_files(
+    db_path: Path, paths: Iterable[Path], progress: Progress | None = None, allow_empty: bool = False
+) -> ImportReport:
+    """Import ``paths`` into the working copy at ``db_path``, all or nothing.
+
+    An import that would leave no unit where there were some is refused unless ``allow_empty``.
+    """
     db_path = Path(db_path)
+    workfiles.remove_stale(db_path)
     jobs = [(Path(p), detect(Path(p))) for p in paths]
-    staging = db_path.with_name(f".{db_path.name}.import-{os.getpid()}.tmp")
-    _remove(staging)
+    if running := workfiles.running_imports(db_path):
+        raise db.WorkingCopyBusy(f"{db_path}: {running[0].describe()} is running; wait for it to finish")
     report = ImportReport()
+    with workfiles.ImportLock(db_path, [p for p, _ in jobs]) as lock, contextlib.ExitStack() as workers:
+        # A worker for a large SOR XML file starts first, to get going while the working copy is opened.
+        early = _start_worker(jobs, lock, workers)
+        with _target(db_path, lock) as (conn, has_old), db.write_transaction(conn):
+            loader = _Loader(conn, progress, lock, early, keep_old=has_old)
+            for path, kind in jobs:
+                report.files.append(loader.load(path, kind))
+            loader.refuse_emptying(allow_empty)
+            report.notes = loader.finish()
+            report.replaced = loader.replaced()
+            # What this import changed, recorded with it (in the same transaction).
+            report.changes = diff.record_import(conn, loader.cleared, diff.OLD if has_old else None)
+    return report
+
+
+@contextlib.contextmanager
+def _target(db_path: Path, lock: workfiles.ImportLock) -> Iterator[tuple[sqlite3.Connection, bool]]:
+    """The connection an import writes through: to the working copy itself, or, for a new one, to a
+    staging file that is renamed into place when the block ends without an error. The flag says
+    whether there is old data to compare with: the working copy's, kept aside as the import
+    replaces it (``diff.keep_old``) in a file of the import's own, removed at the end."""
+    if db_path.exists() and db_path.stat().st_size > 0:
+        conn = db.open_working_copy(db_path)
+        old = lock.path("old")
+        try:
+            # The old data's pages are reused for the new, and a savepoint (``_load_sor_parts``) keeps
+            # what each held before: in a temporary file (not in memory, which would grow with the file).
+            conn.execute("PRAGMA cache_size = -65536")
+            conn.execute("PRAGMA temp_store = FILE")
+            diff.attach_old(conn, old)  # outside the import's transaction, where ATTACH cannot run
+            yield conn, True
+            # Give the space of a large import's write-ahead log back (unless a reader still needs it).
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("PRAGMA busy_timeout = 100")
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            with contextlib.suppress(sqlite3.Error):
+                diff.detach_old(conn)
+            conn.close()
+            _remove(old)
+        return
+    staging = lock.path("tmp")
     try:
-        with contextlib.ExitStack() as workers:
-            # A worker for a large SOR XML file starts first, to get going while the staging file is made.
-            early = _start_worker(jobs, staging.parent, workers)
-            conn = _open_staging(db_path, staging)
-            try:
-                loader = _Loader(conn, progress, staging.parent, early)
-                for path, kind in jobs:
-                    report.files.append(loader.load(path, kind))
-                report.notes = loader.finish()
-            finally:
-                conn.close()
+        conn = db.open_working_copy(staging)
+        try:
+            conn.execute("PRAGMA journal_mode = DELETE")
+            conn.execute("PRAGMA synchronous = OFF")
+            conn.execute("PRAGMA cache_size = -65536")
+            conn.execute("PRAGMA temp_store = MEMORY")
+            yield conn, False
+        finally:
+            conn.close()
         _swap_in(staging, db_path)
     except BaseException:
         _remove(staging)
         raise
-    return report
-
-
-def _open_staging(db_path: Path, staging: Path) -> sqlite3.Connection:
-    if db_path.exists() and db_path.stat().st_size > 0:
-        source = db.open_existing_for_copy(db_path)
-        try:
-            target = sqlite3.connect(staging)
-            source.backup(target)
-            target.close()
-        finally:
-            source.close()
-    conn = db.open_working_copy(staging)
-    conn.execute("PRAGMA journal_mode = DELETE")
-    conn.execute("PRAGMA synchronous = OFF")
-    conn.execute("PRAGMA cache_size = -65536")
-    conn.execute("PRAGMA temp_store = MEMORY")
-    return conn
 
 
 def _swap_in(staging: Path, db_path: Path) -> None:
-    """Replace the working copy with the finished staging file (atomic rename)."""
-    with sqlite3.connect(staging) as conn:
+    """Put the finished staging file of a new working copy in its place (atomic rename)."""
+    with contextlib.closing(sqlite3.connect(staging)) as conn:
         conn.execute("PRAGMA journal_mode = WAL")
-    conn.close()
     for suffix in ("-wal", "-shm"):
         _remove(Path(f"{db_path}{suffix}"))
     os.replace(staging, db_path)
@@ -171,21 +226,26 @@ def _remove(path: Path) -> None:
 
 
 class _Loader:
-    """Loads files of each kind into the staging database; replaces each kind's data once per run."""
+    """Loads files of each kind into the working copy (inside the import's one transaction); replaces
+    each kind's data once per run."""
 
     def __init__(
         self,
         conn: sqlite3.Connection,
         progress: Progress | None,
-        work_dir: Path | None = None,
+        lock: workfiles.ImportLock,
         early: dict[Path, tuple[tuple[XmlPart, XmlPart] | None, _PartWorker | None]] | None = None,
+        keep_old: bool = False,
     ):
         self.conn = conn
+        self.keep_old = keep_old  # keep what is replaced, to record the changes (``diff.keep_old``)
         self.progress = progress
-        self.work_dir = work_dir or Path(tempfile.gettempdir())  # for the files of worker processes
+        self.lock = lock  # names the files of worker processes
         self.early = early or {}  # workers already started, by file
-        self.cleared: set[str] = set()
+        self.cleared: dict[str, Replaced] = {}  # what each kind replaced
         self.sor_loaded = False
+        self.flat_loaded = False  # a SOR file with explicit parents (which can loop)
+        self.sor_rows = 0  # units read from the SOR files
         self.sor_sources: list[tuple[Path, str, str]] = []  # (path, kind, label) for error look-ups
         # The search index is filled as the entities stream in (rows computed in Python, rowid = the
         # entity's): ``search_rowid`` is the rowid of the last entity written. Should SQLite ever number
@@ -196,30 +256,64 @@ class _Loader:
     def load(self, path: Path, kind: str) -> FileReport:
         report = FileReport(str(path), kind)
         label = str(path)
-        with self.conn:
-            if kind in SOR_KINDS:
-                self._load_sor(path, kind, label, report)
-            elif kind == "shak-complete":
-                self._load_shak(path, label, report)
-            elif kind == "shak-region":
-                self._load_shak_region(path, label, report)
-            elif kind == "edi-map":
-                self._load_edi_map(path, label, report)
-            elif kind == "medcom":
-                self._load_medcom(path, label, report)
-            else:  # pragma: no cover - detect() only returns the kinds above
-                raise InputError(f"unsupported kind {kind}", label)
+        if kind in SOR_KINDS:
+            self._load_sor(path, kind, label, report)
+        elif kind == "shak-complete":
+            self._load_shak(path, label, report)
+        elif kind == "shak-region":
+            self._load_shak_region(path, label, report)
+        elif kind == "edi-map":
+            self._load_edi_map(path, label, report)
+        elif kind == "medcom":
+            self._load_medcom(path, label, report)
+        else:  # pragma: no cover - detect() only returns the kinds above
+            raise InputError(f"unsupported kind {kind}", label)
         return report
 
-    def _clear_once(self, group: str, tables: Iterable[str]) -> None:
+    def _clear_once(self, group: str, tables: tuple[str, ...]) -> None:
         if group in self.cleared:
             return
+        self.cleared[group] = self._before(group)
+        if self.keep_old and group in diff.GROUPS:
+            diff.keep_old(self.conn, tables)
         for table in tables:
             self.conn.execute(f"DELETE FROM {table}")
         if group == "sor":
             self.conn.execute("DELETE FROM search")
         self.conn.execute("DELETE FROM snapshot WHERE kind = ?", (group,))
-        self.cleared.add(group)
+
+    def _before(self, group: str) -> Replaced:
+        """How much data of ``group`` there is before it is replaced, and from which files."""
+        count = self.conn.execute(f"SELECT count(*) FROM {REPLACED_ROWS[group]}").fetchone()[0]
+        rows = self.conn.execute(
+            "SELECT source_file, snapshot_date FROM snapshot WHERE kind = ? ORDER BY source_file", (group,)
+        ).fetchall()
+        return Replaced(
+            group,
+            count,
+            sources=[r[0] for r in rows],
+            snapshot_date=max((r[1] or "" for r in rows), default=None) or None,
+        )
+
+    def replaced(self) -> list[Replaced]:
+        """What this import replaced, with the counts after it (kinds that held nothing before are left out)."""
+        for group, replaced in self.cleared.items():
+            replaced.after = self.conn.execute(f"SELECT count(*) FROM {REPLACED_ROWS[group]}").fetchone()[0]
+        return [r for r in self.cleared.values() if r.before]
+
+    def refuse_emptying(self, allow_empty: bool) -> None:
+        """Refuse an import whose SOR files hold no unit while the working copy has some (a file of the
+        wrong kind, an empty SorTree): it would remove them all. ``allow_empty`` lets it through."""
+        replaced = self.cleared.get("sor")
+        if allow_empty or replaced is None or not replaced.before or self.sor_rows:
+            return
+        path = self.sor_sources[0][0]
+        files = "the SOR file holds" if len(self.sor_sources) == 1 else "the SOR files hold"
+        raise InputError(
+            f"{files} no units: importing would remove all {replaced.before} units of the working copy"
+            " (add --allow-empty to import it anyway)",
+            str(path),
+        )
 
     def _snapshot(
         self,
@@ -256,10 +350,11 @@ class _Loader:
     def _load_sor(self, path: Path, kind: str, label: str, report: FileReport) -> None:
         self._clear_once("sor", ENTITY_TABLES)
         self.sor_sources.append((path, kind, label))
+        self.flat_loaded = self.flat_loaded or kind != "sor-xml"
         digest = _in_background(sha256_of, path)  # the file's hash for the snapshot row, on the side
         parts, worker = self.early.pop(path, (None, None))  # started with the import, for a large SOR XML file
         if worker is None and (parts := _parts(path, kind)) is not None:
-            worker = _new_worker(path, label, parts[1], self.work_dir)
+            worker = _new_worker(path, label, parts[1], self.lock)
         if parts is not None and worker is not None:
             with worker:  # ends it as soon as it is done with (or has failed)
                 if self._load_sor_parts(path, label, report, parts, worker, digest):
@@ -305,6 +400,7 @@ class _Loader:
         self, path: Path, report: FileReport, snapshot_date: str | None, created_at: str | None, sha256: str
     ) -> None:
         self.sor_loaded = True
+        self.sor_rows += report.rows
         self._snapshot("sor", path, report.rows, snapshot_date, created_at, sha256)
 
     def _load_sor_parts(
@@ -424,6 +520,48 @@ class _Loader:
         return found
 
     def _check_parents(self) -> None:
+        """Every unit's parent is there and of the right kind, and no unit is its own ancestor.
+
+        Only a flat file's explicit parents can loop: the XML's nesting cannot, and an id that
+        repeats there is a duplicate, refused as its rows are written.
+        """
+        if self.flat_loaded:
+            self._refuse_own_parent()
+        self._check_parent_kinds()
+        if self.flat_loaded:
+            self._refuse_loops()
+
+    def _refuse_own_parent(self) -> None:
+        row = self.conn.execute("SELECT sor_id FROM entity WHERE parent_sor_id = sor_id LIMIT 1").fetchone()
+        if row:
+            file, line = self._find_line(row[0], self.sor_sources[-1][2])
+            raise InputError(f"unit {row[0]} is its own parent", file, line, self._parent_column(file))
+
+    def _refuse_loops(self) -> None:
+        """Units that no owner (IE) leads down to have parents that lead round in a loop."""
+        row = self.conn.execute(
+            "WITH RECURSIVE tree(sor_id) AS (SELECT sor_id FROM entity WHERE parent_sor_id IS NULL"
+            " UNION ALL SELECT e.sor_id FROM entity e JOIN tree ON e.parent_sor_id = tree.sor_id)"
+            " SELECT sor_id FROM entity WHERE sor_id NOT IN tree LIMIT 1"
+        ).fetchone()
+        if row is None:
+            return
+        chain, current = [], row[0]
+        while current not in chain:  # every parent is there (checked before): this ends in the loop
+            chain.append(current)
+            current = self.conn.execute("SELECT parent_sor_id FROM entity WHERE sor_id = ?", (current,)).fetchone()[0]
+        loop = chain[chain.index(current) :]
+        shown = " → ".join([*loop[:5], *(["…"] if len(loop) > 5 else []), loop[0]])
+        file, line = self._find_line(loop[0], self.sor_sources[-1][2])
+        raise InputError(
+            f"the parents of unit {loop[0]} lead round to itself ({shown})", file, line, self._parent_column(file)
+        )
+
+    def _parent_column(self, file: str) -> str | None:
+        kind = next((k for _, k, label in self.sor_sources if label == file), "sor-xml")
+        return _problem_where("parent_sor_id", None, kind) if kind != "sor-xml" else None
+
+    def _check_parent_kinds(self) -> None:
         # One pass that finds whether anything is wrong; only then the two that say what, and where.
         wrong_at_all = self.conn.execute(
             "SELECT 1 FROM entity c LEFT JOIN entity p ON p.sor_id = c.parent_sor_id"
@@ -439,7 +577,10 @@ class _Loader:
         if orphan:
             file, line = self._find_line(orphan[0], self.sor_sources[-1][2])
             raise InputError(
-                f"unit {orphan[0]} has parent {orphan[1]}, which is not in the file", file, line, "Parent-SOR-kode"
+                f"unit {orphan[0]} has parent {orphan[1]}, which is not in the file",
+                file,
+                line,
+                self._parent_column(file) or "Parent-SOR-kode",
             )
         wrong = self.conn.execute(
             "SELECT c.sor_id, c.kind, p.kind FROM entity c JOIN entity p ON p.sor_id = c.parent_sor_id"
@@ -558,23 +699,22 @@ class _Loader:
 
     def finish(self) -> ImportNotes:
         notes = ImportNotes()
-        with self.conn:
-            if self.sor_loaded:
-                self._check_parents()
-            if self.sor_loaded or "edi" in self.cleared:
-                from sortui.store import journal
+        if self.sor_loaded:
+            self._check_parents()
+        if self.sor_loaded or "edi" in self.cleared:
+            from sortui.store import journal
 
-                notes.reapplied, notes.orphaned = journal.reapply(self.conn)
-            if self.sor_loaded and (self.search_stale or notes.reapplied):
-                rebuild_search(self.conn)  # the streamed index does not hold what the edits changed
-            if "shak" in self.cleared:
-                rebuild_search_shak(self.conn)
-            if self.sor_loaded:
-                # Filling the search index from the tables looked up every unit's addresses and location
-                # numbers, and so ``PRAGMA optimize`` analyzed those tables: it still does (same statistics).
-                self.conn.execute("SELECT 1 FROM address WHERE sor_id = ''").fetchall()
-                self.conn.execute("SELECT 1 FROM location WHERE owner_sor_id = ''").fetchall()
-            self.conn.execute("PRAGMA optimize")
+            notes.reapplied, notes.orphaned = journal.reapply(self.conn)
+        if self.sor_loaded and (self.search_stale or notes.reapplied):
+            rebuild_search(self.conn)  # the streamed index does not hold what the edits changed
+        if "shak" in self.cleared:
+            rebuild_search_shak(self.conn)
+        if self.sor_loaded:
+            # Filling the search index from the tables looked up every unit's addresses and location
+            # numbers, and so ``PRAGMA optimize`` analyzed those tables: it still does (same statistics).
+            self.conn.execute("SELECT 1 FROM address WHERE sor_id = ''").fetchall()
+            self.conn.execute("SELECT 1 FROM location WHERE owner_sor_id = ''").fetchall()
+        self.conn.execute("PRAGMA optimize")
         return notes
 
 
@@ -604,7 +744,7 @@ def _check_entity(ent: Entity, label: str, report: FileReport, kind: str = "sor-
 # Reading, checking and turning entities into rows is Python work on one core, and so is writing
 # the rows into SQLite. A large plain SOR XML file is therefore cut in two between top-level owners
 # (``split_sor_xml``): this process reads the first part and writes it, while a worker process
-# reads the rest into row chunks, which it spills to a file beside the staging database (so it
+# reads the rest into row chunks, which it spills to a file beside the working copy (so it
 # never waits for this process) and announces through a pipe; this process then writes them in
 # order. The rows, their order and so the working copy are those of reading the file as a whole.
 
@@ -621,22 +761,22 @@ def _split_share(size: int) -> float:
 
 
 def _start_worker(
-    jobs: list[tuple[Path, str]], work_dir: Path, stack: contextlib.ExitStack
+    jobs: list[tuple[Path, str]], lock: workfiles.ImportLock, stack: contextlib.ExitStack
 ) -> dict[Path, tuple[tuple[XmlPart, XmlPart] | None, _PartWorker | None]]:
     """Start the worker for the first SOR XML file of ``jobs`` that is read in parts (none if it cannot start)."""
     for path, kind in jobs:
         parts = _parts(path, kind)
         if parts is not None:
-            worker = _new_worker(path, str(path), parts[1], work_dir)
+            worker = _new_worker(path, str(path), parts[1], lock)
             if worker is None:
                 return {}
             return {path: (parts, stack.enter_context(worker))}
     return {}
 
 
-def _new_worker(path: Path, label: str, part: XmlPart, work_dir: Path) -> _PartWorker | None:
+def _new_worker(path: Path, label: str, part: XmlPart, lock: workfiles.ImportLock) -> _PartWorker | None:
     try:
-        return _PartWorker(path, label, part, work_dir)
+        return _PartWorker(path, label, part, lock.folder, lock.prefix)
     except Exception:  # no worker (say, no process can be started here): the file is read here, as a whole
         return None
 
@@ -694,7 +834,7 @@ class _PartWorker:
     it shares nothing with this process but the arguments, the spill file and the pipe.
     """
 
-    def __init__(self, path: Path, label: str, part: XmlPart, work_dir: Path):
+    def __init__(self, path: Path, label: str, part: XmlPart, folder: Path, prefix: str):
         self._process: subprocess.Popen[bytes] | None = None
         self.result: tuple[list[InputWarning], int, dict[str, str | None]] = ([], 0, {})
         read_end, write_end = os.pipe()
@@ -705,7 +845,7 @@ class _PartWorker:
                 import fcntl
 
                 fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, 1 << 20)
-            fd, spill = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".rows.tmp", dir=work_dir)
+            fd, spill = tempfile.mkstemp(prefix=prefix, suffix=".rows.tmp", dir=folder)
             os.close(fd)
             self._spill = Path(spill)
             code = "import sys, json; sys.path[:] = json.loads(sys.argv[1]); import sortui.store.importer as i; i._part_main()"

@@ -3,10 +3,12 @@
 The edit operations (``store.edits``) write the working copy and record an entry here in
 the same transaction. The working copy always shows current values; the journal keeps the
 old value of each change, which is what undo, "discard all", exports without pending edits,
-re-importing (``reapply``) and sync (``sync.bookkeeping``) build on.
+re-importing (``reapply``, which rebases each old value on the new data) and sync
+(``sync.bookkeeping``) build on.
 
 Ops: 'set' and 'move' (a unit's field), 'set' (a location number's attribute), 'add' and
-'remove' (a message type on a location number), and two structural ones: 'create' (a unit
+'remove' (a message type on a location number: its old and new value are its registration,
+``{from_date, to_date}``, or None), and two structural ones: 'create' (a unit
 with a provisional SOR id; the new value holds its first values) and 'ean' (a unit's
 location-number mode, with the number and its message types before and after).
 """
@@ -21,7 +23,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sortui.domain.validation import Problem
-from sortui.store.values import insert_created_unit, replace_ean_state, write_entity_value
+from sortui.store.db import write_transaction
+from sortui.store.values import current_value, insert_created_unit, replace_ean_state, write_entity_value
 
 
 class EditError(Exception):
@@ -137,6 +140,11 @@ def entries_by_id(conn: sqlite3.Connection, ids: list[int]) -> list[JournalEntry
 
 def undo(conn: sqlite3.Connection, entry_id: int) -> None:
     """Revert one pending entry; refused while a later pending entry changed the same thing."""
+    with write_transaction(conn):
+        _undo(conn, entry_id)
+
+
+def _undo(conn: sqlite3.Connection, entry_id: int) -> None:
     entry = get_entry(conn, entry_id)
     if entry.status == "synced":
         raise EditError([Problem(entry.field or "", None, f"change {entry_id} is already synchronised")])
@@ -151,9 +159,8 @@ def undo(conn: sqlite3.Connection, entry_id: int) -> None:
     blocker = _undo_blocker(conn, entry)
     if blocker:
         raise EditError([Problem(entry.field or "", None, f"undo change {blocker} first: it builds on this one")])
-    with conn:
-        _revert(conn, entry)
-        conn.execute("DELETE FROM journal WHERE id = ?", (entry_id,))
+    _revert(conn, entry)
+    conn.execute("DELETE FROM journal WHERE id = ?", (entry_id,))
 
 
 def _undo_blocker(conn: sqlite3.Connection, entry: JournalEntry) -> int | None:
@@ -176,8 +183,8 @@ def _undo_blocker(conn: sqlite3.Connection, entry: JournalEntry) -> int | None:
 
 def discard_all(conn: sqlite3.Connection) -> int:
     """Revert every pending entry, newest first. Returns how many were discarded."""
-    entries = pending(conn)
-    with conn:
+    with write_transaction(conn):
+        entries = pending(conn)
         for entry in reversed(entries):
             _revert(conn, entry)
             conn.execute("DELETE FROM journal WHERE id = ?", (entry.id,))
@@ -200,8 +207,11 @@ def _revert(conn: sqlite3.Connection, entry: JournalEntry) -> None:
 
 
 def _inverse(entry: JournalEntry) -> JournalEntry:
-    """The entry that undoes ``entry``: old and new swapped, a message type's addition and removal too."""
-    op = {"add": "remove", "remove": "add"}.get(entry.op, entry.op)
+    """The entry that undoes ``entry``: old and new swapped. A message type's old value is its
+    registration before (None: not registered), so the inverse registers it again ('add') or removes it."""
+    op = entry.op
+    if entry.target == "message":
+        op = "remove" if entry.old_value is None else "add"
     return replace(entry, op=op, old_value=entry.new_value, new_value=entry.old_value)
 
 
@@ -213,12 +223,19 @@ def _delete_created(conn: sqlite3.Connection, sor_id: str) -> None:
 
 
 def reapply(conn: sqlite3.Connection) -> tuple[int, int]:
-    """Apply pending entries again on freshly imported data. Returns (applied, skipped: target gone)."""
+    """Rebase the pending entries on freshly imported data: each one's old value becomes what the new
+    data (with the entries before it applied) holds, then it is applied again. Undo, "discard all"
+    and exports without pending edits then give the new data's values. Not a transaction of its own.
+
+    Returns (applied, skipped: target gone).
+    """
     applied = skipped = 0
     for entry in pending(conn):
         if not target_exists(conn, entry):
             skipped += 1
             continue
+        old = current_value(conn, entry.target, entry.key, entry.op, entry.field)
+        conn.execute("UPDATE journal SET old_value = ? WHERE id = ?", (json.dumps(old, ensure_ascii=False), entry.id))
         apply_entry(conn, entry)
         applied += 1
     return applied, skipped

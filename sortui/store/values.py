@@ -1,20 +1,93 @@
-"""Writing values to the working copy, without journaling and without validation.
+"""Reading and writing the values edits change, without journaling and without validation.
 
 Shared by the edit operations (``edits``), undo and reapply (``journal``) and sync's
-bookkeeping, so that a value is written the same way whoever writes it. None of these is a
-transaction of its own: the caller commits.
+bookkeeping, so that a value is read and written the same way whoever does it. None of these is
+a transaction of its own: the caller commits.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import asdict
 from typing import Any
 
 from sortui.domain.fields import SPECIALITY_TYPE
 from sortui.domain.model import ADDRESS_KINDS, Entity, Location
 from sortui.domain.validation import sort_name
-from sortui.store.rows import ENTITY_COLS, LOCATION_COLS, entity_row, insert_sql, location_row
+from sortui.store.rows import (
+    ENTITY_COLS,
+    LOCATION_COLS,
+    entity_row,
+    insert_sql,
+    load_entity,
+    location_from_row,
+    location_row,
+)
 from sortui.store.search_index import refresh_search_row
+
+# -- reading ---------------------------------------------------------------------------
+
+
+def entity_value(ent: Entity, path: str) -> Any:
+    """A unit's field ``path`` (``name``, ``postal.street``, ``specialities`` as a list of codes, ...)."""
+    group, _, name = path.rpartition(".")
+    if group in ADDRESS_KINDS:
+        addr = ent.address(group)
+        return getattr(addr, name) if addr else None
+    if group == "contact":
+        return getattr(ent.contact, name) if ent.contact else None
+    if path == "specialities":
+        return [s.code for s in ent.specialities]
+    return getattr(ent, path)
+
+
+def ean_state(conn: sqlite3.Connection, ent: Entity) -> dict[str, Any]:
+    """A unit's location-number mode, own number and that number's message types (JSON-ready)."""
+    loc = ent.location
+    messages = []
+    if loc is not None:
+        messages = [
+            list(r)
+            for r in conn.execute(
+                "SELECT message_urn, from_date, to_date FROM location_message WHERE gln = ? ORDER BY message_urn",
+                (loc.gln,),
+            )
+        ]
+    return {"ean_mode": ent.ean_mode, "location": asdict(loc) if loc else None, "messages": messages}
+
+
+def message_state(conn: sqlite3.Connection, gln: str, urn: str) -> dict[str, Any] | None:
+    """A message type's registration on a location number (its validity), None when not registered."""
+    row = conn.execute(
+        "SELECT from_date, to_date FROM location_message WHERE gln = ? AND message_urn = ?", (gln, urn)
+    ).fetchone()
+    return {"from_date": row[0], "to_date": row[1]} if row else None
+
+
+def current_value(conn: sqlite3.Connection, target: str, key: str, op: str, path: str | None) -> Any:
+    """What the field a journal entry changes holds now: the entry's old value, were it made now.
+
+    For an 'ean' entry the unit's location-number state, for a message type its registration; a
+    created unit has no old value. The target must exist (``journal.target_exists``).
+    """
+    if op == "create":
+        return None
+    if target == "message":
+        return message_state(conn, key, path or "")
+    if target == "location":
+        conn.row_factory = sqlite3.Row
+        try:
+            row = conn.execute("SELECT * FROM location WHERE gln = ?", (key,)).fetchone()
+        finally:
+            conn.row_factory = None
+        return getattr(location_from_row(row), (path or "").partition(".")[2])
+    ent = load_entity(conn, key)
+    conn.row_factory = None
+    assert ent is not None, key
+    return ean_state(conn, ent) if op == "ean" else entity_value(ent, path or "")
+
+
+# -- writing ---------------------------------------------------------------------------
 
 
 def write_entity_value(conn: sqlite3.Connection, sor_id: str, path: str, value: Any) -> None:

@@ -40,13 +40,26 @@ def code_choices(conn: sqlite3.Connection, lst: str) -> list[Choice]:
     return [Choice(code, text, code) for code, text in rows]
 
 
-def message_choices(conn: sqlite3.Connection, registered: set[str]) -> list[Choice]:
-    """The MedCom catalogue; the definitions in ``registered`` are marked."""
+def message_definitions(conn: sqlite3.Connection) -> list[queries.RegisteredMessage]:
+    """The MedCom catalogue: every message definition (no validity: none is registered here)."""
     rows = conn.execute(
         "SELECT urn, format, type_code, version_code, title FROM message_definition"
         " ORDER BY format, type_code, version_code"
     ).fetchall()
-    return [Choice(urn, f"{fmt:<8} {tc:<9} {vc:<9}", title, urn in registered) for urn, fmt, tc, vc, title in rows]
+    return [queries.RegisteredMessage(*row, None, None) for row in rows]
+
+
+def catalogue_choices(definitions: list[queries.RegisteredMessage], registered: set[str]) -> list[Choice]:
+    """The catalogue as picker choices; the definitions in ``registered`` are marked."""
+    return [
+        Choice(d.urn, f"{d.format:<8} {d.type_code:<9} {d.version_code:<9}", d.title, d.urn in registered)
+        for d in definitions
+    ]
+
+
+def message_choices(conn: sqlite3.Connection, registered: set[str]) -> list[Choice]:
+    """The MedCom catalogue; the definitions in ``registered`` are marked."""
+    return catalogue_choices(message_definitions(conn), registered)
 
 
 # -- the unit editor ------------------------------------------------------------------
@@ -77,10 +90,15 @@ class EditorData:
     values: dict[str, Any]
     type_choices: list[Choice] = field(default_factory=list)
     speciality_choices: list[Choice] = field(default_factory=list)
+    parent_sor_id: str | None = None  # a new unit to be made under this parent (no sor_id until it is saved)
 
     @property
     def kind_name(self) -> str:
         return KIND_NAMES.get(self.kind, self.kind)
+
+    @property
+    def is_new(self) -> bool:
+        return self.parent_sor_id is not None
 
 
 def load_editor_data(conn: sqlite3.Connection, sor_id: str) -> EditorData | None:
@@ -100,6 +118,27 @@ def load_editor_data(conn: sqlite3.Connection, sor_id: str) -> EditorData | None
     )
 
 
+def load_new_unit_data(conn: sqlite3.Connection, parent_sor_id: str, from_date: str) -> EditorData | None:
+    """An empty form for a new unit under ``parent_sor_id`` (an SI under an owner, else an OE), valid
+    from ``from_date``; nothing is written until the editor saves it."""
+    parent = queries.node(conn, parent_sor_id)
+    if parent is None:
+        return None
+    kind = "SI" if parent.kind == "IE" else "OE"
+    paths = [p for _, section in editor_sections(kind) for p in section]
+    values: dict[str, Any] = {p: [] if p == "specialities" else None for p in paths} | {"from_date": from_date}
+    return EditorData(
+        "",
+        kind,
+        "",
+        [name for _, _, name in queries.path_to_root(conn, parent_sor_id)],
+        values,
+        code_choices(conn, TYPE_LIST[kind]),
+        code_choices(conn, "speciality"),
+        parent_sor_id=parent_sor_id,
+    )
+
+
 # -- the EDI editor ------------------------------------------------------------------
 
 
@@ -115,7 +154,7 @@ class EdiData:
     messages: list[queries.RegisteredMessage]
     operator_choices: list[Choice]
     region_choices: list[Choice]
-    catalogue: list[Choice]  # the MedCom message definitions, the registered ones marked
+    catalogue: list[queries.RegisteredMessage]  # the MedCom message definitions (no validity)
 
     @property
     def gln(self) -> str:
@@ -150,7 +189,7 @@ def load_location(conn: sqlite3.Connection, gln: str, unit_sor_id: str, unit_nam
         messages,
         code_choices(conn, "communication_supplier"),
         code_choices(conn, "region"),
-        message_choices(conn, {m.urn for m in messages}),
+        message_definitions(conn),
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
+from rich.highlighter import Highlighter
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -43,7 +44,22 @@ def concerns(problem: Problem, path: str) -> bool:
     return problem.field == path or problem.field.startswith(path + ".")
 
 
-class FieldInput(Input):
+class PrintableHighlighter(Highlighter):
+    """Draws a field's text with its control characters as symbols; the value itself stays exact."""
+
+    def highlight(self, text: Text) -> None:
+        text.plain = clean(text.plain)
+
+
+class SafeInput(Input):
+    """A one-line field that never draws a control character it holds (one loaded, or pasted)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("highlighter", PrintableHighlighter())
+        super().__init__(*args, **kwargs)
+
+
+class FieldInput(SafeInput):
     """A one-line text field that knows its field path."""
 
     def __init__(self, path: str, value: str, max_length: int | None, placeholder: str = "") -> None:

@@ -18,6 +18,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from sortui.widgets.edit_data import Choice, matches
+from sortui.widgets.form import SafeInput
 from sortui.widgets.safe import clean
 
 
@@ -50,7 +51,7 @@ class PickerScreen(ModalScreen[str | None]):
         with Vertical(id="picker", classes="" if self.filterable else "-small"):
             yield Static(Text(self.title_text, style="bold"), id="picker-title")
             if self.filterable:
-                field = Input(placeholder="type to filter", id="picker-filter")
+                field = SafeInput(placeholder="type to filter", id="picker-filter")
                 field.cursor_blink = False
                 yield field
             yield OptionList(id="picker-list")

@@ -1,26 +1,24 @@
-"""Making register text safe to show: control characters become visible symbols.
+"""Making register text safe to show in the app: control characters become visible symbols.
 
 Entity names may contain ``[bold]x[/]`` or escape sequences; they are shown as
-``rich.text.Text`` (never markup), and C0/C1 control characters, DEL and ESC are
-replaced one for one so that styles (spans) stay where they were.
+``rich.text.Text`` (never markup), and control characters are replaced one for one by
+``domain.text.printable`` (the same rule the command line prints with), so that styles
+(spans) stay where they were. No Textual here: the command line prints with ``safe_text`` too
+(fields that show their text safely are ``widgets.form.SafeInput``).
 """
 
 from __future__ import annotations
 
 from rich.text import Text
 
-_CONTROL = {c: 0x2400 + c for c in range(0x20)} | {0x7F: 0x2421} | {c: 0xFFFD for c in range(0x80, 0xA0)}
-_KEEP_LINES = {c: v for c, v in _CONTROL.items() if c != 0x0A}
+from sortui.domain.text import printable
 
-
-def clean(value: str, keep_newlines: bool = False) -> str:
-    """``value`` with control characters replaced by visible symbols (␛ for ESC)."""
-    return value.translate(_KEEP_LINES if keep_newlines else _CONTROL)
+clean = printable  # ``value`` with control characters replaced by visible symbols (␛ for ESC)
 
 
 def safe_text(text: Text, keep_newlines: bool = True) -> Text:
     """A copy of ``text`` whose characters are all printable (same length, same spans)."""
-    plain = clean(text.plain, keep_newlines)
+    plain = printable(text.plain, keep_newlines)
     if plain == text.plain:
         return text
     out = Text(plain, style=text.style, justify=text.justify, no_wrap=text.no_wrap, end=text.end)
@@ -31,4 +29,4 @@ def safe_text(text: Text, keep_newlines: bool = True) -> Text:
 
 def plain(value: object) -> Text:
     """Text of a value from the register, safe and literal."""
-    return Text(clean("" if value is None else str(value)))
+    return Text(printable("" if value is None else str(value)))

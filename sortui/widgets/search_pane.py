@@ -19,6 +19,7 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from sortui.store.search import Hit, Scope, SearchPage, search, subtree_scope
+from sortui.widgets.form import SafeInput
 from sortui.widgets.guard import reports_errors
 from sortui.widgets.hit_line import hit_line
 from sortui.widgets.safe import clean
@@ -28,7 +29,7 @@ PAGE = 100  # hits read at a time
 MORE_AHEAD = 10  # the next page is read when the cursor comes this close to the last hit loaded
 
 
-class SearchInput(Input):
+class SearchInput(SafeInput):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("down", "screen.focus_hits", "Go to the hits", show=False, id="search.hits"),
         Binding("escape", "screen.close_search", "Close the search", show=False, id="search.close"),

@@ -25,6 +25,7 @@ from sortui.store import queries
 from sortui.store.search import shak_search
 from sortui.store.shak_checks import CHECKS, Finding, ShakReport, check_shak
 from sortui.widgets import shak_data
+from sortui.widgets.form import SafeInput
 from sortui.widgets.guard import reports_errors
 from sortui.widgets.safe import clean
 from sortui.widgets.shak_data import ShakItem, ShakStep, View
@@ -36,7 +37,7 @@ HITS = 200
 FINDINGS_SHOWN = 500  # per check; `sortui check shak` lists them all
 
 
-class ShakFilter(Input):
+class ShakFilter(SafeInput):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("down", "focus_hits", "Go to the matching codes", show=False, id="shak.filter_hits"),
     ]
@@ -257,7 +258,8 @@ class ShakPane(Vertical):
             self._reload(View(on, self.view.all_versions))
 
     def reload(self) -> None:
-        self._reload(self.view)
+        if self.query(ShakTree):  # not composed yet: it loads when it mounts (an import may finish first)
+            self._reload(self.view)
 
     def _reload(self, view: View) -> None:
         """Read the tree again for ``view``, keeping the code under the cursor in view."""

@@ -1,4 +1,4 @@
-"""The status bar: view date, working copy, snapshot date, pending edits, mode."""
+"""The status bar: view date, demo or not, working copy, snapshot date, pending edits, mode."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ class Status:
     service_ok: bool = True
     message: str | None = None  # the service's newest operating message (driftsbesked)
     message_severity: str = "info"  # info / warning / critical
+    demo: bool = False  # the demo's own working copy, not the user's: said early, so it is never cut off
 
 
 _SEVERITY_STYLES = {"info": "italic", "warning": "bold", "critical": "bold reverse"}
@@ -31,6 +32,9 @@ _SEVERITY_STYLES = {"info": "italic", "warning": "bold", "critical": "bold rever
 def status_text(s: Status) -> Text:
     t = Text(no_wrap=True, overflow="ellipsis")
     t.append(f" {s.view_date} ", style="bold reverse")
+    if s.demo:
+        t.append(" ")
+        t.append(" DEMO DATA ", style="bold reverse")
     t.append(" snapshot ")
     t.append(s.snapshot_date or "–", style="bold")
     t.append(f"  {s.pending_edits} pending")
