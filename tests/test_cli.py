@@ -226,6 +226,8 @@ def test_search_text_output(run_cli, sor_wc: Path) -> None:
     lines = run_cli("search", "klinik").out.splitlines()
     assert len(lines) == 4 and all(len(line) <= 80 for line in lines)
     assert lines[3] == "347831000016005  OE Roskilde Øjenklinik, beh. afsnit · Roskilde Øjenklinik"  # the institution
+    by_code = run_cli("search", "3478310").out  # the SOR-kode that matched is not said twice
+    assert by_code.count("347831000016005") == 1 and "SOR-kode" not in by_code
 
 
 def test_search_pages(run_cli, sor_wc: Path) -> None:

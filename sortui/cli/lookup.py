@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from contextlib import closing
+from dataclasses import replace
 
 from sortui import paths
 from sortui.cli.common import (
@@ -124,7 +125,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         width = max(len(h.sor_id) for h in page.hits) if page.hits else 0
         for h in page.hits:
             line = safe_line(f"{h.sor_id:<{width}}  ", style="cyan")
-            line.append_text(hit_line(h, max(20, out.width - width - 2)))
+            shown = replace(h, matched=None) if h.matched and h.matched[0] == "SOR-kode" else h  # it is on the left
+            line.append_text(hit_line(shown, max(20, out.width - width - 2)))
             out.print(line, no_wrap=True, overflow="ellipsis", crop=True)
     if not page.total:
         err.print(safe_line(f"no units match {args.text!r}{where}"))
