@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import shutil
 import sys
 from collections.abc import Callable
@@ -20,8 +21,9 @@ if importlib.util.find_spec("sortui") is None:  # plain `pytest` from the checko
 from sortui import cli as sortui_cli  # noqa: E402
 from sortui.store.importer import import_files  # noqa: E402
 
-# CI has shared/ beside the checkout: ../shared/samples from the repository root.
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+# CI has shared/ beside the checkout: ../shared/samples from the repository root (or where
+# SORTUI_TEST_SAMPLES says: the mutation run's copy of the tests lies one folder deeper).
+SAMPLES = Path(os.environ.get("SORTUI_TEST_SAMPLES") or Path(__file__).resolve().parents[2] / "shared" / "samples")
 SOR_SAMPLES = ("ONE_SYGEHUS.xml", "ONE_APOTEK.xml", "ONE_PRAKSIS.xml")
 
 

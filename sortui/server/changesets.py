@@ -497,7 +497,7 @@ def _apply_operation(conn: Connection, op: Operation, records: Records) -> tuple
 def _apply_create(conn: Connection, rec: Record, op: Operation, records: Records) -> tuple[Any, Any]:
     parent_kind = _kind_of(conn, op.new["parent_sor_id"], records)
     if parent_kind not in _PARENT_KINDS[op.new["kind"]]:
-        raise Refused(422, "invalid_operation", f"a {op.new['kind']} cannot be created under a {parent_kind}")
+        raise Refused(422, "invalid_operation", f"an {op.new['kind']} cannot be created under an {parent_kind}")
     rec.data = wire.entity_to_data(wire.created_entity(rec.key, op.new))
     rec.touched.add("*")
     return None, op.new
@@ -533,7 +533,7 @@ def _check_move(conn: Connection, rec: Record, new_parent: str, records: Records
     if kind is None:
         raise Refused(404, "not_found", f"not in the register: unit {new_parent}", missing=[f"unit {new_parent}"])
     if kind not in _PARENT_KINDS.get(rec.kind or "", ()):
-        raise Refused(422, "invalid_operation", f"a {rec.kind} cannot be moved under a {kind} ({new_parent})")
+        raise Refused(422, "invalid_operation", f"an {rec.kind} cannot be moved under an {kind} ({new_parent})")
     current: str | None = new_parent
     seen: set[str] = set()
     while current is not None and current not in seen:
