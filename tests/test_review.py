@@ -32,7 +32,7 @@ def test_rules_find_what_they_say(conn: sqlite3.Connection) -> None:
     edits.set_fields(conn, OWNER, {"to_date": "2009-12-31"})
     assert review.start(conn, "closed", ON, rule="address-from-closed-parent") == 3
     reasons = {i.reason for i in review.items(conn, "closed")}
-    assert reasons == {"postadresse nedarvet fra Roskilde Øjenklinik (lukket 2009-12-31)"}
+    assert reasons == {"Postadresse inherited from Roskilde Øjenklinik (closed 2009-12-31)"}
     edits.set_fields(conn, "347831000016005", {"to_date": "2010-02-10"})
     assert review.start(conn, "soon", ON, rule="closing-soon") == 1
 

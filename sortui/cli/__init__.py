@@ -26,6 +26,7 @@ from sortui.store import workfiles
 COMMAND_MODULES: tuple[str, ...] = (
     "sortui.cli.files",
     "sortui.cli.lookup",
+    "sortui.cli.codes",
     "sortui.cli.edit",
     "sortui.cli.check",
     "sortui.cli.review",

@@ -18,29 +18,38 @@ from sortui.cli.common import (
     safe_line,
     writable,
 )
-from sortui.domain.fields import LOCATION_FLAGS, LOCATION_SCALARS, editable_entity_fields
+from sortui.domain.fields import (
+    editable_entity_fields,
+    editable_location_fields,
+    entity_field_path,
+    field_label,
+    field_suggestions,
+    location_field_name,
+)
+from sortui.domain.words import plural
 from sortui.store import edits, journal, queries
-from sortui.store.describe import change_words
+from sortui.store.describe import change_words, group_words
 from sortui.store.journal import EditError, JournalEntry
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "set",
-        help="change fields of a unit (or attributes of a location number)",
-        description="Fields of a unit: "
-        + ", ".join(editable_entity_fields())
+        help="change fields of a unit (or attributes of a lokationsnummer)",
+        description="FIELD is a field's path or its Danish label, in any case (contact.phone, Telefon or telefon). "
+        "Fields of a unit: "
+        + ", ".join(f"{path} ({field_label(path)})" for path in editable_entity_fields())
         + ". Attributes of a lokationsnummer (KEY is a GLN): "
-        + ", ".join(LOCATION_SCALARS + LOCATION_FLAGS)
-        + ". An empty VALUE clears a field; flags take ja/nej. Control characters are refused (a note may hold"
-        " line feeds). An edit waits for a running import (5 s at most), or is refused naming it.",
+        + ", ".join(f"{name} ({field_label('location.' + name)})" for name in editable_location_fields())
+        + ". An empty VALUE clears a field; flags take yes/no (or ja/nej). Control characters are refused (a note "
+        "may hold line feeds). An edit waits for a running import (5 s at most), or is refused naming it.",
     )
     p.add_argument("key", metavar="KEY", help="SOR-kode of a unit, or a lokationsnummer (GLN)")
     p.add_argument("assignments", nargs="+", metavar="FIELD=VALUE")
     p.add_argument("--json", action="store_true", help="print the journal entries as JSON")
     p.set_defaults(func=cmd_set)
 
-    p = sub.add_parser("edi", help="add or remove message types on a location number")
+    p = sub.add_parser("edi", help="add or remove message types on a lokationsnummer")
     p.add_argument("action", choices=("add", "remove"))
     p.add_argument("gln", metavar="GLN")
     p.add_argument(
@@ -54,9 +63,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the journal entries as JSON")
     p.set_defaults(func=cmd_edi)
 
-    p = sub.add_parser("changes", help="the pending edits in the journal; undo one or discard all")
+    p = sub.add_parser(
+        "changes",
+        help="the pending edits in the journal; undo one or discard all",
+        description="The pending edits by unit and lokationsnummer; a bulk change (a message type on many "
+        "lokationsnumre, a field on many units in a review) is listed as one, and --undo of any of its "
+        "entries undoes all of them, in one step.",
+    )
     p.add_argument("--json", action="store_true", help="print JSON only")
-    p.add_argument("--undo", type=int, metavar="ID", help="revert the pending change with this id")
+    p.add_argument(
+        "--undo", type=int, metavar="ID", help="revert the pending change with this id (a bulk change whole)"
+    )
     p.add_argument("--discard-all", action="store_true", help="revert every pending change (needs --yes)")
     p.add_argument("--yes", action="store_true", help="confirm --discard-all")
     p.set_defaults(func=cmd_changes)
@@ -72,12 +89,39 @@ def _parse_assignments(assignments: list[str]) -> list[tuple[str, str]]:
     return pairs
 
 
+def _unit_changes(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """{field path: value} from FIELD=VALUE pairs naming a unit's fields by path or Danish label."""
+    changes = {}
+    for name, value in pairs:
+        path = entity_field_path(name)
+        if path is None:
+            choices = [*editable_entity_fields(), *(field_label(p) for p in editable_entity_fields())]
+            raise CliError(f"{name!r} is not a field of a unit that can be edited{field_suggestions(name, choices)}")
+        changes[path] = edits.parse_value(path, value)
+    return changes
+
+
+def _location_changes(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """{attribute: value} from FIELD=VALUE pairs naming a lokationsnummer's attributes by name or Danish label."""
+    changes = {}
+    for name, value in pairs:
+        attribute = location_field_name(name)
+        if attribute is None:
+            names = editable_location_fields()
+            choices = [*names, *(field_label(f"location.{n}") for n in names)]
+            hint = field_suggestions(name, choices)
+            raise CliError(f"{name!r} is not an attribute of a lokationsnummer that can be edited{hint}")
+        changes[attribute] = edits.parse_value(f"location.{attribute}", value)
+    return changes
+
+
 def entry_json(entry: JournalEntry) -> dict[str, Any]:
     return {
         "id": entry.id,
         "created_at": entry.created_at,
         **entry.operation(),
         "status": entry.status,
+        "group": entry.group_id,
         **({"warnings": entry.warnings} if entry.warnings else {}),
     }
 
@@ -109,11 +153,9 @@ def cmd_set(args: argparse.Namespace) -> int:
         kinds = dict(queries.find_key(conn, args.key))
         try:
             if "gln" in kinds:
-                changes = {name.removeprefix("location."): edits.parse_value(name, value) for name, value in pairs}
-                entries = edits.set_location_fields(conn, args.key, changes)
+                entries = edits.set_location_fields(conn, args.key, _location_changes(pairs))
             elif "sor_id" in kinds:
-                changes = {name: edits.parse_value(name, value) for name, value in pairs}
-                entries = edits.set_fields(conn, args.key, changes)
+                entries = edits.set_fields(conn, args.key, _unit_changes(pairs))
             else:
                 raise CliError(f"{args.key}: no unit or lokationsnummer with that key", EXIT_NOT_FOUND)
         except EditError as exc:
@@ -152,17 +194,28 @@ def cmd_changes(args: argparse.Namespace) -> int:
         return EXIT_OK
     if not entries:
         out.print(safe_line("no pending changes"))
-    for key, group in _grouped(entries).items():
-        out.print(safe_line(key, style="bold"))
+    for heading, group in _grouped(entries).items():
+        out.print(safe_line(heading, style="bold"))
         for e in group:
-            out.print(safe_line(f"  #{e.id:<5} {e.created_at}  {describe_change(e)}"))
+            out.print(safe_line(f"  #{e.id:<5} {e.created_at}  {e.key}  {describe_change(e)}" if e.group_id is not None
+                                else f"  #{e.id:<5} {e.created_at}  {describe_change(e)}"))  # fmt: skip
     return EXIT_OK
 
 
 def _grouped(entries: list[JournalEntry]) -> dict[str, list[JournalEntry]]:
+    """The entries by unit or lokationsnummer, and those of each bulk change together."""
+    bulk: dict[int, list[JournalEntry]] = {}
+    for e in entries:
+        if e.group_id is not None:
+            bulk.setdefault(e.group_id, []).append(e)
     groups: dict[str, list[JournalEntry]] = {}
     for e in entries:
-        groups.setdefault(f"{'Lokationsnummer' if e.target != 'entity' else 'Enhed'} {e.key}", []).append(e)
+        if e.group_id is not None:
+            members = bulk[e.group_id]
+            heading = f"Bulk change {e.group_id}: {group_words(members)} (--undo {members[0].id} undoes all)"
+        else:
+            heading = f"{'Lokationsnummer' if e.target != 'entity' else 'Unit'} {e.key}"
+        groups.setdefault(heading, []).append(e)
     return groups
 
 
@@ -171,15 +224,20 @@ def _change_journal(args: argparse.Namespace) -> int:
         try:
             if args.undo is not None:
                 try:
-                    journal.undo(conn, args.undo)
+                    undone = journal.undo(conn, args.undo)
                 except KeyError:
                     raise CliError(f"no change #{args.undo} in the journal", EXIT_NOT_FOUND) from None
-                err.print(safe_line(f"undone #{args.undo}"))
+                if len(undone) == 1:
+                    err.print(safe_line(f"undone #{args.undo}"))
+                else:
+                    err.print(
+                        safe_line(f"undone the bulk change of #{args.undo}: {plural(len(undone), 'entry', 'entries')}")
+                    )
             else:
                 if not args.yes:
                     raise CliError("--discard-all reverts every pending change; add --yes to confirm")
                 count = journal.discard_all(conn)
-                err.print(safe_line(f"discarded {count} pending changes"))
+                err.print(safe_line(f"discarded {plural(count, 'pending change')}"))
         except EditError as exc:
             raise _refused(exc) from None
     return EXIT_OK

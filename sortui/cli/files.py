@@ -84,9 +84,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 _REPLACED_NOUNS = {
     "sor": "units",
-    "shak": "SHAK codes",
+    "shak": "SHAK-koder",
     "shak-region": "SHAK hospitals",
-    "edi": "message types on location numbers",
+    "edi": "message types on lokationsnumre",
 }
 
 

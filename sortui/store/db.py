@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -11,17 +10,28 @@ from pathlib import Path
 from sortui.domain.text import ascii_fold
 from sortui.formats.medcom import read_message_definitions
 from sortui.paths import data_dir
-from sortui.store import workfiles
+from sortui.store import codelists, workfiles
 from sortui.store.rows import insert_sql
 from sortui.store.tables import MESSAGE_DEFINITION
 
 # Marks a SQLite file as a sortui working copy ("SORT" in ASCII).
 APPLICATION_ID = 0x534F5254
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+
+def _v2_code_names_and_journal_groups(conn: sqlite3.Connection) -> None:
+    """Code lists say how sure each name is and where it came from (and get the lists shipped since);
+    the journal groups the entries of one bulk change, which is undone as one."""
+    conn.execute("ALTER TABLE code_list ADD COLUMN confirmed VARCHAR NOT NULL DEFAULT 'yes'")
+    conn.execute(f"ALTER TABLE code_list ADD COLUMN source VARCHAR NOT NULL DEFAULT '{codelists.SHIPPED}'")
+    codelists.load_shipped(conn)
+    conn.execute("ALTER TABLE journal ADD COLUMN group_id INTEGER")
+    conn.execute("CREATE INDEX ix_journal_group ON journal (group_id)")
+
 
 # MIGRATIONS[n] upgrades a working copy from version n-1 to n. A new working copy
 # is created at SCHEMA_VERSION directly from the current table definitions.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _v2_code_names_and_journal_groups}
 
 
 # Bind None and bools through an adapter: without one, sqlite3 looks for ``__adapt__`` and
@@ -172,12 +182,8 @@ def migrate(conn: sqlite3.Connection, version: int) -> None:
 
 def load_code_lists(conn: sqlite3.Connection) -> None:
     """Code lists and the MedCom catalogue shipped in ``data/codelists``."""
+    codelists.load_shipped(conn)
     folder = data_dir() / "codelists"
-    with open(folder / "codes.csv", encoding="utf-8", newline="") as fh:
-        rows = [(r["list"], r["code"], r["text"]) for r in csv.DictReader(fh)]
-    with open(folder / "net-operators.csv", encoding="utf-8", newline="") as fh:
-        rows += [("communication_supplier", r["code"], r["name"]) for r in csv.DictReader(fh)]
-    conn.executemany("INSERT OR REPLACE INTO code_list (list, code, text) VALUES (?, ?, ?)", rows)
     defs = read_message_definitions(folder / "medcom-message-definitions.csv")
     conn.executemany(
         insert_sql("message_definition", MESSAGE_DEFINITION.names, "INSERT OR REPLACE"),

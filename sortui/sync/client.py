@@ -22,7 +22,7 @@ API = "/api/v1"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 STATUS_TIMEOUT = httpx.Timeout(3.0, connect=2.0)
 
-EXIT_UNAVAILABLE, EXIT_CONFLICTS, EXIT_REFUSED = 3, 4, 5
+EXIT_UNAVAILABLE, EXIT_CONFLICTS, EXIT_REFUSED, EXIT_NO_SERVICE = 3, 4, 5, 6
 
 
 class SyncError(Exception):
