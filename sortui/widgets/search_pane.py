@@ -14,10 +14,11 @@ from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
+from sortui.domain.words import plural
 from sortui.store import queries
 from sortui.widgets.form import SafeInput
 from sortui.widgets.guard import reports_errors
-from sortui.widgets.safe import clean
+from sortui.widgets.safe import Fitted, clean
 from sortui.widgets.source import Source
 
 LIMIT = 100
@@ -28,7 +29,7 @@ def hit_text(hit: queries.Hit) -> Text:
     t.append(f"{hit.kind} ", style="dim")
     t.append(clean(hit.name), style="dim strike" if hit.to_date else "bold")
     if hit.to_date:
-        t.append(f" (lukket {hit.to_date})", style="dim")
+        t.append(f" (closed {hit.to_date})", style="dim")
     t.append(f"  {hit.sor_id}", style="dim")
     detail = " ".join(w for w in clean(hit.detail).split() if w != hit.sor_id)
     if detail:
@@ -56,7 +57,7 @@ class HitList(OptionList):
 class SearchPane(Vertical):
     """The search field and its hits; ``Chosen`` when a hit is picked with enter."""
 
-    BORDER_TITLE = "Søg"
+    BORDER_TITLE = "Search"
 
     class Results(Message):
         def __init__(self, text: str, hits: list[queries.Hit]) -> None:
@@ -76,7 +77,9 @@ class SearchPane(Vertical):
         self.searched = ""
 
     def compose(self) -> ComposeResult:
-        field = SearchInput(placeholder="name, SOR id, SHAK code, GLN, ydernummer, address", id="search-input")
+        field = SearchInput(
+            placeholder="name, SOR-kode, SHAK-kode, lokationsnummer, ydernummer, address", id="search-input"
+        )
         field.cursor_blink = False
         yield field
         yield HitList(id="search-hits")
@@ -115,8 +118,8 @@ class SearchPane(Vertical):
         self.hits, self.searched = message.hits, message.text
         hits = self.query_one(HitList)
         hits.clear_options()
-        hits.add_options([Option(hit_text(h)) for h in message.hits])
+        hits.add_options([Option(Fitted(hit_text(h))) for h in message.hits])
         if message.hits:
             hits.highlighted = 0
         n = len(message.hits)
-        self.border_subtitle = f"{n}{'+' if n >= LIMIT else ''} hits" if message.text.strip() else ""
+        self.border_subtitle = (plural(n, "hit") + ("+" if n >= LIMIT else "")) if message.text.strip() else ""
