@@ -318,7 +318,7 @@ async def test_region_ownership_and_institution_type(shak_region_wc: Path) -> No
         await goto(pilot, "2529")
         assert (
             cursor_label(app)
-            == "2529  Roskilde Øjenklinik (1)  2009-08-01–  Region Sjælland · Privat · instart 161  SOR 1"
+            == "2529  Roskilde Øjenklinik (1)  2009-08-01–  SOR 1  Region Sjælland · Privat · instart 161 (unknown code)"
         )
         assert "Region          Region Sjælland" in detail(app)
         await press(pilot, "v")

@@ -51,6 +51,9 @@ def remap_note(config_path: Path | None) -> str:
     return f"Keys can be remapped under [keymap] in {where}."
 
 
+# What every text field does with its keys (moving, deleting, copying): nothing of the screen's own.
+_FIELD_ACTIONS = frozenset(b.action for b in Input.BINDINGS if isinstance(b, Binding))
+
 KeyRows = dict[tuple[int, str], tuple[list[str], str]]
 
 
@@ -72,7 +75,7 @@ def key_rows(screen: Screen[Any], local: Any = None) -> tuple[KeyRows, KeyRows, 
         elif node is screen:
             rows = here
         elif chain is not None and (node is chain or node in chain.ancestors):
-            if isinstance(node, Input) and binding in Input.BINDINGS:
+            if isinstance(node, Input) and binding.action in _FIELD_ACTIONS:
                 continue  # moving the cursor in a field: every field does it, it says nothing of this screen
             rows = mine
         else:
@@ -92,7 +95,7 @@ def screen_help(screen: Screen[Any], config_path: Path | None) -> HelpScreen:
     """The help of ``screen``: its ``HELP`` text and its keys, by where they work."""
     mine, here, everywhere = key_rows(screen)
     title = getattr(screen, "HELP_TITLE", "") or type(screen).__name__.removesuffix("Screen")
-    rows = [*rows_of(everywhere), ("f1", "This help"), ("ctrl+p", "The commands of this screen, by name")]
+    rows = rows_of(everywhere)
     sections = [
         HelpSection(title, rows_of(here)),
         HelpSection("The focused part", rows_of(mine)),

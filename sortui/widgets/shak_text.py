@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from sortui.domain.codelists import CodeName, code_words
+from sortui.domain.codelists import UNKNOWN, CodeName, code_words
 from sortui.domain.words import plural
 from sortui.store.queries import Node, ShakEntry, ShakHistoryRow, ShakRegionRow
 from sortui.store.shak_checks import CHECKS, Finding
@@ -55,7 +55,7 @@ def region_words(code: str | None, name: str | None) -> str | None:
 
 def hospital_facts(entry: ShakEntry) -> list[str]:
     """Region, ownership and institution type of a hospital code, where known, for a tree line: each by
-    its name, or by its code where the lists have none (the detail panel says both)."""
+    its name, or by its code and "unknown code" where the lists have none (the detail panel says both)."""
     facts = [
         entry.region_name or (f"region {entry.region_code}" if entry.region_code else None),
         _named(entry.ownership, entry.ownership_name, "ejerforhold"),
@@ -67,11 +67,11 @@ def hospital_facts(entry: ShakEntry) -> list[str]:
 def _named(code: str | None, name: CodeName | None, label: str) -> str | None:
     if not code:
         return None
-    return name.text if name else f"{label} {code}"
+    return name.text if name else f"{label} {code} ({UNKNOWN})"
 
 
 def entry_label(entry: ShakEntry, on: str) -> Text:
-    """A tree line: code, text, child count, validity; region, ownership, institution type; SOR units."""
+    """A tree line: code, text, child count, validity, SOR units; region, ownership, institution type."""
     label = Text(no_wrap=True, overflow="ellipsis")
     label.append(clean(entry.code), style="bold")
     label.append(f"  {clean(entry.text)}" if entry.text else "")
@@ -79,11 +79,11 @@ def entry_label(entry: ShakEntry, on: str) -> Text:
         label.append(f" ({entry.children:,})", style="dim")
     if entry.valid_from:
         label.append(f"  {period(entry.valid_from, entry.valid_to)}", style="dim")
+    if entry.units:  # before the facts, which a narrow pane cuts: enter on the code jumps to these
+        label.append(f"  SOR {entry.units}")
     facts = hospital_facts(entry) if entry.level == "sgh" else []
     if facts:
         label.append(f"  {' · '.join(facts)}", style="dim")
-    if entry.units:
-        label.append(f"  SOR {entry.units}")
     note = validity_note(entry, on)
     if note:
         label.append(f"  ({note})")
