@@ -116,16 +116,23 @@ def _tree_rss_kb(pid: int) -> int:
     return total
 
 
-def fig_import(run: Run) -> None:
-    """``sortui import sor.xml`` as a subprocess into a fresh working copy: wall time, CPU time and peak RSS.
+@dataclass
+class Measured:
+    """A command run as a subprocess: wall time, CPU time and peak RSS (all its processes; the largest)."""
 
-    CPU time and the largest process's peak RSS come from ``os.wait4`` and include the import's worker
-    process; the peak RSS of all its processes together is sampled from /proc every 50 ms.
-    """
-    for path in run.work.glob("working-copy.sqlite*"):
-        path.unlink()
+    wall_s: float
+    cpu_s: float
+    rss_all_mb: float
+    rss_max_mb: float
+    code: int
+    stderr: str
+
+
+def measure_process(cmd: list[str]) -> Measured:
+    """Run ``cmd`` (from the checkout, sortui importable); CPU time and the largest process's peak RSS come
+    from ``os.wait4`` (they include the processes it waited for); the RSS of all its processes together is
+    sampled from /proc every 50 ms."""
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    cmd = [sys.executable, "-m", "sortui", "--db", str(run.db), "import", str(run.xml)]
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     done = threading.Event()
@@ -143,12 +150,22 @@ def fig_import(run: Run) -> None:
     sampler.join()
     stderr = proc.stderr.read().decode() if proc.stderr else ""
     proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise RuntimeError(f"import failed ({proc.returncode}): {stderr}")
-    run.values["import_s"] = elapsed
-    run.values["import_cpu_s"] = usage.ru_utime + usage.ru_stime
-    run.values["import_rss_mb"] = usage.ru_maxrss / 1024
-    run.values["import_rss_all_mb"] = peak[0] / 1024
+    cpu = usage.ru_utime + usage.ru_stime
+    return Measured(elapsed, cpu, peak[0] / 1024, usage.ru_maxrss / 1024, proc.returncode, stderr)
+
+
+def fig_import(run: Run) -> None:
+    """``sortui import sor.xml`` as a subprocess into a fresh working copy: wall time, CPU time and peak RSS
+    (of the import's worker process too)."""
+    for path in run.work.glob("working-copy.sqlite*"):
+        path.unlink()
+    got = measure_process([sys.executable, "-m", "sortui", "--db", str(run.db), "import", str(run.xml)])
+    if got.code != 0:
+        raise RuntimeError(f"import failed ({got.code}): {got.stderr}")
+    run.values["import_s"] = got.wall_s
+    run.values["import_cpu_s"] = got.cpu_s
+    run.values["import_rss_mb"] = got.rss_max_mb
+    run.values["import_rss_all_mb"] = got.rss_all_mb
 
 
 def fig_floor(run: Run) -> None:
@@ -389,6 +406,18 @@ FIGURES: tuple[Figure, ...] = (
             Metric("sync_pull_10000_s", "sync: pull 10,000 changes (s)", budget=3.0),
             Metric("sync_20_clients_s", "sync: 20 clients at once, wall (s)"),
             Metric("sync_20_clients_max_s", "  slowest client (s)"),
+        ),
+    ),
+    Figure(
+        "diff",
+        lambda run: __import__("diff_bench").fig_diff(run),  # benchmarks/diff_bench.py: two snapshots compared
+        (
+            Metric("diff_same_s", "diff: sor.xml against itself (s)", budget=10.0),
+            Metric("diff_s", "diff: sor.xml against the next day's (s)", budget=10.0),
+            Metric("diff_cpu_s", "  CPU time, both processes (s)"),
+            Metric("diff_rss_all_mb", "  peak RSS, both processes (MB)", "{:.0f}", 300),
+            Metric("diff_changes", "  changes found", "{:,.0f}"),
+            Metric("diff_record_s", "import: recording what it changed (s)"),
         ),
     ),
     Figure(

@@ -37,7 +37,7 @@ def binding_ids() -> list[str]:
     from sortui.widgets.search_pane import HitList, SearchInput
 
     classes = (SortApp, MainScreen, OrgTree, DetailPanel, SearchInput, HitList, HelpScreen, PromptScreen)
-    every = (*classes, *shak_classes(), *edit_classes(), *review_classes(), *sync_classes())
+    every = (*classes, *shak_classes(), *edit_classes(), *review_classes(), *sync_classes(), *change_classes())
     return [b.id for cls in every for b in cls.BINDINGS if isinstance(b, Binding) and b.id]
 
 
@@ -48,6 +48,13 @@ def sync_classes() -> tuple[type, ...]:
     from sortui.screens.sync import SyncScreen
 
     return (SyncScreen, LoginScreen, ConflictsScreen, ConflictList)
+
+
+def change_classes() -> tuple[type, ...]:
+    """What the last import changed (issue 16)."""
+    from sortui.screens.what_changed import WhatChangedList, WhatChangedScreen
+
+    return (WhatChangedScreen, WhatChangedList)
 
 
 def edit_classes() -> tuple[type, ...]:
@@ -231,6 +238,9 @@ class SortApp(App[None]):
             )
             yield SystemCommand("Show or hide the details", "The detail panel (i)", screen.action_toggle_details)
             yield from edit_commands(screen)
+            yield SystemCommand(
+                "What changed", "What the last import changed, by institution (w)", screen.action_what_changed
+            )
             yield SystemCommand("Sync", "Push pending edits, pull others' changes (F5)", screen.action_sync)
             yield SystemCommand("Conflicts", "Sync conflicts: keep mine or the service's", screen.action_conflicts)
             yield SystemCommand("Review sessions", "Bulk review: resume or delete a session (R)", screen.action_reviews)

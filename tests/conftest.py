@@ -238,30 +238,37 @@ def free_port() -> int:
 
 
 class Service:
-    """A `python -m sortui serve` subprocess on a free port, its database and its log."""
+    """A `python -m sortui serve` subprocess on a free port, on the database at ``db_url``, and its log."""
 
-    def __init__(self, db: Path, log: Path, extra: tuple[str, ...] = ()):
-        self.db, self.log, self.extra = db, log, extra
+    def __init__(self, db_url: str, log: Path, extra: tuple[str, ...] = ()):
+        self.db_url, self.log, self.extra = db_url, log, extra
         self.port = free_port()
         self.proc: Any = None
-        self.db_url = f"sqlite:///{db}"
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        self.launch()
+        self.wait_ready()
+
+    def launch(self) -> None:
+        """Start the process (``wait_ready`` waits for it: several services start side by side)."""
         import os
         import subprocess
-        import time
-
-        import httpx
 
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
         cmd = [sys.executable, "-m", "sortui", "serve", "--database", self.db_url, "--port", str(self.port)]
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen([*cmd, *self.extra], stdout=out, stderr=subprocess.STDOUT, env=env, cwd=REPO)
-        deadline = time.monotonic() + 20
+
+    def wait_ready(self) -> None:
+        import time
+
+        import httpx
+
+        deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"the service exited: {self.log_text()}")
@@ -304,13 +311,11 @@ class Service:
         return httpx.Client(base_url=f"{self.url}/api/v1", headers=headers, timeout=10)
 
 
-@pytest.fixture(scope="session")
-def _service_template(tmp_path_factory: pytest.TempPathFactory, sor_samples: list[Path]) -> Path:
-    """A service database loaded with `sortui server init` from the three samples, with SERVICE_USERS."""
+def load_service_database(url: str, sor_samples: list[Path]) -> None:
+    """Load the three samples into the (empty) service database at ``url`` with `sortui server init`,
+    and add SERVICE_USERS with `sortui server add-user`."""
     import io
 
-    path = tmp_path_factory.mktemp("service-template") / "service.sqlite"
-    url = f"sqlite:///{path}"
     assert sortui_cli.main(["server", "init", "--database", url, "--from", *map(str, sor_samples)]) == 0
     with pytest.MonkeyPatch.context() as mp:
         for name, (role, subtrees, password) in SERVICE_USERS.items():
@@ -318,43 +323,81 @@ def _service_template(tmp_path_factory: pytest.TempPathFactory, sor_samples: lis
             sub = ["--subtree", *subtrees] if subtrees else []
             argv = ["server", "add-user", "--database", url, name, "--role", role, *sub, "--password-stdin"]
             assert sortui_cli.main(argv) == 0
+
+
+@pytest.fixture(scope="session")
+def _service_template(tmp_path_factory: pytest.TempPathFactory, sor_samples: list[Path]) -> Path:
+    """An SQLite service database loaded with the samples and SERVICE_USERS (``load_service_database``)."""
+    path = tmp_path_factory.mktemp("service-template") / "service.sqlite"
+    load_service_database(f"sqlite:///{path}", sor_samples)
     return path
 
 
-def _load_postgres(url: str, sor_samples: list[Path]) -> None:
-    """Empty the PostgreSQL database at ``url`` and load it as the SQLite template is loaded."""
-    from sqlalchemy import create_engine
+# -- PostgreSQL: a throw-away cluster per test session (per xdist worker), a database per test ----------
 
-    from sortui.server.db import make_engine
-    from sortui.server.loader import init_from_files
-    from sortui.server.schema import METADATA
-    from sortui.server.users import add_user
-
-    METADATA.drop_all(create_engine(url))
-    engine = make_engine(url)
-    init_from_files(engine, sor_samples)
-    for name, (role, subtrees, password) in SERVICE_USERS.items():
-        add_user(engine, name, role, password, subtrees)
-    engine.dispose()
+DATABASES = ("sqlite", "postgresql")
+# For tests where the database matters: ``@ON_BOTH_DATABASES`` (or ``pytestmark = ON_BOTH_DATABASES``).
+ON_BOTH_DATABASES = pytest.mark.parametrize("db_kind", DATABASES, indirect=True)
+ON_POSTGRES = pytest.mark.parametrize("db_kind", ["postgresql"], indirect=True)
 
 
-@pytest.fixture
-def service(tmp_path: Path, _service_template: Path, sor_samples: list[Path]) -> Any:
-    """A running service on a copy of the template database; stopped after the test.
+@pytest.fixture(scope="session")
+def pg_cluster() -> Any:
+    """A PostgreSQL server of our own on 127.0.0.1 (see tests/pgcluster.py), removed after the session.
 
-    With SORTUI_TEST_POSTGRES=postgresql+psycopg://... the service runs on that database instead
-    (emptied and loaded for every test; run without -n then).
+    Without PostgreSQL the tests that need it skip with the reason; under CI=true they fail instead.
     """
     import os
 
+    from pgcluster import Cluster, missing_reason
+
+    reason = missing_reason()
+    if reason:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"CI runs the PostgreSQL tests, but {reason} (.ci/run installs it)")
+        pytest.skip(f"PostgreSQL tests skipped: {reason}")
+    cluster = Cluster().start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def _pg_template(pg_cluster: Any, sor_samples: list[Path]) -> str:
+    """A database loaded like the SQLite template; each test gets a copy (CREATE DATABASE ... TEMPLATE)."""
+    load_service_database(pg_cluster.create_database("sortui_template"), sor_samples)
+    return "sortui_template"
+
+
+@pytest.fixture
+def db_kind(request: pytest.FixtureRequest) -> str:
+    """The service's database: "sqlite" unless a test is parametrized (``ON_BOTH_DATABASES``)."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture
+def service_db(db_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> Any:
+    """The URL of a fresh service database, loaded with the samples and SERVICE_USERS."""
+    import uuid
+
+    if db_kind == "sqlite":
+        folder = tmp_path / "service"
+        folder.mkdir(exist_ok=True)
+        shutil.copyfile(request.getfixturevalue("_service_template"), folder / "service.sqlite")
+        yield f"sqlite:///{folder / 'service.sqlite'}"
+        return
+    cluster = request.getfixturevalue("pg_cluster")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    url = cluster.create_database(name, request.getfixturevalue("_pg_template"))
+    yield url
+    cluster.drop_database(name)
+
+
+@pytest.fixture
+def service(tmp_path: Path, service_db: str) -> Any:
+    """A running service on a fresh database (SQLite, or PostgreSQL for ``ON_BOTH_DATABASES``); stopped after."""
     folder = tmp_path / "service"
-    folder.mkdir()
-    shutil.copyfile(_service_template, folder / "service.sqlite")
-    svc = Service(folder / "service.sqlite", folder / "service.log")
-    postgres = os.environ.get("SORTUI_TEST_POSTGRES")
-    if postgres:
-        _load_postgres(postgres, sor_samples)
-        svc.db_url = postgres
+    folder.mkdir(exist_ok=True)
+    svc = Service(service_db, folder / "service.log")
     svc.start()
     yield svc
     svc.stop()

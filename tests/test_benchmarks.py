@@ -27,3 +27,15 @@ def test_harness_measures_every_core_figure(tmp_path: Path, capsys: pytest.Captu
     assert values["validation_problems"] == 0
     assert values["search_p95_ms"] < 1000 and values["children_top_width"] > 300
     assert "| import / floor |" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_load_bench_runs_and_checks_consistency(capsys: pytest.CaptureFixture[str]) -> None:
+    spec = importlib.util.spec_from_file_location("load_bench", RUN_PY.parent / "load_bench.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["load_bench"] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    assert module.main(["--editors", "3", "--changesets", "4", "--databases", "sqlite", "--workers", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "| sqlite | 1 | uncontended | 3 | 12 | 0 |" in out and "| 0 | ok |" in out

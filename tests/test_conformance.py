@@ -166,7 +166,7 @@ def test_every_field_of_the_synthetic_file_is_in_show_json(run_cli, wc: Path, tm
     xml = tmp_path / "synthetic.xml"
     xml.write_text(SYNTHETIC, encoding="utf-8")
     assert run_cli("import", xml).code == 0
-    assert check_every_leaf(run_cli, xml) == 205
+    assert check_every_leaf(run_cli, xml) == 220
 
 
 def test_json_key_table_covers_unknown_elements() -> None:

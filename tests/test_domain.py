@@ -227,3 +227,19 @@ def test_json_printable_escapes_losslessly() -> None:
     assert text.isascii() is False and all(c.isprintable() for c in text)  # Danish letters stay as they are
     assert "\\u009b" in text and "\\u202e" in text and "\\ud800" in text and "Sønderå" in text
     assert json.loads(text) == value
+
+
+@pytest.mark.parametrize("bad", ["a\nb", "a\rb", "a\tb", "\x1b[31mx", "x\x9b2J", "x\x7f", "Vej \u202e1", "a\u2028b"])
+def test_control_characters_are_refused_in_every_text_value(bad: str) -> None:
+    ent = Entity(REAL_SOR_IDS[0], "IE", bad, note=bad, from_date="2020-01-01")
+    ent.addresses = [Address("postal", street=bad)]
+    ent.location = Location("5790000173624", REAL_SOR_IDS[0], note=bad)
+    ent.ean_mode = "own"
+    fields = {p.field for p in validate_entity(ent) if p.is_error and "control character" in p.message}
+    notes = set() if bad == "a\nb" else {"note", "location.note"}  # a note may hold line feeds
+    assert fields == {"name", "postal.street", *notes}
+
+
+def test_printable_text_beyond_ascii_passes() -> None:
+    name = "Ørelæge\u00a0Åse – Skovgårds Klinik"  # a no-break space is not a control character
+    assert validate_entity(Entity(REAL_SOR_IDS[0], "IE", name, from_date="2020-01-01")) == []

@@ -247,7 +247,9 @@ SYNTHETIC = f"""<?xml version="1.0" encoding="UTF-8"?>
 <OptionalEanLocationCode><EntityInheritedIndicator>true</EntityInheritedIndicator></OptionalEanLocationCode>
 <GeographicalParent><GeographicalParentRelation>2</GeographicalParentRelation></GeographicalParent>
 {OPEN_STATUS}
-<OrganizationalUnitInformation><AmbulantActivityIndicator>false</AmbulantActivityIndicator></OrganizationalUnitInformation>
+<OrganizationalUnitInformation><AmbulantActivityIndicator>false</AmbulantActivityIndicator>
+<PatientsAdmittedIndicator>true</PatientsAdmittedIndicator><ReportingLevelIndicator>false</ReportingLevelIndicator>
+</OrganizationalUnitInformation>
 </OrganizationalUnit>
 <OrganizationalUnitEntity>
 <OrganizationalUnit>
@@ -286,6 +288,8 @@ SYNTHETIC = f"""<?xml version="1.0" encoding="UTF-8"?>
 <SorIdentifier>{IE2}</SorIdentifier>
 <EntityName>Anden ejer</EntityName>
 <OwnerType>550891000005100</OwnerType>
+{address_xml("PostalAddressInformation", "Ejervej")}
+<VirtualAddressInformation><TelephoneNumberIdentifier>70707070</TelephoneNumberIdentifier></VirtualAddressInformation>
 <SorStatus><FromDate>2010-01-01</FromDate><FirstFromDate>2010-01-01</FirstFromDate></SorStatus>
 </InstitutionOwner>
 </InstitutionOwnerEntity>
@@ -335,7 +339,7 @@ def test_synthetic_file_loads_every_optional_element(wc: Path, synthetic: tuple[
     assert units[SI].geo_parent_sor_id == IE and units[SI].replaces == [OLD1, OLD2]
     assert units[OE3].location is not None and units[OE3].location.has_status is False
     assert (units[OE2].ean_mode, units[OE4].ean_mode, units[SI2].ean_mode) == ("inherited", "none", "none")
-    assert units[OE2].ambulant is False and units[OE2].admitted is None
+    assert (units[OE2].ambulant, units[OE2].admitted, units[OE2].reporting_level) == (False, True, False)
     depths = {e.sor_id: d for d, e in tree(wc)}
     assert (depths[OE1], depths[OE2], depths[OE3], depths[OE4]) == (2, 3, 4, 5)
     assert len(dump(wc)["location_message"]) == 3
@@ -402,8 +406,27 @@ def test_csv_export_round_trip(run_cli, sor_wc: Path, tmp_path: Path) -> None:
 # -- the writer on its own --------------------------------------------------------------------------
 
 
+_STATUS = {"from_date": "2010-01-01", "first_from_date": "2010-01-01"}  # SorStatus: both required by the schema
+
+
 def _owner(**kw: object) -> Entity:
-    return Entity(kw.pop("sor_id", sor_id(9001)), "IE", kw.pop("name", "Ejer"), **kw)  # type: ignore[arg-type]
+    """An owner with what the schema requires of one (a type, a postal address, a telephone number)."""
+    values = {
+        "entity_type_code": "550891000005100",
+        "addresses": [Address("postal", street="Ejervej")],
+        "contact": Contact(phone="70707070"),
+        **_STATUS,
+        **kw,
+    }
+    return Entity(values.pop("sor_id", sor_id(9001)), "IE", values.pop("name", "Ejer"), **values)  # type: ignore[arg-type]
+
+
+def _institution(sid: str, parent: str, name: str = "Inst", **kw: object) -> Entity:
+    return Entity(sid, "SI", name, parent, entity_type_code="22232009", **{**_STATUS, **kw})  # type: ignore[arg-type]
+
+
+def _unit(sid: str, parent: str, name: str = "Enhed", **kw: object) -> Entity:
+    return Entity(sid, "OE", name, parent, geo_parent_relation="2", **{**_STATUS, **kw})  # type: ignore[arg-type]
 
 
 def test_escaping_survives_a_round_trip(tmp_path: Path) -> None:
@@ -447,19 +470,19 @@ def test_characters_xml_cannot_carry(tmp_path: Path, ent: Entity, field: str | N
 
 
 def test_speciality_with_control_character_and_lone_surrogate(tmp_path: Path) -> None:
-    si = Entity(sor_id(9002), "SI", "Inst", parent_sor_id=sor_id(9001), ean_mode="inherited")
-    oe = Entity(sor_id(9003), "OE", "Enhed\ud800", parent_sor_id=si.sor_id, ean_mode="inherited")
+    si = _institution(sor_id(9002), sor_id(9001), ean_mode="inherited")
+    oe = _unit(sor_id(9003), si.sor_id, "Enhed\ud800", ean_mode="inherited")
     with pytest.raises(ValueError, match=rf"{oe.sor_id}: name \(EntityName\) contains the character U\+D800"):
         write_sor_xml([(0, _owner()), (1, si), (2, oe)], tmp_path / "x.xml")
-    oe = Entity(sor_id(9003), "OE", "Enhed", parent_sor_id=si.sor_id, specialities=[Speciality("1\x02")])
+    oe = _unit(sor_id(9003), si.sor_id, specialities=[Speciality("1\x02")])
     with pytest.raises(ValueError, match=r"specialities\[1\]\.code \(SpecialityCode\)"):
         write_sor_xml([(0, _owner()), (1, si), (2, oe)], tmp_path / "x.xml")
 
 
 def test_nesting_is_checked(tmp_path: Path) -> None:
     owner = _owner()
-    si = Entity(sor_id(9002), "SI", "Inst", parent_sor_id=owner.sor_id)
-    oe = Entity(sor_id(9003), "OE", "Enhed", parent_sor_id=si.sor_id)
+    si = _institution(sor_id(9002), owner.sor_id)
+    oe = _unit(sor_id(9003), si.sor_id)
     out = tmp_path / "x.xml"
     with pytest.raises(ValueError, match="cannot stand at the top"):
         write_sor_xml([(0, oe)], out)
@@ -476,20 +499,20 @@ def test_nesting_is_checked(tmp_path: Path) -> None:
             [(0, owner), (1, si), (2, Entity(oe.sor_id, "OE", "E", si.sor_id, local_attributes=["a"] * 6))], out
         )
     # Siblings and a return to a shallower level close the wrappers properly.
-    si2 = Entity(sor_id(9005), "SI", "Inst 2", parent_sor_id=owner.sor_id)
+    si2 = _institution(sor_id(9005), owner.sor_id, "Inst 2")
     assert write_sor_xml([(0, owner), (1, si), (2, oe), (1, si2), (0, _owner(sor_id=sor_id(9006)))], out) == 5
 
 
 def test_writer_streams_a_generator(tmp_path: Path) -> None:
     """A generator is consumed once, in order; a large flat institution writes quickly."""
     owner = _owner()
-    si = Entity(sor_id(9002), "SI", "Inst", parent_sor_id=owner.sor_id, ean_mode="inherited")
+    si = _institution(sor_id(9002), owner.sor_id, ean_mode="inherited")
 
     def items():
         yield 0, owner
         yield 1, si
         for i in range(3000):
-            yield 2, Entity(sor_id(20000 + i), "OE", f"Afsnit {i}", parent_sor_id=si.sor_id, ean_mode="inherited")
+            yield 2, _unit(sor_id(20000 + i), si.sor_id, f"Afsnit {i}", ean_mode="inherited")
 
     out = tmp_path / "big.xml"
     assert write_sor_xml(items(), out) == 3002

@@ -6,12 +6,16 @@ import uuid
 from typing import Any
 
 import httpx
-from conftest import SERVICE_USERS, Service
+from conftest import ON_BOTH_DATABASES, SERVICE_USERS, Service
+
+from sortui import __version__
 
 AFSNIT = "347831000016005"  # an OE under the hospital SI 347811000016004 (erik's and bob's subtree)
 APOTEK = "306011000016003"  # an IE outside it
 APOTEK_GLN = "5790000173624"
 URN = "urn:dk:healthcare:medcom:messaging:oioxml:schema:xsd:medref:xref15:xh1530r"
+
+pytestmark = ON_BOTH_DATABASES
 
 
 def op(key: str, field: str, new: Any, base: int = 0, target: str = "entity", kind: str = "set") -> dict[str, Any]:
@@ -187,3 +191,93 @@ def test_no_secret_reaches_the_server_log(service: Service) -> None:
     assert '"GET /api/v1/units/347831000016005 HTTP/1.1" 200' in log  # the access log is on
     for secret in (token, "wrong-password-123", "leaked-looking-token-xyz", *(u[2] for u in SERVICE_USERS.values())):
         assert secret not in log
+
+
+def test_the_service_refuses_what_the_working_copy_refuses(service: Service) -> None:
+    from sortui.domain.provisional import provisional_sor_id
+
+    message = {"target": "message", "key": APOTEK_GLN, "op": "add", "field": URN, "old": None, "base_version": 0}
+    with service.http("alice") as http:
+        answers = {
+            "not a date": push(http, {**message, "new": {"from_date": "2024-13-45", "to_date": None}}),
+            "ends before it starts": push(
+                http, {**message, "new": {"from_date": "2024-06-01", "to_date": "2024-01-01"}}
+            ),
+            "newline in a name": push(http, op(AFSNIT, "name", "Afsnit\nB")),
+            "escape in a name": push(http, op(AFSNIT, "name", "\x1b[2JAfsnit")),
+            "bidi override in a street": push(http, op(AFSNIT, "postal.street", "Vej \u202e1")),
+            "control character in a note": push(http, op(APOTEK_GLN, "location.note", "a\x07b", target="location")),
+        }
+        created = push(
+            http,
+            {
+                "target": "entity",
+                "key": provisional_sor_id(1),
+                "op": "create",
+                "field": None,
+                "old": None,
+                "new": {"kind": "OE", "name": "Ny\tenhed", "parent_sor_id": AFSNIT},
+                "base_version": 0,
+            },
+        )
+        unit = http.get(f"/units/{AFSNIT}").json()
+        location = http.get(f"/locations/{APOTEK_GLN}").json()
+        feed = http.get("/changes").json()
+    for what, answer in answers.items():
+        assert answer.status_code == 422, (what, answer.text)
+        assert answer.json()["error"]["code"] == "invalid_value", (what, answer.text)
+    assert "Gyldig fra '2024-13-45' is not a date" in answers["not a date"].json()["error"]["message"]
+    assert "Gyldig til 2024-01-01 is before Gyldig fra 2024-06-01" in answers["ends before it starts"].text
+    assert "Navn holds the control character U+000A, which is not allowed" in answers["newline in a name"].text
+    assert created.status_code == 422 and "Navn holds the control character U+0009" in created.text, created.text
+    assert unit["version"] == 0 and location["version"] == 0 and feed["changes"] == []
+
+
+def test_huge_numbers_in_a_request_are_refused_not_crashed_on(service: Service) -> None:
+    huge = 10**30
+    with service.http("alice") as http:
+        answers = [
+            http.get("/changes", params={"since": huge}),
+            http.get("/changes", params={"limit": huge}),
+            http.get(f"/units/{AFSNIT}/history", params={"before": huge}),
+            http.delete(f"/messages/{huge}"),
+            push(http, op(AFSNIT, "name", "x", base=huge)),
+        ]
+        largest = http.get("/changes", params={"since": 2**31 - 1})
+    for answer in answers:
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["error"]["code"] == "invalid_request", answer.text
+    assert largest.status_code == 200 and largest.json()["changes"] == []
+
+
+def test_a_changeset_id_reused_with_other_operations_is_refused(service: Service) -> None:
+    with service.http("alice") as http:
+        first = push(http, op(AFSNIT, "name", "Først"), cs="cs-reused")
+        other = push(http, op(AFSNIT, "name", "Anden", base=1), cs="cs-reused")
+        same_again = push(http, op(AFSNIT, "name", "Først"), cs="cs-reused")
+        unit = http.get(f"/units/{AFSNIT}").json()
+    assert first.status_code == 200 and same_again.status_code == 200 and same_again.json()["replayed"] is True
+    assert other.status_code == 409 and other.json()["error"]["code"] == "changeset_reused", other.text
+    assert unit["data"]["name"] == "Først" and unit["version"] == 1
+
+
+def test_status_reports_availability_from_the_services_own_heartbeats(service: Service) -> None:
+    from sortui.server import availability
+    from sortui.server.db import make_engine
+
+    now = availability.current_minute()
+    engine = make_engine(service.db_url)
+    try:
+        for minute in range(now - 2 * 1440, now - 1440):  # up for a day, two days ago; then down for a day
+            availability.beat(engine, minute)
+    finally:
+        engine.dispose()
+    with service.http() as http:
+        status = http.get("/status").json()
+    assert status["version"] == __version__ and status["database"] == service.db_url.split(":")[0].split("+")[0]
+    assert status["uptime_s"] >= 0 and status["started_at"] <= status["time"]
+    a = status["availability"]
+    assert (a["window_days"], a["sla_percent"]) == (30, 95.0)
+    assert a["minutes"] - 2 * 1440 in (1, 2)  # 2 when a minute began since the test read the clock
+    assert 1441 <= a["minutes_up"] <= 1443  # the running service beats too
+    assert 50 <= a["percent"] < 50.2 and a["meets_sla"] is False

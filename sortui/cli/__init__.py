@@ -25,6 +25,7 @@ from sortui.store import workfiles
 # The command groups, in the order --help lists them.
 COMMAND_MODULES: tuple[str, ...] = (
     "sortui.cli.files",
+    "sortui.cli.updates",
     "sortui.cli.lookup",
     "sortui.cli.codes",
     "sortui.cli.edit",
@@ -33,6 +34,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "sortui.cli.generate",
     "sortui.cli.offline",
     "sortui.cli.sync",
+    "sortui.cli.status",
     "sortui.cli.service",
 )
 

@@ -12,7 +12,10 @@ from sortui.cli.common import EXIT_OK, CliError, err, open_db, progress, safe_li
 from sortui.store.export import FORMATS
 
 if TYPE_CHECKING:
-    from sortui.store.importer import Replaced
+    from sortui.store.importer import ImportReport, Replaced
+
+if TYPE_CHECKING:
+    from sortui.store.importer import ImportReport
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -66,6 +69,14 @@ def cmd_import(args: argparse.Namespace) -> int:
         )
     with progress() as report_progress:
         report = import_files(args.db, args.files, report_progress, allow_empty=args.allow_empty)
+    print_import_report(report, args.db)
+    return EXIT_OK
+
+
+def print_import_report(report: ImportReport, db_path: Path) -> None:
+    """What an import read (rows, warnings), did with pending edits, replaced and changed (to stderr)."""
+    from sortui.cli.updates import summary_lines
+
     for f in report.files:
         err.print(safe_line(f"imported {f.rows} rows ({f.kind}) from {f.path}"))
         for w in f.warnings:
@@ -78,8 +89,11 @@ def cmd_import(args: argparse.Namespace) -> int:
         err.print(safe_line(f"pending edits applied again on the new data: {notes.reapplied}{orphaned}"))
     for replaced in report.replaced:
         err.print(safe_line(describe_replaced(replaced)))
-    err.print(safe_line(f"working copy: {args.db}"))
-    return EXIT_OK
+    for line in summary_lines(report.changes):
+        err.print(line)
+    if report.changes.counts:
+        err.print(safe_line("`sortui diff --since-snapshot` lists every change (in the app: w, What changed)"))
+    err.print(safe_line(f"working copy: {db_path}"))
 
 
 _REPLACED_NOUNS = {

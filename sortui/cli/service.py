@@ -24,7 +24,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         "serve",
         help="run the central service (HTTP API under /api/v1)",
         description="Run the central service: FastAPI on uvicorn, listening on 127.0.0.1:8470 by default. "
-        "Put it behind a TLS proxy for anything but a single machine.",
+        "Besides the API it publishes the register as its own download files (GET /files/sor.xml, sor.zip, "
+        "sor.csv, SorEntity_daily.csv, LocationsCodeEDITypeMap.csv, SHAKCOMPLETE.TXT; no sign-in) and the "
+        "operating messages as RSS (GET /status/feed.xml). Put it behind a TLS proxy for anything but a "
+        "single machine.",
     )
     _database_arg(p)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -32,6 +35,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--token-minutes", type=int, default=480, metavar="N", help="token lifetime (default 480 = 8 h)")
     p.add_argument("--max-body-mb", type=int, default=5, metavar="N", help="largest request body (default 5 MB)")
     p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
+    p.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="service processes on the one port (default 1); they share the database, so several `serve` "
+        "processes on other hosts can share it too (PostgreSQL)",
+    )
+    p.add_argument(
+        "--files-dir",
+        type=Path,
+        metavar="DIR",
+        help="where the register's download files (GET /files/...) are written; default: the user cache dir",
+    )
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("server", help="set up the central service: load the register, manage users")
@@ -56,6 +73,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     q.set_defaults(func=cmd_server_users)
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes (1-64)")
+    return value
+
+
 def _database_url(args: argparse.Namespace) -> str:
     from sortui.server.db import default_url
 
@@ -73,8 +100,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from sortui.server.run import serve
 
     url = _database_url(args)
-    err.print(safe_line(f"sortui service on http://{args.host}:{args.port}/api/v1 (database {_shown(url)})"))
-    serve(url, args.host, args.port, args.token_minutes, args.max_body_mb * 1024 * 1024, args.log_level)
+    processes = f", {args.workers} processes" if args.workers > 1 else ""
+    err.print(safe_line(f"sortui service on http://{args.host}:{args.port}/api/v1 (database {_shown(url)}{processes})"))
+    serve(
+        url,
+        args.host,
+        args.port,
+        args.token_minutes,
+        args.max_body_mb * 1024 * 1024,
+        args.log_level,
+        args.workers,
+        args.files_dir,
+    )
     return EXIT_OK
 
 
@@ -90,8 +127,8 @@ def cmd_server_init(args: argparse.Namespace) -> int:
         engine.dispose()
     err.print(
         safe_line(
-            f"loaded {report.entities} units, {report.locations} location numbers and {report.messages} "
-            f"message-type registrations into {_shown(_database_url(args))}"
+            f"loaded {report.entities} units, {report.locations} location numbers, {report.messages} "
+            f"message-type registrations and {report.shak_codes} SHAK code versions into {_shown(_database_url(args))}"
         )
     )
     if report.skipped_messages:

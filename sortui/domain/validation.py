@@ -39,6 +39,20 @@ def _check(fd: FieldDef, value: object, prefix: str = "") -> list[Problem]:
     return [Problem(name, fd.xml, m) for m in errs] + [Problem(name, fd.xml, m, False) for m in warns]
 
 
+def validity_problems(from_date: str | None, to_date: str | None, prefix: str = "") -> list[Problem]:
+    """A validity period (of a message type on a location number): two dates, the end not before the start."""
+    problems = []
+    for name, value in (("from_date", from_date), ("to_date", to_date)):
+        if value is not None and not isinstance(value, str):
+            problems.append(Problem(prefix + name, None, f"{LOCATION_FIELDS[name].label} is a date (YYYY-MM-DD)"))
+            continue
+        errors, _ = LOCATION_FIELDS[name].check(value)
+        problems += [Problem(prefix + name, None, e) for e in errors]
+    if not problems and from_date and to_date and to_date < from_date:
+        problems.append(Problem(prefix + "to_date", None, f"Gyldig til {to_date} is before Gyldig fra {from_date}"))
+    return problems
+
+
 # Per group: one getter for all its values and, per field, its definition with its compiled
 # predicate (``FieldDef.passes``). A value the predicate passes has no problems; anything else
 # goes through ``_check`` and so through ``FieldDef.check``, which says what is wrong.

@@ -32,11 +32,13 @@ from sortui.domain.fields import (
     ADDRESS_FIELDS,
     ENTITY_FIELDS,
     LOCAL_ATTRIBUTE,
+    LOCATION_MANDATORY,
     MAX_LOCAL_ATTRIBUTES,
     MAX_SPECIALITIES,
     SPECIALITY_CODE,
 )
 from sortui.domain.model import Address, Entity, Location
+from sortui.domain.provisional import is_provisional
 from sortui.formats import sorxml_names as n
 
 BOM = b"\xef\xbb\xbf"
@@ -280,6 +282,51 @@ _PARTS = {
 }
 
 
+def _required(ent: Entity) -> list[tuple[str, bool]]:
+    """(what, whether ``ent`` has it) for each element the schema requires that a unit's data may lack."""
+    kind, contact = ent.kind, ent.contact
+    need = [
+        (
+            "a SOR-kode issued by the register (this one is provisional until the next sync)",
+            not is_provisional(ent.sor_id),
+        ),
+        ("FromDate (from_date)", ent.from_date is not None),
+        ("FirstFromDate (first_from_date)", ent.first_from_date is not None),
+    ]
+    if kind in ("IE", "SI"):
+        need.append((f"{n.TYPE_ELEMENT[kind]} (entity_type_code)", ent.entity_type_code is not None))
+    if kind == "IE":
+        need.append(("PostalAddressInformation (a postal address)", ent.address("postal") is not None))
+        need.append(("VirtualAddressInformation (contact data)", contact is not None))
+    if contact is not None:
+        need.append(("TelephoneNumberIdentifier (contact.phone)", contact.phone is not None))
+    if kind == "OE" or ent.geo_parent_sor_id is not None:
+        need.append(("GeographicalParentRelation (geo_parent_relation)", ent.geo_parent_relation is not None))
+    flags = [getattr(ent, name) for name, _ in n.UNIT_INFO_ELEMENTS]
+    if any(f is not None for f in flags):
+        need.append(("all three flags of OrganizationalUnitInformation", all(f is not None for f in flags)))
+    if ent.specialities:
+        need.append(("SpecialityType of every speciality", all(s.type_code for s in ent.specialities)))
+    loc = ent.location
+    if ent.ean_mode == "own" and loc is not None:
+        need += [(f"{local} (location.{name})", getattr(loc, name) is not None) for name, local in _LOCATION_CODES]
+        if loc.has_status:
+            need.append(
+                ("the location number's FromDate and FirstFromDate", bool(loc.from_date and loc.first_from_date))
+            )
+    return need
+
+
+_LOCATION_CODES = tuple((name, local) for name, local in n.LOCATION_ELEMENTS if name in LOCATION_MANDATORY)
+
+
+def _check_required(ent: Entity) -> None:
+    """Refuse, naming the unit and the elements, what the schema would not accept (sor-domain.md §2.3)."""
+    missing = [what for what, present in _required(ent) if not present]
+    if missing:
+        raise ValueError(f"SOR-kode {ent.sor_id}: SOR XML requires {'; '.join(missing)}")
+
+
 def record_xml(ent: Entity, level: int) -> str:
     """The record element of ``ent`` (``InstitutionOwner`` …) indented ``level`` tabs."""
     if not ent.sor_id:
@@ -296,6 +343,7 @@ def record_xml(ent: Entity, level: int) -> str:
         else:
             _entity_leaf(rec, part)
     rec.close(record)
+    _check_required(ent)  # after the values themselves, whose problems name the field
     return "".join(rec.parts)
 
 

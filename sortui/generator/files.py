@@ -9,10 +9,8 @@ carries a fixed timestamp.
 from __future__ import annotations
 
 import csv
-import shutil
-import zipfile
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from sortui.domain.model import Entity
@@ -20,6 +18,7 @@ from sortui.generator.context import SNAPSHOT_DATE, Node
 from sortui.generator.edi import MessageCatalogue, load_catalogue
 from sortui.generator.tree import generate
 from sortui.paths import data_dir
+from sortui.store.export import zip_sor_xml
 
 FILE_NAMES: dict[str, str] = {
     "xml": "sor.xml",
@@ -31,7 +30,6 @@ FILE_NAMES: dict[str, str] = {
 }
 FORMATS = tuple(FILE_NAMES)
 TYPE_LISTS = ("owner_type", "institution_type", "unit_type")
-ZIP_MEMBER = "sor.xml"
 
 Nodes = Callable[[], Iterator[Node]]
 
@@ -87,12 +85,7 @@ def _write_xml_and_zip(nodes: Nodes, folder: Path, paths: dict[str, Path], snaps
 
 def zip_xml(xml: Path, target: Path, snapshot: date) -> None:
     """``target`` as a zip holding ``xml`` as ``sor.xml``, like the register's sor.zip; reproducible bytes."""
-    info = zipfile.ZipInfo(ZIP_MEMBER, date_time=(snapshot.year, snapshot.month, snapshot.day, 2, 15, 0))
-    info.compress_type = zipfile.ZIP_DEFLATED
-    info.external_attr = 0o644 << 16
-    big = xml.stat().st_size > 2**31
-    with zipfile.ZipFile(target, "w") as zf, open(xml, "rb") as src, zf.open(info, "w", force_zip64=big) as dst:
-        shutil.copyfileobj(src, dst, 1 << 20)
+    zip_sor_xml(xml, target, datetime(snapshot.year, snapshot.month, snapshot.day, 2, 15, 0))
 
 
 def _write_csv(nodes: Nodes, path: Path) -> None:

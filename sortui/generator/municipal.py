@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, timedelta
 
+from sortui.domain.model import Contact
 from sortui.generator.context import Node, Span, private_domain, town_by_postcode
 from sortui.generator.danish import MUNICIPALITY_BY_CODE, POST_TOWNS_BY_MUNICIPALITY, Municipality
 from sortui.generator.units import INST, OWNER_MUNICIPALITY, OWNER_STATE, Builder, Ean, Plain, plain_institution
@@ -86,6 +87,9 @@ def state_tree(b: Builder, budget: int, p_close: float) -> Iterator[Node]:
     node, scope = b.unit("IE", None, "Staten", OWNER_STATE, span, Ean("other", 0.0), m, town)
     node.entity.cvr = gen.cvr()
     node.entity.addresses.append(gen.address("postal", town, "Slotsholmsgade", "10"))
+    # An owner must have VirtualAddressInformation (a telephone number) in SOR XML. Fixed values: they
+    # draw nothing from the random stream, so everything else generated stays as it was.
+    node.entity.contact = Contact(phone="33923300", email="kontakt@sum.dk", website="www.sum.dk")
     yield node
     if budget <= 1:
         return

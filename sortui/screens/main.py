@@ -15,9 +15,9 @@ from textual.widgets import ContentSwitcher, Footer, Tree
 
 from sortui.generator.demo import is_demo_snapshot
 from sortui.screens.edit_actions import EditActions
-from sortui.screens.shak import ORGANISATION_TAB, TABS, ShakScreen
+from sortui.screens.shak import ORGANISATION_TAB, SHAK_TAB, TABS, ShakScreen
 from sortui.screens.sync_actions import SyncActions
-from sortui.store import journal, queries
+from sortui.store import diff, journal, queries
 from sortui.store.lookup import Target, go_to_target
 from sortui.widgets import treedata
 from sortui.widgets.detail_panel import DetailPanel
@@ -77,6 +77,7 @@ class MainScreen(ShakScreen):
         Binding("P", "edit_op('changes')", "Changes", tooltip="Pending changes: undo, discard", id="app.changes"),
         Binding("R", "reviews", "Review sessions: start, resume, delete", show=False, id="app.reviews"),
         Binding("f5", "sync", "Sync with the central service", show=False, id="app.sync"),
+        Binding("w", "what_changed", "What the last import changed", show=False, id="app.what_changed"),
     ]
 
     class Located(Message):
@@ -94,11 +95,12 @@ class MainScreen(ShakScreen):
             self.target = target
 
     class Info(Message):
-        def __init__(self, snapshot_date: str | None, pending: int, demo: bool) -> None:
+        def __init__(self, snapshot_date: str | None, pending: int, demo: bool, changed: set[str]) -> None:
             super().__init__()
             self.snapshot_date = snapshot_date
             self.pending = pending
             self.demo = demo
+            self.changed = changed  # units the last import changed, not seen yet
 
     def __init__(
         self, source: Source, view_date: str, label: str | None = None, debounce: float = 0.1, demo: bool = False
@@ -167,14 +169,45 @@ class MainScreen(ShakScreen):
         with self.source.connection() as conn:
             found = queries.snapshots(conn)
             pending = pending_edits(conn)
+            changed = diff.unseen_units(conn)
         sor = next((s for s in found if s["kind"] == "sor"), None)
         demo = self.demo or is_demo_snapshot(s["sha256"] for s in found)  # also the demo an older sortui put here
-        self.post_message(self.Info(sor["snapshot_date"] if sor else None, pending, demo))  # type: ignore[arg-type]
+        self.post_message(self.Info(sor["snapshot_date"] if sor else None, pending, demo, changed))  # type: ignore[arg-type]
 
     @on(Info)
     def _info(self, message: Info) -> None:
         self.app.demo = message.demo  # type: ignore[attr-defined]  # the other screens' badges say so too
         self.status.set(snapshot_date=message.snapshot_date, pending_edits=message.pending, demo=message.demo)
+        self.tree.set_changed(message.changed)
+
+    # -- what the last import changed ------------------------------------------------------
+
+    def action_what_changed(self) -> None:
+        """The changes of the last import, by kind and institution; enter goes to the unit."""
+        from sortui.screens.what_changed import SHAK_KEY, WhatChangedScreen
+
+        def chosen(key: str | None) -> None:
+            if key and key.startswith(SHAK_KEY):
+                self.show_tab(SHAK_TAB)
+                self.shak_pane.show_code(key.removeprefix(SHAK_KEY))
+            elif key:
+                self.jump_to(key)
+
+        self.app.push_screen(WhatChangedScreen(self.source, lambda _keys: self.refresh_info()), chosen)
+
+    @on(DetailPanel.Shown)
+    def _unit_shown(self, message: DetailPanel.Shown) -> None:
+        """A unit the last import changed has been looked at: its mark goes (and, unless read-only, for good)."""
+        if message.sor_id in self.tree.changed:
+            self.tree.set_changed(self.tree.changed - {message.sor_id})
+            if not self.source.readonly:
+                self._mark_seen(message.sor_id)
+
+    @work(thread=True, group="seen")
+    @reports_errors
+    def _mark_seen(self, sor_id: str) -> None:
+        with self.source.connection() as conn:
+            diff.mark_seen(conn, [sor_id])
 
     def reload(self) -> None:
         """Read everything again (after the working copy was replaced)."""

@@ -7,9 +7,16 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Query, Request
+from fastapi import Path as FastApiPath
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -19,20 +26,23 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sortui import __version__
 from sortui.domain.fielddef import unsafe_text
-from sortui.server import register, users
+from sortui.server import availability, files, register, security, throttle, users
 from sortui.server.changesets import Operation, Refused, apply_changeset
+from sortui.server.db import reading
 from sortui.server.limits import BodyLimit
 from sortui.server.users import User
 
 PREFIX = "/api/v1"
 DEFAULT_BODY_LIMIT = 5 * 1024 * 1024
+MAX_INT = 2**31 - 1  # the largest number a query, a path or a body may carry (an INTEGER column holds it)
 log = logging.getLogger("sortui.server")
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, **details: Any):
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None, **details: Any):
         super().__init__(message)
         self.status, self.code, self.message, self.details = status, code, message, details
+        self.headers = headers or {}
 
 
 def json_response(obj: Any, status: int = 200) -> Response:
@@ -69,7 +79,7 @@ class OperationIn(BaseModel):
     field: str | None = Field(default=None, max_length=200)
     old: Any = None
     new: Any = None
-    base_version: int = Field(ge=0)
+    base_version: int = Field(ge=0, le=MAX_INT)
 
 
 class ChangesetIn(BaseModel):
@@ -112,8 +122,18 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def create_app(
-    engine: Engine, token_minutes: int = users.DEFAULT_TOKEN_MINUTES, body_limit: int = DEFAULT_BODY_LIMIT
+    engine: Engine,
+    token_minutes: int = users.DEFAULT_TOKEN_MINUTES,
+    body_limit: int = DEFAULT_BODY_LIMIT,
+    files_dir: Path | None = None,
 ) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:  # every process beats (server/availability.py)
+        beats = availability.Heartbeats(engine)
+        beats.start()
+        yield
+        beats.stop()
+
     app = FastAPI(
         title="sortui central service",
         version=__version__,
@@ -121,12 +141,16 @@ def create_app(
         openapi_url=f"{PREFIX}/openapi.json",
         docs_url=f"{PREFIX}/docs",
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.engine = engine
     app.state.token_minutes = token_minutes
+    app.state.started = time.time()
+    app.state.publisher = files.Publisher(engine, files_dir)  # the register's download files (files.py)
     app.add_middleware(BodyLimit, limit=body_limit, error=_too_large)
     _add_error_handlers(app)
     _add_routes(app)
+    app.include_router(files.router)
     return app
 
 
@@ -137,7 +161,9 @@ def _too_large(limit: int) -> Response:
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, exc: ApiError) -> Response:
-        return error_response(exc.status, exc.code, exc.message, **exc.details)
+        answer = error_response(exc.status, exc.code, exc.message, **exc.details)
+        answer.headers.update(exc.headers)
+        return answer
 
     @app.exception_handler(Refused)
     async def refused(_request: Request, exc: Refused) -> Response:
@@ -171,7 +197,8 @@ def current_user(
 ) -> User:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ApiError(401, "unauthorized", "sign in first: POST /api/v1/auth/token, then send 'Authorization: Bearer'")
-    user, expired = users.user_for_token(request.app.state.engine, credentials.credentials)
+    user, expired, expires_at = users.user_for_token(request.app.state.engine, credentials.credentials)
+    request.state.token_expires_at = expires_at
     if expired:
         raise ApiError(401, "token_expired", "the token has expired; sign in again")
     if user is None:
@@ -191,18 +218,44 @@ AdminDep = Annotated[User, Depends(admin_user)]
 
 def _add_routes(app: FastAPI) -> None:
     _auth_routes(app)
+    _audit_routes(app)
     _register_routes(app)
     _status_routes(app)
 
 
 def _auth_routes(app: FastAPI) -> None:
-    @app.post(f"{PREFIX}/auth/token", response_model=TokenOut, responses=ERRORS, tags=["auth"])
+    @app.post(
+        f"{PREFIX}/auth/token",
+        response_model=TokenOut,
+        responses={**ERRORS, 429: {"model": ErrorOut, "description": "too many failed sign-ins: see Retry-After"}},
+        tags=["auth"],
+    )
     def sign_in(body: TokenRequest, request: Request) -> Any:
-        """A bearer token for a user name and password (default lifetime 8 hours)."""
-        issued = users.issue_token(request.app.state.engine, body.name, body.password, request.app.state.token_minutes)
+        """A bearer token for a user name and password (default lifetime 8 hours).
+
+        Repeated failures for a user name or from an address are throttled (429 with Retry-After,
+        growing delays; see ``server/throttle.py``)."""
+        engine = request.app.state.engine
+        address = request.client.host if request.client else "unknown"
+        wait = throttle.blocked(engine, body.name, address)
+        if wait is not None:
+            log.warning("sign-in refused from %s: throttled for %d s", address, wait.retry_after)
+            raise ApiError(
+                429,
+                "throttled",
+                f"too many failed sign-ins for this user name or from this address; try again in {wait.retry_after} s",
+                headers={"Retry-After": str(wait.retry_after)},
+                retry_after=wait.retry_after,
+            )
+        try:
+            issued, account = users.issue_token(engine, body.name, body.password, request.app.state.token_minutes)
+        except security.HashingBusy:
+            raise ApiError(503, "busy", "too many sign-ins at once; try again", headers={"Retry-After": "1"}) from None
         if issued is None:
-            log.info("sign-in refused (wrong user name or password)")  # the name field may hold a password
+            throttle.failed(engine, body.name, address, account)
+            log.info("sign-in refused from %s (wrong user name or password)", address)  # the name may be a password
             raise ApiError(401, "bad_credentials", "wrong user name or password")
+        throttle.succeeded(engine, body.name, address)
         log.info("signed in: %s", issued.user.name)
         return {"token": issued.token, "expires_at": issued.expires_at, "user": issued.user.as_json()}
 
@@ -219,16 +272,25 @@ def _auth_routes(app: FastAPI) -> None:
         return Response(status_code=204)
 
     @app.get(f"{PREFIX}/auth/me", responses=ERRORS, tags=["auth"])
-    def me(user: UserDep) -> dict[str, Any]:
-        """The signed-in user: name, role and the subtrees an editor may change."""
-        return user.as_json()
+    def me(user: UserDep, request: Request) -> dict[str, Any]:
+        """The signed-in user: name, role, the subtrees an editor may change, and when this token expires."""
+        return {**user.as_json(), "token_expires_at": request.state.token_expires_at}
+
+
+def _audit_routes(app: FastAPI) -> None:
+    @app.get(f"{PREFIX}/audit/sign-ins", responses=ERRORS, tags=["audit"])
+    def get_sign_ins(
+        request: Request, _user: AdminDep, limit: Annotated[int, Query(ge=1, le=register.MAX_PAGE)] = 100
+    ) -> Response:
+        """The sign-in audit log, newest first, with the failed sign-ins of the last 24 hours (administrators)."""
+        return json_response(throttle.recent_events(request.app.state.engine, limit))
 
 
 def _register_routes(app: FastAPI) -> None:
     @app.get(f"{PREFIX}/units/{{sor_id}}", responses=ERRORS, tags=["register"])
     def get_unit(sor_id: str, request: Request, _user: UserDep) -> Response:
         """A unit's own values and version."""
-        with request.app.state.engine.connect() as conn:
+        with reading(request.app.state.engine) as conn:
             found = register.unit(conn, sor_id)
         if found is None:
             raise ApiError(404, "not_found", f"no unit with SOR-kode {sor_id}")
@@ -240,10 +302,10 @@ def _register_routes(app: FastAPI) -> None:
         request: Request,
         _user: UserDep,
         limit: Annotated[int, Query(ge=1, le=register.MAX_PAGE)] = 100,
-        before: Annotated[int | None, Query(ge=1)] = None,
+        before: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
     ) -> Response:
         """The audit log of a unit and its location numbers, newest first: who, when, before and after."""
-        with request.app.state.engine.connect() as conn:
+        with reading(request.app.state.engine) as conn:
             if register.unit(conn, sor_id) is None:
                 raise ApiError(404, "not_found", f"no unit with SOR-kode {sor_id}")
             return json_response({"sor_id": sor_id, "changes": register.history(conn, sor_id, limit, before)})
@@ -251,7 +313,7 @@ def _register_routes(app: FastAPI) -> None:
     @app.get(f"{PREFIX}/locations/{{gln}}", responses=ERRORS, tags=["register"])
     def get_location(gln: str, request: Request, _user: UserDep) -> Response:
         """A location number's attributes, message types and version."""
-        with request.app.state.engine.connect() as conn:
+        with reading(request.app.state.engine) as conn:
             found = register.location(conn, gln)
         if found is None:
             raise ApiError(404, "not_found", f"no lokationsnummer {gln}")
@@ -277,11 +339,11 @@ def _register_routes(app: FastAPI) -> None:
     def get_changes(
         request: Request,
         _user: UserDep,
-        since: Annotated[int, Query(ge=0)] = 0,
+        since: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
         limit: Annotated[int, Query(ge=1, le=register.MAX_PAGE)] = 1000,
     ) -> Response:
         """The change feed after sequence number ``since``, oldest first."""
-        with request.app.state.engine.connect() as conn:
+        with reading(request.app.state.engine) as conn:
             return json_response(register.changes(conn, since, limit))
 
     @app.get(f"{PREFIX}/snapshot", responses=ERRORS, tags=["register"])
@@ -293,9 +355,23 @@ def _register_routes(app: FastAPI) -> None:
 def _status_routes(app: FastAPI) -> None:
     @app.get(f"{PREFIX}/status", tags=["status"])
     def get_status(request: Request) -> Response:
-        """Service status and the current operating messages (driftsbeskeder), newest first. No sign-in needed."""
-        with request.app.state.engine.connect() as conn:
-            return json_response({**register.status(conn), "version": __version__})
+        """Service status: version, database kind, uptime of the answering process, the change feed's head,
+        availability over the last 30 days against the register's 95 % SLA (from the service's own
+        heartbeats, see ``server/availability.py``), and the current operating messages (driftsbeskeder),
+        newest first. No sign-in needed."""
+        engine = request.app.state.engine
+        started = request.app.state.started
+        with reading(engine) as conn:
+            body = {
+                **register.status(conn),
+                "version": __version__,
+                "database": engine.dialect.name,
+                "process": os.getpid(),
+                "started_at": datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds"),
+                "uptime_s": round(time.time() - started, 1),
+                "availability": availability.availability(conn),
+            }
+        return json_response(body)
 
     @app.post(f"{PREFIX}/messages", status_code=201, responses=ERRORS, tags=["status"])
     def post_message(body: MessageIn, request: Request, user: AdminDep) -> Response:
@@ -304,7 +380,9 @@ def _status_routes(app: FastAPI) -> None:
         return json_response(created, 201)
 
     @app.delete(f"{PREFIX}/messages/{{message_id}}", status_code=204, responses=ERRORS, tags=["status"])
-    def delete_message(message_id: int, request: Request, _user: AdminDep) -> Response:
+    def delete_message(
+        message_id: Annotated[int, FastApiPath(ge=1, le=MAX_INT)], request: Request, _user: AdminDep
+    ) -> Response:
         """Withdraw an operating message (administrators)."""
         if not register.delete_message(request.app.state.engine, message_id):
             raise ApiError(404, "not_found", f"no operating message {message_id}")

@@ -1,7 +1,8 @@
 """Applying a changeset: all operations or none, once per changeset id.
 
 Order of checks: the operations' shape (422), the role (403), the changeset id seen
-before (the stored result, nothing applied), unknown units or location numbers (404;
+before (the stored result, nothing applied; 409 ``changeset_reused`` when it came with other
+operations), unknown units or location numbers (404;
 a new location number already in use: 409 ``gln_taken``), subtrees (403), versions (409
 with the server's values of every conflicting item), the domain rules on the result
 (422). Only then is anything written.
@@ -12,32 +13,67 @@ changeset that names the provisional id (edits of the new unit, units created un
 moves into it). The result's ``created`` maps provisional ids to real ones. ``ean``
 operations give a unit its own location number (created here, with its attributes and
 message types) or take it away (deleted here); who may do that is in ``rights``.
+
+Several service processes can share one PostgreSQL database. A changeset that creates, moves
+or gives and takes location numbers runs under the register's lock from its start (it reads the
+tree). Any other changeset runs beside the others: its updates carry the versions it checked
+(``WHERE version = ...``), so a record changed meanwhile by another process updates no row, and
+the changeset runs again under the lock, which answers the 409 (or, for the same changeset id
+sent twice at once, the stored result). Feed numbers are taken at the end (``claim_seqs``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from sortui.domain import wire
 from sortui.domain.provisional import is_provisional
-from sortui.domain.validation import Problem, validate_entity, validate_location
+from sortui.domain.validation import Problem, validate_entity, validate_location, validity_problems
 from sortui.server import sor_ids
-from sortui.server.db import head_seq, now, write_transaction
+from sortui.server.db import claim_seqs, now, write_transaction
 from sortui.server.rights import Forbidden, SubtreeCheck, check_ean, check_target
-from sortui.server.schema import Change, Changeset, EntityRecord, LocationRecord, RegisterState
+from sortui.server.schema import Change, Changeset, EntityRecord, LocationRecord
 from sortui.server.users import User
 
 CHANGESET_ID = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 MAX_OPERATIONS = 50_000
 _CHUNK = 500
+SERIALIZED_OPS = frozenset({"create", "move", "ean"})  # they read the tree: run under the register's lock
+MAX_ATTEMPTS = 3
+# A move holds the register's lock and waits for a unit that a side-by-side edit holds while it waits
+# for the lock: PostgreSQL ends one of them (deadlock detected; serialization failure for completeness).
+_RETRY_STATES = frozenset({"40P01", "40001"})
 _ENTITY = EntityRecord.__table__  # type: ignore[attr-defined]
 _LOCATION = LocationRecord.__table__  # type: ignore[attr-defined]
+_CHANGE = Change.__table__  # type: ignore[attr-defined]
+_CHANGESET = Changeset.__table__  # type: ignore[attr-defined]
+# The statements every changeset runs, built once (Core: the ORM's DML layer costs more than the SQL).
+_STORED = select(_CHANGESET.c.account, _CHANGESET.c.result, _CHANGESET.c.digest).where(
+    _CHANGESET.c.id == bindparam("id")
+)
+_INSERT_CHANGE = insert(_CHANGE)
+_INSERT_CHANGESET = insert(_CHANGESET)
+# Updates and deletes carry the version read ("b"): a record changed meanwhile matches no row.
+_UPDATE_ENTITY = (
+    update(_ENTITY)
+    .where(_ENTITY.c.sor_id == bindparam("k"), _ENTITY.c.version == bindparam("b"))
+    .values(version=bindparam("v"), data=bindparam("d"), parent_sor_id=bindparam("p"))
+)
+_UPDATE_LOCATION = (
+    update(_LOCATION)
+    .where(_LOCATION.c.gln == bindparam("k"), _LOCATION.c.version == bindparam("b"))
+    .values(version=bindparam("v"), data=bindparam("d"))
+)
+_DELETE_LOCATION = delete(_LOCATION).where(_LOCATION.c.gln == bindparam("k"), _LOCATION.c.version == bindparam("b"))
 
 
 def dumps(value: Any) -> str:
@@ -85,21 +121,54 @@ class Record:
 Records = dict[tuple[str, str], Record]
 
 
+class _Raced(Exception):
+    """A record this changeset changes was changed by another transaction after it was read."""
+
+
 def apply_changeset(engine: Engine, user: User, changeset_id: str, ops: list[Operation]) -> dict[str, Any]:
     """Apply ``ops`` atomically and return the result (or the stored one for a known id); raises Refused."""
     _check_shapes(changeset_id, ops)
     _check_roles(user, ops)
-    with write_transaction(engine) as conn:
-        stored = _stored_result(conn, changeset_id, user)
+    serialize = any(op.op in SERIALIZED_OPS for op in ops)
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:  # on copies: an attempt renames the created units' ids
+            return _apply(engine, user, changeset_id, [replace(op) for op in ops], serialize)
+        except (_Raced, IntegrityError):
+            if serialize:
+                raise
+        except DBAPIError as exc:  # PostgreSQL chose this transaction as a deadlock's victim
+            if getattr(exc.orig, "sqlstate", None) not in _RETRY_STATES or attempt == MAX_ATTEMPTS:
+                raise
+        serialize = True  # another transaction was in the way: decide again under the lock
+    raise AssertionError("unreachable")
+
+
+def _apply(engine: Engine, user: User, changeset_id: str, ops: list[Operation], serialize: bool) -> dict[str, Any]:
+    with write_transaction(engine, serialize) as conn:
+        stored = _stored_result(conn, changeset_id, user, ops)
         if stored is not None:
             return stored
         created = _resolve_provisional(conn, ops)
         records = _load_records(conn, ops)
         _check_subtrees(conn, user, ops, records)
-        _check_versions(ops, records)
-        changes = [_apply(conn, op, records) for op in ops]
+        try:
+            _check_versions(ops, records)
+        except Refused:
+            # Side by side, the same id may have been committed by another process since it was looked up
+            # (and made these versions): its stored result, then. Each statement reads what is committed.
+            stored = None if serialize else _stored_result(conn, changeset_id, user, ops)
+            if stored is None:
+                raise
+            return stored
+        changes = [_apply_operation(conn, op, records) for op in ops]
         _validate(records)
         return _write(conn, user, changeset_id, ops, records, changes, created)
+
+
+def operations_digest(ops: list[Operation]) -> str:
+    """What a changeset id stands for: the SHA-256 of its operations (with the SOR ids issued)."""
+    rows = [[op.target, op.key, op.op, op.field, op.old, op.new, op.base_version] for op in ops]
+    return hashlib.sha256(json.dumps(rows, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 # -- checks -----------------------------------------------------------------
@@ -121,6 +190,19 @@ def _check_shapes(changeset_id: str, ops: list[Operation]) -> None:
         unknown = [m[0] for m in op.new.get("messages") or [] if m[0] not in message_urns()] if op.op == "ean" else []
         if unknown:
             raise Refused(422, "invalid_operation", f"operation {i}: {unknown[0]!r} is not a MedCom message type")
+        problems = _validity_problems(op)
+        if problems:
+            text = "; ".join(p.message for p in problems)
+            raise Refused(422, "invalid_value", f"operation {i}: {text}", index=i, problems=[p.field for p in problems])
+
+
+def _validity_problems(op: Operation) -> list[Problem]:
+    """The message types' validity periods an operation registers, checked as the working copy checks them."""
+    if op.target == "message" and op.op == "add":
+        return validity_problems(op.new.get("from_date"), op.new.get("to_date"))
+    if op.op == "ean":
+        return [p for _, start, end in op.new.get("messages") or [] for p in validity_problems(start, end)]
+    return []
 
 
 def _check_roles(user: User, ops: list[Operation]) -> None:
@@ -149,13 +231,28 @@ def message_urns() -> frozenset[str]:
     )
 
 
-def _stored_result(conn: Connection, changeset_id: str, user: User) -> dict[str, Any] | None:
-    row = conn.execute(select(Changeset.account, Changeset.result).where(Changeset.id == changeset_id)).first()
+def _stored_result(conn: Connection, changeset_id: str, user: User, ops: list[Operation]) -> dict[str, Any] | None:
+    row = conn.execute(_STORED, {"id": changeset_id}).first()
     if row is None:
         return None
     if row[0] != user.name:
         raise Refused(409, "duplicate_changeset", f"changeset id {changeset_id} was used by another user")
-    return {**json.loads(row[1]), "replayed": True}
+    result = json.loads(row[1])
+    issued = result.get("created") or {}
+    if row[2] is not None and operations_digest([_renamed(op, issued) for op in ops]) != row[2]:
+        raise Refused(
+            409,
+            "changeset_reused",
+            f"changeset id {changeset_id} was applied before with other operations; nothing applied "
+            "(a new changeset needs a new id)",
+        )
+    return {**result, "replayed": True}
+
+
+def _renamed(op: Operation, mapping: dict[str, str]) -> Operation:
+    copy = replace(op)
+    _rename(copy, mapping)
+    return copy
 
 
 def _check_subtrees(conn: Connection, user: User, ops: list[Operation], records: Records) -> None:
@@ -286,17 +383,31 @@ def _load_records(conn: Connection, ops: list[Operation]) -> Records:
 
 
 def _load_entities(conn: Connection, keys: list[str], records: Records) -> None:
-    cols = (_ENTITY.c.sor_id, _ENTITY.c.version, _ENTITY.c.data, _ENTITY.c.parent_sor_id, _ENTITY.c.kind)
-    for chunk in _chunks(keys):
-        for sid, version, data, parent, kind in conn.execute(select(*cols).where(_ENTITY.c.sor_id.in_(chunk))):
-            records["entity", sid] = Record("entity", sid, version, json.loads(data), parent, kind)
+    for sid, version, data, parent, kind in _select_chunks(conn, _ENTITY_COLUMNS, _ENTITY.c.sor_id, keys):
+        records["entity", sid] = Record("entity", sid, version, json.loads(data), parent, kind)
 
 
 def _load_locations(conn: Connection, column: Any, keys: list[str], records: Records) -> None:
-    cols = (_LOCATION.c.gln, _LOCATION.c.version, _LOCATION.c.data, _LOCATION.c.owner_sor_id)
+    for gln, version, data, owner in _select_chunks(conn, _LOCATION_COLUMNS, column, keys):
+        records["location", gln] = Record("location", gln, version, json.loads(data), owner)
+
+
+_ENTITY_COLUMNS = (_ENTITY.c.sor_id, _ENTITY.c.version, _ENTITY.c.data, _ENTITY.c.parent_sor_id, _ENTITY.c.kind)
+_LOCATION_COLUMNS = (_LOCATION.c.gln, _LOCATION.c.version, _LOCATION.c.data, _LOCATION.c.owner_sor_id)
+
+
+def _select_chunks(conn: Connection, columns: tuple[Any, ...], column: Any, keys: list[str]) -> Iterator[Any]:
+    """The rows whose ``column`` is one of ``keys``; one key (most changesets) without an expanding IN."""
+    if len(keys) == 1:
+        yield from conn.execute(_one_row(columns, column), {"key": keys[0]})
+        return
     for chunk in _chunks(keys):
-        for gln, version, data, owner in conn.execute(select(*cols).where(column.in_(chunk))):
-            records["location", gln] = Record("location", gln, version, json.loads(data), owner)
+        yield from conn.execute(select(*columns).where(column.in_(chunk)))
+
+
+@cache
+def _one_row(columns: tuple[Any, ...], column: Any) -> Any:
+    return select(*columns).where(column == bindparam("key"))
 
 
 def _walk(ops: list[Operation], records: Records) -> list[str]:
@@ -351,7 +462,7 @@ def _chunks(keys: list[str]) -> list[list[str]]:
 # -- applying ---------------------------------------------------------------
 
 
-def _apply(conn: Connection, op: Operation, records: Records) -> tuple[Any, Any]:
+def _apply_operation(conn: Connection, op: Operation, records: Records) -> tuple[Any, Any]:
     """Apply one operation to its record's data; (old, new) as the feed records them."""
     rec = records[wire.item_of(op.target, op.key)]
     if op.op == "create":
@@ -464,13 +575,13 @@ def _write(
     created: dict[str, str],
 ) -> dict[str, Any]:
     changed = [r for r in records.values() if r.changed]
+    _update_records(conn, records)
     for rec in changed:
         rec.version += 1
-    _update_records(conn, records)
-    first = head_seq(conn) + 1
+    first = claim_seqs(conn, len(ops))
     when = now()
     conn.execute(
-        insert(Change),
+        _INSERT_CHANGE,
         [
             {
                 "seq": first + i,
@@ -489,7 +600,6 @@ def _write(
         ],
     )
     last = first + len(ops) - 1
-    conn.execute(update(RegisterState).where(RegisterState.id == 1).values(head_seq=last))
     result = {
         "changeset": changeset_id,
         "applied": len(ops),
@@ -500,22 +610,29 @@ def _write(
         "replayed": False,
     }
     conn.execute(
-        insert(Changeset).values(
-            id=changeset_id, account=user.name, created_at=when, operations=len(ops), result=dumps(result)
-        )
+        _INSERT_CHANGESET,
+        {
+            "id": changeset_id,
+            "account": user.name,
+            "created_at": when,
+            "operations": len(ops),
+            "result": dumps(result),
+            "digest": operations_digest(ops),
+        },
     )
     return result
 
 
 def _update_records(conn: Connection, records: Records) -> None:
+    """Write the changed records at their next version; _Raced when one is no longer at the version read."""
     changed = [r for r in records.values() if r.changed]
     new_entities = [
-        {"sor_id": r.key, "parent_sor_id": r.parent, "kind": r.kind, "version": r.version, "data": dumps(r.data)}
+        {"sor_id": r.key, "parent_sor_id": r.parent, "kind": r.kind, "version": r.version + 1, "data": dumps(r.data)}
         for r in changed
         if r.created and r.table == "entity"
     ]
     new_locations = [
-        {"gln": r.key, "owner_sor_id": r.parent, "version": r.version, "data": dumps(r.data)}
+        {"gln": r.key, "owner_sor_id": r.parent, "version": r.version + 1, "data": dumps(r.data)}
         for r in changed
         if r.created and r.table == "location"
     ]
@@ -523,23 +640,26 @@ def _update_records(conn: Connection, records: Records) -> None:
         conn.execute(insert(_ENTITY), new_entities)
     if new_locations:
         conn.execute(insert(_LOCATION), new_locations)
-    gone = [r.key for r in records.values() if r.deleted and not r.created and r.table == "location"]
-    for chunk in _chunks(gone):
-        conn.execute(delete(_LOCATION).where(_LOCATION.c.gln.in_(chunk)))
+    gone = [
+        {"k": r.key, "b": r.version} for r in records.values() if r.deleted and not r.created and r.table == "location"
+    ]
+    if gone:
+        _expect(conn.execute(_DELETE_LOCATION, gone), gone)
     old = [r for r in changed if not r.created]
-    entities = [{"k": r.key, "v": r.version, "d": dumps(r.data), "p": r.parent} for r in old if r.table == "entity"]
-    locations = [{"k": r.key, "v": r.version, "d": dumps(r.data)} for r in old if r.table == "location"]
+    entities = [
+        {"k": r.key, "b": r.version, "v": r.version + 1, "d": dumps(r.data), "p": r.parent}
+        for r in old
+        if r.table == "entity"
+    ]
+    locations = [
+        {"k": r.key, "b": r.version, "v": r.version + 1, "d": dumps(r.data)} for r in old if r.table == "location"
+    ]
     if entities:
-        conn.execute(
-            update(_ENTITY)
-            .where(_ENTITY.c.sor_id == bindparam("k"))
-            .values(version=bindparam("v"), data=bindparam("d"), parent_sor_id=bindparam("p")),
-            entities,
-        )
+        _expect(conn.execute(_UPDATE_ENTITY, entities), entities)
     if locations:
-        conn.execute(
-            update(_LOCATION)
-            .where(_LOCATION.c.gln == bindparam("k"))
-            .values(version=bindparam("v"), data=bindparam("d")),
-            locations,
-        )
+        _expect(conn.execute(_UPDATE_LOCATION, locations), locations)
+
+
+def _expect(result: Any, rows: list[dict[str, Any]]) -> None:
+    if result.rowcount != len(rows):
+        raise _Raced()

@@ -10,15 +10,15 @@ import sqlite3
 import tempfile
 from collections.abc import Callable, Iterable
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from sqlalchemy import Engine, func, insert, select
 
 from sortui.domain import wire
-from sortui.domain.model import Entity, Location
+from sortui.domain.model import Entity, Location, ShakCode
 from sortui.server.changesets import dumps
-from sortui.server.schema import EntityRecord, LocationRecord
+from sortui.server.schema import EntityRecord, LocationRecord, ShakCodeRecord
 from sortui.store.rows import load_entities, location_from_row
 
 BATCH = 2000
@@ -35,6 +35,7 @@ class LoadReport:
     locations: int = 0
     messages: int = 0
     skipped_messages: int = 0  # registered on a location number that is not in the files
+    shak_codes: int = 0  # SHAK code versions (lines of SHAKCOMPLETE.TXT)
 
 
 def init_from_files(engine: Engine, files: Iterable[Path], progress: Progress | None = None) -> LoadReport:
@@ -68,7 +69,22 @@ def load_working_copy(engine: Engine, conn: sqlite3.Connection) -> LoadReport:
     )
     report.entities = load_records(engine, (ent for _, ent in load_entities(conn)), locations, messages)
     report.locations = len(locations)
+    report.shak_codes = _load_shak_codes(engine, conn)
     return report
+
+
+def _load_shak_codes(engine: Engine, conn: sqlite3.Connection) -> int:
+    """Copy the working copy's SHAK codes (every version) into the service, which publishes them again."""
+    conn.row_factory = sqlite3.Row
+    names = [f.name for f in fields(ShakCode) if f.name != "source_line"]
+    count = 0
+    with engine.begin() as target:
+        rows = conn.execute(f"SELECT {', '.join(names)} FROM shak_code ORDER BY code, valid_from")
+        while part := rows.fetchmany(BATCH):
+            records = [{"code": r["code"], "valid_from": r["valid_from"], "data": dumps(dict(r))} for r in part]
+            target.execute(insert(ShakCodeRecord), records)
+            count += len(records)
+    return count
 
 
 def load_records(

@@ -54,8 +54,9 @@ def _change_json(row: Any) -> dict[str, Any]:
 def changes(conn: Connection, since: int, limit: int) -> dict[str, Any]:
     """One page of the feed after ``since``; ``more`` says whether another page follows."""
     limit = max(1, min(limit, MAX_PAGE))
-    head = _head(conn)
-    rows = conn.execute(select(Change).where(Change.seq > since).order_by(Change.seq).limit(limit)).all()
+    head = _head(conn)  # read first: with several writers, a page never reaches past the head it reports
+    query = select(Change).where(Change.seq > since, Change.seq <= head).order_by(Change.seq).limit(limit)
+    rows = conn.execute(query).all()
     items = [_change_json(r) for r in rows]
     last = items[-1]["seq"] if items else max(since, 0)
     return {"changes": items, "last_seq": last, "head": head, "more": last < head}

@@ -85,3 +85,14 @@ class SubtreeCheck:
     def require(self, sor_id: str) -> None:
         if not self.allowed(sor_id):
             raise Forbidden(f"{self.user.name} may not change {sor_id}: it is outside the subtrees granted")
+
+
+def summary(role: str, subtrees: list[str] | tuple[str, ...]) -> str:
+    """What ``role`` may change, in a sentence (for `sortui status`)."""
+    where = ", ".join(subtrees) or "no subtree"
+    return {
+        "viewer": "reads the register, changes nothing",
+        "editor": f"changes and creates units inside {where} (and below)",
+        "edi-admin": "changes location numbers and message types anywhere, gives units their own lokationsnummer",
+        "admin": "changes everything, publishes operating messages",
+    }.get(role, f"unknown role {role!r}")

@@ -7,9 +7,15 @@ so never the Authorization header); query values that look like secrets and any
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import re
+import socket
+from pathlib import Path
 from typing import Any
+
+import uvicorn
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8470
@@ -59,6 +65,9 @@ def log_config(level: str = "info") -> dict[str, Any]:
     }
 
 
+ENV_WORKER_SETTINGS = "SORTUI_SERVER_WORKER_SETTINGS"  # how `serve --workers N` hands its settings to the workers
+
+
 def serve(
     database_url: str,
     host: str = DEFAULT_HOST,
@@ -66,27 +75,81 @@ def serve(
     token_minutes: int | None = None,
     body_limit: int | None = None,
     log_level: str = "info",
+    workers: int = 1,
+    files_dir: Path | None = None,
 ) -> None:
-    """Run the service until interrupted."""
-    import uvicorn
+    """Run the service until interrupted: one process, or ``workers`` processes on one port.
 
-    from sortui.server.api import DEFAULT_BODY_LIMIT, create_app
+    Several processes share the database (PostgreSQL, or an SQLite file on this host): everything
+    they must agree on, the changesets, the feed, the sign-in throttling, is kept there.
+    """
     from sortui.server.db import make_engine
-    from sortui.server.users import DEFAULT_TOKEN_MINUTES
 
-    engine = make_engine(database_url)
-    app = create_app(engine, token_minutes or DEFAULT_TOKEN_MINUTES, body_limit or DEFAULT_BODY_LIMIT)
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_config=log_config(log_level),
-        log_level=log_level,
-        server_header=False,
-        proxy_headers=False,
-        timeout_graceful_shutdown=5,
-    )
+    engine = make_engine(database_url)  # creates the tables once, before any worker starts
+    settings = {
+        "database": database_url,
+        "token_minutes": token_minutes,
+        "body_limit": body_limit,
+        "files_dir": str(files_dir) if files_dir else None,
+    }
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_config": log_config(log_level),
+        "log_level": log_level,
+        "server_header": False,
+        "proxy_headers": False,
+        "timeout_graceful_shutdown": 5,
+    }
+    if workers > 1:
+        engine.dispose()
+        os.environ[ENV_WORKER_SETTINGS] = json.dumps(settings)
+        _run_workers(TcpConfig(f"{__name__}:worker_app", factory=True, workers=workers, **options))
+        return
     try:
-        uvicorn.Server(config).run()
+        uvicorn.Server(uvicorn.Config(_app(engine, settings), **options)).run()
     finally:
         engine.dispose()
+
+
+def _run_workers(config: Any) -> None:
+    """uvicorn.run's way with workers, on the socket ``config`` binds."""
+    from uvicorn.supervisors import Multiprocess
+
+    try:
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
+    except KeyboardInterrupt:
+        pass
+
+
+class TcpConfig(uvicorn.Config):
+    """uvicorn binds the workers' socket without naming its protocol, so asyncio does not switch
+    Nagle's algorithm off on their connections (it checks for IPPROTO_TCP), and every answer
+    waited about 40 ms for the client's delayed ACK. The same socket, with its protocol named."""
+
+    def bind_socket(self) -> socket.socket:
+        sock = super().bind_socket()
+        named = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
+        named.set_inheritable(True)
+        return named
+
+
+def worker_app() -> Any:
+    """The app of one worker process of ``serve --workers N`` (uvicorn calls this in each)."""
+    from sortui.server.db import make_engine
+
+    settings = json.loads(os.environ[ENV_WORKER_SETTINGS])
+    return _app(make_engine(settings["database"]), settings)
+
+
+def _app(engine: Any, settings: dict[str, Any]) -> Any:
+    from sortui.server.api import DEFAULT_BODY_LIMIT, create_app
+    from sortui.server.users import DEFAULT_TOKEN_MINUTES
+
+    files_dir = settings.get("files_dir")
+    return create_app(
+        engine,
+        settings["token_minutes"] or DEFAULT_TOKEN_MINUTES,
+        settings["body_limit"] or DEFAULT_BODY_LIMIT,
+        Path(files_dir) if files_dir else None,
+    )

@@ -1,8 +1,9 @@
 """The service's tables (SQLModel, with a registry of their own, apart from the working copy's).
 
-Every write that changes the register goes through ``register_state``: its one row
-is updated first in each changeset's transaction, which serialises changesets on
-SQLite and PostgreSQL alike, so feed sequence numbers are handed out in commit order.
+Every write that changes the register goes through ``register_state``: its one row is
+locked by each changeset's transaction (at its start, or when it takes its feed numbers:
+``db.claim_seqs``) until it commits, so feed sequence numbers are handed out in commit order
+on SQLite and PostgreSQL alike, without gaps.
 """
 
 from __future__ import annotations
@@ -91,6 +92,7 @@ class Changeset(ServerModel, table=True):
     created_at: str
     operations: int = 0
     result: str = Field(sa_column=Column(Text, nullable=False))
+    digest: str | None = Field(default=None, max_length=64)  # of the operations: a reused id is refused
 
 
 class Change(ServerModel, table=True):
@@ -111,6 +113,15 @@ class Change(ServerModel, table=True):
     created_at: str
 
 
+class ShakCodeRecord(ServerModel, table=True):
+    """A version of a SHAK code (a line of SHAKCOMPLETE.TXT) as JSON; loaded with the register, published again."""
+
+    __tablename__ = "shak_code"
+    code: str = Field(primary_key=True, max_length=20)
+    valid_from: str = Field(primary_key=True, max_length=10)
+    data: str = Field(sa_column=Column(Text, nullable=False))
+
+
 class OperatingMessage(ServerModel, table=True):
     """A "driftsbesked" shown in the clients' status bar."""
 
@@ -121,6 +132,36 @@ class OperatingMessage(ServerModel, table=True):
     severity: str = Field(default="info", max_length=10)  # info / warning / critical
     text: str = Field(sa_column=Column(Text, nullable=False))
     valid_until: str | None = None
+
+
+class Heartbeat(ServerModel, table=True):
+    """A minute in which a service process was running (see ``availability``): one row per minute."""
+
+    __tablename__ = "heartbeat"
+    minute: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})  # minutes since 1970 (UTC)
+
+
+class SignInThrottle(ServerModel, table=True):
+    """Failed sign-ins of one user name or one client address, and until when it is refused."""
+
+    __tablename__ = "sign_in_throttle"
+    key: str = Field(primary_key=True, max_length=80)  # "user:<SHA-256 of the name>" or "address:<IP>"
+    failures: int = 0  # in a row, forgotten an hour after the last
+    last_failure: float = 0.0  # Unix time
+    blocked_until: float = 0.0
+    refused: int = 0  # attempts answered 429 while blocked (not checked, not written one by one)
+
+
+class SignInEvent(ServerModel, table=True):
+    """The sign-in audit log: every checked sign-in, its outcome, the user and the client address."""
+
+    __tablename__ = "sign_in_event"
+    __table_args__ = (Index("ix_sign_in_event_at", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    at: str
+    account: str | None = Field(default=None, max_length=100)  # only a name of a user: a typed name may be a password
+    address: str = Field(max_length=64)
+    outcome: str = Field(max_length=20)  # signed_in / failed
 
 
 METADATA = ServerModel.metadata

@@ -6,11 +6,37 @@ import base64
 import hashlib
 import hmac
 import secrets
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 # scrypt cost: about 50 ms and 16 MB per check on a laptop; stored with each hash so it can grow.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 _MAXMEM = 64 * 1024 * 1024
 _DUMMY_SALT = secrets.token_bytes(16)
+# At most HASH_SLOTS hashes at once per process (16 MB each), on threads of their own: memory
+# freed by a hash stays with the thread's malloc arena, so hashing on every request thread (40)
+# kept 16 MB on each of them. At most HASH_QUEUE sign-ins wait for a slot; a flood beyond that,
+# or one kept waiting HASH_WAIT_S, is answered "busy".
+HASH_SLOTS = 2
+HASH_QUEUE = 16
+HASH_WAIT_S = 10.0
+_HASHERS = ThreadPoolExecutor(max_workers=HASH_SLOTS, thread_name_prefix="sortui-scrypt")
+_ADMITTED = threading.BoundedSemaphore(HASH_QUEUE)
+
+
+class HashingBusy(Exception):
+    """Too many sign-ins are waiting for a hashing slot."""
+
+
+def _hashed(password: bytes, salt: bytes, n: int, r: int, p: int) -> bytes:
+    """scrypt on one of the hashing threads."""
+    if not _ADMITTED.acquire(timeout=HASH_WAIT_S):
+        raise HashingBusy()
+    try:
+        job = _HASHERS.submit(hashlib.scrypt, password, salt=salt, n=n, r=r, p=p, maxmem=_MAXMEM, dklen=32)
+        return job.result()
+    finally:
+        _ADMITTED.release()
 
 
 def _b64(data: bytes) -> str:
@@ -18,7 +44,7 @@ def _b64(data: bytes) -> str:
 
 
 def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
-    return hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=_MAXMEM, dklen=32)
+    return _hashed(password.encode("utf-8", "surrogatepass"), salt, n, r, p)
 
 
 def hash_password(password: str) -> str:

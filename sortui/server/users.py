@@ -6,10 +6,10 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, bindparam, delete, insert, select, update
 
 from sortui.server import security
-from sortui.server.db import now
+from sortui.server.db import now, reading
 from sortui.server.schema import AccessToken, Account, EntityRecord
 
 ROLES = ("viewer", "editor", "edi-admin", "admin")
@@ -84,14 +84,16 @@ def list_users(engine: Engine) -> list[User]:
     return [User(r[0], r[1], tuple(json.loads(r[2]))) for r in rows]
 
 
-def issue_token(engine: Engine, name: str, password: str, minutes: int = DEFAULT_TOKEN_MINUTES) -> IssuedToken | None:
-    """A new token for a correct name and password; None otherwise (the same work either way)."""
+def issue_token(
+    engine: Engine, name: str, password: str, minutes: int = DEFAULT_TOKEN_MINUTES
+) -> tuple[IssuedToken | None, str | None]:
+    """(a new token, or None for a wrong name or password: the same work either way; the name when it is a user's)."""
     with engine.connect() as conn:
         row = conn.execute(
             select(Account.name, Account.role, Account.subtrees, Account.password_hash).where(Account.name == name)
         ).first()
     if not security.verify_password(password, row[3] if row else None) or row is None:
-        return None
+        return None, row[0] if row else None
     token = security.new_token()
     created = datetime.now(UTC)
     expires = (created + timedelta(minutes=minutes)).isoformat(timespec="seconds")
@@ -105,22 +107,26 @@ def issue_token(engine: Engine, name: str, password: str, minutes: int = DEFAULT
                 expires_at=expires,
             )
         )
-    return IssuedToken(token, expires, User(row[0], row[1], tuple(json.loads(row[2]))))
+    return IssuedToken(token, expires, User(row[0], row[1], tuple(json.loads(row[2])))), row[0]
 
 
-def user_for_token(engine: Engine, token: str) -> tuple[User | None, bool]:
-    """(the token's user, expired?): (None, False) for an unknown token."""
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(Account.name, Account.role, Account.subtrees, AccessToken.expires_at)
-            .join(AccessToken, AccessToken.account == Account.name)
-            .where(AccessToken.token_hash == security.token_hash(token))
-        ).first()
+_ACCOUNT, _TOKEN = Account.__table__, AccessToken.__table__  # type: ignore[attr-defined]
+_TOKEN_USER = (  # every request runs it: built once
+    select(_ACCOUNT.c.name, _ACCOUNT.c.role, _ACCOUNT.c.subtrees, _TOKEN.c.expires_at)
+    .join(_TOKEN, _TOKEN.c.account == _ACCOUNT.c.name)
+    .where(_TOKEN.c.token_hash == bindparam("h"))
+)
+
+
+def user_for_token(engine: Engine, token: str) -> tuple[User | None, bool, str | None]:
+    """(the token's user, expired?, when it expires): (None, False, None) for an unknown token."""
+    with reading(engine) as conn:  # every request asks
+        row = conn.execute(_TOKEN_USER, {"h": security.token_hash(token)}).first()
     if row is None:
-        return None, False
+        return None, False, None
     if row[3] <= datetime.now(UTC).isoformat(timespec="seconds"):
-        return None, True
-    return User(row[0], row[1], tuple(json.loads(row[2]))), False
+        return None, True, row[3]
+    return User(row[0], row[1], tuple(json.loads(row[2]))), False, row[3]
 
 
 def revoke_token(engine: Engine, token: str) -> None:

@@ -16,10 +16,22 @@ from sortui.store.tables import MESSAGE_DEFINITION
 
 # Marks a SQLite file as a sortui working copy ("SORT" in ASCII).
 APPLICATION_ID = 0x534F5254
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
-def _v2_code_names_and_journal_groups(conn: sqlite3.Connection) -> None:
+def _add_tables(version: int) -> Callable[[sqlite3.Connection], None]:
+    """A migration that creates the tables added at ``version``, with the DDL a new working copy gets."""
+
+    def migrate(conn: sqlite3.Connection) -> None:
+        from sortui.store.schema import ADDED_TABLES, ddl_statements
+
+        for stmt in ddl_statements(ADDED_TABLES[version]):
+            conn.execute(stmt)
+
+    return migrate
+
+
+def _v3_code_names_and_journal_groups(conn: sqlite3.Connection) -> None:
     """Code lists say how sure each name is and where it came from (and get the lists shipped since);
     the journal groups the entries of one bulk change, which is undone as one."""
     conn.execute("ALTER TABLE code_list ADD COLUMN confirmed VARCHAR NOT NULL DEFAULT 'yes'")
@@ -31,7 +43,10 @@ def _v2_code_names_and_journal_groups(conn: sqlite3.Connection) -> None:
 
 # MIGRATIONS[n] upgrades a working copy from version n-1 to n. A new working copy
 # is created at SCHEMA_VERSION directly from the current table definitions.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _v2_code_names_and_journal_groups}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    2: _add_tables(2),  # what imports changed, and the validators of `sortui update`'s downloads
+    3: _v3_code_names_and_journal_groups,
+}
 
 
 # Bind None and bools through an adapter: without one, sqlite3 looks for ``__adapt__`` and

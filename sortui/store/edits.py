@@ -30,7 +30,13 @@ from sortui.domain.fields import (
 )
 from sortui.domain.model import ADDRESS_KINDS, EAN_MODES, Address, Contact, Entity, Location, Speciality
 from sortui.domain.provisional import PROVISIONAL_SUFFIX, is_provisional, provisional_sor_id
-from sortui.domain.validation import Problem, shak_prefix_problem, validate_entity, validate_location
+from sortui.domain.validation import (
+    Problem,
+    shak_prefix_problem,
+    validate_entity,
+    validate_location,
+    validity_problems,
+)
 from sortui.domain.wire import CREATE_FIELDS
 from sortui.store.db import write_transaction
 from sortui.store.journal import EditError, JournalEntry, new_group, record_entry
@@ -470,9 +476,7 @@ def add_message(
     with write_transaction(conn):
         loc = _location_or_fail(conn, gln)
         urn = resolve_message(conn, message)
-        for name, value in (("from_date", from_date), ("to_date", to_date)):
-            errors, _ = LOCATION_FIELDS[name].check(value)
-            _raise_errors([Problem(name, None, e) for e in errors])
+        _check_validity(from_date, to_date)
         if message_state(conn, gln, urn) is not None:
             return None
         (entry,) = _register_on(conn, [loc], urn, from_date, to_date)
@@ -520,13 +524,7 @@ def _change_validity(
 
 
 def _check_validity(from_date: str | None, to_date: str | None) -> None:
-    problems = []
-    for name, value in (("from_date", from_date), ("to_date", to_date)):
-        errors, _ = LOCATION_FIELDS[name].check(value)
-        problems += [Problem(name, None, e) for e in errors]
-    if not problems and from_date and to_date and to_date < from_date:
-        problems.append(Problem("to_date", None, f"Gyldig til {to_date} is before Gyldig fra {from_date}"))
-    _raise_errors(problems)
+    _raise_errors(validity_problems(from_date, to_date))
 
 
 # -- message types on many location numbers at once ------------------------------------

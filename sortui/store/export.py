@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import tempfile
+import zipfile
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 
 from sortui.store import db, journal
@@ -97,3 +100,18 @@ class _Counter:
 
 _WRITERS = {"xml": _export_xml, "csv": _export_csv, "json": _export_json, "spreadsheet": _export_spreadsheet}
 FORMATS = tuple(_WRITERS)
+
+ZIP_MEMBER = "sor.xml"
+
+
+def zip_sor_xml(xml: Path, target: Path, when: datetime) -> None:
+    """``target`` as a zip holding ``xml`` as ``sor.xml``, like the register's sor.zip (entry dated ``when``).
+
+    Streamed in 1 MB pieces; the same file and date give the same bytes.
+    """
+    info = zipfile.ZipInfo(ZIP_MEMBER, date_time=when.timetuple()[:6])
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    big = xml.stat().st_size > 2**31
+    with zipfile.ZipFile(target, "w") as zf, open(xml, "rb") as src, zf.open(info, "w", force_zip64=big) as dst:
+        shutil.copyfileobj(src, dst, 1 << 20)

@@ -37,7 +37,8 @@ from sortui.domain.errors import InputError, InputWarning, SourcePos
 from sortui.domain.model import Entity, LocationMessage, ShakCode, ShakHospital, Snapshot
 from sortui.domain.validation import validate_entity
 from sortui.formats.common import sha256_of
-from sortui.store import db, workfiles
+from sortui.store import db, diff, workfiles
+from sortui.store.diff import Summary as ChangeSummary
 from sortui.store.rows import EntityBatch, insert_sql
 from sortui.store.search_index import INSERT_SQL as SEARCH_INSERT_SQL
 from sortui.store.search_index import rebuild_search, search_row
@@ -89,6 +90,7 @@ class ImportReport:
     files: list[FileReport] = field(default_factory=list)
     notes: ImportNotes = field(default_factory=ImportNotes)
     replaced: list[Replaced] = field(default_factory=list)  # kinds of data that were there before
+    changes: ChangeSummary = field(default_factory=ChangeSummary)  # what was compared (store/diff.py)
 
 
 # The table whose rows say how much there is of each kind of data an import replaces.
@@ -137,34 +139,43 @@ def import_files(
     with workfiles.ImportLock(db_path, [p for p, _ in jobs]) as lock, contextlib.ExitStack() as workers:
         # A worker for a large SOR XML file starts first, to get going while the working copy is opened.
         early = _start_worker(jobs, lock, workers)
-        with _target(db_path, lock) as conn, db.write_transaction(conn):
-            loader = _Loader(conn, progress, lock, early)
+        with _target(db_path, lock) as (conn, has_old), db.write_transaction(conn):
+            loader = _Loader(conn, progress, lock, early, keep_old=has_old)
             for path, kind in jobs:
                 report.files.append(loader.load(path, kind))
             loader.refuse_emptying(allow_empty)
             report.notes = loader.finish()
             report.replaced = loader.replaced()
+            # What this import changed, recorded with it (in the same transaction).
+            report.changes = diff.record_import(conn, loader.cleared, diff.OLD if has_old else None)
     return report
 
 
 @contextlib.contextmanager
-def _target(db_path: Path, lock: workfiles.ImportLock) -> Iterator[sqlite3.Connection]:
+def _target(db_path: Path, lock: workfiles.ImportLock) -> Iterator[tuple[sqlite3.Connection, bool]]:
     """The connection an import writes through: to the working copy itself, or, for a new one, to a
-    staging file that is renamed into place when the block ends without an error."""
+    staging file that is renamed into place when the block ends without an error. The flag says
+    whether there is old data to compare with: the working copy's, kept aside as the import
+    replaces it (``diff.keep_old``) in a file of the import's own, removed at the end."""
     if db_path.exists() and db_path.stat().st_size > 0:
         conn = db.open_working_copy(db_path)
+        old = lock.path("old")
         try:
             # The old data's pages are reused for the new, and a savepoint (``_load_sor_parts``) keeps
             # what each held before: in a temporary file (not in memory, which would grow with the file).
             conn.execute("PRAGMA cache_size = -65536")
             conn.execute("PRAGMA temp_store = FILE")
-            yield conn
+            diff.attach_old(conn, old)  # outside the import's transaction, where ATTACH cannot run
+            yield conn, True
             # Give the space of a large import's write-ahead log back (unless a reader still needs it).
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("PRAGMA busy_timeout = 100")
                 conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
+            with contextlib.suppress(sqlite3.Error):
+                diff.detach_old(conn)
             conn.close()
+            _remove(old)
         return
     staging = lock.path("tmp")
     try:
@@ -174,7 +185,7 @@ def _target(db_path: Path, lock: workfiles.ImportLock) -> Iterator[sqlite3.Conne
             conn.execute("PRAGMA synchronous = OFF")
             conn.execute("PRAGMA cache_size = -65536")
             conn.execute("PRAGMA temp_store = MEMORY")
-            yield conn
+            yield conn, False
         finally:
             conn.close()
         _swap_in(staging, db_path)
@@ -224,8 +235,10 @@ class _Loader:
         progress: Progress | None,
         lock: workfiles.ImportLock,
         early: dict[Path, tuple[tuple[XmlPart, XmlPart] | None, _PartWorker | None]] | None = None,
+        keep_old: bool = False,
     ):
         self.conn = conn
+        self.keep_old = keep_old  # keep what is replaced, to record the changes (``diff.keep_old``)
         self.progress = progress
         self.lock = lock  # names the files of worker processes
         self.early = early or {}  # workers already started, by file
@@ -257,10 +270,12 @@ class _Loader:
             raise InputError(f"unsupported kind {kind}", label)
         return report
 
-    def _clear_once(self, group: str, tables: Iterable[str]) -> None:
+    def _clear_once(self, group: str, tables: tuple[str, ...]) -> None:
         if group in self.cleared:
             return
         self.cleared[group] = self._before(group)
+        if self.keep_old and group in diff.GROUPS:
+            diff.keep_old(self.conn, tables)
         for table in tables:
             self.conn.execute(f"DELETE FROM {table}")
         if group == "sor":

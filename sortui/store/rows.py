@@ -203,11 +203,18 @@ def walk_tree(conn: sqlite3.Connection) -> Iterator[tuple[int, Entity]]:
         stack.extend((depth + 1, r[0]) for r in reversed(kids))
 
 
-def load_entities(conn: sqlite3.Connection) -> Iterator[tuple[str, Entity]]:
-    """(sor_id, Entity) for every entity in sor_id order, with all their own values."""
+def load_entities(
+    conn: sqlite3.Connection, schema: str = "main", only: str | None = None
+) -> Iterator[tuple[str, Entity]]:
+    """(sor_id, Entity) for every entity in sor_id order, with all their own values.
+
+    ``schema`` names an attached database to read instead of the main one; ``only`` a table whose
+    ``key`` column lists the SOR ids to read (the others are skipped in SQL).
+    """
     conn.row_factory = sqlite3.Row
+    where = f" WHERE sor_id IN (SELECT key FROM {only})" if only else ""
     sides = {
-        name: _Side(conn, f"SELECT * FROM {name} ORDER BY sor_id{order}")
+        name: _Side(conn, f"SELECT * FROM {schema}.{name}{where} ORDER BY sor_id{order}")
         for name, order in (
             ("address", ", kind"),
             ("contact", ""),
@@ -216,8 +223,9 @@ def load_entities(conn: sqlite3.Connection) -> Iterator[tuple[str, Entity]]:
             ("succession", ", relation, seq"),
         )
     }
-    locations = _Side(conn, "SELECT owner_sor_id AS sor_id, * FROM location ORDER BY owner_sor_id")
-    for row in conn.execute("SELECT * FROM entity ORDER BY sor_id"):
+    owned = f" WHERE owner_sor_id IN (SELECT key FROM {only})" if only else ""
+    locations = _Side(conn, f"SELECT owner_sor_id AS sor_id, * FROM {schema}.location{owned} ORDER BY owner_sor_id")
+    for row in conn.execute(f"SELECT * FROM {schema}.entity{where} ORDER BY sor_id"):
         sid = row["sor_id"]
         contact = sides["contact"].take(sid)
         loc = locations.take(sid)

@@ -154,6 +154,53 @@ class ConflictRow(WorkingCopyModel, table=True):
     detected_at: str
 
 
+class ImportChangeRow(WorkingCopyModel, table=True):
+    """What the last import changed (``store/diff.py``): one row a change, replaced by the next import.
+
+    ``fields`` is JSON, ``{path: [old, new]}``; ``unit`` is the unit the change belongs to (a location
+    number's owner; a removed unit's parent) and ``institution`` the SI (or IE) it stands under.
+    ``seen`` is set once the user has looked at the unit in the app.
+    """
+
+    __tablename__ = "import_change"
+    __table_args__ = (Index("ix_import_change_unit", "unit", "seen"),)
+    seq: int | None = Field(default=None, primary_key=True)
+    target: str  # entity / location / message / shak
+    key: str  # SOR id, GLN or SHAK code
+    change: str  # added / removed / closed / reopened / moved / changed
+    detail: str | None = None  # a message type's URN; a SHAK code version's valid_from
+    name: str | None = None
+    fields: str = "{}"
+    unit: str | None = None
+    institution: str | None = None
+    institution_name: str | None = None
+    seen: bool = False
+
+
+class ImportRunRow(WorkingCopyModel, table=True):
+    """The last import (one row): when, and per kind of data whether it was compared or loaded anew (JSON)."""
+
+    __tablename__ = "import_run"
+    id: int = Field(default=1, primary_key=True)
+    imported_at: str
+    summary: str = "{}"
+
+
+class DownloadRow(WorkingCopyModel, table=True):
+    """A file ``sortui update`` imported, with the validators of a conditional GET for the next time."""
+
+    __tablename__ = "download"
+    url: str = Field(primary_key=True)
+    etag: str | None = None
+    last_modified: str | None = None
+    sha256: str | None = None
+    fetched_at: str
+
+
+# The tables added at each schema version (``db.MIGRATIONS`` creates them in older working copies).
+ADDED_TABLES: dict[int, tuple[str, ...]] = {2: ("import_change", "import_run", "download")}
+
+
 FTS_DDL = (
     "CREATE VIRTUAL TABLE search USING fts5("
     "sor_id UNINDEXED, name, codes, address, folded, "
@@ -161,13 +208,16 @@ FTS_DDL = (
 )
 
 
-def ddl_statements() -> list[str]:
-    """CREATE statements for the current schema, generated from the SQLModel metadata."""
+def ddl_statements(tables: tuple[str, ...] | None = None) -> list[str]:
+    """CREATE statements for the current schema (or only ``tables``), generated from the SQLModel metadata."""
     dialect = sqlite.dialect()
     out: list[str] = []
     for table in WorkingCopyModel.metadata.sorted_tables:
+        if tables is not None and table.name not in tables:
+            continue
         out.append(str(CreateTable(table).compile(dialect=dialect)).strip())
         for index in sorted(table.indexes, key=lambda i: i.name or ""):
             out.append(str(CreateIndex(index).compile(dialect=dialect)).strip())
-    out.append(FTS_DDL)
+    if tables is None:
+        out.append(FTS_DDL)
     return out

@@ -7,6 +7,7 @@ something that is not the API's JSON gives ``BadAnswer``; neither changes anythi
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -129,7 +130,7 @@ class ChangesPage:
 
 @dataclass(slots=True)
 class ServiceStatus:
-    """For the status bar: reachable?, the newest operating message, the feed head."""
+    """For the status bar and ``sortui status``: reachable?, the newest operating message, the feed head."""
 
     reachable: bool
     ok: bool = False
@@ -138,6 +139,11 @@ class ServiceStatus:
     message: dict[str, Any] | None = None  # newest operating message: time, severity, text
     messages: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
+    latency_ms: float | None = None  # how long GET /status took, connecting included
+    version: str | None = None
+    database: str | None = None
+    uptime_s: float | None = None
+    availability: dict[str, Any] | None = None  # over the last 30 days, against the SLA (see server/availability.py)
 
 
 def _need(body: Any, key: str, kind: type, what: str) -> Any:
@@ -348,11 +354,13 @@ def _snapshot_record(line: str) -> dict[str, Any]:
 
 def status(url: str, insecure: bool = False, timeout: httpx.Timeout = STATUS_TIMEOUT) -> ServiceStatus:
     """The service's status and newest operating message, for the status bar. Never raises."""
+    started = time.perf_counter()
     try:
         with ServiceClient(url, insecure=insecure, timeout=timeout) as client:
             body = client.status()
     except SyncError as exc:
         return ServiceStatus(reachable=not isinstance(exc, ServiceUnavailable), error=exc.message)
+    latency = round((time.perf_counter() - started) * 1000, 1)
     messages = [m for m in body["messages"] if isinstance(m, dict)]
     return ServiceStatus(
         reachable=True,
@@ -361,4 +369,15 @@ def status(url: str, insecure: bool = False, timeout: httpx.Timeout = STATUS_TIM
         service_id=body.get("service_id"),
         message=messages[0] if messages else None,
         messages=messages,
+        latency_ms=latency,
+        version=_optional(body, "version", str),
+        database=_optional(body, "database", str),
+        uptime_s=_optional(body, "uptime_s", (int, float)),
+        availability=_optional(body, "availability", dict),
     )
+
+
+def _optional(body: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
+    """A field older services do not send (None then, or when it is not of the kind expected)."""
+    value = body.get(key)
+    return value if isinstance(value, kind) and not isinstance(value, bool) else None

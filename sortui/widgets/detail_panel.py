@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.message import Message
 from textual.widgets import Static
 
 from sortui.widgets import detail_text
@@ -64,8 +65,17 @@ class DetailPanel(DebouncedLoad[Unit], VerticalScroll):
         else:
             self.load_later(partial(read_unit, sor_id=item.sor_id, view_date=view_date))
 
+    class Shown(Message):
+        """A unit's details are on screen (the user has seen it)."""
+
+        def __init__(self, sor_id: str) -> None:
+            super().__init__()
+            self.sor_id = sor_id
+
     def loaded(self, result: Unit) -> None:
         self._set(*result)
+        if result[2] is not None:
+            self.post_message(self.Shown(result[0]))
 
     def _set(self, key: str, text: Text, unit: dict[str, Any] | None) -> None:
         self.key, self.unit, self.text = key, unit, text

@@ -7,6 +7,7 @@ first expanded (the paging itself is ``PagedTree``'s).
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -22,6 +23,7 @@ from sortui.widgets.source import Source
 from sortui.widgets.treedata import Item, Level, Located, Page
 
 PENDING_MARK = "✎"  # after the label of a unit (or its own location number) with pending edits
+CHANGED_MARK = "●"  # before the label of a unit the last import changed, until the user has looked at it
 
 
 def validity_note(node: Node, on: str) -> str | None:
@@ -39,15 +41,17 @@ def has_pending(item: Item, pending: set[str]) -> bool:
     return node is not None and (node.sor_id in pending or (node.own_gln or "") in pending)
 
 
-def item_label(item: Item, on: str, pending: bool = False) -> Text:
-    """The tree line of ``item``: name, child count, kind, SHAK-kode, own lokationsnummer, validity."""
+def item_label(item: Item, on: str, pending: bool = False, changed: bool = False) -> Text:
+    """The tree line of ``item``: (● when the last import changed it) name, child count, kind, SHAK-kode,
+    own lokationsnummer, validity."""
     if item.kind == "group":
         return Text.assemble((item.title, "bold"), (f" ({item.count:,})", "dim"))
     if item.kind in ("more", "earlier", "loading"):
         return Text(item.title, style="italic dim")
     node = item.node
     assert node is not None
-    label = Text(clean(node.name))
+    label = Text(f"{CHANGED_MARK} ", style="bold yellow") if changed else Text()
+    label.append(clean(node.name))
     if node.child_count:
         label.append(f" ({node.child_count:,})", style="dim")
     label.append(f"  {node.kind}", style="dim")
@@ -82,6 +86,7 @@ class OrgTree(PagedTree[Item, Page]):
         self.view_date = view_date
         self.show_closed = show_closed
         self.pending: set[str] = set()  # SOR ids and GLNs with pending edits (journal.pending_keys)
+        self.changed: set[str] = set()  # SOR ids the last import changed, not seen yet (diff.unseen_units)
 
     @property
     def filter_date(self) -> str | None:
@@ -111,7 +116,7 @@ class OrgTree(PagedTree[Item, Page]):
         return page.items
 
     def label(self, item: Item) -> Text:
-        return item_label(item, self.view_date, has_pending(item, self.pending))
+        return item_label(item, self.view_date, has_pending(item, self.pending), item.sor_id in self.changed)
 
     def expandable(self, item: Item) -> bool:
         return item.level is not None
@@ -133,10 +138,18 @@ class OrgTree(PagedTree[Item, Page]):
     def set_pending(self, keys: set[str]) -> None:
         """Mark the units with pending edits (relabels the loaded nodes whose mark changed)."""
         old, self.pending = self.pending, set(keys)
+        self._relabel(lambda item: has_pending(item, old) != has_pending(item, self.pending))
+
+    def set_changed(self, sor_ids: set[str]) -> None:
+        """Mark the units the last import changed that the user has not seen yet."""
+        old, self.changed = self.changed, set(sor_ids)
+        self._relabel(lambda item: (item.sor_id in old) != (item.sor_id in self.changed))
+
+    def _relabel(self, differs: Callable[[Item], bool]) -> None:
         for node in self._unit_nodes():
             item = node.data
             assert item is not None
-            if has_pending(item, old) != has_pending(item, self.pending):
+            if differs(item):
                 node.set_label(self.label(item))
 
     def update_units(self, nodes: dict[str, Node]) -> None:

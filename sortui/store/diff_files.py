@@ -1,0 +1,420 @@
+"""Comparing two file sets (``sortui diff OLD NEW``): each side read into a throw-away file, both at once.
+
+A side is any files ``import`` reads, or a folder of them. It is read with the register's readers
+into a temporary file with the record tables of a working copy (keyed rows only: no search index,
+no secondary indexes, and no rule checks: a diff shows what the files hold; ``import`` is what
+refuses bad data). The old side is read by a worker process (a fresh interpreter, as the
+importer's) while this process reads the new one; then ``diff.compare`` runs on the two, attached
+to one connection.
+
+Malformed files and duplicate keys are refused with file, line and field, as ``import`` does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import pickle
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sortui.domain.codes import shak_level, shak_parent
+from sortui.domain.errors import InputError
+from sortui.domain.model import Entity, MessageDefinition
+from sortui.paths import data_dir
+from sortui.store import db
+from sortui.store.diff import CHANGE_TABLE_DDL, GROUP_TABLES, Summary, change_counts, compare
+from sortui.store.rows import EntityBatch, insert_sql
+from sortui.store.tables import (
+    ADDRESS,
+    CONTACT,
+    ENTITY,
+    LOCAL_ATTRIBUTE,
+    LOCATION,
+    LOCATION_MESSAGE,
+    SHAK_CODE,
+    SPECIALITY,
+    SUCCESSION,
+)
+
+if TYPE_CHECKING:
+    from sortui.formats.sorxml import SorXmlReader
+
+BATCH = 5000
+Progress = Callable[[str, int, int], None]
+
+# The kinds of file in the order a side reads them (the SOR tree first, message types last),
+# and the kind of data each brings (``diff.GROUPS``).
+KIND_ORDER = ("sor-xml", "sor-csv", "sor2-csv", "medcom", "shak-complete", "shak-region", "edi-map")
+GROUP_OF = {"sor-xml": "sor", "sor-csv": "sor", "sor2-csv": "sor", "shak-complete": "shak", "edi-map": "edi"}
+# In a folder, the SOR tree is read from files of one format only: the register publishes the same
+# tree as sor.xml, sor.zip, sor.csv and SorEntity_daily.csv, and ``sortui generate`` writes them all.
+_SOR_FORMATS = ("xml", "zip", "sor-csv", "sor2-csv")
+SIDE_TABLES = (ENTITY, ADDRESS, CONTACT, SPECIALITY, LOCAL_ATTRIBUTE, SUCCESSION, LOCATION, LOCATION_MESSAGE, SHAK_CODE)
+Catalogue = dict[str, MessageDefinition]
+
+
+@dataclass(slots=True)
+class SideFile:
+    path: Path
+    kind: str
+    rows: int = 0
+
+
+@dataclass(slots=True)
+class Side:
+    """One side of a diff: its files (with the rows read) and the SOR snapshot's date."""
+
+    files: list[SideFile] = field(default_factory=list)
+    snapshot_date: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def groups(self) -> set[str]:
+        return {GROUP_OF[f.kind] for f in self.files if f.kind in GROUP_OF}
+
+    def rows(self, group: str) -> int:
+        return sum(f.rows for f in self.files if GROUP_OF.get(f.kind) == group)
+
+
+def side_files(paths: Sequence[Path]) -> Side:
+    """The files of a side, in reading order; a folder stands for the register files in it."""
+    from sortui.store.importer import detect
+
+    side = Side()
+    for path in map(Path, paths):
+        if path.is_dir():
+            side.files += _folder(path, side.notes)
+        else:
+            side.files.append(SideFile(path, detect(path)))
+    side.files.sort(key=lambda f: KIND_ORDER.index(f.kind))
+    return side
+
+
+def _format(f: SideFile) -> str:
+    if f.kind == "sor-xml":
+        return "zip" if zipfile.is_zipfile(f.path) else "xml"
+    return f.kind
+
+
+def _folder(folder: Path, notes: list[str]) -> list[SideFile]:
+    from sortui.formats.detect import detect_kind
+
+    found = []
+    for path in sorted(p for p in folder.iterdir() if p.is_file()):
+        try:
+            kind = detect_kind(path)
+        except OSError as exc:
+            raise InputError(f"cannot read file: {exc}", str(path)) from None
+        if kind is not None:
+            found.append(SideFile(path, kind))
+    sor = [f for f in found if f.kind in ("sor-xml", "sor-csv", "sor2-csv")]
+    chosen = next((fmt for fmt in _SOR_FORMATS if any(_format(f) == fmt for f in sor)), None)
+    skipped = [f for f in sor if _format(f) != chosen]
+    if skipped:
+        kept = ", ".join(f.path.name for f in sor if f not in skipped)
+        notes.append(f"{folder}: the SOR tree is read from {kept}; not from {', '.join(f.path.name for f in skipped)}")
+    if not found:
+        raise InputError("no file sortui knows in this folder", str(folder))
+    return [f for f in found if f not in skipped]
+
+
+# -- reading one side into a working copy ---------------------------------------------------------
+
+
+def _create_side(path: Path) -> sqlite3.Connection:
+    """A throw-away file with the record tables a diff compares: keyed rows, clustered on the key."""
+    conn = db.connect(path)
+    conn.execute("PRAGMA journal_mode = OFF")  # nothing to recover
+    conn.execute("PRAGMA synchronous = OFF")
+    conn.execute("PRAGMA cache_size = -32768")
+    for table in SIDE_TABLES:
+        cols = ", ".join(c.name for c in table.columns)
+        conn.execute(f"CREATE TABLE {table.name} ({cols}, PRIMARY KEY ({', '.join(table.primary_key)})) WITHOUT ROWID")
+    conn.execute(CHANGE_TABLE_DDL)
+    return conn
+
+
+def load_side(side: Side, path: Path, progress: Progress | None = None) -> Side:
+    """Read the files of ``side`` into a new file at ``path``; the rows read are filled in."""
+    conn = _create_side(path)
+    try:
+        catalogue = shipped_catalogue()
+        with conn:
+            for f in side.files:
+                _LOADERS[f.kind](conn, f, side, progress, catalogue)
+    finally:
+        conn.close()
+    return side
+
+
+def shipped_catalogue() -> dict[str, MessageDefinition]:
+    """The MedCom message definitions sortui ships (a side's catalogue file adds to them)."""
+    from sortui.formats.medcom import read_message_definitions
+
+    path = data_dir() / "codelists" / "medcom-message-definitions.csv"
+    return {d.urn: d for d in read_message_definitions(path)}
+
+
+def _sor_entities(f: SideFile) -> tuple[Iterator[Entity], SorXmlReader | None]:
+    """The entities of a SOR file, and the reader that knows its header (SOR XML only)."""
+    if f.kind == "sor-xml":
+        from sortui.formats.sorxml import SorXmlReader
+
+        reader = SorXmlReader(f.path, str(f.path))
+        return iter(reader), reader
+    if f.kind == "sor-csv":
+        from sortui.formats.sorcsv import read_sor_csv
+
+        return read_sor_csv(f.path, str(f.path)), None
+    from sortui.formats.sor2csv import read_sor2_csv
+
+    return read_sor2_csv(f.path, str(f.path)), None
+
+
+def _load_sor(
+    conn: sqlite3.Connection, f: SideFile, side: Side, progress: Progress | None, catalogue: Catalogue
+) -> None:
+    entities, reader = _sor_entities(f)
+    batch, written = EntityBatch(), []  # the batch's entities, to name a duplicate by its line
+    for ent in entities:
+        batch.add(ent)
+        written.append(ent)
+        f.rows += 1
+        if batch.count >= BATCH:
+            _flush(conn, batch, written, reader.label if reader else str(f.path))
+            if progress and reader:
+                progress(str(f.path), reader.bytes_read, reader.total_bytes)
+    _flush(conn, batch, written, reader.label if reader else str(f.path))
+    if reader is not None:
+        side.snapshot_date = side.snapshot_date or reader.snapshot_date
+
+
+def _flush(conn: sqlite3.Connection, batch: EntityBatch, entities: list[Entity], label: str) -> None:
+    """Write a batch; a duplicate SOR id or location number is named with its line."""
+    conn.execute("SAVEPOINT side_batch")
+    try:
+        batch.flush(conn)
+    except sqlite3.IntegrityError:
+        conn.execute("ROLLBACK TO side_batch")
+        conn.execute("RELEASE side_batch")
+        _name_duplicate(conn, entities, label)
+        raise
+    conn.execute("RELEASE side_batch")
+    entities.clear()
+
+
+def _name_duplicate(conn: sqlite3.Connection, entities: list[Entity], label: str) -> None:
+    for ent in entities:
+        one = EntityBatch()
+        one.add(ent)
+        try:
+            one.flush(conn)
+        except sqlite3.IntegrityError as exc:
+            if "location" in str(exc) and ent.location is not None:
+                raise InputError(
+                    f"duplicate lokationsnummer {ent.location.gln}", label, ent.source_line, "EanLocationCode"
+                ) from None
+            raise InputError(f"duplicate SOR-kode {ent.sor_id}", label, ent.source_line, "SorIdentifier") from None
+
+
+def _insert_lines(
+    conn: sqlite3.Connection,
+    sql: str,
+    rows: list[tuple],
+    lines: list[int | None],
+    label: str,
+    what: Callable[[tuple], str],
+) -> None:
+    """Insert rows of a line-based file; a duplicate key is named with its line."""
+    try:
+        conn.executemany(sql, rows)
+    except sqlite3.IntegrityError:
+        for row, line in zip(rows, lines, strict=True):
+            try:
+                conn.execute(sql, row)
+            except sqlite3.IntegrityError:
+                raise InputError(f"{what(row)} appears twice", label, line) from None
+        raise
+    rows.clear()
+    lines.clear()
+
+
+def _load_shak(
+    conn: sqlite3.Connection, f: SideFile, side: Side, progress: Progress | None, catalogue: Catalogue
+) -> None:
+    from sortui.formats.shak import read_shak_complete
+
+    sql = insert_sql("shak_code", SHAK_CODE.names)
+    rows: list[tuple] = []
+    lines: list[int | None] = []
+    for code in read_shak_complete(f.path, str(f.path)):
+        level = shak_level(code.code) or code.record_type  # derived, and not compared
+        rows.append(SHAK_CODE.values(code, level=level, parent_code=shak_parent(code.code)))
+        lines.append(code.source_line)
+        f.rows += 1
+        if len(rows) >= BATCH:
+            _insert_lines(conn, sql, rows, lines, str(f.path), lambda r: f"SHAK-kode {r[0]} from {r[2]}")
+    _insert_lines(conn, sql, rows, lines, str(f.path), lambda r: f"SHAK-kode {r[0]} from {r[2]}")
+
+
+def _load_edi(
+    conn: sqlite3.Connection, f: SideFile, side: Side, progress: Progress | None, catalogue: Catalogue
+) -> None:
+    from sortui.formats.edimap import read_location_messages
+
+    sql = insert_sql("location_message", LOCATION_MESSAGE.names)
+    rows: list[tuple] = []
+    lines: list[int | None] = []
+    for msg in read_location_messages(f.path, str(f.path), catalogue):
+        rows.append(LOCATION_MESSAGE.values(msg))
+        lines.append(msg.source_line)
+        f.rows += 1
+        if len(rows) >= BATCH:
+            _insert_lines(conn, sql, rows, lines, str(f.path), lambda r: f"message type {r[1]} on {r[0]}")
+    _insert_lines(conn, sql, rows, lines, str(f.path), lambda r: f"message type {r[1]} on {r[0]}")
+
+
+def _load_medcom(
+    conn: sqlite3.Connection, f: SideFile, side: Side, progress: Progress | None, catalogue: Catalogue
+) -> None:
+    from sortui.formats.medcom import read_message_definitions
+
+    defs = read_message_definitions(f.path, str(f.path))
+    catalogue.update((d.urn, d) for d in defs)  # read before the message types (KIND_ORDER)
+    f.rows = len(defs)
+
+
+def _skip_region(
+    conn: sqlite3.Connection, f: SideFile, side: Side, progress: Progress | None, catalogue: Catalogue
+) -> None:
+    side.notes.append(f"{f.path}: SHAKregion.txt is not compared")
+
+
+_LOADERS: dict[str, Callable[[sqlite3.Connection, SideFile, Side, Progress | None, Catalogue], None]] = {
+    "sor-xml": _load_sor,
+    "sor-csv": _load_sor,
+    "sor2-csv": _load_sor,
+    "shak-complete": _load_shak,
+    "edi-map": _load_edi,
+    "medcom": _load_medcom,
+    "shak-region": _skip_region,
+}
+
+
+# -- the other side in a worker process ------------------------------------------------------------------
+
+
+class _SideWorker:
+    """Reads a side in a fresh interpreter (``_side_main``); ``result()`` waits for it and raises its error."""
+
+    def __init__(self, side: Side, path: Path):
+        self.side, self.path = side, path
+        self._process: subprocess.Popen[bytes] | None = None
+        if getattr(sys, "frozen", False) or not sys.executable:
+            return
+        code = "import sys, json; sys.path[:] = json.loads(sys.argv[1]); import sortui.store.diff_files as d; d._side_main()"
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-c", code, json.dumps(sys.path)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+            assert self._process.stdin is not None
+            with self._process.stdin as args:
+                pickle.dump((side, str(path)), args)
+        except OSError:  # no worker: the side is read here instead, after the other
+            self.close()
+
+    def result(self) -> Side:
+        if self._process is None:
+            return load_side(self.side, self.path)
+        assert self._process.stdout is not None
+        answer = self._process.stdout.read()
+        self._process.wait()
+        self._process = None
+        try:
+            status, value = pickle.loads(answer)
+        except Exception:  # the worker died without an answer: read the side here, which says why
+            status, value = "failed", None
+        if status == "ok":
+            return value
+        if status == "input":
+            raise InputError(*value)
+        Path(self.path).unlink(missing_ok=True)
+        return load_side(self.side, self.path)
+
+    def close(self) -> None:
+        if self._process is not None:
+            if self._process.poll() is None:
+                self._process.terminate()
+            self._process.wait()
+            if self._process.stdout is not None:
+                self._process.stdout.close()
+            self._process = None
+
+
+def _side_main() -> None:
+    """The worker process: the side and its file come pickled on stdin; the answer goes to stdout."""
+    side, path = pickle.load(sys.stdin.buffer)
+    try:
+        answer: tuple = ("ok", load_side(side, Path(path)))
+    except InputError as exc:
+        answer = ("input", (exc.message, exc.at.file, exc.at.line, exc.at.where))
+    except BaseException as exc:  # anything else: the caller reads the side itself and reports it
+        answer = ("failed", f"{type(exc).__name__}: {exc}")
+    sys.stdout.buffer.write(pickle.dumps(answer))
+    sys.stdout.buffer.flush()
+
+
+# -- the diff -------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class FileDiff:
+    """Two sides compared: their files, what was compared, and the connection to read the changes from."""
+
+    conn: sqlite3.Connection
+    old: Side
+    new: Side
+    summary: Summary
+
+
+@contextlib.contextmanager
+def diff_files(
+    old: Sequence[Path], new: Sequence[Path], progress: Progress | None = None, work_dir: Path | None = None
+) -> Iterator[FileDiff]:
+    """Compare the file sets ``old`` and ``new``; the changes are read from ``FileDiff.conn`` (``diff.read_changes``).
+
+    The kinds of data (SOR tree, message types, SHAK codes) are compared when both sides have
+    them; ``summary`` says which one side only had. The temporary files go when the block ends.
+    """
+    old_side, new_side = side_files(old), side_files(new)
+    with tempfile.TemporaryDirectory(prefix="sortui-diff-", dir=work_dir) as folder:
+        old_db, new_db = Path(folder) / "old.sqlite", Path(folder) / "new.sqlite"
+        worker = _SideWorker(old_side, old_db)
+        try:
+            load_side(new_side, new_db, progress)
+            old_side = worker.result()
+        finally:
+            worker.close()
+        conn = db.connect(new_db)
+        try:
+            conn.execute("ATTACH DATABASE ? AS old", (str(old_db),))
+            summary = Summary(compared=[g for g in GROUP_TABLES if g in old_side.groups & new_side.groups])
+            summary.only_old = {g: old_side.rows(g) for g in GROUP_TABLES if g in old_side.groups - new_side.groups}
+            summary.only_new = {g: new_side.rows(g) for g in GROUP_TABLES if g in new_side.groups - old_side.groups}
+            with conn:
+                compare(conn, "old", "main", summary.compared)
+            summary.counts = change_counts(conn)
+            yield FileDiff(conn, old_side, new_side, summary)
+        finally:
+            conn.close()
