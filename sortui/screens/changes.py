@@ -67,6 +67,10 @@ class ChangesScreen(ListScreen[list[ChangeGroup], Row]):
     """Answers a SOR-kode to go to (enter), or None."""
 
     HELP_TITLE = "Pending changes"
+    HELP = (
+        "The edits in the journal not yet synchronised, newest last; a bulk change is one line. u undoes the "
+        "change under the cursor (a bulk change whole), D discards them all."
+    )
 
     NAME = "changes"
     HEADING = "Pending changes"

@@ -91,6 +91,10 @@ class ConflictsScreen(ListScreen[list[ConflictView], ConflictView]):
     """Answers a SOR-kode to go to (enter), or None."""
 
     HELP_TITLE = "Conflicts"
+    HELP = (
+        "Edits the service refused because someone changed the same field first: m keeps mine, s takes the "
+        "service's, v sets a new value; the next sync sends what you chose."
+    )
 
     NAME = "conflicts"
     HEADING = "Conflicts"

@@ -97,6 +97,10 @@ class ReviewSessionsScreen(Screen[str | None]):
     """Answers the name of the session to open, or None."""
 
     HELP_TITLE = "Review sessions"
+    HELP = (
+        "Review sessions in the working copy: enter resumes one, n starts one from a rule (with how many items "
+        "each would queue), the search or the subtree, D deletes one."
+    )
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "new", "New", tooltip="Start a session from a rule, the search or the subtree", id="reviews.new"),

@@ -13,7 +13,7 @@ from typing import Any
 
 from rich.text import Text
 
-from sortui.domain.codelists import ENTITY_TYPE_LISTS, code_words
+from sortui.domain.codelists import ENTITY_TYPE_LISTS, FIELD_LISTS, code_words
 from sortui.domain.fields import (
     CONTACT_FIELDS,
     ENTITY_FIELDS,
@@ -29,14 +29,9 @@ from sortui.domain.words import plural
 from sortui.store import codelists, queries
 from sortui.store.rows import load_entity
 
-TYPE_LIST = ENTITY_TYPE_LISTS  # the code list of a unit's type, by its kind
 # A lokationsnummer's coded attributes and the list each takes its codes from.
 LOCATION_CODES = {
-    "system_supplier": "system_supplier",
-    "system_type": "system_type",
-    "communication_supplier": "communication_supplier",
-    "region_code": "region",
-    "edi_administrator": "edi_administrator",
+    path.removeprefix("location."): lst for path, lst in FIELD_LISTS.items() if path.startswith("location.")
 }
 
 
@@ -86,7 +81,7 @@ def unit(conn: sqlite3.Connection, sor_id: str) -> dict[str, Any]:
         raise KeyError(sor_id)
     eff = queries.effective_values(conn, sor_id)
     loc = eff.location
-    type_list = TYPE_LIST[ent.kind]
+    type_list = ENTITY_TYPE_LISTS[ent.kind]
     return {
         "type": "unit",
         "sor_id": ent.sor_id,
