@@ -34,11 +34,16 @@ def _add_tables(version: int) -> Callable[[sqlite3.Connection], None]:
 def _v3_code_names_and_journal_groups(conn: sqlite3.Connection) -> None:
     """Code lists say how sure each name is and where it came from (and get the lists shipped since);
     the journal groups the entries of one bulk change, which is undone as one."""
-    conn.execute("ALTER TABLE code_list ADD COLUMN confirmed VARCHAR NOT NULL DEFAULT 'yes'")
-    conn.execute(f"ALTER TABLE code_list ADD COLUMN source VARCHAR NOT NULL DEFAULT '{codelists.SHIPPED}'")
+    added = (
+        ("code_list", "confirmed", "VARCHAR NOT NULL DEFAULT 'yes'"),
+        ("code_list", "source", f"VARCHAR NOT NULL DEFAULT '{codelists.SHIPPED}'"),
+        ("journal", "group_id", "INTEGER"),
+    )
+    for table, column, kind in added:  # only what it lacks: a copy may have been made with them already
+        if column not in {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+    conn.execute("CREATE INDEX IF NOT EXISTS ix_journal_group ON journal (group_id)")
     codelists.load_shipped(conn)
-    conn.execute("ALTER TABLE journal ADD COLUMN group_id INTEGER")
-    conn.execute("CREATE INDEX ix_journal_group ON journal (group_id)")
 
 
 # MIGRATIONS[n] upgrades a working copy from version n-1 to n. A new working copy

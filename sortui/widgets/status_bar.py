@@ -1,5 +1,5 @@
 """The status bar: view date, demo or not, working copy, snapshot date, pending edits, mode, the service;
-and ``Badges``, the demo and view-date badges every other screen shows in its top-right corner."""
+and ``Badges``, the demo and view-date badges every other screen shows in its bottom-right corner."""
 
 from __future__ import annotations
 
@@ -94,10 +94,10 @@ class StatusBar(Static):
 
 
 class Badges(Static):
-    """The demo and view-date badges in the top-right corner of a screen (over its title line), for as
-    long as the screen is shown: the app's ``demo`` and ``view_date`` say what to show."""
+    """The demo and view-date badges in the bottom-right corner of a screen (over the end of its key
+    line), for as long as the screen is shown: the app's ``demo`` and ``view_date`` say what to show."""
 
-    DEFAULT_CSS = "Badges { position: absolute; width: auto; height: 1; }"
+    DEFAULT_CSS = "Badges { position: absolute; overlay: screen; width: auto; height: 1; }"
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(Text(), **kwargs)
@@ -110,6 +110,8 @@ class Badges(Static):
         self.screen.screen_layout_refresh_signal.subscribe(self, self._place)
 
     def _place(self, screen: Screen[Any]) -> None:
-        x = max(0, screen.size.width - self.size.width)
-        if self.styles.offset.x.value != x:
-            self.styles.offset = (x, 0)
+        # Over the right end of the key line (where the palette's hint is), never over a title: the
+        # screens' first lines say what they show, to their last column.
+        x, y = max(0, screen.size.width - self.size.width), max(0, screen.size.height - 1)
+        if (self.styles.offset.x.value, self.styles.offset.y.value) != (x, y):
+            self.styles.offset = (x, y)
