@@ -29,7 +29,6 @@ from sortui.widgets.edit_data import Choice
 from sortui.widgets.guard import reports_errors
 from sortui.widgets.picker import PickerScreen
 from sortui.widgets.safe import Fitted, clean
-from sortui.widgets.search_pane import LIMIT as SEARCH_LIMIT
 from sortui.widgets.source import Source
 from sortui.widgets.status_bar import Badges
 
@@ -43,7 +42,8 @@ class ReviewContext:
     view_date: str
     unit: tuple[str, str] | None = None  # (SOR id, name)
     search: str | None = None
-    hits: int = 0
+    hits: str = ""  # how many the search finds, in words ("57", "10,000+")
+    search_under: str | None = None  # the SOR-kode of the subtree the search is limited to
 
 
 def session_text(s: review.SessionSummary) -> Text:
@@ -65,8 +65,9 @@ def source_choices(ctx: ReviewContext, counts: dict[str, int] | None = None) -> 
 
     choices = [Choice(f"rule:{r.name}", f"Rule: {r.title}", queued(r.name)) for r in review.RULES.values()]
     if ctx.search:
-        more = "+" if ctx.hits >= SEARCH_LIMIT else ""
-        choices.append(Choice(f"search:{ctx.search}", f"Search: {clean(ctx.search)}", plural(ctx.hits, "hit") + more))
+        under = f" in the subtree of {ctx.search_under}" if ctx.search_under else ""
+        hits = f"{ctx.hits} {'hit' if ctx.hits == '1' else 'hits'}"
+        choices.append(Choice(f"search:{ctx.search}", f"Search: {clean(ctx.search)}{under}", hits))
     else:
         choices.append(Choice("search:", "Search: type a search text…"))
     if ctx.unit:
@@ -282,7 +283,10 @@ class ReviewSessionsScreen(Screen[str | None]):
         kind, _, value = source.partition(":")
         try:
             with self.source.connection() as conn:
-                size = review.start(conn, name, self.ctx.view_date, **{kind: value})
+                sources = {kind: value}
+                if kind == "search" and value == self.ctx.search and self.ctx.search_under:
+                    sources["subtree"] = self.ctx.search_under  # the search as the user sees it: in the subtree
+                size = review.start(conn, name, self.ctx.view_date, **sources)
                 if size == 0:
                     review.delete(conn, name)
         except (review.ReviewError, sqlite3.Error, OSError) as exc:
