@@ -96,7 +96,10 @@ class SortApp(App[None]):
 
     CSS_PATH = "styles/app.tcss"
     TITLE = "sortui"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("q", "quit", "Quit", tooltip="Quit sortui", id="app.quit")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", tooltip="Quit sortui", id="app.quit"),
+        Binding("f1", "help", "Help", tooltip="Help: what this screen is for and its keys", show=False, id="app.f1"),
+    ]
 
     def __init__(
         self,
@@ -116,6 +119,7 @@ class SortApp(App[None]):
         self.source = Source(Path(db_path), readonly)
         self.view_date = view_date or date.today().isoformat()
         self.settings = config.load(config_path, binding_ids())
+        self.config_path = config_path
         self.label = label
         self.demo = demo
         self.debounce = debounce
@@ -204,12 +208,25 @@ class SortApp(App[None]):
         body.append("\nQuitting now throws that away.")
         self.push_screen(ConfirmScreen("Quit without saving?", body, "quit"), answered)
 
+    def action_help(self) -> None:
+        """F1 on any screen: its help (the main and review screens have their own)."""
+        from sortui.screens.help import HelpScreen, screen_help
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(screen_help(self.screen, self.config_path))
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """The command palette (ctrl+p): the app's own commands first."""
+        """The command palette (ctrl+p): the screen's commands first (the main screen's by name, any other
+        screen's from its keys), then Help and Quit."""
         from sortui.screens.main import MainScreen
 
+        if not isinstance(screen, MainScreen):
+            yield from screen_commands(screen)
+            yield SystemCommand("Help", "What this screen is for and its keys (f1)", self.action_help)
         if isinstance(screen, MainScreen):
-            yield SystemCommand("Go to", "Go to a SOR id, GLN, SHAK code or ydernummer (:)", screen.action_goto)
+            yield SystemCommand(
+                "Go to", "Go to a SOR-kode, lokationsnummer, SHAK-kode or ydernummer (:)", screen.action_goto
+            )
             yield SystemCommand("Search", "Search names, codes and addresses (/)", screen.action_search)
             yield SystemCommand(
                 "Search under the cursor", "Search the unit and below it (f)", screen.action_search_under
@@ -217,12 +234,18 @@ class SortApp(App[None]):
             yield SystemCommand("Next search hit", "Jump to the next hit (n)", screen.action_next_hit)
             yield SystemCommand("Toggle closed units", "Show or hide closed units (c)", screen.action_toggle_closed)
             yield SystemCommand("Set view date", "View the register on another date (d)", screen.action_set_date)
-            yield SystemCommand("Copy SOR id", "Copy the SOR id under the cursor (y)", screen.action_copy_id)
-            yield SystemCommand("Copy location number", "Copy the GLN under the cursor (Y)", screen.action_copy_gln)
-            yield SystemCommand("SHAK navigator", "SHAK codes by prefix (s)", screen.action_shak_pane)
+            yield SystemCommand("Copy SOR-kode", "Copy the SOR-kode under the cursor (y)", screen.action_copy_id)
+            yield SystemCommand(
+                "Copy lokationsnummer", "Copy the lokationsnummer under the cursor (Y)", screen.action_copy_gln
+            )
+            yield SystemCommand("SHAK navigator", "SHAK-koder by prefix (s)", screen.action_shak_pane)
             yield SystemCommand("Organisation tree", "The organisation tree (o)", screen.action_organisation_pane)
-            yield SystemCommand("SHAK code of the unit", "Its SHAK code in the navigator (S)", screen.action_unit_shak)
+            yield SystemCommand("SHAK-kode of the unit", "Its SHAK-kode in the navigator (S)", screen.action_unit_shak)
             yield SystemCommand("SHAK checks", "Check SOR against SHAK on the view date", self._shak_checks)
+            yield SystemCommand(
+                "Maximise the pane", "The focused pane on the whole screen, or back (z)", screen.action_zoom
+            )
+            yield SystemCommand("Show or hide the details", "The detail panel (i)", screen.action_toggle_details)
             yield from edit_commands(screen)
             yield SystemCommand(
                 "What changed", "What the last import changed, by institution (w)", screen.action_what_changed
@@ -246,6 +269,33 @@ class SortApp(App[None]):
         if isinstance(screen, MainScreen):
             screen.action_shak_pane()
             screen.shak_pane.action_checks()
+
+
+def screen_commands(screen: Screen) -> Iterable[SystemCommand]:
+    """Palette entries of ``screen``'s keys (and the focused part's): each runs what its key does."""
+    from sortui.screens.help import key_rows
+
+    mine, here, _ = key_rows(screen)
+    seen: set[str] = set()
+    for active in screen.active_bindings.values():
+        binding, node = active.binding, active.node
+        key = (id(node), binding.action)
+        if (key not in mine and key not in here) or binding.action in seen or not active.enabled:
+            continue
+        seen.add(binding.action)
+        keys, description = mine.get(key) or here[key]
+        title = binding.description if binding.description and len(binding.description) <= 40 else description
+        help_text = f"{description} ({' '.join(keys)})"
+        yield SystemCommand(title, help_text, _runner(screen, node, binding.action))
+
+
+def _runner(screen: Screen, node: object, action: str):  # type: ignore[no-untyped-def]
+    """A palette callback running ``action`` where its binding is (after the palette has closed)."""
+
+    async def run() -> None:
+        await screen.app.run_action(action, node)  # type: ignore[arg-type]
+
+    return run
 
 
 def edit_commands(screen: Screen) -> Iterable[SystemCommand]:

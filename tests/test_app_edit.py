@@ -107,21 +107,25 @@ async def test_edit_name_and_address_and_save(app_wc: Path) -> None:
         await press(pilot, "e")
         assert isinstance(app.screen, UnitEditor)
         assert app.screen.query_one("#f-name", Input).value == "Afsnit 0001"
+        app.screen.query_one("#section-postal InheritedRow").focus()
+        await press(pilot, "f6")  # the inherited address becomes the unit's own, to edit
         fill(app, name="Sengeafsnit Ø", postal__street="Nyvej", postal__postcode="9999")
         await settle(pilot)
         await press(pilot, "f2")
         assert not isinstance(app.screen, UnitEditor)
-        assert "Saved 3 changes to Afsnit 0001" in notices(app)
+        assert "Saved 5 changes to Afsnit 0001" in notices(app)
         assert journal_rows(app_wc) == [
             (AFSNIT, "set", "name"),
             (AFSNIT, "set", "postal.street"),
+            (AFSNIT, "set", "postal.building"),
             (AFSNIT, "set", "postal.postcode"),
+            (AFSNIT, "set", "postal.district_name"),
         ]
         assert value(app_wc, "SELECT name FROM entity WHERE sor_id = ?", AFSNIT) == "Sengeafsnit Ø"
         assert value(app_wc, "SELECT street FROM address WHERE sor_id = ?", AFSNIT) == "Nyvej"
         assert cursor_label(app).startswith("Sengeafsnit Ø") and cursor_label(app).endswith("✎")
-        assert "3 pending" in screen_text(app).splitlines()[0]
-        assert "Ventende ændringer (3" in detail_text(app) and "Vejnavn (postal): (tom) → Nyvej" in detail_text(app)
+        assert "5 pending" in screen_text(app).splitlines()[0]
+        assert "Pending changes (5" in detail_text(app) and "Vejnavn (Postadresse): (empty) → Nyvej" in detail_text(app)
 
 
 async def test_validation_while_typing_and_a_refused_save(app_wc: Path) -> None:
@@ -184,6 +188,24 @@ async def test_pickers_for_unit_type_and_specialities(app_wc: Path) -> None:
         assert journal_rows(app_wc) == [(AFSNIT, "set", "entity_type_code"), (AFSNIT, "set", "specialities")]
 
 
+async def test_picker_list_moves_with_j_and_k(app_wc: Path) -> None:
+    app = make_app(app_wc)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await go_to(pilot, AFSNIT)
+        await press(pilot, "e", "down")
+        app.screen.query_one("#f-entity_type_code", Input).value = "550851000005109"
+        await press(pilot, "f4")
+        picker = app.screen
+        assert isinstance(picker, PickerScreen)
+        start = picker.options.highlighted
+        assert start is not None and picker.shown[start].label == "Klinisk enhed"  # on the code typed
+        await press(pilot, "tab", "j", "j", "k")  # tab: from the filter to the list, where j/k move
+        assert picker.options.has_focus and picker.options.highlighted == start + 1
+        assert picker.query_one("#picker-filter", Input).value == ""
+        await press(pilot, "enter")
+        assert app.screen.query_one("#f-entity_type_code", Input).value == picker.shown[start + 1].value
+
+
 async def test_note_in_external_editor(app_wc: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     script = tmp_path / "editor.py"
     script.write_text(
@@ -214,13 +236,13 @@ async def test_create_close_and_move(app_wc: Path) -> None:
         await go_to(pilot, ROSKILDE_AFD)
         await press(pilot, "a")
         assert isinstance(app.screen, UnitEditor) and app.screen.data.is_new  # a draft: nothing made yet
-        assert "Ny enhed (OE) under Roskilde" in screen_text(
+        assert "New unit (OE) under Roskilde" in screen_text(
             app
         ) and "provisional SOR-kode) only when f2" in screen_text(app)
         fill(app, name="Nyt afsnit", postal__street="Nyvej")
         await press(pilot, "f2")
         assert not isinstance(app.screen, UnitEditor)
-        [created] = [n for n in notices(app) if n.startswith("Created Nyt afsnit with the provisional SOR id")]
+        [created] = [n for n in notices(app) if n.startswith("Created Nyt afsnit with the provisional SOR-kode")]
         new_id = created.rsplit(" ", 1)[1]
         assert provisional.is_provisional(new_id)
         assert cursor_id(app) == new_id and cursor_label(app).startswith("Nyt afsnit")
@@ -282,7 +304,7 @@ async def test_edi_picker_add_validity_and_remove(app_wc: Path) -> None:
         await press(pilot, "E")
         assert isinstance(app.screen, EdiScreen)
         screen = app.screen
-        assert f"Lokationsnummer {SI_GLN}  nedarvet fra Testhospitalet" in screen_text(app)
+        assert f"Lokationsnummer {SI_GLN}  inherited from Testhospitale" in screen_text(app)
         assert "No changes. Changes wait here, marked, until f2 saves them all at once." in screen_text(app)
         assert screen.table.row_count == 2
         first = screen.rows()[0][0].urn
@@ -363,15 +385,16 @@ async def test_bulk_add_with_preview_and_confirmation(app_wc: Path) -> None:
         await press(pilot, "B")
         assert isinstance(app.screen, PickerScreen)
         await press(pilot, "enter")  # add to the location numbers under the unit
-        assert isinstance(app.screen, PickerScreen) and "3 location numbers under Testhospitalet" in screen_text(app)
+        assert isinstance(app.screen, PickerScreen) and "3 lokationsnumre under Testhospitalet" in screen_text(app)
         await pilot.press(*"xh1530r")
         await press(pilot, "enter")
         assert isinstance(app.screen, ConfirmScreen)
-        assert "3 location numbers, 1 already has it: 2 change" in screen_text(app)
+        assert "3 lokationsnumre, 1 already has it: 2 lokationsnumre change" in screen_text(app)
+        assert "5790000999996  Afsnit 0001" in screen_text(app)  # the numbers that change, listed
         await press(pilot, "y")
         added = [k for k, op, f in journal_rows(app_wc) if op == "add" and f == XREF]
         assert sorted(added) == [SI_GLN, "5790000999989", "5790000999996"]
-        assert any("on 2 location numbers" in n for n in notices(app))
+        assert any("on 2 lokationsnumre" in n for n in notices(app))
 
 
 # -- the journal ----------------------------------------------------------------------------------
@@ -391,7 +414,7 @@ async def test_pending_changes_undo_and_discard_all(app_wc: Path) -> None:
         assert isinstance(app.screen, ChangesScreen)
         text = screen_text(app)
         assert (
-            "3 changes on 2 units / location numbers" in text
+            "3 changes on 1 unit and 1 lokationsnummer" in text
             and "Navn: Afsnit 0001 → Et" in text
             and "Navn: Et → To" in text
         )
@@ -400,7 +423,7 @@ async def test_pending_changes_undo_and_discard_all(app_wc: Path) -> None:
         assert any(f"undo change {second.id} first" in n for n in notices(app))
         await press(pilot, "down", "u")
         assert f"Undone #{second.id}" in notices(app)
-        assert "2 changes on 2 units / location" in screen_text(app)
+        assert "2 changes on 1 unit and 1 lokationsnummer" in screen_text(app)
         await press(pilot, "D")
         assert isinstance(app.screen, ConfirmScreen)
         await press(pilot, "y")
@@ -409,7 +432,7 @@ async def test_pending_changes_undo_and_discard_all(app_wc: Path) -> None:
         assert journal_rows(app_wc) == []
         assert cursor_id(app) == AFSNIT and cursor_label(app).startswith("Afsnit 0001")
         assert "0 pending" in screen_text(app).splitlines()[0]
-        assert "Ventende" not in detail_text(app)
+        assert "Pending changes" not in detail_text(app)
 
 
 async def test_readonly_refuses_every_edit_key(app_wc: Path) -> None:
@@ -437,13 +460,13 @@ async def test_bulk_remove_on_the_search_hits(app_wc: Path) -> None:
         await press(pilot, "B")
         assert f"from those of the {hits} search hits" in screen_text(app)
         await press(pilot, "down", "down", "down", "enter")  # remove, on the search hits
-        assert f"1 location number of the {hits} search hits" in screen_text(app)
+        assert f"1 lokationsnummer of the {hits} search hits" in screen_text(app)
         conn = connect(app_wc)
         urn = conn.execute("SELECT message_urn FROM location_message WHERE gln = ? LIMIT 1", (SI_GLN,)).fetchone()[0]
         conn.close()
         await pilot.press(*urn.rsplit(":", 1)[-1])
         await press(pilot, "enter")
-        assert "1 location number, 1 already has it: 1 change" in screen_text(app)
+        assert "1 lokationsnummer, 1 already has it: 1 lokationsnummer change" in screen_text(app)
         await press(pilot, "y")
         assert journal_rows(app_wc) == [(SI_GLN, "remove", urn)]
         assert "1 pending" in screen_text(app).splitlines()[0]

@@ -90,7 +90,7 @@ async def test_palette_lists_the_apps_commands(app_wc: Path) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         titles = [c.title for c in app.get_system_commands(main_screen(app))]
-        for title in ("Go to", "Search", "Toggle closed units", "Set view date", "Copy SOR id", "Help", "Quit"):
+        for title in ("Go to", "Search", "Toggle closed units", "Set view date", "Copy SOR-kode", "Help", "Quit"):
             assert title in titles
         await press(pilot, "ctrl+p")
         assert isinstance(app.screen, CommandPalette)
@@ -111,10 +111,10 @@ async def test_copy_sor_id_and_gln(app_wc: Path) -> None:
         assert cursor_id(app) == WIDE_SI
         await press(pilot, "y")
         assert app.clipboard == WIDE_SI
-        assert f"Copied SOR id {WIDE_SI}" in notices(app)
+        assert f"Copied SOR-kode {WIDE_SI}" in notices(app)
         await press(pilot, "l", "j", "j", "j", "Y")  # a unit that inherits the location number
         assert app.clipboard == "5790000999019"
-        assert "Copied location number 5790000999019" in notices(app)
+        assert "Copied lokationsnummer 5790000999019" in notices(app)
 
 
 async def test_keymap_from_config(app_wc: Path, tmp_path: Path) -> None:
@@ -203,6 +203,6 @@ def test_open_file_leaves_the_working_copy_alone(
     assert code == 0
     assert seen["readonly"] is True
     assert seen["lines"] == ["Privat (1)"]
-    assert "READ-ONLY  ONE_PRAKSIS.xml (offl" in str(seen["status"])
+    assert "READ-ONLY  ONE_PRAKSIS.xml" in str(seen["status"])
     assert not Path(str(seen["db"])).parent.exists()  # the temporary copy is gone
     assert sha256(wc) == before

@@ -87,11 +87,13 @@ def test_every_review_binding_has_an_id() -> None:
 def test_field_value_parsing() -> None:
     assert parse_assignment("contact.phone=12345678") == ("contact.phone", "12345678")
     assert parse_assignment("TELEFON = 12345678") == ("contact.phone", "12345678")
-    assert parse_assignment("Vejnavn (postal)=Nyvej") == ("postal.street", "Nyvej")
+    assert parse_assignment("Vejnavn (Postadresse)=Nyvej") == ("postal.street", "Nyvej")
+    assert parse_assignment("vejnavn (postadresse)=Nyvej") == ("postal.street", "Nyvej")
     assert parse_assignment("ambulant=ja") == ("ambulant", True)
+    assert parse_assignment("ambulant=no") == ("ambulant", False)
     assert parse_assignment("note=") == ("note", None)  # nothing after = clears the field
     assert check_assignment("phone=1") == "'phone' is not a field that can be edited; did you mean contact.phone?"
-    assert "expected ja or nej" in (check_assignment("ambulant=måske") or "")
+    assert "expected yes or no" in (check_assignment("ambulant=måske") or "")
     assert "FIELD=VALUE" in (check_assignment("to_date") or "")
 
 
@@ -102,7 +104,7 @@ async def test_a_whole_review_from_a_rule(app_wc: Path) -> None:
         name = f"no-phone {VIEW_DATE}"
         assert screen.session == name and screen.total == 2804
         assert "1 of 2804" in title(app)
-        assert "intet telefonnummer" in screen_text(app)
+        assert "no phone number" in screen_text(app)
         first = screen.view.row  # type: ignore[union-attr]
         assert first.label == "\x1b[31mEvil red"  # the queue is by name: shown safely, as ␛
         assert "␛[31mEvil red" in screen_text(app) and "\x1b" not in screen_text(app)
@@ -173,7 +175,7 @@ async def test_a_review_of_a_search_under_a_unit_is_that_search(app_wc: Path) ->
         with connect(app_wc) as conn:
             items = review.items(conn, "klinik under", 0, 10)
             assert [i.key for i in items] == [h.sor_id for h in main_screen(app).search.hits]
-            assert review.sessions(conn)[0].source == "search:klinik (i undertræet 347811000016004)"
+            assert review.sessions(conn)[0].source == "search:klinik (in the subtree of 347811000016004)"
 
 
 async def test_start_from_the_search_and_change_many(app_wc: Path) -> None:
@@ -207,7 +209,7 @@ async def test_start_from_the_search_and_change_many(app_wc: Path) -> None:
             changed = [(e.key, e.field, e.new_value) for e in journal.pending(conn)][1:]
             assert changed == [(keys[0], "contact.phone", "12345678"), (keys[2], "contact.phone", "12345678")]
             decided = [(i.seq, i.decision, i.note) for i in review.items(conn, "telefon", 0, 4)]
-        note = "ændret: Telefon (contact.phone) = 12345678"
+        note = "changed: Telefon (contact.phone) = 12345678"
         assert decided == [(1, "approved", note), (2, None, None), (3, "approved", note), (4, None, None)]
 
         # a change the rules refuse: no confirmation, the reason in a notice

@@ -164,14 +164,14 @@ async def test_search_under_the_cursor(app_wc: Path) -> None:
         await press(pilot, "escape", "colon")
         await answer_prompt(pilot, "347821000016008")  # Roskilde Øjenklinik, afdeling
         await press(pilot, "f")
-        assert screen.search.border_title == "Søg i Roskilde Øjenklinik, afdeling"
+        assert screen.search.border_title == "Search in Roskilde Øjenklinik, afdeling"
         await pilot.press(*"roskilde")
         await settle(pilot)
         assert [h.sor_id for h in screen.search.hits] == ["347821000016008", "347831000016005"]
         assert everywhere > 2
         await press(pilot, "escape")
         await press(pilot, "slash")  # everywhere again, the same text
-        assert screen.search.border_title == "Søg" and screen.search.total == everywhere
+        assert screen.search.border_title == "Search" and screen.search.total == everywhere
         await press(pilot, "escape", "g")  # the cursor on the first owner group: no unit
         await press(pilot, "f")
         assert any("No unit under the cursor" in n for n in notices(app))

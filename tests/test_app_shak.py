@@ -78,7 +78,7 @@ async def test_navigate_hospital_department_section(full_wc: Path) -> None:
         await press(pilot, "s")
         assert isinstance(app.focused, ShakTree)
         assert main_screen(app).has_class("-shak")
-        assert cursor_label(app).startswith("1301  Rigshospitalet (44)  1976-04-01–  offentlig · instart 101")
+        assert cursor_label(app).startswith("1301  Rigshospitalet (44)  1976-04-01–  Offentlig · instart 101")
         root = shak_tree(app).root
         assert len(root.children) == 201  # a page of 200 of the 470 hospitals valid then, and "more"
         assert root.children[-1].label.plain == "… 270 more"
@@ -89,7 +89,7 @@ async def test_navigate_hospital_department_section(full_wc: Path) -> None:
         assert cursor(app) == "1301011"
         assert cursor_label(app) == "1301011  Anæstesi-/operationsklinik, ABD  2004-01-01–"
         assert "Afsnit under 1301 Rigshospitalet › 130101 Rigshospitalet, Anæstesiologisk Klinik, AN" in detail(app)
-        assert "Versioner (5)" in detail(app)
+        assert "Versions (5)" in detail(app)
         assert codes(app)[:4] == ["1301", "130101", "1301011", "1301013"]
         await press(pilot, "h", "h")  # to the department, then collapse it
         assert cursor(app) == "130101" and not shak_tree(app).cursor_node.is_expanded
@@ -120,7 +120,7 @@ async def test_view_date_hides_and_shows_codes(full_wc: Path) -> None:
         await press(pilot, "l")
         # 1301010 is valid in 1977 (closed 1978-12-31); its department's own code is not: shown dimmed
         assert entry(app, "130101").valid is False
-        assert "(gyldig fra 2006-01-01)" in next(line for line in lines(app) if line.startswith("130101 "))
+        assert "(valid from 2006-01-01)" in next(line for line in lines(app) if line.startswith("130101 "))
         await press(pilot, "j", "l", "l")
         assert cursor(app) == "1301010"
         assert cursor_label(app) == "1301010  ANÆSTHESIAFDELING AN  1976-04-01–1978-12-31"
@@ -141,10 +141,10 @@ async def test_all_versions_toggle(full_wc: Path) -> None:
         assert cursor(app) == "130101"  # the cursor's code stays
         await press(pilot, "l")
         closed = next(line for line in shak_tree(app)._tree_lines if line.node.data.code == "1301010").node.label
-        assert closed.plain.endswith("(lukket 1978-12-31)")
+        assert closed.plain.endswith("(closed 1978-12-31)")
         assert "dim" in str(closed.style) or any("dim" in str(s.style) for s in closed.spans)
         assert entry(app, "1301").children == 77  # every department prefix, not just the 44 valid
-        assert any("130102 (5)  (ingen egen kode)" in line for line in lines(app))  # sections without a department
+        assert any("130102 (5)  (no code of its own)" in line for line in lines(app))  # sections without a department
         await press(pilot, "a")
         assert pane(app).border_subtitle == f"valid {SHAK_VIEW_DATE}"
         assert "1301010" not in codes(app)
@@ -159,7 +159,7 @@ async def test_history(full_wc: Path) -> None:
         await press(pilot, "v")
         assert isinstance(app.screen, ShakHistoryScreen)
         text = app.screen.text.plain
-        assert "Versioner i SHAK-filen (5)" in text
+        assert "Versions in the SHAK file (5)" in text
         for period, name in (
             ("1979-01-01–1982-12-31", "ANÆSTHESIAFD. AN"),
             ("2004-01-01–", "Anæstesi-/operationsklinik"),
@@ -232,7 +232,12 @@ async def test_jump_from_code_to_unit_and_back(full_wc: Path) -> None:
         await settle(pilot)
         await press(pilot, "s")
         await goto(pilot, SECTION)
-        assert "SOR-enheder (1)" in detail(app)
+        assert "1 unit carries this code: enter on the code jumps to it" in detail(app)
+        await press(pilot, "enter")  # enter on a code one unit carries: to that unit
+        assert not main_screen(app).has_class("-shak")
+        assert cursor_id(app) == SECTION_UNIT
+        await press(pilot, "s")
+        assert cursor(app) == SECTION
         units = main_screen(app).query_one(ShakUnits)
         assert units.get_option_at_index(0).id == SECTION_UNIT
         await press(pilot, "u")
@@ -248,7 +253,7 @@ async def test_jump_from_code_to_unit_and_back(full_wc: Path) -> None:
         assert shak_tree(app).cursor_node.parent.data.code == "2529"
         await press(pilot, "o", "k", "k")  # the owner: no SHAK code
         await press(pilot, "S")
-        assert any("has no SHAK code" in n for n in notices(app))
+        assert any("has no SHAK-kode" in n for n in notices(app))
 
 
 async def test_checks_grouped_with_counts(full_wc: Path) -> None:
@@ -288,7 +293,7 @@ async def test_working_copy_with_shak_only(shak_only_wc: Path) -> None:
         assert isinstance(app.focused, ShakTree)
         assert cursor(app) == "1301"
         await goto(pilot, "2529010")
-        assert "No SOR unit carries this code" in detail(app)
+        assert "No unit carries this code" in detail(app)
         await press(pilot, "x")
         labels = [n.label.plain for n in main_screen(app).query_one(ShakChecks).root.children]
         assert labels and all("skipped" in label for label in labels)
@@ -299,7 +304,7 @@ async def test_no_shak_data_says_how_to_import(sor_wc: Path) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await press(pilot, "s")
-        assert lines(app) == ["No SHAK codes: import SHAKCOMPLETE.TXT (see the detail panel)"]
+        assert lines(app) == ["No SHAK-koder: import SHAKCOMPLETE.TXT (see the detail panel)"]
         assert "sortui import SHAKCOMPLETE.TXT" in detail(app)
         await goto(pilot, "2529")  # the unit carrying it, as from the tree
         assert cursor_id(app) == "347811000016004"
@@ -313,13 +318,16 @@ async def test_region_ownership_and_institution_type(shak_region_wc: Path) -> No
         await goto(pilot, "2529")
         assert (
             cursor_label(app)
-            == "2529  Roskilde Øjenklinik (1)  2009-08-01–  Region Sjælland · privat · instart 161  SOR 1"
+            == "2529  Roskilde Øjenklinik (1)  2009-08-01–  SOR 1  Region Sjælland · Privat · instart 161 (unknown code)"
         )
         assert "Region          Region Sjælland" in detail(app)
         await press(pilot, "v")
         text = app.screen.text.plain
         assert "SHAKregion.txt (1)" in text
-        assert "region Region Sjælland  ejerforhold privat  instart 161  SOR id 347811000016004" in text
+        assert (
+            "region Region Sjælland (1085)  ejerforhold Privat (2)  instart 161 (unknown code)"
+            "  SOR-kode 347811000016004"
+        ) in text
 
 
 async def test_help_and_keymap_ids(full_wc: Path) -> None:
@@ -331,7 +339,7 @@ async def test_help_and_keymap_ids(full_wc: Path) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         titles = [c.title for c in app.get_system_commands(main_screen(app))]
-        assert {"SHAK navigator", "Organisation tree", "SHAK code of the unit", "SHAK checks"} <= set(titles)
+        assert {"SHAK navigator", "Organisation tree", "SHAK-kode of the unit", "SHAK checks"} <= set(titles)
         assert main_screen(app).query_one("#tabs").render().plain == "  Organisation o   SHAK s "
         await press(pilot, "s", "question_mark")
         assert isinstance(app.screen, HelpScreen)

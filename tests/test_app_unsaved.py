@@ -83,7 +83,7 @@ async def test_esc_in_the_edi_editor_with_changes_asks(app_wc: Path) -> None:
         await go_to(pilot, AFSNIT)
         await press(pilot, "E", "x", "escape")
         assert isinstance(app.screen, ConfirmScreen)
-        assert app.screen.body.plain == f"The changes to location number {SI_GLN} (1 message type) will be lost."
+        assert app.screen.body.plain == f"The changes to lokationsnummer {SI_GLN} (1 message type) will be lost."
         await press(pilot, "n")
         assert isinstance(app.screen, EdiScreen) and app.screen.rows()[0][1] == "remove"
         await press(pilot, "escape", "y")
@@ -171,7 +171,7 @@ async def test_a_new_institution_needs_its_type(app_wc: Path) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await go_to(pilot, "900000000000000")  # an owner: what is made under it is an SI
         await press(pilot, "a")
-        assert "Ny enhed (SI)" in screen_text(app)
+        assert "New unit (SI)" in screen_text(app)
         fill(app, name="Nyt sygehus")
         await settle(pilot)
         await press(pilot, "f2")

@@ -34,12 +34,12 @@ def test_a_signed_in_healthy_working_copy_says_everything(desk: Desk) -> None:
 
     text = desk.cli("a", "status")
     assert text.code == 0
-    assert "as erik, the token is valid until" in text.out and "1 pending edits" in text.out
+    assert "as erik, the token is valid until" in text.out and "1 pending edit," in text.out
     assert "changes and creates units inside 347811000016004" in text.out
 
 
 def test_status_exit_codes_follow_sync(desk: Desk) -> None:
-    assert desk.cli("none", "status").code == 5  # no working copy, no service: not connected
+    assert desk.cli("none", "status").code == 6  # no working copy, no service: none set up, as sync says
     for name, user in (("a", "erik"), ("b", "bob")):
         desk.login(name, user)
         desk.sync(name)

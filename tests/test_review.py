@@ -32,7 +32,7 @@ def test_rules_find_what_they_say(conn: sqlite3.Connection) -> None:
     edits.set_fields(conn, OWNER, {"to_date": "2009-12-31"})
     assert review.start(conn, "closed", ON, rule="address-from-closed-parent") == 3
     reasons = {i.reason for i in review.items(conn, "closed")}
-    assert reasons == {"postadresse nedarvet fra Roskilde Øjenklinik (lukket 2009-12-31)"}
+    assert reasons == {"Postadresse inherited from Roskilde Øjenklinik (closed 2009-12-31)"}
     edits.set_fields(conn, "347831000016005", {"to_date": "2010-02-10"})
     assert review.start(conn, "soon", ON, rule="closing-soon") == 1
 
@@ -49,7 +49,7 @@ def test_search_and_subtree_sources_and_errors(conn: sqlite3.Connection) -> None
         with pytest.raises(review.ReviewError, match="give one of a rule, a search or a subtree"):
             review.start(conn, "x", ON, **sources)
     assert review.start(conn, "søg-træ", ON, search="klinik", subtree=OWNER) == 4
-    assert {i.reason for i in review.items(conn, "søg-træ")} == {f"søgning: klinik i undertræet {OWNER}"}
+    assert {i.reason for i in review.items(conn, "søg-træ")} == {f"search: klinik in the subtree of {OWNER}"}
     with pytest.raises(review.ReviewError, match="no unit"):
         review.start(conn, "x", ON, subtree="123456789012")
 

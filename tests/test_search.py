@@ -355,7 +355,9 @@ def test_a_working_copy_with_the_old_index_is_migrated(full_wc: Path, version: i
         db.open_working_copy(full_wc, readonly=True)
     before = sqlite3.connect(full_wc).execute("SELECT * FROM entity ORDER BY rowid").fetchall()
     conn = db.open_working_copy(full_wc)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == db.SCHEMA_VERSION == 3
+    assert (
+        conn.execute("PRAGMA user_version").fetchone()[0] == db.SCHEMA_VERSION == 4
+    )  # 4: the code lists and journal groups after it
     assert "trigram" in conn.execute("SELECT sql FROM sqlite_schema WHERE name = 'search'").fetchone()[0]
     assert conn.execute("SELECT * FROM entity ORDER BY rowid").fetchall() == before
     assert ids(conn, "jenklin") == SYGEHUS and ids(conn, "terbrog") == [PRAKSIS_IE]

@@ -160,7 +160,7 @@ def test_own_location_number_given_and_taken_away_round_trips(desk: Desk) -> Non
 
     with edit(desk, "b") as conn:
         edits.set_ean_mode(conn, AFSNIT, "inherited")
-    assert "pushed 1 changes" in desk.sync("b").err
+    assert "pushed 1 change\n" in desk.sync("b").err
     assert desk.server(f"/units/{AFSNIT}")["data"]["ean_mode"] == "inherited"
     assert "error" in desk.server(f"/locations/{NEW_GLN}")
     desk.sync("a")

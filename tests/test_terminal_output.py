@@ -197,7 +197,7 @@ def test_import_of_a_file_with_a_hostile_name(
 
 def test_the_app_draws_hostile_names_as_symbols(hostile_wc: Path, terminal_env: dict[str, str]) -> None:
     # Once the tree has loaded, go to the unit; once it is drawn, quit.
-    keys = [("institutionsejere", ":"), ("SOR id, location number (GLN)", f"{UNIT}\r"), ("PWNED", "q")]
+    keys = [("owners", ":"), ("SOR-kode, lokationsnummer (GLN)", f"{UNIT}\r"), ("PWNED", "q")]
     result = run_in_terminal(["--db", str(hostile_wc)], terminal_env, keys)
     assert result.code == 0, result.text[-2000:]
     for raw in (*RAW_IN_THE_APP, "PWNED\x07"):  # Textual itself sends BEL (ending its own OSC 22)

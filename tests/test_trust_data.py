@@ -389,7 +389,7 @@ def test_an_import_says_what_it_replaces(run_cli: RunCli, full_wc: Path, samples
         "replaced 10 units (snapshot 2010-01-26 from ONE_APOTEK.xml, ONE_PRAKSIS.xml, ONE_SYGEHUS.xml) with 3"
         in result.err
     )
-    assert "replaced 19428 SHAK codes (from SHAKCOMPLETE.TXT) with 19428" in result.err
+    assert "replaced 19428 SHAK-koder (from SHAKCOMPLETE.TXT) with 19428" in result.err
     assert "replaced" not in run_cli("import", samples_dir / "medcom" / "message-definitions.csv").err
 
 

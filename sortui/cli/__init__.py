@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     **dict.fromkeys(("import", "export"), "sortui.cli.files"),
     **dict.fromkeys(("diff", "update"), "sortui.cli.updates"),
     **dict.fromkeys(("show", "search", "stats", "shak", "locate"), "sortui.cli.lookup"),
+    "codes": "sortui.cli.codes",
     **dict.fromkeys(("set", "edi", "changes"), "sortui.cli.edit"),
     "check": "sortui.cli.check",
     "review": "sortui.cli.review",

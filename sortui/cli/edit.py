@@ -21,7 +21,8 @@ from sortui.cli.common import (
     safe_line,
     writable,
 )
-from sortui.domain.fields import LOCATION_FLAGS, LOCATION_SCALARS, editable_entity_fields
+from sortui.domain.fields import editable_entity_fields, editable_location_fields, field_label
+from sortui.domain.words import plural
 
 if TYPE_CHECKING:
     from sortui.formats.edit_batch import EdiLine
@@ -39,13 +40,14 @@ BATCH_HELP = (
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "set",
-        help="change fields of a unit (or attributes of a location number)",
-        description="Fields of a unit: "
-        + ", ".join(editable_entity_fields())
+        help="change fields of a unit (or attributes of a lokationsnummer)",
+        description="FIELD is a field's path or its Danish label, in any case (contact.phone, Telefon or telefon). "
+        "Fields of a unit: "
+        + ", ".join(f"{path} ({field_label(path)})" for path in editable_entity_fields())
         + ". Attributes of a lokationsnummer (KEY is a GLN): "
-        + ", ".join(LOCATION_SCALARS + LOCATION_FLAGS)
-        + ". An empty VALUE clears a field; flags take ja/nej. Control characters are refused (a note may hold"
-        " line feeds). An edit waits for a running import (5 s at most), or is refused naming it.",
+        + ", ".join(f"{name} ({field_label('location.' + name)})" for name in editable_location_fields())
+        + ". An empty VALUE clears a field; flags take yes/no (or ja/nej). Control characters are refused (a note "
+        "may hold line feeds). An edit waits for a running import (5 s at most), or is refused naming it.",
         usage="sortui set KEY FIELD=VALUE... [--json]\n       sortui set --from FILE [--json]",
         epilog=BATCH_HELP + " Columns of `set --from`: key (a SOR-kode or a GLN), field, value (empty clears). "
         "Consecutive lines of one key are one edit, validated together.",
@@ -65,7 +67,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser(
         "edi",
-        help="add or remove message types on a location number",
+        help="add or remove message types on a lokationsnummer",
         usage="sortui edi add|remove GLN MESSAGE... [--from DATE] [--to DATE] [--json]\n"
         "       sortui edi add|remove --from-file FILE [--json]",
         epilog=BATCH_HELP + " Columns of `edi --from-file`: gln, message, and (with add) from and to, "
@@ -91,9 +93,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the journal entries as JSON")
     p.set_defaults(func=cmd_edi)
 
-    p = sub.add_parser("changes", help="the pending edits in the journal; undo one or discard all")
+    p = sub.add_parser(
+        "changes",
+        help="the pending edits in the journal; undo one or discard all",
+        description="The pending edits by unit and lokationsnummer; a bulk change (a message type on many "
+        "lokationsnumre, a field on many units in a review) is listed as one, and --undo of any of its "
+        "entries undoes all of them, in one step.",
+    )
     p.add_argument("--json", action="store_true", help="print JSON only")
-    p.add_argument("--undo", type=int, metavar="ID", help="revert the pending change with this id")
+    p.add_argument(
+        "--undo", type=int, metavar="ID", help="revert the pending change with this id (a bulk change whole)"
+    )
     p.add_argument("--discard-all", action="store_true", help="revert every pending change (needs --yes)")
     p.add_argument("--yes", action="store_true", help="confirm --discard-all")
     p.set_defaults(func=cmd_changes)
@@ -115,6 +125,7 @@ def entry_json(entry: JournalEntry) -> dict[str, Any]:
         "created_at": entry.created_at,
         **entry.operation(),
         "status": entry.status,
+        "group": entry.group_id,
         **({"warnings": entry.warnings} if entry.warnings else {}),
     }
 
@@ -252,17 +263,30 @@ def cmd_changes(args: argparse.Namespace) -> int:
         return EXIT_OK
     if not entries:
         out.print(safe_line("no pending changes"))
-    for key, group in _grouped(entries).items():
-        out.print(safe_line(key, style="bold"))
+    for heading, group in _grouped(entries).items():
+        out.print(safe_line(heading, style="bold"))
         for e in group:
-            out.print(safe_line(f"  #{e.id:<5} {e.created_at}  {describe_change(e)}"))
+            out.print(safe_line(f"  #{e.id:<5} {e.created_at}  {e.key}  {describe_change(e)}" if e.group_id is not None
+                                else f"  #{e.id:<5} {e.created_at}  {describe_change(e)}"))  # fmt: skip
     return EXIT_OK
 
 
 def _grouped(entries: list[JournalEntry]) -> dict[str, list[JournalEntry]]:
+    """The entries by unit or lokationsnummer, and those of each bulk change together."""
+    from sortui.store.describe import group_words
+
+    bulk: dict[int, list[JournalEntry]] = {}
+    for e in entries:
+        if e.group_id is not None:
+            bulk.setdefault(e.group_id, []).append(e)
     groups: dict[str, list[JournalEntry]] = {}
     for e in entries:
-        groups.setdefault(f"{'Lokationsnummer' if e.target != 'entity' else 'Enhed'} {e.key}", []).append(e)
+        if e.group_id is not None:
+            members = bulk[e.group_id]
+            heading = f"Bulk change {e.group_id}: {group_words(members)} (--undo {members[0].id} undoes all)"
+        else:
+            heading = f"{'Lokationsnummer' if e.target != 'entity' else 'Unit'} {e.key}"
+        groups.setdefault(heading, []).append(e)
     return groups
 
 
@@ -274,15 +298,20 @@ def _change_journal(args: argparse.Namespace) -> int:
         try:
             if args.undo is not None:
                 try:
-                    journal.undo(conn, args.undo)
+                    undone = journal.undo(conn, args.undo)
                 except KeyError:
                     raise CliError(f"no change #{args.undo} in the journal", EXIT_NOT_FOUND) from None
-                err.print(safe_line(f"undone #{args.undo}"))
+                if len(undone) == 1:
+                    err.print(safe_line(f"undone #{args.undo}"))
+                else:
+                    err.print(
+                        safe_line(f"undone the bulk change of #{args.undo}: {plural(len(undone), 'entry', 'entries')}")
+                    )
             else:
                 if not args.yes:
                     raise CliError("--discard-all reverts every pending change; add --yes to confirm")
                 count = journal.discard_all(conn)
-                err.print(safe_line(f"discarded {count} pending changes"))
+                err.print(safe_line(f"discarded {plural(count, 'pending change')}"))
         except EditError as exc:
             raise _refused(exc) from None
     return EXIT_OK

@@ -95,9 +95,9 @@ def print_import_report(report: ImportReport, db_path: Path) -> None:
 
 _REPLACED_NOUNS = {
     "sor": "units",
-    "shak": "SHAK codes",
+    "shak": "SHAK-koder",
     "shak-region": "SHAK hospitals",
-    "edi": "message types on location numbers",
+    "edi": "message types on lokationsnumre",
 }
 
 

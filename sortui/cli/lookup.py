@@ -25,7 +25,13 @@ from sortui.widgets.hit_line import hit_line
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("show", help="show a unit, location number or SHAK code")
+    p = sub.add_parser(
+        "show",
+        help="show a unit, lokationsnummer, SHAK-kode or ydernummer",
+        description="KEY is a SOR-kode (a unit), a lokationsnummer (GLN), a SHAK-kode or a ydernummer (the "
+        "units with it). Codes are shown with their names from the code lists (`sortui codes`), and inherited "
+        "values with the unit they come from.",
+    )
     p.add_argument(
         "key",
         metavar="KEY",
@@ -49,12 +55,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--json", action="store_true", help="print JSON only")
     p.set_defaults(func=cmd_search)
 
-    p = sub.add_parser("stats", help="counts of units, location numbers, message types and SHAK codes")
+    p = sub.add_parser("stats", help="counts of units, lokationsnumre, message types and SHAK-koder")
     p.add_argument("--on", type=iso_date, metavar="DATE", help="only what is valid on DATE (YYYY-MM-DD)")
     p.add_argument("--json", action="store_true", help="print JSON only")
     p.set_defaults(func=cmd_stats)
 
-    p = sub.add_parser("shak", help="SHAK codes: the hospitals, or one code with its history and children")
+    p = sub.add_parser("shak", help="SHAK-koder: the hospitals, or one code with its history and children")
     p.add_argument("code", nargs="?", metavar="CODE")
     p.add_argument("--valid-on", type=iso_date, metavar="DATE", help="only versions valid on DATE")
     p.add_argument("--json", action="store_true", help="print JSON only")
@@ -183,7 +189,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
         ("Sundhedsinstitutioner (SI)", data["SI"]),
         ("Organisatoriske enheder (OE)", data["OE"]),
         ("Lokationsnumre", data["location_numbers"]),
-        ("Meddelelsestyper registreret", data["message_type_registrations"]),
+        ("Message types registered", data["message_type_registrations"]),
         ("SHAK sygehuse", shak["sgh"]),
         ("SHAK afdelinger", shak["afd"]),
         ("SHAK afsnit", shak["afsnit"]),

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from sortui.cli.common import err, out, print_json, service_errors
 from sortui.cli.sync import EXIT_CODES
+from sortui.domain.words import plural
 from sortui.store import db as store_db
 
 if TYPE_CHECKING:
@@ -97,7 +98,9 @@ def _print(r: AccessReport, db: Path) -> None:
         synced = f"last sync {wc.last_sync_at}, feed position {wc.last_seq}" if wc.last_sync_at else "never synced"
         if svc is not None and svc.head_seq is not None and wc.last_sync_at:
             synced += f" of {svc.head_seq}"
-        text = f"{wc.path}: {health}, {wc.pending} pending edits, {wc.conflicts} conflicts, {synced}"
+        text = (
+            f"{wc.path}: {health}, {plural(wc.pending, 'pending edit')}, {plural(wc.conflicts, 'conflict')}, {synced}"
+        )
         lines.append(("working copy", text, wc.integrity == "ok" and not wc.conflicts))
     for label, text, fine in lines:  # what the service answered is data: never a control character raw
         line = Text(f"{label:<13} ", style="bold")

@@ -14,13 +14,15 @@ from rich.segment import ControlType
 
 from sortui.cli.common import EXIT_OK, CliError, err, open_db, out, print_json, safe_line, service_errors, writable
 from sortui.domain.text import printable
+from sortui.domain.words import plural
 from sortui.store import db as store_db
-from sortui.sync.exit_codes import EXIT_CONFLICTS, EXIT_REFUSED, EXIT_UNAVAILABLE
+from sortui.sync.exit_codes import EXIT_CONFLICTS, EXIT_NO_SERVICE, EXIT_REFUSED, EXIT_UNAVAILABLE
 
 EXIT_CODES = (
     f"Exit codes: 0 done; 2 bad input; {EXIT_UNAVAILABLE} the service is unreachable or answered something that "
     f"is not its API (nothing changed locally, edits stay pending); {EXIT_CONFLICTS} conflicts were recorded "
-    f"(see `sortui conflicts`); {EXIT_REFUSED} refused by the service (sign-in needed, token expired, not allowed)."
+    f"(see `sortui conflicts`); {EXIT_REFUSED} refused by the service (sign-in needed, token expired, not allowed); "
+    f"{EXIT_NO_SERVICE} no central service is set up for the working copy (`sortui login URL --user NAME`)."
 )
 
 
@@ -189,25 +191,26 @@ def _print_result(result: Any, as_json: bool) -> None:
     if result.snapshot_entities:
         err.print(
             safe_line(
-                f"filled the working copy: {result.snapshot_entities} units, {result.snapshot_locations} location numbers"
+                f"filled the working copy: {plural(result.snapshot_entities, 'unit')}, "
+                f"{plural(result.snapshot_locations, 'lokationsnummer', 'lokationsnumre')}"
             )
         )
-    pushed = f"pushed {result.pushed} changes" if result.pushed else "nothing to push"
+    pushed = f"pushed {plural(result.pushed, 'change')}" if result.pushed else "nothing to push"
     if result.replayed:
         pushed += f" ({result.replayed} from an interrupted push, applied once)"
     err.print(safe_line(pushed))
     for provisional, real in result.created.items():
-        err.print(safe_line(f"created unit {provisional} has the SOR id {real} now"))
+        err.print(safe_line(f"created unit {provisional} has the SOR-kode {real} now"))
     err.print(
         safe_line(
-            f"pulled {result.pulled} changes: {result.applied} applied, {result.own} our own, "
+            f"pulled {plural(result.pulled, 'change')}: {result.applied} applied, {result.own} our own, "
             f"{result.kept_local} kept local (pending edits), {result.missing} not in this working copy"
         )
     )
     if result.conflicts:
         err.print(
             safe_line(
-                f"{len(result.conflicts)} conflicts ({result.held_back} edits held back): see `sortui conflicts`, "
+                f"{plural(len(result.conflicts), 'conflict')} ({plural(result.held_back, 'edit')} held back): see `sortui conflicts`, "
                 "then `sortui resolve ENTRY_ID --mine|--server|--value VALUE`",
                 style="yellow",
             )
@@ -237,15 +240,15 @@ def _dry_run(args: argparse.Namespace) -> int:
     if plan.fill_from_snapshot:
         out.print(safe_line("would fill the empty working copy from the service's snapshot"))
     for cs, entries in plan.retry.items():
-        out.print(safe_line(f"would re-send interrupted changeset {cs} ({len(entries)} changes)"))
-    out.print(safe_line(f"would push {len(plan.push)} changes" + (":" if plan.push else "")))
+        out.print(safe_line(f"would re-send interrupted changeset {cs} ({plural(len(entries), 'change')})"))
+    out.print(safe_line(f"would push {plural(len(plan.push), 'change')}" + (":" if plan.push else "")))
     for e in plan.push:
         out.print(safe_line(f"  #{e.id:<5} {e.key} {describe_change(e)}"))
     if plan.held_back:
-        out.print(safe_line(f"{len(plan.held_back)} changes held back by conflicts"))
+        out.print(safe_line(f"{plural(len(plan.held_back), 'change')} held back by conflicts"))
     out.print(
         safe_line(
-            f"would pull {plan.pull} changes ({plan.pull_by_others} by others), feed {plan.last_seq} → {plan.head}"
+            f"would pull {plural(plan.pull, 'change')} ({plan.pull_by_others} by others), feed {plan.last_seq} → {plan.head}"
         )
     )
     return EXIT_OK

@@ -8,9 +8,10 @@ read one definition per field (sor-domain.md §2.3, §7.4).
 from __future__ import annotations
 
 import typing
+from collections.abc import Callable
 
 from sortui.domain.fielddef import FieldDef, field_defs, flag_labels
-from sortui.domain.model import ADDRESS_KINDS, Address, Contact, Entity, Location
+from sortui.domain.model import ADDRESS_KIND_NAMES, ADDRESS_KINDS, Address, Contact, Entity, Location
 
 ENTITY_FIELDS: dict[str, FieldDef] = field_defs(Entity)
 ADDRESS_FIELDS: dict[str, FieldDef] = field_defs(Address)
@@ -65,7 +66,7 @@ def field_label(path: str) -> str:
     if path == "specialities":
         return "Specialer"
     if group in ADDRESS_KINDS:
-        return f"{ADDRESS_FIELDS[name].label} ({group})"
+        return f"{ADDRESS_FIELDS[name].label} ({ADDRESS_KIND_NAMES[group]})"
     if group == "contact":
         return CONTACT_FIELDS[name].label
     if group == "location":
@@ -79,3 +80,41 @@ def editable_entity_fields() -> list[str]:
     paths += [f"{kind}.{name}" for kind in ADDRESS_KINDS for name in ADDRESS_FIELDS]
     paths += [f"contact.{name}" for name in CONTACT_FIELDS]
     return paths
+
+
+def _by_name(name: str, paths: list[str], label: Callable[[str], str]) -> str | None:
+    """The path of ``paths`` that ``name`` is, or whose label it is (case-insensitive; an ambiguous label: None)."""
+    wanted = name.strip().casefold()
+    exact = [p for p in paths if p.casefold() == wanted]
+    if exact:
+        return exact[0]
+    labelled = [p for p in paths if label(p).casefold() == wanted]
+    return labelled[0] if len(labelled) == 1 else None
+
+
+def entity_field_path(name: str) -> str | None:
+    """An editable field of a unit from its path (``contact.phone``) or its Danish label (``Telefon``), in
+    any case; None when it is neither (or a label that several fields share)."""
+    return _by_name(name, editable_entity_fields(), field_label)
+
+
+def editable_location_fields() -> list[str]:
+    """Every attribute of a lokationsnummer an edit may set (field names, as ``location.<name>`` paths have them)."""
+    return [*LOCATION_SCALARS, *LOCATION_FLAGS]
+
+
+def location_field_name(name: str) -> str | None:
+    """An editable attribute of a lokationsnummer from its name (``system_type``, ``location.system_type``) or
+    Danish label (``EDB-system``), in any case; None when it is neither."""
+    bare = name.strip()
+    if bare.casefold().startswith("location."):
+        bare = bare[len("location.") :]
+    return _by_name(bare, editable_location_fields(), lambda n: field_label(f"location.{n}"))
+
+
+def field_suggestions(name: str, choices: list[str]) -> str:
+    """``; did you mean X, Y?`` for a mistyped field name (paths and labels alike), or ''."""
+    import difflib
+
+    close = difflib.get_close_matches(name.strip(), choices, n=3, cutoff=0.5)
+    return f"; did you mean {', '.join(close)}?" if close else ""

@@ -31,6 +31,8 @@ DEMO_SEED = 2026
 DEMO_FORMATS = ("zip", "shak", "edi")
 # In import order: the SOR tree first, then SHAK, then the message types on its location numbers.
 DEMO_FILE_NAMES = ("sor.zip", "SHAKCOMPLETE.TXT", "LocationsCodeEDITypeMap.csv")
+# Names for the made-up codes the demo's lokationsnumre carry (a code-list file, ``sortui codes --import``).
+DEMO_CODES = "codes.csv"
 
 
 def demo_dir() -> Path:
@@ -89,6 +91,12 @@ def ensure_demo(db_path: Path, progress: Progress | None = None) -> bool:
     db.remove_database(building)
     try:
         import_files(building, files, progress)
+        codes = demo_dir() / DEMO_CODES
+        if codes.is_file():
+            from sortui.store import codelists
+
+            with closing(db.open_working_copy(building)) as conn:
+                codelists.import_files(conn, [codes])
         db.remove_database(path, keep_file=True)
         os.replace(building, path)
     finally:
@@ -102,4 +110,22 @@ def write_demo(folder: Path | None = None) -> list[Path]:
 
     target = folder or demo_dir()
     paths = write_file_set(target, DEMO_ENTITIES, DEMO_SEED, DEMO_FORMATS)
-    return [paths[kind] for kind in DEMO_FORMATS]
+    return [paths[kind] for kind in DEMO_FORMATS] + [write_demo_codes(target)]
+
+
+def write_demo_codes(folder: Path) -> Path:
+    """The names of the made-up system suppliers, EDB-systems and EDI administrators of the demo (each
+    says it is the demo's), as a code-list file."""
+    from sortui.generator.edi import EDI_ADMINISTRATORS, SYSTEM_SUPPLIERS, SYSTEM_TYPES
+
+    regions = {"1081": "Nordjylland", "1082": "Midtjylland", "1083": "Syddanmark", "1084": "Hovedstaden",
+               "1085": "Sjælland"}  # fmt: skip
+    rows = [f"system_supplier;{code};Systemhus {chr(65 + i)} (demo)" for i, code in enumerate(SYSTEM_SUPPLIERS)]
+    rows += [f"system_type;{code};EDB-system {i + 1} (demo)" for i, code in enumerate(SYSTEM_TYPES)]
+    rows += [
+        f"edi_administrator;{code};EDI-administrator, Region {regions[region]} (demo)"
+        for region, code in sorted(EDI_ADMINISTRATORS.items())
+    ]
+    path = folder / DEMO_CODES
+    path.write_text("list;code;text\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path

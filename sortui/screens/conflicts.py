@@ -17,11 +17,13 @@ from textual.binding import Binding, BindingType
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from sortui.screens.list_screen import ListScreen
+from sortui.domain.words import plural
+from sortui.screens.list_screen import ListScreen, OnChange
 from sortui.sync import conflicts, state
 from sortui.sync.state import Conflict
 from sortui.widgets.guard import reports_errors
 from sortui.widgets.safe import clean
+from sortui.widgets.source import Source
 
 CHOICE_NOTICES = {
     "mine": "Kept yours: it goes to the service with the next sync",
@@ -72,7 +74,7 @@ def editable_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "ja" if value else "nej"
+        return "yes" if value else "no"
     if isinstance(value, list):
         return " ".join(str(v) for v in value)
     return str(value)
@@ -86,10 +88,16 @@ class ConflictList(OptionList):
 
 
 class ConflictsScreen(ListScreen[list[ConflictView], ConflictView]):
-    """Answers a SOR id to go to (enter), or None."""
+    """Answers a SOR-kode to go to (enter), or None."""
+
+    HELP_TITLE = "Conflicts"
+    HELP = (
+        "Edits the service refused because someone changed the same field first: m keeps mine, s takes the "
+        "service's, v sets a new value; the next sync sends what you chose."
+    )
 
     NAME = "conflicts"
-    HEADING = "Konflikter"
+    HEADING = "Conflicts"
     LIST = ConflictList
     READONLY_NOTICE = "Read-only: conflicts cannot be resolved"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -113,7 +121,12 @@ class ConflictsScreen(ListScreen[list[ConflictView], ConflictView]):
         Binding("escape,q", "close", "Back", id="conflicts.close"),
     ]
 
+    def __init__(self, source: Source, on_change: OnChange, service_url: str | None = None) -> None:
+        super().__init__(source, on_change)
+        self.service_url = service_url
+
     def read(self, conn: sqlite3.Connection) -> list[ConflictView]:
+        self.service_url = state.read_state(conn).service_url
         return load_conflicts(conn)
 
     def show(self, data: list[ConflictView]) -> None:
@@ -121,12 +134,19 @@ class ConflictsScreen(ListScreen[list[ConflictView], ConflictView]):
         listing = self.listing
         old = listing.highlighted or 0
         listing.clear_options()
+        if not self.rows and self.service_url is None:
+            text = "No central service is set up for this working copy, so there are no conflicts: "
+            text += "`sortui login URL --user NAME` in a shell connects one; F5 then syncs."
+            listing.add_option(Option(Text(text, style="dim"), disabled=True))
+            self.show_title("no service set up")
+            return
         if not self.rows:
             listing.add_option(Option(Text("No conflicts: everything is resolved", style="dim"), disabled=True))
         listing.add_options([Option(conflict_text(v)) for v in self.rows])
         if self.rows:
             listing.highlighted = min(old, len(self.rows) - 1)
-        self.show_title(f"{len(self.rows)} fields changed here and on the service" if self.rows else "none left")
+        changed = f"{plural(len(self.rows), 'field')} changed here and on the service"
+        self.show_title(changed if self.rows else "none left")
 
     def sor_id_of(self, row: ConflictView) -> str | None:
         return row.sor_id

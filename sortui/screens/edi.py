@@ -1,6 +1,6 @@
-"""The EDI editor (what the register's SOR-EDI tool does) and the location-number forms.
+"""The EDI editor (what the register's SOR-EDI tool does) and the lokationsnummer forms.
 
-``EdiScreen``: a location number's attributes (checked as you type) and the MedCom message types
+``EdiScreen``: a lokationsnummer's attributes (checked as you type, each code with its name) and the MedCom message types
 it receives (a add from the catalogue, x remove or keep, v validity). One saving model, said on
 the screen: every change waits in the form, marked, until f2 saves all of them at once
 (``edits.save_location``: one transaction, all or nothing); leaving with changes asks.
@@ -26,12 +26,14 @@ from textual.widgets import DataTable, Footer, Input, Static
 from sortui.domain.fields import LOCATION_FLAGS, LOCATION_MANDATORY, LOCATION_SCALARS, field_label
 from sortui.domain.model import Location
 from sortui.domain.validation import Problem, validate_location
+from sortui.domain.words import plural
+from sortui.screens.code_fields import CodeFields
 from sortui.screens.unsaved import AsksBeforeLeaving
 from sortui.store import edits
 from sortui.store.edits import Validity
 from sortui.store.journal import EditError, JournalEntry
 from sortui.store.queries import RegisteredMessage
-from sortui.widgets.edit_data import Choice, EanInfo, EdiData, catalogue_choices, load_location
+from sortui.widgets.edit_data import EanInfo, EdiData, catalogue_choices, load_location
 from sortui.widgets.form import (
     FieldInput,
     FieldRow,
@@ -47,9 +49,9 @@ from sortui.widgets.form import (
 from sortui.widgets.guard import reports_errors
 from sortui.widgets.safe import clean
 from sortui.widgets.source import Source
+from sortui.widgets.status_bar import Badges
 
 OnChange = Callable[[list[str]], None]  # told the SOR ids whose display changed
-PICK_LISTS = ("location.communication_supplier", "location.region_code")
 NEW_NUMBER_FIELDS = ("gln", *LOCATION_MANDATORY, "from_date")
 
 
@@ -59,56 +61,20 @@ def location_rows(loc: Location | None, names: tuple[str, ...], flags: tuple[str
     return rows
 
 
-def code_hint(choices: list[Choice], code: str) -> Text:
-    names = {c.value: c.label for c in choices}
-    return Text(clean(names.get(code, "")) if code else "", style="dim")
-
-
-class LocationForm:
-    """Picking codes and hints for the net operator and region fields of a location form."""
-
-    operator_choices: list[Choice]
-    region_choices: list[Choice]
-
-    def pick_list(self, path: str) -> tuple[str, list[Choice]]:
-        if path == "location.region_code":
-            return "Region", self.region_choices
-        return "Netoperatør", self.operator_choices
-
-    def update_hints(self, screen: Screen[Any]) -> None:
-        for row in screen.query(FieldRow):
-            if row.path in PICK_LISTS:
-                _, choices = self.pick_list(row.path)
-                row.set_hint(code_hint(choices, form_fields(row)[row.path].text))
-
-    def pick(self, screen: Screen[Any]) -> None:
-        from sortui.widgets.picker import PickerScreen
-
-        focused = screen.focused
-        if not isinstance(focused, FieldInput) or focused.path not in PICK_LISTS:
-            screen.notify("f4 picks from a code list on Netoperatør and Region", markup=False, timeout=4)
-            return
-        title, choices = self.pick_list(focused.path)
-        marked = [Choice(c.value, c.label, c.detail, c.value == focused.value) for c in choices]
-
-        def picked(code: str | None) -> None:
-            if code is not None:
-                focused.value = code
-            focused.focus()
-
-        screen.app.push_screen(PickerScreen(title, marked), picked)
-
-
 # -- a new own location number ----------------------------------------------------------------
 
 
-class NewLocationScreen(AsksBeforeLeaving, LocationForm, ModalScreen[JournalEntry | None]):
-    """Give a unit its own location number: GLN and mandatory attributes; f2 saves."""
+class NewLocationScreen(AsksBeforeLeaving, CodeFields, ModalScreen[JournalEntry | None]):
+    """Give a unit its own lokationsnummer: GLN and mandatory attributes; f2 saves."""
+
+    HELP_TITLE = "A new lokationsnummer"
+
+    HELP = "A lokationsnummer of the unit's own: the GLN (13 digits, GS1 check digit) and the attributes a new number must have."
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f2,ctrl+o", "save", "Save", id="location.save"),
         Binding("escape", "cancel", "Cancel", id="location.cancel"),
-        Binding("f4", "pick", "Pick", tooltip="Pick a net operator or region", id="location.pick"),
+        Binding("f4", "pick", "Pick", tooltip="Pick a code from the field's code list", id="location.pick"),
         # Priority: the focus moves before the keys typed next are delivered (a slow link batches keys).
         Binding("down,tab", "app.focus_next", "Next field", show=False, priority=True, id="location.next"),
         Binding(
@@ -127,14 +93,13 @@ class NewLocationScreen(AsksBeforeLeaving, LocationForm, ModalScreen[JournalEntr
         self.source = source
         self.info = info
         self.from_date = from_date
-        self.operator_choices = info.operator_choices
-        self.region_choices = info.region_choices
+        self.code_choices = info.choices
         self.original: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         defaults = self.info.effective
         with Vertical(id="new-location", classes="form-dialog"):
-            title = Text.assemble(("Eget lokationsnummer til ", "bold"), (clean(self.info.name), "bold"))
+            title = Text.assemble(("Own lokationsnummer for ", "bold"), (clean(self.info.name), "bold"))
             yield Static(title, classes="dialog-title")
             with FormScroll(classes="dialog-form"):
                 yield text_row("location.gln", "")
@@ -144,7 +109,7 @@ class NewLocationScreen(AsksBeforeLeaving, LocationForm, ModalScreen[JournalEntr
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.update_hints(self)
+        self.update_code_hints()
         self.original = {path: w.text for path, w in form_fields(self).items()}
         self.query_one("#f-location-gln", FieldInput).focus()
 
@@ -162,11 +127,11 @@ class NewLocationScreen(AsksBeforeLeaving, LocationForm, ModalScreen[JournalEntr
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
         event.stop()
-        self.update_hints(self)
+        self.update_code_hints()
         apply_problems(self, [p for p in self.problems() if p.field != "location.gln" or len(event.value) >= 13])
 
     def action_pick(self) -> None:
-        self.pick(self)
+        self.pick_code()
 
     def action_save(self) -> None:
         problems = self.problems()
@@ -201,7 +166,7 @@ class NewLocationScreen(AsksBeforeLeaving, LocationForm, ModalScreen[JournalEntr
     def unsaved(self) -> Text | None:
         if not form_changes(self, self.original):
             return None
-        return Text(f"The new location number for {clean(self.info.name)} is not saved: what you typed will be lost.")
+        return Text(f"The new lokationsnummer for {clean(self.info.name)} is not saved: what you typed will be lost.")
 
 
 # -- validity of a message type ---------------------------------------------------------------
@@ -209,6 +174,8 @@ class NewLocationScreen(AsksBeforeLeaving, LocationForm, ModalScreen[JournalEntr
 
 class ValidityScreen(AsksBeforeLeaving, ModalScreen[tuple[str | None, str | None] | None]):
     """From and to dates (empty: open); enter or f2 answers them, esc cancels (asks if they were changed)."""
+
+    HELP_TITLE = "Validity of a message type"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f2,ctrl+o", "save", "Save", id="validity.save"),
@@ -278,7 +245,7 @@ class ValidityScreen(AsksBeforeLeaving, ModalScreen[tuple[str | None, str | None
 # -- the EDI editor ------------------------------------------------------------------------------
 
 
-COLUMNS = ("Format", "Type", "Version", "Titel", "Fra", "Til")
+COLUMNS = ("Format", "Type", "Version", "Title", "From", "To")
 MARKS = {"add": ("+", "bold"), "remove": ("−", "dim strike"), "validity": ("~", "bold"), None: (" ", "")}
 SAVING_MODEL = "changes wait here, marked, until f2 saves them all at once"
 
@@ -291,7 +258,7 @@ def column_widths(screen_width: int) -> tuple[int, ...]:
 
 
 class MessageTable(DataTable[Text]):
-    """The message types registered on the location number, and those to be added or removed."""
+    """The message types registered on the lokationsnummer, and those to be added or removed."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "screen.add_message", "Add", tooltip="Add a message type from the catalogue", id="edi.add"),
@@ -308,15 +275,22 @@ class MessageTable(DataTable[Text]):
     ]
 
 
-class EdiScreen(AsksBeforeLeaving, LocationForm, Screen[None]):
-    """A location number's attributes and message types; f2 saves every change at once."""
+class EdiScreen(AsksBeforeLeaving, CodeFields, Screen[None]):
+    """A lokationsnummer's attributes and message types; f2 saves every change at once."""
+
+    HELP_TITLE = "EDI message types"
+
+    HELP = (
+        "The attributes of the lokationsnummer (each code with its name; f4 picks one) and the message types "
+        f"registered on it (a adds, x removes or keeps, v sets the validity). The {SAVING_MODEL}."
+    )
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "f2,ctrl+o", "save", "Save", tooltip="Save every change (attributes, message types) at once", id="edi.save"
         ),
         Binding("escape", "close", "Close", tooltip="Back to the tree (asks if anything is unsaved)", id="edi.close"),
-        Binding("f4", "pick", "Pick", tooltip="Pick a net operator or region", id="edi.pick"),
+        Binding("f4", "pick", "Pick", tooltip="Pick a code from the field's code list", id="edi.pick"),
         Binding("down", "app.focus_next", "Next field", show=False, id="edi.next"),
         Binding("up", "app.focus_previous", "Previous field", show=False, id="edi.previous"),
     ]
@@ -346,8 +320,7 @@ class EdiScreen(AsksBeforeLeaving, LocationForm, Screen[None]):
         self.data = data
         self.on_change = on_change
         self.debounce = debounce
-        self.operator_choices = data.operator_choices
-        self.region_choices = data.region_choices
+        self.code_choices = data.choices
         self.original: dict[str, str] = {}
         self.generation = 0
         self.problems: list[Problem] = []
@@ -361,18 +334,19 @@ class EdiScreen(AsksBeforeLeaving, LocationForm, Screen[None]):
             yield from location_rows(self.data.location, LOCATION_SCALARS, LOCATION_FLAGS)
         yield Static("", id="edi-status")
         table = MessageTable(id="edi-messages", cursor_type="row", zebra_stripes=False)
-        table.border_title = "Meddelelsestyper"
+        table.border_title = "Message types"
         yield table
         yield Footer(compact=True)
+        yield Badges()
 
     def _title(self) -> Text:
         d = self.data
         t = Text.assemble(("Lokationsnummer ", "bold"), (d.gln, "bold"))
         if d.inherited:
-            t.append(f"  nedarvet fra {clean(d.owner_name)}", style="bold")
+            t.append(f"  inherited from {clean(d.owner_name)}", style="bold")
         else:
-            t.append(f"  eget: {clean(d.owner_name)}")
-        t.append(f"  · {d.units_receiving} enheder modtager", style="dim")
+            t.append(f"  own: {clean(d.owner_name)}")
+        t.append(f"  · {plural(d.units_receiving, 'unit')} receive on it", style="dim")
         return t
 
     def on_mount(self) -> None:
@@ -382,7 +356,7 @@ class EdiScreen(AsksBeforeLeaving, LocationForm, Screen[None]):
             table.add_column(label, width=width, key=label)
         self._fill()
         self._show([])
-        self.update_hints(self)
+        self.update_code_hints()
         table.focus()
 
     def on_resize(self) -> None:
@@ -430,7 +404,7 @@ class EdiScreen(AsksBeforeLeaving, LocationForm, Screen[None]):
         attributes, messages = len(self.changes()), len(self.message_changes())
         if not attributes and not messages:
             return None
-        return Text(f"The changes to location number {self.data.gln} ({_count(attributes, messages)}) will be lost.")
+        return Text(f"The changes to lokationsnummer {self.data.gln} ({_count(attributes, messages)}) will be lost.")
 
     # -- the form -----------------------------------------------------------------------------------
 
@@ -452,7 +426,7 @@ class EdiScreen(AsksBeforeLeaving, LocationForm, Screen[None]):
     @on(FlagField.Changed)
     def _changed(self, event: Message) -> None:
         event.stop()
-        self.update_hints(self)
+        self.update_code_hints()
         self.generation += 1
         self._show(self.problems)
         self._check(self.generation, self.changes())
@@ -480,7 +454,7 @@ class EdiScreen(AsksBeforeLeaving, LocationForm, Screen[None]):
             status = Text(f" No changes. {SAVING_MODEL.capitalize()}.", style="dim")
         errors = sum(p.is_error for p in problems)
         if errors:
-            status.append(f"  ✗ {errors} error{'s' if errors != 1 else ''}", style="bold")
+            status.append(f"  ✗ {plural(errors, 'error')}", style="bold")
         for p in rest:
             status.append(f"  {clean(p.message)}")
         self.query_one("#edi-status", Static).update(status)
@@ -521,13 +495,13 @@ class EdiScreen(AsksBeforeLeaving, LocationForm, Screen[None]):
             self.notify("Not saved: see the fields", severity="error", markup=False)
             return
         count = len(message.entries)
-        self.notify(f"Saved {count} change{'s' if count != 1 else ''} to {self.data.gln}", markup=False)
+        self.notify(f"Saved {plural(count, 'change')} to {self.data.gln}", markup=False)
         self.original = {path: w.text for path, w in form_fields(self).items()}
         self.on_change([self.data.unit_sor_id, self.data.location.owner_sor_id])
         self._reload()
 
     def action_pick(self) -> None:
-        self.pick(self)
+        self.pick_code()
 
     def action_close(self) -> None:
         self.leave(None)
@@ -598,7 +572,7 @@ class EdiScreen(AsksBeforeLeaving, LocationForm, Screen[None]):
     @on(Reloaded)
     def _reloaded(self, message: Reloaded) -> None:
         if message.data is None:
-            self.notify(f"Location number {self.data.gln} is gone", severity="error", markup=False)
+            self.notify(f"Lokationsnummer {self.data.gln} is gone", severity="error", markup=False)
             self.dismiss(None)
             return
         self.data = message.data
@@ -619,4 +593,4 @@ def _mark(urn: str, registered: dict[str, RegisteredMessage], changed: dict[str,
 def _count(attributes: int, messages: int) -> str:
     """``2 attributes, 1 message type``: what is changed, in words."""
     counts = ((attributes, "attribute"), (messages, "message type"))
-    return ", ".join(f"{n} {word}{'s' if n != 1 else ''}" for n, word in counts if n)
+    return ", ".join(plural(n, word) for n, word in counts if n)

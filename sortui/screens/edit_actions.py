@@ -15,13 +15,17 @@ from typing import Any
 
 from rich.text import Text
 from textual import on, work
+from textual.app import ComposeResult
 from textual.message import Message
 
+from sortui.domain.words import plural
 from sortui.screens.controller import Controller
+from sortui.screens.ean_flow import EanFlow
 from sortui.store import edits, journal, queries, search
+from sortui.store.describe import message_code
 from sortui.store.journal import EditError
 from sortui.widgets import edit_data
-from sortui.widgets.edit_data import BulkPlan, Choice, EanInfo, EdiData, EditorData, MovePlan
+from sortui.widgets.edit_data import BulkPlan, Choice, EdiData, EditorData, MovePlan
 from sortui.widgets.guard import reports_errors
 from sortui.widgets.safe import clean
 from sortui.widgets.source import Source
@@ -41,9 +45,9 @@ OPS = (
     Op("create", "New unit", "A new unit under the unit under the cursor (made when the editor saves it)", "a"),
     Op("close", "Close unit", "Close the unit under the cursor (set Gyldig til)", "X"),
     Op("move", "Move unit", "Move the unit and its subtree under another parent", "m"),
-    Op("ean", "Location number: own / inherited", "Give the unit its own location number, or make it inherit", "L"),
-    Op("edi", "EDI message types", "Message types and attributes of the unit's location number", "E"),
-    Op("bulk", "Bulk message type", "Add or remove a message type on many location numbers", "B"),
+    Op("ean", "Lokationsnummer: own / inherited", "Give the unit its own lokationsnummer, or make it inherit", "L"),
+    Op("edi", "EDI message types", "Message types and attributes of the unit's lokationsnummer", "E"),
+    Op("bulk", "Bulk message type", "Add or remove a message type on many lokationsnumre", "B"),
     Op("changes", "Pending changes", "The journal's pending changes: undo one, discard all", "P"),
 )
 OP_TITLES = {op.name: op.title for op in OPS}
@@ -81,6 +85,9 @@ class EditActions(Controller):
     def __init__(self, source: Source, debounce: float = 0.1, **kwargs: Any) -> None:
         super().__init__(source, **kwargs)
         self.debounce = debounce
+
+    def compose(self) -> ComposeResult:
+        yield EanFlow(self.source)
 
     def on_mount(self) -> None:
         self._refresh([], None)  # the markers and count of edits made before (the tree may still be mounting)
@@ -183,14 +190,15 @@ class EditActions(Controller):
         from sortui.screens.editor import UnitEditor
 
         if data is None:
-            self.notify(f"SOR id {sor_id} is not in the working copy", severity="error", markup=False)
+            self.notify(f"SOR-kode {sor_id} is not in the working copy", severity="error", markup=False)
             return
 
         def closed(entries: list[journal.JournalEntry] | None) -> None:
             if entries:
                 self.after_edit([sor_id])
 
-        self.app.push_screen(UnitEditor(self.source, data, self.debounce), closed)
+        editor = UnitEditor(self.source, data, self.debounce, on_change=lambda keys: self.after_edit(keys))
+        self.app.push_screen(editor, closed)
 
     # -- create, close, move ----------------------------------------------------------------------
 
@@ -204,7 +212,7 @@ class EditActions(Controller):
         from sortui.screens.editor import UnitEditor
 
         if data is None:
-            self.notify(f"SOR id {parent} is not in the working copy", severity="error", markup=False)
+            self.notify(f"SOR-kode {parent} is not in the working copy", severity="error", markup=False)
             return
 
         def closed(entries: list[journal.JournalEntry] | None) -> None:
@@ -262,8 +270,8 @@ class EditActions(Controller):
             if key:
                 self._load("move", sor_id, lambda conn: _plan_move(conn, sor_id, key))
 
-        hint = "The new parent: SOR id, location number (GLN), SHAK code or ydernummer (as with :)"
-        check = lambda v: None if v else "type the new parent's SOR id, GLN, SHAK code or ydernummer"  # noqa: E731
+        hint = "The new parent: SOR-kode, lokationsnummer (GLN), SHAK-kode or ydernummer (as with :)"
+        check = lambda v: None if v else "type the new parent's SOR-kode, GLN, SHAK-kode or ydernummer"  # noqa: E731
         self.app.push_screen(PromptScreen(f"Move {clean(item.node.name)} under", hint, check=check), chosen)
 
     def _loaded_move(self, sor_id: str, plan: MovePlan | None) -> None:
@@ -292,49 +300,13 @@ class EditActions(Controller):
     # -- location numbers -------------------------------------------------------------------------
 
     def _start_ean(self, item: Item) -> None:
-        sor_id = item.sor_id
-        assert sor_id is not None
-        self._load("ean", sor_id, lambda conn: edit_data.load_ean_info(conn, sor_id))
+        assert item.sor_id is not None
+        self.query_one(EanFlow).start(item.sor_id, self.main.view_date)
 
-    def _loaded_ean(self, sor_id: str, info: EanInfo | None) -> None:
-        from sortui.screens.edi import NewLocationScreen
-
-        if info is None:
-            return
-        if info.ean_mode == "own":
-            self._confirm_inherit(info)
-            return
-
-        def saved(entry: journal.JournalEntry | None) -> None:
-            if entry is not None:
-                gln = entry.new_value["location"]["gln"]
-                self.notify(f"{clean(info.name)} has its own location number {gln}", markup=False)
-                self.after_edit([sor_id])
-
-        self.app.push_screen(NewLocationScreen(self.source, info, self.main.view_date), saved)
-
-    def _confirm_inherit(self, info: EanInfo) -> None:
-        from sortui.screens.confirm import ConfirmScreen
-
-        mode = "none" if info.kind == "IE" else "inherited"
-        gln = info.own.gln if info.own else "?"
-        body = Text(f"The own location number {gln} of {clean(info.name)}")
-        body.append(f" and its {info.own_messages} message types are removed (undo brings them back).\n")
-        if mode == "inherited":
-            body.append(f"It will receive on its parent's number: {info.parent_gln or 'none'}.")
-        else:
-            body.append("An owner has no parent: it will have no location number.")
-
-        def write(conn: sqlite3.Connection) -> str:
-            edits.set_ean_mode(conn, info.sor_id, mode)
-            return f"{info.name} inherits its parent's location number" if mode == "inherited" else "Number removed"
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._write(write, [info.sor_id])
-
-        title = "Inherit the parent's location number?" if mode == "inherited" else "Remove the location number?"
-        self.app.push_screen(ConfirmScreen(title, body, "yes"), answered)
+    @on(EanFlow.Done)
+    def _ean_done(self, message: EanFlow.Done) -> None:
+        message.stop()
+        self.after_edit(message.keys)
 
     def _start_edi(self, item: Item) -> None:
         sor_id = item.sor_id
@@ -345,7 +317,7 @@ class EditActions(Controller):
         from sortui.screens.edi import EdiScreen
 
         if data is None:
-            self.notify("This unit has no location number (own or inherited): L gives it its own", severity="warning")
+            self.notify("This unit has no lokationsnummer (own or inherited): L gives it its own", severity="warning")
             return
         self.app.push_screen(EdiScreen(self.source, data, lambda keys: self.after_edit(keys), self.debounce))
 
@@ -359,8 +331,8 @@ class EditActions(Controller):
         pane = self.main.search
         text, root, total, hits = pane.searched, pane.root[0] if pane.root else None, pane.total, pane.count_text()
         choices = [
-            Choice("add:subtree", f"Add a message type to the location numbers under {name}"),
-            Choice("remove:subtree", f"Remove a message type from the location numbers under {name}"),
+            Choice("add:subtree", f"Add a message type to the lokationsnumre under {name}"),
+            Choice("remove:subtree", f"Remove a message type from the lokationsnumre under {name}"),
         ]
         if pane.hits:
             choices.append(Choice("add:search", f"Add a message type to those of the {hits} search hits"))
@@ -386,7 +358,7 @@ class EditActions(Controller):
         from sortui.widgets.picker import PickerScreen
 
         if not plan.glns:
-            self.notify(f"No location numbers {clean(plan.scope)}", severity="warning", markup=False)
+            self.notify(f"No lokationsnumre {clean(plan.scope)}", severity="warning", markup=False)
             return
 
         def picked(urn: str | None) -> None:
@@ -401,30 +373,31 @@ class EditActions(Controller):
 
         assert plan.urn is not None
         urn, verb = plan.urn, "Add" if plan.action == "add" else "Remove"
-        body = Text(f"{verb} {urn.rsplit(':', 1)[-1].upper()} {'to' if plan.action == 'add' else 'from'} ")
-        body.append(f"the location numbers {clean(plan.scope)}:\n")
-        body.append(
-            f"{numbers(len(plan.glns))}, {plan.have} already {'has' if plan.have == 1 else 'have'} it: ", style="bold"
-        )
-        body.append(f"{plan.changing} change (one journal entry each).", style="bold")
+        body = Text(f"{verb} {message_code(urn)} {'to' if plan.action == 'add' else 'from'} ")
+        body.append(f"the lokationsnumre {clean(plan.scope)}:\n")
+        body.append(f"{numbers(len(plan.glns))}, {plan.have} already {'has' if plan.have == 1 else 'have'} it: ")
+        body.append(f"{numbers(plan.changing)} change", style="bold")
+        body.append(" (one bulk change in the journal: P undoes it in one step).")
         if not plan.changing:
             self.notify(body.plain.replace("\n", " "), severity="warning", markup=False)
             return
+        glns = [gln for gln, _ in plan.change]
+        items = [Text.assemble((gln, "bold"), "  ", clean(owner)) for gln, owner in plan.change]
 
         def write(conn: sqlite3.Connection) -> str:
             if plan.action == "add":
-                entries = edits.add_message_to_many(conn, plan.glns, urn)
+                entries = edits.add_message_to_many(conn, glns, urn)
             else:
-                entries = edits.remove_message_from_many(conn, plan.glns, urn)
+                entries = edits.remove_message_from_many(conn, glns, urn)
             name = edit_data.message_name(conn, urn)
-            return f"{verb}: {name} on {numbers(len(entries))}"
+            return f"{verb}: {name} on {numbers(len(entries))} (one bulk change: P undoes it)"
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self._write(write, [])
 
         title = f"{verb} a message type on {numbers(plan.changing)}?"
-        self.app.push_screen(ConfirmScreen(title, body, verb.lower()), answered)
+        self.app.push_screen(ConfirmScreen(title, body, verb.lower(), items), answered)
 
     # -- the journal -----------------------------------------------------------------------------------
 
@@ -440,7 +413,7 @@ class EditActions(Controller):
 
 
 def numbers(count: int) -> str:
-    return f"{count} location number{'' if count == 1 else 's'}"
+    return plural(count, "lokationsnummer", "lokationsnumre")
 
 
 def _parent_id(node: Any) -> str | None:

@@ -1,7 +1,11 @@
 """The unit editor: a scrolling form of a unit's own values, checked as you type, saved to the journal.
 
 Keys: f2 (or ctrl+o) save, esc cancel (asks when there are unsaved changes, as quitting does), f4
-pick a code (unit type, specialities), f3 edit the focused text field (the note) in $EDITOR.
+pick a code (every coded field shows its code's name), f3 edit the focused text field (the note) in
+$EDITOR. A section the unit inherits (an address, the contact data) is one line saying what it takes
+and from whom; f6 on it makes those values the unit's own to edit, f7 in an own section empties it so
+the unit inherits again (both saved with f2). The Lokationsnummer line says whether the number is
+own or inherited; f6/f7 there give the unit its own or make it inherit, saved at once.
 Validation runs ``edits.check_entity_changes`` in a worker after typing rests; saving runs
 ``edits.set_fields`` in a worker and says "saved" only once it returned (the journal is committed
 then). A new unit (``EditorData.is_new``) is a draft here: nothing is written until f2, and then
@@ -15,6 +19,7 @@ import shlex
 import sqlite3
 import subprocess
 import tempfile
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
@@ -23,18 +28,24 @@ from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
+from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Input, Static
 
 from sortui.domain import provisional
 from sortui.domain.fields import ENTITY_FLAGS, field_label
 from sortui.domain.validation import Problem
+from sortui.domain.words import plural
+from sortui.screens.code_fields import CodeFields
+from sortui.screens.ean_flow import EanFlow
 from sortui.screens.unsaved import AsksBeforeLeaving
 from sortui.store import edits
 from sortui.store.journal import EditError, JournalEntry
+from sortui.widgets import edit_data
 from sortui.widgets.debounced import DebouncedLoad
-from sortui.widgets.edit_data import Choice, EditorData, editor_sections
+from sortui.widgets.edit_data import EditorData, Inherited, Section, editor_sections
 from sortui.widgets.form import (
     FieldInput,
     FieldRow,
@@ -47,10 +58,13 @@ from sortui.widgets.form import (
     text_row,
 )
 from sortui.widgets.guard import reports_errors
-from sortui.widgets.safe import clean
+from sortui.widgets.safe import Hanging, clean
 from sortui.widgets.source import Source
+from sortui.widgets.status_bar import Badges
 
-PICKABLE = ("entity_type_code", "specialities")
+LABEL_WIDTH = 24
+VALUE_COLUMN = LABEL_WIDTH + 1  # where a field's value starts (after its Input's padding)
+OnChange = Callable[[list[str]], None]  # told the SOR-koder whose lokationsnummer changed meanwhile
 
 
 def check_changes(conn: sqlite3.Connection, sor_id: str, changes: dict[str, Any]) -> list[Problem]:
@@ -98,22 +112,84 @@ def problem_summary(problems: list[Problem], changed: int, new: bool = False) ->
     else:
         t = Text(f" {changed} changed" if changed else " no changes")
     if errors:
-        t.append(f"  ✗ {errors} error{'s' if errors != 1 else ''}", style="bold")
+        t.append(f"  ✗ {plural(errors, 'error')}", style="bold")
     if warnings:
-        t.append(f"  ! {warnings} warning{'s' if warnings != 1 else ''}")
+        t.append(f"  ! {plural(warnings, 'warning')}")
     return t
 
 
-class UnitEditor(AsksBeforeLeaving, DebouncedLoad[list[Problem]], Screen[list[JournalEntry] | None]):
+class InheritedRow(Static, can_focus=True):
+    """A section the unit inherits: what it takes and where from; f6 makes the values its own."""
+
+    def __init__(self, key: str, inherited: Inherited) -> None:
+        super().__init__(classes="inherited-row")
+        self.key = key
+        self.inherited = inherited
+
+    def render(self) -> Hanging:
+        t = Text(f"{'Inherited':<{VALUE_COLUMN}}", style="bold")
+        t.append(clean(self.inherited.words))
+        t.append("  · f6 own values", style="dim")
+        return Hanging(t, VALUE_COLUMN)
+
+
+class LocationRow(Static, can_focus=True):
+    """The unit's lokationsnummer, own or inherited; f6 gives it its own, f7 makes it inherit (saved at once)."""
+
+    def __init__(self, words: str, mode: str, new: bool) -> None:
+        super().__init__(classes="inherited-row")
+        self.words = words
+        self.mode = mode
+        self.new = new
+
+    def show(self, words: str, mode: str) -> None:
+        self.words, self.mode = words, mode
+        self.refresh()
+
+    def render(self) -> Hanging:
+        t = Text(f"{'Lokationsnummer':<{VALUE_COLUMN}}", style="bold")
+        t.append(clean(self.words))
+        if self.new:
+            hint = "  · after f2 saves the unit, L gives it its own"
+        elif self.mode == "own":
+            hint = "  · f7 makes it inherit the parent's (saved at once)"
+        else:
+            hint = "  · f6 gives it its own (saved at once)"
+        t.append(hint, style="dim")
+        return Hanging(t, VALUE_COLUMN)
+
+
+class UnitEditor(AsksBeforeLeaving, CodeFields, DebouncedLoad[list[Problem]], Screen[list[JournalEntry] | None]):
     """Edits one unit, or a new one; answers the saved journal entries, or None when cancelled."""
 
+    HELP_TITLE = "Unit editor"
+
+    HELP = (
+        "Edit the unit's own values; every field is checked as you type and nothing is saved until f2. "
+        "A line 'Inherited' is a section the unit takes from a unit above it (or from its Postadresse): f6 "
+        "on it makes the values its own, f7 in an own section lets it inherit again."
+    )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f2,ctrl+o", "save", "Save", tooltip="Validate and save the changes to the journal", id="editor.save"),
         Binding(
             "escape", "cancel", "Cancel", tooltip="Leave the editor (asks if there are changes)", id="editor.cancel"
         ),
-        Binding("f4", "pick", "Pick", tooltip="Pick a unit type or speciality from the code list", id="editor.pick"),
+        Binding("f4", "pick", "Pick", tooltip="Pick a code from the code list of the field", id="editor.pick"),
         Binding("f3", "external", "$EDITOR", tooltip="Edit the focused text field in $EDITOR", id="editor.external"),
+        Binding(
+            "f6",
+            "own",
+            "Own",
+            tooltip="Make an inherited section (or the lokationsnummer) the unit's own",
+            id="editor.own",
+        ),
+        Binding(
+            "f7",
+            "inherit",
+            "Inherit",
+            tooltip="Let the section (or the lokationsnummer) inherit again",
+            id="editor.inherit",
+        ),
         # Priority: the focus moves before the keys typed next are delivered (a slow link batches keys).
         Binding("down,tab", "app.focus_next", "Next field", show=False, priority=True, id="editor.next"),
         Binding(
@@ -131,40 +207,55 @@ class UnitEditor(AsksBeforeLeaving, DebouncedLoad[list[Problem]], Screen[list[Jo
             super().__init__()
             self.problems = problems
 
-    def __init__(self, source: Source, data: EditorData, debounce: float = 0.1) -> None:
+    class EanRead(Message):
+        def __init__(self, words: str, mode: str) -> None:
+            super().__init__()
+            self.words = words
+            self.mode = mode
+
+    def __init__(
+        self, source: Source, data: EditorData, debounce: float = 0.1, on_change: OnChange | None = None
+    ) -> None:
         super().__init__()
         self.source = source
         self.data = data
         self.debounce = debounce
+        self.on_change = on_change
         self.original: dict[str, str] = {}
         self.problems: list[Problem] = []
         self.saving = False
-        self._choices: dict[str, dict[str, str]] = {
-            "entity_type_code": {c.value: c.label for c in data.type_choices},
-            "specialities": {c.value: c.label for c in data.speciality_choices},
-        }
+        self.code_choices = data.choices
+        self.inheriting: set[str] = set()  # the sections shown as inherited (their fields empty and hidden)
 
     # -- building the form ---------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         yield Static(self._title(), id="editor-title")
         with FormScroll(id="editor-form"):
-            for section, paths in editor_sections(self.data.kind):
-                yield Static(Text(section, style="bold"), classes="form-section")
-                for path in paths:
-                    yield self._row(path)
+            for section in editor_sections(self.data.kind):
+                with Vertical(classes="form-box", id=f"section-{section.key}"):
+                    yield Static(Text(section.title, style="bold"), classes="form-section")
+                    if section.key in self.data.inherited:
+                        yield InheritedRow(section.key, self.data.inherited[section.key])
+                    for path in section.paths:
+                        yield self._row(path)
+            with Vertical(classes="form-box", id="section-ean"):
+                yield Static(Text("Lokationsnummer", style="bold"), classes="form-section")
+                yield LocationRow(self.data.ean, self.data.ean_mode, self.data.is_new)
         yield Static(problem_summary([], 0, self.data.is_new), id="editor-status")
+        yield EanFlow(self.source)
         yield Footer(compact=True)
+        yield Badges()
 
     def _title(self) -> Text:
         if self.data.is_new:
-            t = Text.assemble(("Ny enhed ", "bold"), (f"({self.data.kind}) under ", "bold"))
+            t = Text.assemble(("New unit ", "bold"), (f"({self.data.kind}) under ", "bold"))
             t.append(clean(self.data.path[-1] if self.data.path else ""), style="bold")
             return t
-        t = Text.assemble(("Rediger ", "bold"), (clean(self.data.name), "bold"))
+        t = Text.assemble(("Edit ", "bold"), (clean(self.data.name), "bold"))
         t.append(f"  {self.data.kind} {self.data.sor_id}", style="dim")
         if provisional.is_provisional(self.data.sor_id):
-            t.append("  (foreløbig SOR-kode)", style="dim")
+            t.append("  (provisional SOR-kode)", style="dim")
         return t
 
     def _row(self, path: str) -> FieldRow:
@@ -172,15 +263,18 @@ class UnitEditor(AsksBeforeLeaving, DebouncedLoad[list[Problem]], Screen[list[Jo
         if path in ENTITY_FLAGS:
             return flag_row(path, value, field_label(path))
         placeholder = "codes separated by spaces · f4 pick" if path == "specialities" else ""
-        if path == "entity_type_code":
-            placeholder = "f4 pick from the code list"
+        if path in self.code_choices and not placeholder:
+            placeholder = "a code · f4 picks from the list"
         label = field_label(path) if "." not in path or path.startswith("contact.") else None
         return text_row(path, value, label, placeholder)
 
     def on_mount(self) -> None:
         self.original = {path: widget.text for path, widget in self.fields().items()}
-        for path in PICKABLE:
-            self._update_hint(path)
+        for section in editor_sections(self.data.kind):
+            if section.key in self.data.inherited:
+                own = any(self.original.get(p) for p in section.paths)
+                self._show_inheriting(section, not own)
+        self.update_code_hints()
         first = self.query(FieldInput).first()
         first.focus()
 
@@ -189,6 +283,91 @@ class UnitEditor(AsksBeforeLeaving, DebouncedLoad[list[Problem]], Screen[list[Jo
 
     def row(self, path: str) -> FieldRow:
         return next(r for r in self.query(FieldRow) if r.path == path)
+
+    # -- inherited sections -----------------------------------------------------------------
+
+    def _show_inheriting(self, section: Section, inheriting: bool) -> None:
+        """Show ``section`` as the line of what it inherits, or as its fields."""
+        box = self.query_one(f"#section-{section.key}", Vertical)
+        for child in box.children:
+            if isinstance(child, InheritedRow):
+                child.display = inheriting
+            elif "form-section" not in child.classes:
+                child.display = not inheriting
+        (self.inheriting.add if inheriting else self.inheriting.discard)(section.key)
+
+    def _section_of(self, widget: Widget | None) -> Section | None:
+        while widget is not None and not (widget.id or "").startswith("section-"):
+            widget = widget.parent  # type: ignore[assignment]
+        key = (widget.id or "").removeprefix("section-") if widget is not None else ""
+        return next((s for s in editor_sections(self.data.kind) if s.key == key), None)
+
+    def action_own(self) -> None:
+        """f6: the inherited section under the cursor becomes the unit's own (starting from what it inherits);
+        on the Lokationsnummer line, the unit gets its own number."""
+        focused = self.focused
+        if isinstance(focused, LocationRow):
+            self._ean("own")
+            return
+        section = self._section_of(focused)
+        if not isinstance(focused, InheritedRow) or section is None:
+            self.notify("f6 works on a line that says Inherited (or on the Lokationsnummer line)", markup=False)
+            return
+        fields = self.fields()
+        for path in section.paths:
+            value = focused.inherited.values.get(path)
+            widget = fields.get(path)
+            if isinstance(widget, FieldInput):
+                widget.value = "" if value is None else str(value)
+        self._show_inheriting(section, False)
+        next(w for p, w in fields.items() if p in section.paths).focus()
+        self._schedule_check()
+
+    def action_inherit(self) -> None:
+        """f7: the own section under the cursor is emptied and inherits again (saved with f2); on the
+        Lokationsnummer line, the unit inherits its parent's number."""
+        focused = self.focused
+        if isinstance(focused, LocationRow):
+            self._ean("inherited")
+            return
+        section = self._section_of(focused)
+        if section is None or section.key not in self.data.inherited or section.key in self.inheriting:
+            self.notify("f7 works in an address or contact section of the unit's own", markup=False)
+            return
+        for path, widget in self.fields().items():
+            if path in section.paths and isinstance(widget, FieldInput):
+                widget.value = ""
+        self._show_inheriting(section, True)
+        self.query_one(f"#section-{section.key} InheritedRow", InheritedRow).focus()
+        self._schedule_check()
+
+    def _ean(self, want: str) -> None:
+        if self.data.is_new:
+            self.notify("The new unit is not made yet: f2 saves it, then L gives it its own", markup=False)
+            return
+        if self.source.readonly:
+            self.notify("Read-only: the lokationsnummer cannot be changed", severity="warning", markup=False)
+            return
+        self.query_one(EanFlow).start(self.data.sor_id, self.data.values.get("from_date") or "", want)
+
+    @on(EanFlow.Done)
+    def _ean_done(self, message: EanFlow.Done) -> None:
+        message.stop()
+        if self.on_change is not None:
+            self.on_change(message.keys)
+        self._read_ean(self.data.sor_id)
+
+    @work(thread=True, group="editor-ean")
+    @reports_errors
+    def _read_ean(self, sor_id: str) -> None:
+        with self.source.connection() as conn:
+            words, mode = edit_data.unit_ean(conn, sor_id)
+        self.post_message(self.EanRead(words, mode))
+
+    @on(EanRead)
+    def _ean_read(self, message: EanRead) -> None:
+        self.data.ean, self.data.ean_mode = message.words, message.mode
+        self.query_one(LocationRow).show(message.words, message.mode)
 
     # -- what changed --------------------------------------------------------------------
 
@@ -207,17 +386,9 @@ class UnitEditor(AsksBeforeLeaving, DebouncedLoad[list[Problem]], Screen[list[Jo
     def _changed(self, event: Message) -> None:
         event.stop()
         path = getattr(getattr(event, "input", None) or getattr(event, "flag", None), "path", None)
-        if path in PICKABLE:
-            self._update_hint(path)
+        if path in self.code_choices:
+            self.update_code_hints()
         self._schedule_check()
-
-    def _update_hint(self, path: str) -> None:
-        if not any(r.path == path for r in self.query(FieldRow)):
-            return
-        names = self._choices[path]
-        codes = self.fields()[path].text.split()
-        hint = Text(", ".join(clean(names.get(code, f"{code}?")) for code in codes), style="dim")
-        self.row(path).set_hint(hint)
 
     def _schedule_check(self) -> None:
         if self.data.is_new:
@@ -272,9 +443,9 @@ class UnitEditor(AsksBeforeLeaving, DebouncedLoad[list[Problem]], Screen[list[Jo
         if self.data.is_new:
             created = message.entries[0]
             name = clean(created.new_value["name"])
-            self.notify(f"Created {name} with the provisional SOR id {created.key}", markup=False)
+            self.notify(f"Created {name} with the provisional SOR-kode {created.key}", markup=False)
         else:
-            self.notify(f"Saved {count} change{'s' if count != 1 else ''} to {clean(self.data.name)}", markup=False)
+            self.notify(f"Saved {plural(count, 'change')} to {clean(self.data.name)}", markup=False)
         for warning in dict.fromkeys(w for e in message.entries for w in e.warnings):
             self.notify(clean(warning), title="Warning", severity="warning", markup=False, timeout=8)
         self.dismiss(message.entries)
@@ -283,13 +454,12 @@ class UnitEditor(AsksBeforeLeaving, DebouncedLoad[list[Problem]], Screen[list[Jo
     def _refused(self, message: Refused) -> None:
         self.show_problems(message.problems)
         errors = [p for p in message.problems if p.is_error]
-        self.notify(
-            f"Not saved: {len(errors)} error{'s' if len(errors) != 1 else ''} (shown by the fields)",
-            severity="error",
-            markup=False,
-        )
+        self.notify(f"Not saved: {plural(len(errors), 'error')} (shown by the fields)", severity="error", markup=False)
         first = next((r for r in self.query(FieldRow) if r.has_class("-error")), None)
         if first is not None:
+            section = self._section_of(first)
+            if section is not None and section.key in self.inheriting:
+                self._show_inheriting(section, False)
             first.field.focus()
 
     # -- leaving, picking, $EDITOR -----------------------------------------------------------
@@ -303,34 +473,10 @@ class UnitEditor(AsksBeforeLeaving, DebouncedLoad[list[Problem]], Screen[list[Jo
             return None
         if self.data.is_new:
             return Text(f"The new unit under {clean(self.data.path[-1])} is not made: what you typed will be lost.")
-        return Text(f"{count} changed field{'s' if count != 1 else ''} of {clean(self.data.name)} will be lost.")
+        return Text(f"{plural(count, 'changed field')} of {clean(self.data.name)} will be lost.")
 
     def action_pick(self) -> None:
-        from sortui.widgets.picker import PickerScreen
-
-        focused = self.focused
-        path = getattr(focused, "path", None)
-        if path not in PICKABLE or not isinstance(focused, FieldInput):
-            self.notify("f4 picks from a code list on Enhedstype and Specialer", markup=False, timeout=4)
-            return
-        current = focused.value.split()
-        choices = [Choice(c.value, c.label, c.detail, c.value in current) for c in self._code_choices(path)]
-        title = "Speciale (pick to add or remove)" if path == "specialities" else field_label(path)
-        self.app.push_screen(PickerScreen(title, choices), lambda code: self._picked(focused, code))
-
-    def _code_choices(self, path: str) -> list[Choice]:
-        return self.data.speciality_choices if path == "specialities" else self.data.type_choices
-
-    def _picked(self, field: FieldInput, code: str | None) -> None:
-        if code is None:
-            return
-        if field.path == "specialities":
-            codes = field.value.split()
-            codes = [c for c in codes if c != code] if code in codes else [*codes, code]
-            field.value = " ".join(codes)
-        else:
-            field.value = code
-        field.focus()
+        self.pick_code()
 
     def action_external(self) -> None:
         focused = self.focused

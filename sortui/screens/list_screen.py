@@ -3,7 +3,7 @@
 Shared by the pending changes and the conflicts. The rows are read in a thread worker
 (``read``) and shown when ``Loaded`` comes back (``show``). A write reports with ``Done``:
 a notice, and the keys it changed; when it changed any, ``on_change`` hears of them and the
-list is read again. Enter answers the SOR id of the row's unit, esc answers None.
+list is read again. Enter answers the SOR-kode of the row's unit, esc answers None.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from textual.widgets import Footer, OptionList, Static
 from sortui.widgets.guard import reports_errors
 from sortui.widgets.safe import clean
 from sortui.widgets.source import Source
+from sortui.widgets.status_bar import Badges
 
 OnChange = Callable[[list[str]], None]
 DataT = TypeVar("DataT")
@@ -29,7 +30,7 @@ RowT = TypeVar("RowT")
 
 
 class ListScreen(Screen[str | None], Generic[DataT, RowT]):
-    """Answers a SOR id to go to (enter), or None. Subclasses say what to read, how to show it, whose row is whose."""
+    """Answers a SOR-kode to go to (enter), or None. Subclasses say what to read, how to show it, whose row is whose."""
 
     NAME: ClassVar[str]  # the ids of the parts: "<NAME>-title", "<NAME>-list"
     HEADING: ClassVar[str]
@@ -60,6 +61,7 @@ class ListScreen(Screen[str | None], Generic[DataT, RowT]):
         yield Static(Text(self.HEADING, style="bold"), id=f"{self.NAME}-title")
         yield self.LIST(id=f"{self.NAME}-list")
         yield Footer(compact=True)
+        yield Badges()
 
     @property
     def listing(self) -> OptionList:

@@ -24,6 +24,8 @@ HINT = "enter signs in · esc cancels (edits stay pending). The password is not 
 class LoginScreen(ModalScreen[str | None]):
     """Answers the password typed (masked), or None when cancelled."""
 
+    HELP_TITLE = "Sign in"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", show=False, id="login.cancel"),
     ]

@@ -54,19 +54,27 @@ class MainScreen(ShakScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "search", "Search", tooltip="Search names, codes and addresses", id="app.search"),
         Binding("f", "search_under", "Search under the cursor", show=False, id="app.search_under"),
-        Binding("colon", "goto", "Go to", tooltip="Go to a SOR id, GLN, SHAK code or ydernummer", id="app.goto"),
+        Binding(
+            "colon",
+            "goto",
+            "Go to",
+            tooltip="Go to a SOR-kode, lokationsnummer, SHAK-kode or ydernummer",
+            id="app.goto",
+        ),
         Binding("n", "next_hit", "Next search hit", show=False, id="app.next_hit"),
         Binding("N", "previous_hit", "Previous search hit", show=False, id="app.previous_hit"),
         Binding("d", "set_date", "Date", tooltip="View the register on another date", id="app.date"),
-        Binding("y", "copy_id", "Copy the SOR id under the cursor", show=False, id="app.copy_id"),
-        Binding("Y", "copy_gln", "Copy the location number (GLN) under the cursor", show=False, id="app.copy_gln"),
+        Binding("y", "copy_id", "Copy the SOR-kode under the cursor", show=False, id="app.copy_id"),
+        Binding("Y", "copy_gln", "Copy the lokationsnummer (GLN) under the cursor", show=False, id="app.copy_gln"),
         Binding("question_mark,f1", "help", "Help", tooltip="Keys of the focused pane", id="app.help"),
+        Binding("z", "zoom", "Maximise the focused pane (z again: back)", show=False, id="app.zoom"),
+        Binding("i", "toggle_details", "Show or hide the detail panel", show=False, id="app.details"),
         Binding("e", "edit_op('edit')", "Edit", tooltip="Edit the unit under the cursor", id="app.edit"),
         Binding("a", "edit_op('create')", "New unit under the cursor", show=False, id="app.create"),
         Binding("X", "edit_op('close')", "Close the unit (set Gyldig til)", show=False, id="app.close_unit"),
         Binding("m", "edit_op('move')", "Move the unit with its subtree", show=False, id="app.move"),
-        Binding("L", "edit_op('ean')", "Location number: own or inherited", show=False, id="app.ean"),
-        Binding("E", "edit_op('edi')", "EDI message types of the location number", show=False, id="app.edi"),
+        Binding("L", "edit_op('ean')", "Lokationsnummer: own or inherited", show=False, id="app.ean"),
+        Binding("E", "edit_op('edi')", "EDI message types of the lokationsnummer", show=False, id="app.edi"),
         Binding("B", "edit_op('bulk')", "Bulk add/remove a message type", show=False, id="app.bulk"),
         Binding("P", "edit_op('changes')", "Changes", tooltip="Pending changes: undo, discard", id="app.changes"),
         Binding("R", "reviews", "Review sessions: start, resume, delete", show=False, id="app.reviews"),
@@ -110,6 +118,8 @@ class MainScreen(ShakScreen):
         self.demo = demo
         self.debounce = debounce
         self.hit_index = -1
+        # (the unit the cursor was on, the one above it shown instead) while a view date hides the first
+        self._kept: tuple[str, str] | None = None
         self._hit_shown: str | None = None  # the hit the counter on the tree's border is about
         self._jumping = False  # a jump to that hit is on its way (the cursor moves for it)
         self._closed_hit: str | None = None  # a closed hit not shown: ``c`` goes there
@@ -175,6 +185,7 @@ class MainScreen(ShakScreen):
 
     @on(Info)
     def _info(self, message: Info) -> None:
+        self.app.demo = message.demo  # type: ignore[attr-defined]  # the other screens' badges say so too
         self.status.set(snapshot_date=message.snapshot_date, pending_edits=message.pending, demo=message.demo)
         self.tree.set_changed(message.changed)
 
@@ -233,12 +244,15 @@ class MainScreen(ShakScreen):
     def _refresh_view(self, notice: str | None = None, go_to: str | None = None) -> None:
         """Reload the tree for a new date or closed setting, keeping the cursor's unit (or ``go_to``) in view."""
         item = self.tree.cursor_item()
+        self.app.view_date = self.view_date  # type: ignore[attr-defined]  # the other screens' badges follow
         self.tree.view_date = self.view_date
         self.tree.show_closed = self.show_closed
         self.tree.reload()
         self.status.set(view_date=self.view_date, show_closed=self.show_closed)
         self.shak_view_changed()
         keep = go_to or (item.sor_id if item is not None else None)
+        if keep and go_to is None and self._kept and self._kept[1] == keep:
+            keep = self._kept[0]  # the unit the cursor was on before a view date hid it
         if keep:
             self._jumping = keep == self._hit_shown  # the reload moves the cursor: not a move off the hit
             self.jump_to(keep, force=go_to is not None)
@@ -275,8 +289,10 @@ class MainScreen(ShakScreen):
     @work(thread=True, exclusive=True, group="locate")
     @reports_errors
     def _locate(self, sor_id: str, on: str | None, force: bool, hit: Hit | None = None) -> None:
+        """Where ``sor_id`` is in the tree; without ``force``, where the nearest unit above it that is
+        shown is, when it is not (a new view date keeps the cursor as near as it can)."""
         with self.source.connection() as conn:
-            located = treedata.locate(conn, sor_id, on)
+            located = treedata.locate(conn, sor_id, on) if force else treedata.locate_nearest(conn, sor_id, on)
         self.post_message(self.Located(sor_id, located, on, force, hit))
 
     @on(Located)
@@ -287,7 +303,8 @@ class MainScreen(ShakScreen):
         self._jumping = False
         found = message.located
         if found is None:
-            self.notify(f"SOR id {message.sor_id} is not in the working copy", severity="error", markup=False)
+            if message.force:
+                self.notify(f"SOR-kode {message.sor_id} is not in the working copy", severity="error", markup=False)
             return
         if found.hidden and message.hit is not None:
             self._closed_hit = message.sor_id
@@ -303,6 +320,7 @@ class MainScreen(ShakScreen):
             return
         if message.force:
             self.show_tab(ORGANISATION_TAB)
+        self._kept = (message.sor_id, found.sor_id) if found.sor_id != message.sor_id else None
         if self.tree.reveal(found) is not None and message.force:
             self.tree.focus()
 
@@ -413,7 +431,7 @@ class MainScreen(ShakScreen):
         if item is None or item.sor_id is None:
             self.notify("No unit under the cursor", severity="warning", markup=False)
             return
-        self._copy(item.sor_id, "SOR id")
+        self._copy(item.sor_id, "SOR-kode")
 
     def action_copy_gln(self) -> None:
         item = self.tree.cursor_item()
@@ -422,9 +440,9 @@ class MainScreen(ShakScreen):
         if node and not gln and self.detail.key == node.sor_id and self.detail.unit:
             gln = self.detail.unit.get("effective_ean")
         if not gln:
-            self.notify("No location number under the cursor", severity="warning", markup=False)
+            self.notify("No lokationsnummer under the cursor", severity="warning", markup=False)
             return
-        self._copy(gln, "location number")
+        self._copy(gln, "lokationsnummer")
 
     def _copy(self, value: str, what: str) -> None:
         self.app.copy_to_clipboard(value)
@@ -467,10 +485,28 @@ class MainScreen(ShakScreen):
         self.query_one(SyncActions).show_conflicts()
 
     def action_help(self) -> None:
-        from sortui.screens.help import HelpScreen
+        from sortui.screens.help import HelpScreen, remap_note
 
         title, sections = self.help_sections()
-        self.app.push_screen(HelpScreen(f"Help: {title}", "Keys can be remapped in the config file.", sections))
+        note = remap_note(getattr(self.app, "config_path", None))
+        self.app.push_screen(HelpScreen(f"Help: {title}", note, sections))
+
+    # -- room for the tree ----------------------------------------------------------------
+
+    def action_zoom(self) -> None:
+        """The pane with the focus on the whole screen (the status bar and keys stay), or back."""
+        if self.has_class("-zoom-left") or self.has_class("-zoom-right"):
+            self.remove_class("-zoom-left", "-zoom-right")
+            return
+        pane = self.focused_pane()
+        left = pane is None or isinstance(pane, OrgTree | ShakPane)
+        self.add_class("-zoom-left" if left else "-zoom-right")
+
+    def action_toggle_details(self) -> None:
+        """Hide the detail panel (the tree takes its room), or show it again."""
+        self.toggle_class("-no-details")
+        shown = not self.has_class("-no-details")
+        self.notify("Detail panel shown" if shown else "Detail panel hidden: i shows it", markup=False, timeout=3)
 
     def focused_pane(self) -> Widget | None:
         node = self.focused

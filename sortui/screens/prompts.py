@@ -23,6 +23,8 @@ Check = Callable[[str], str | None]
 class PromptScreen(ModalScreen[str | None]):
     """One line of input; enter answers (if the check passes), escape cancels."""
 
+    HELP_TITLE = "Prompt"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", show=False, id="prompt.cancel"),
     ]
@@ -74,8 +76,8 @@ def check_date(value: str) -> str | None:
 def goto_prompt() -> PromptScreen:
     return PromptScreen(
         "Go to",
-        "SOR id, location number (GLN), SHAK code or ydernummer; prefix sor:, gln:, shak: or yder:",
-        check=lambda v: None if v else "type a SOR id, GLN, SHAK code or ydernummer",
+        "SOR-kode, lokationsnummer (GLN), SHAK-kode or ydernummer; prefix sor:, gln:, shak: or yder:",
+        check=lambda v: None if v else "type a SOR-kode, GLN, SHAK-kode or ydernummer",
     )
 
 

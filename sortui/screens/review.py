@@ -3,7 +3,7 @@
 It shows the item's details and why it is in the queue, the progress, and a list of what was
 decided (newest first) or the queue around the item (``v``). Single keys decide (``a`` approve,
 ``f`` flag with a note, ``s`` skip, each moving on), ``e`` opens the unit editor (the EDI editor
-for a location number) and comes back to the same item, ``u`` undoes the last decision, ``b``
+for a lokationsnummer) and comes back to the same item, ``u`` undoes the last decision, ``b``
 jumps back to the item you came from, ``j``/``k`` move without deciding, ``n`` goes to the next
 undecided item, ``x`` marks items and ``c`` applies one change to the marked ones
 (``review_change``). Every read and write runs in a thread worker; a move reads one item and
@@ -34,6 +34,7 @@ from sortui.widgets import edit_data
 from sortui.widgets.guard import reports_errors
 from sortui.widgets.safe import clean
 from sortui.widgets.source import Source
+from sortui.widgets.status_bar import Badges
 
 Change = Callable[[sqlite3.Connection], int | None]  # a write answering the new position (None: nothing done)
 READONLY_NOTICE = "Read-only: the review is view only (decisions and edits write the working copy)"
@@ -44,7 +45,9 @@ class ItemDetail(VerticalScroll, can_focus=False):
 
 
 class ReviewScreen(Screen[list[str]]):
-    """Answers the SOR ids and GLNs edited meanwhile (the main screen refreshes them)."""
+    """Answers the SOR-koder and GLNs edited meanwhile (the main screen refreshes them)."""
+
+    HELP_TITLE = "Review"
 
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (110, "-wide")]
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -59,7 +62,7 @@ class ReviewScreen(Screen[list[str]]):
             tooltip="Skip the item (decided: skipped), go to the next",
             id="review.skip",
         ),
-        Binding("e", "edit", "Edit", tooltip="Edit the unit or location number, then back here", id="review.edit"),
+        Binding("e", "edit", "Edit", tooltip="Edit the unit or lokationsnummer, then back here", id="review.edit"),
         Binding("u", "undo", "Undo", tooltip="Undo the last decision and go back to its item", id="review.undo"),
         Binding(
             "x,space", "mark", "Mark", tooltip="Mark or unmark the item (for c) and go to the next", id="review.mark"
@@ -141,6 +144,7 @@ class ReviewScreen(Screen[list[str]]):
             yield Static(Text(""), id="review-list")
         yield ChangeFlow(self.source, self.session, id="review-change")
         yield Footer(compact=True)
+        yield Badges()
 
     def on_mount(self) -> None:
         self._open()
@@ -253,7 +257,7 @@ class ReviewScreen(Screen[list[str]]):
             t.append(f"  SOR {row.key}", style="dim")
         if row.seq in self.marks:
             t.append("  ● marked", style="bold")
-        t.append("\nHvorfor: ", style="dim")
+        t.append("\nWhy: ", style="dim")
         t.append(clean(row.reason))
         t.append("  ")
         t.append_text(decision_text(row.decision, row.note))
@@ -489,7 +493,7 @@ class ReviewScreen(Screen[list[str]]):
             self.notify(f"{message.key} is no longer in the working copy", severity="warning", markup=False)
             return
         if message.target == "entity":
-            editor = UnitEditor(self.source, message.payload, self.debounce)
+            editor = UnitEditor(self.source, message.payload, self.debounce, on_change=self.edited.update)
             self.app.push_screen(editor, lambda entries: self._edited([message.key] if entries else []))
         else:
             edi = EdiScreen(self.source, message.payload, self.edited.update, self.debounce)

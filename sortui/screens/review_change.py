@@ -1,10 +1,10 @@
 """One change applied to many review items: FIELD=VALUE on units, or a message type added to / removed
-from location numbers.
+from lokationsnumre.
 
 ``ChangeFlow`` (a hidden widget of the review screen) asks what to change, previews it in a worker
 (how many change, how many have it already, how many are refused and why), asks for a
 confirmation and applies it through the journal in a worker: one ``edits.set_fields`` per
-unit, or ``edits.add_message_to_many`` / ``remove_message_from_many`` for location numbers.
+unit, or ``edits.add_message_to_many`` / ``remove_message_from_many`` for lokationsnumre.
 The items that changed are then decided *approved* with a note of the change (``review.decide_many``,
 so undo steps back one at a time; the journal entries themselves are undone on the pending-changes
 screen). Items refused or unchanged keep their decision and their mark.
@@ -12,7 +12,6 @@ screen). Items refused or unchanged keep their decision and their mark.
 
 from __future__ import annotations
 
-import difflib
 import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,11 +21,12 @@ from textual import on, work
 from textual.message import Message
 from textual.widget import Widget
 
-from sortui.domain.fields import editable_entity_fields, field_label
+from sortui.domain.fields import editable_entity_fields, entity_field_path, field_label, field_suggestions
+from sortui.domain.words import plural
 from sortui.store import edits, queries, review
 from sortui.store.journal import EditError
 from sortui.store.rows import load_entity
-from sortui.widgets.edit_data import Choice, message_choices, message_name, show_value
+from sortui.widgets.edit_data import Choice, message_choices, message_name, owner_name, show_value
 from sortui.widgets.safe import clean
 from sortui.widgets.source import Source
 
@@ -52,6 +52,7 @@ class ChangePlan:
     unchanged: list[Target] = field(default_factory=list)
     refused: dict[str, list[Target]] = field(default_factory=dict)
     warnings: int = 0
+    names: dict[str, str] = field(default_factory=dict)  # the name of each unit (a number's owner) that changes
 
     def refuse(self, reason: str, target: Target) -> None:
         self.refused.setdefault(reason, []).append(target)
@@ -66,7 +67,7 @@ class ChangePlan:
 
     @property
     def note(self) -> str:
-        return f"ændret: {self.label}"
+        return f"changed: {self.label}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,33 +81,15 @@ class Applied:
 # -- FIELD=VALUE ---------------------------------------------------------------------------
 
 
-def field_path(name: str) -> str | None:
-    """An editable field's path from its path or its Danish label (case-insensitive)."""
-    wanted = name.strip().casefold()
-    paths = editable_entity_fields()
-    by_label: dict[str, list[str]] = {}
-    for path in paths:
-        by_label.setdefault(field_label(path).casefold(), []).append(path)
-    if wanted in (p.casefold() for p in paths):
-        return next(p for p in paths if p.casefold() == wanted)
-    found = by_label.get(wanted, [])
-    return found[0] if len(found) == 1 else None
-
-
 def parse_assignment(text: str) -> tuple[str, Any]:
     """``FIELD=VALUE`` as (field path, stored value); ValueError says what is wrong."""
     name, sep, raw = text.partition("=")
     if not sep or not name.strip():
         raise ValueError("type FIELD=VALUE, e.g. contact.phone=12345678 (an empty VALUE clears the field)")
-    path = field_path(name)
+    path = entity_field_path(name)
     if path is None:
-        choices = [
-            *editable_entity_fields(),
-            *(field_label(p) for p in editable_entity_fields()),
-        ]
-        close = difflib.get_close_matches(name.strip(), choices, n=3, cutoff=0.5)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise ValueError(f"{name.strip()!r} is not a field that can be edited{hint}")
+        choices = [*editable_entity_fields(), *(field_label(p) for p in editable_entity_fields())]
+        raise ValueError(f"{name.strip()!r} is not a field that can be edited{field_suggestions(name, choices)}")
     try:
         return path, edits.parse_value(path, raw)
     except EditError as exc:
@@ -136,6 +119,7 @@ def plan_fields(conn: sqlite3.Connection, targets: list[Target], path: str, valu
         elif edits.entity_value(ent, path) == value:
             plan.unchanged.append(t)
         else:
+            plan.names[t.key] = ent.name
             _check_unit(conn, plan, t)
     return plan
 
@@ -151,29 +135,22 @@ def _check_unit(conn: sqlite3.Connection, plan: ChangePlan, t: Target) -> None:
 
 
 def apply_fields(conn: sqlite3.Connection, plan: ChangePlan) -> tuple[list[Target], int, int]:
-    """One ``set_fields`` per unit; (changed, refused now, journal entries)."""
-    changed, refused, entries = [], 0, 0
-    for t in plan.change:
-        try:
-            written = edits.set_fields(conn, t.key, {plan.path: plan.value})
-        except EditError:
-            refused += 1
-            continue
-        entries += len(written)
-        changed.append(t)
-    return changed, refused, entries
+    """One bulk change on the units (one transaction, one journal group); (changed, refused now, entries)."""
+    written, refused = edits.set_fields_on_many(conn, [t.key for t in plan.change], {plan.path: plan.value})
+    done = {e.key for e in written}
+    return [t for t in plan.change if t.key in done], len(refused), len(written)
 
 
 # -- message types -------------------------------------------------------------------------
 
 
 def plan_messages(conn: sqlite3.Connection, targets: list[Target], action: str, urn: str) -> ChangePlan:
-    verb = "tilføjet" if action == "add" else "fjernet"
-    plan = ChangePlan(action, urn, None, f"{verb} meddelelsestype {message_name(conn, urn)}")
+    verb = "added" if action == "add" else "removed"
+    plan = ChangePlan(action, urn, None, f"message type {message_name(conn, urn)} {verb}")
     numbers = []
     for t in targets:
         if t.target != "location":
-            plan.refuse("not a location number", t)
+            plan.refuse("not a lokationsnummer", t)
         elif queries.location(conn, t.key) is None:
             plan.refuse("no longer in the working copy", t)
         else:
@@ -182,6 +159,8 @@ def plan_messages(conn: sqlite3.Connection, targets: list[Target], action: str, 
     for t in numbers:
         changes = (t.key in have) == (action == "remove")
         (plan.change if changes else plan.unchanged).append(t)
+        if changes:
+            plan.names[t.key] = owner_name(conn, t.key)
     return plan
 
 
@@ -213,7 +192,7 @@ def targets_of(conn: sqlite3.Connection, session: str, seqs: list[int]) -> list[
 def preview_text(plan: ChangePlan, count: int, what: str) -> Text:
     t = Text(f"{clean(plan.label)}\non the {count} {what}:\n\n")
     t.append(f"{len(plan.change):>6} change", style="bold")
-    t.append(" (a journal entry each; decided approved)\n")
+    t.append(" (one bulk change: P undoes it in one step; decided approved)\n")
     t.append(f"{len(plan.unchanged):>6} {plan.unchanged_words} (left as they are)\n")
     t.append(f"{plan.refused_count:>6} refused", style="bold" if plan.refused else "")
     t.append(":\n" if plan.refused else "\n")
@@ -294,7 +273,7 @@ class ChangeFlow(Widget):
         if not kinds:
             self._stop("Nothing to change")
         elif len(kinds) > 1:
-            self._stop("The marked items mix units and location numbers: mark only one kind")
+            self._stop("The marked items mix units and lokationsnumre: mark only one kind")
         elif kinds == {"entity"}:
             self._ask_field(message.targets)
         else:
@@ -317,7 +296,7 @@ class ChangeFlow(Widget):
     def _ask_message(self, targets: list[Target], catalogue: list[Choice]) -> None:
         from sortui.widgets.picker import PickerScreen
 
-        count = f"{len(targets)} location number{'' if len(targets) == 1 else 's'}"
+        count = plural(len(targets), "lokationsnummer", "lokationsnumre")
         actions = [
             Choice("add", f"Add a message type to the {count}"),
             Choice("remove", f"Remove one from the {count}"),
@@ -336,7 +315,7 @@ class ChangeFlow(Widget):
             title = f"{'Add' if action == 'add' else 'Remove'}: which message type?"
             self.app.push_screen(PickerScreen(title, catalogue), lambda urn: picked(urn, action))
 
-        self.app.push_screen(PickerScreen("Change the location numbers", actions, filterable=False), chose)
+        self.app.push_screen(PickerScreen("Change the lokationsnumre", actions, filterable=False), chose)
 
     @work(thread=True, group="review-change")
     def _plan(self, planner: Any, count: int) -> None:
@@ -354,7 +333,7 @@ class ChangeFlow(Widget):
 
         message.stop()
         plan = message.plan
-        what = "units" if plan.kind == "set" else "location numbers"
+        what = "units" if plan.kind == "set" else "lokationsnumre"
         body = preview_text(plan, message.count, what)
         if not plan.change:
             self._stop(nothing_text(plan))
@@ -367,7 +346,8 @@ class ChangeFlow(Widget):
                 self._stop()
 
         title = f"Change {len(plan.change)} of the {message.count} {what}?"
-        self.app.push_screen(ConfirmScreen(title, body, "apply"), answered)
+        items = [Text.assemble((t.key, "bold"), "  ", clean(plan.names.get(t.key, ""))) for t in plan.change]
+        self.app.push_screen(ConfirmScreen(title, body, "apply", items), answered)
 
     def screen_position(self) -> int:
         return int(getattr(self.screen, "position", 1))
@@ -380,7 +360,7 @@ class ChangeFlow(Widget):
         except (EditError, review.ReviewError, sqlite3.Error, OSError) as exc:
             self.post_message(self.Done(None, f"Not applied: {exc}", "error"))
             return
-        notice = f"Changed {len(applied.changed)} ({applied.entries} journal entries), decided approved"
+        notice = f"Changed {len(applied.changed)} (one bulk change of {plural(applied.entries, 'journal entry', 'journal entries')}), decided approved"
         if plan.refused_count + applied.refused:
             notice += f"; {plan.refused_count + applied.refused} refused (still marked)"
         self.post_message(self.Done(applied, notice))
@@ -400,4 +380,4 @@ def nothing_text(plan: ChangePlan) -> str:
 
 
 def units(count: int) -> str:
-    return f"{count} unit{'' if count == 1 else 's'}"
+    return plural(count, "unit")

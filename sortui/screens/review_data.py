@@ -53,7 +53,7 @@ class Snapshot:
 
 
 def label_of(conn: sqlite3.Connection, target: str, key: str) -> str:
-    """A unit's name, or for a location number its owner's name."""
+    """A unit's name, or for a lokationsnummer its owner's name."""
     sor_id: str | None = key
     if target == "location":
         loc = queries.location(conn, key)
@@ -67,7 +67,7 @@ def row_of(conn: sqlite3.Connection, it: review.Item) -> Row:
 
 
 def item_view(conn: sqlite3.Connection, name: str, seq: int, on: str) -> ItemView | None:
-    """Item ``seq`` of session ``name`` with its details (``unit_text``, or the location number's)."""
+    """Item ``seq`` of session ``name`` with its details (``unit_text``, or the lokationsnummer's)."""
     it = review.item(conn, name, seq)
     if it is None:
         return None
@@ -81,11 +81,7 @@ def item_view(conn: sqlite3.Connection, name: str, seq: int, on: str) -> ItemVie
 
 
 def _location_details(conn: sqlite3.Connection, gln: str) -> Text:
-    loc = describe.location(conn, gln)
-    t = describe.as_text(loc)
-    owner = queries.node(conn, loc["owner_sor_id"]) if loc.get("owner_sor_id") else None
-    if owner is not None:
-        t.append(f"\nEjer: {owner.name} ({owner.kind} {owner.sor_id})\n", style="dim")
+    t = describe.as_text(describe.location(conn, gln))
     pending_text(t, conn, [gln])
     return safe_text(t)
 
@@ -112,8 +108,8 @@ def source_text(source: str) -> str:
     kind, _, value = source.partition(":")
     if kind == "rule":
         rule = review.RULES.get(value)
-        return f"regel: {rule.title if rule else value}"
-    return {"search": f"søgning: {value}", "subtree": f"undertræ {value}"}.get(kind, source)
+        return f"rule: {rule.title if rule else value}"
+    return {"search": f"search: {value}", "subtree": f"subtree {value}"}.get(kind, source)
 
 
 def suggest_name(base: str, taken: set[str]) -> str:

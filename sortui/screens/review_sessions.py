@@ -22,12 +22,15 @@ from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
+from sortui.domain.words import plural
 from sortui.screens.review_data import source_text, suggest_name
 from sortui.store import review
 from sortui.widgets.edit_data import Choice
 from sortui.widgets.guard import reports_errors
-from sortui.widgets.safe import clean
+from sortui.widgets.picker import PickerScreen
+from sortui.widgets.safe import Fitted, clean
 from sortui.widgets.source import Source
+from sortui.widgets.status_bar import Badges
 
 NAME_WIDTH = 24
 
@@ -54,17 +57,22 @@ def header_text() -> Text:
     return Text(f"{'name':<{NAME_WIDTH}}{'items':>7} {'decided':>8} {'flagged':>8}  source", style="underline")
 
 
-def source_choices(ctx: ReviewContext) -> list[Choice]:
-    """Where a new session can take its queue from."""
-    choices = [Choice(f"rule:{r.name}", f"Regel: {r.title}", r.name) for r in review.RULES.values()]
+def source_choices(ctx: ReviewContext, counts: dict[str, int] | None = None) -> list[Choice]:
+    """Where a new session can take its queue from; with ``counts``, how many items each rule queues."""
+
+    def queued(rule: str) -> str:
+        return "counting…" if counts is None else plural(counts.get(rule, 0), "item")
+
+    choices = [Choice(f"rule:{r.name}", f"Rule: {r.title}", queued(r.name)) for r in review.RULES.values()]
     if ctx.search:
-        under = f" i undertræet {ctx.search_under}" if ctx.search_under else ""
-        choices.append(Choice(f"search:{ctx.search}", f"Søgning: {clean(ctx.search)}{under}", f"{ctx.hits} hits"))
+        under = f" in the subtree of {ctx.search_under}" if ctx.search_under else ""
+        hits = f"{ctx.hits} {'hit' if ctx.hits == '1' else 'hits'}"
+        choices.append(Choice(f"search:{ctx.search}", f"Search: {clean(ctx.search)}{under}", hits))
     else:
-        choices.append(Choice("search:", "Søgning: type a search text…"))
+        choices.append(Choice("search:", "Search: type a search text…"))
     if ctx.unit:
         sor_id, name = ctx.unit
-        choices.append(Choice(f"subtree:{sor_id}", f"Undertræ: {clean(name)} and below", sor_id))
+        choices.append(Choice(f"subtree:{sor_id}", f"Subtree: {clean(name)} and below", sor_id))
     return choices
 
 
@@ -73,9 +81,9 @@ def default_name(source: str, ctx: ReviewContext, taken: set[str]) -> str:
     if kind == "rule":
         base = f"{value} {ctx.view_date}"
     elif kind == "subtree":
-        base = f"undertræ {ctx.unit[1] if ctx.unit else value}"
+        base = f"subtree {ctx.unit[1] if ctx.unit else value}"
     else:
-        base = f"søgning {value}"
+        base = f"search {value}"
     return suggest_name(base, taken)
 
 
@@ -88,6 +96,12 @@ class SessionList(OptionList):
 
 class ReviewSessionsScreen(Screen[str | None]):
     """Answers the name of the session to open, or None."""
+
+    HELP_TITLE = "Review sessions"
+    HELP = (
+        "Review sessions in the working copy: enter resumes one, n starts one from a rule (with how many items "
+        "each would queue), the search or the subtree, D deletes one."
+    )
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "new", "New", tooltip="Start a session from a rule, the search or the subtree", id="reviews.new"),
@@ -103,6 +117,13 @@ class ReviewSessionsScreen(Screen[str | None]):
             self.sessions = sessions
             self.notice = notice
 
+    class Counted(Message):
+        """How many items each rule would queue (for the open picker)."""
+
+        def __init__(self, counts: dict[str, int]) -> None:
+            super().__init__()
+            self.counts = counts
+
     class Started(Message):
         def __init__(self, name: str, size: int | None, problem: str | None = None) -> None:
             super().__init__()
@@ -117,12 +138,15 @@ class ReviewSessionsScreen(Screen[str | None]):
         self.open_new = new
         self.sessions: list[review.SessionSummary] = []
         self.starting = False
+        self.picker: PickerScreen | None = None
+        self.rule_counts: dict[str, int] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Review sessions", style="bold"), id="reviews-title")
         yield Static(header_text(), id="reviews-header")
         yield SessionList(id="reviews-list")
         yield Footer(compact=True)
+        yield Badges()
 
     def on_mount(self) -> None:
         self.query_one(SessionList).focus()
@@ -150,7 +174,7 @@ class ReviewSessionsScreen(Screen[str | None]):
         old = listing.highlighted
         listing.clear_options()
         if self.sessions:
-            listing.add_options([Option(session_text(s)) for s in self.sessions])
+            listing.add_options([Option(Fitted(session_text(s))) for s in self.sessions])
             listing.highlighted = min(old or 0, len(self.sessions) - 1)
         else:
             listing.add_option(Option(Text("No review sessions yet: n starts one", style="dim"), disabled=True))
@@ -204,13 +228,26 @@ class ReviewSessionsScreen(Screen[str | None]):
     # -- new ---------------------------------------------------------------------------------------
 
     def action_new(self) -> None:
-        from sortui.widgets.picker import PickerScreen
-
         if self.source.readonly:
             self.notify("Read-only: a review session is stored in the working copy", severity="warning", markup=False)
             return
-        picker = PickerScreen("New review: what to go through", source_choices(self.ctx), filterable=False)
-        self.app.push_screen(picker, self._source_chosen)
+        self.picker = PickerScreen("New review: what to go through", source_choices(self.ctx), filterable=False)
+        self.app.push_screen(self.picker, self._source_chosen)
+        self._count_rules()
+
+    @work(thread=True, exclusive=True, group="reviews-count")
+    @reports_errors
+    def _count_rules(self) -> None:
+        with self.source.connection() as conn:
+            counts = review.rule_counts(conn, self.ctx.view_date)
+        self.post_message(self.Counted(counts))
+
+    @on(Counted)
+    def _counted(self, message: Counted) -> None:
+        self.rule_counts = message.counts
+        picker = self.picker
+        if picker is not None and picker.is_attached:
+            picker.set_choices(source_choices(self.ctx, message.counts))
 
     def _source_chosen(self, source: str | None) -> None:
         from sortui.screens.prompts import PromptScreen
@@ -222,6 +259,11 @@ class ReviewSessionsScreen(Screen[str | None]):
             prompt = PromptScreen("New review of a search", "Every unit the search finds", check=check)
             self.app.push_screen(prompt, lambda text: self._source_chosen(f"search:{text}") if text else None)
             return
+        kind, _, rule = source.partition(":")
+        queued = self.rule_counts.get(rule) if kind == "rule" and self.rule_counts is not None else None
+        if queued == 0:
+            self.notify(f"Nothing to review: the rule finds no items on {self.ctx.view_date}", markup=False)
+            return
         taken = {s.name for s in self.sessions}
 
         def check(value: str) -> str | None:
@@ -231,7 +273,8 @@ class ReviewSessionsScreen(Screen[str | None]):
             if name:
                 self._start(name, source)
 
-        hint = f"From {clean(source_text(source))}, on {self.ctx.view_date}"
+        size = f" ({plural(queued, 'item')})" if queued is not None else ""
+        hint = f"From {clean(source_text(source))}{size}, on {self.ctx.view_date}"
         prompt = PromptScreen("Name of the review session", hint, default_name(source, self.ctx, taken), check)
         self.app.push_screen(prompt, named)
 

@@ -37,7 +37,7 @@ class ShakScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "shak_pane", "SHAK navigator", show=False, id="app.shak"),
         Binding("o", "organisation_pane", "Organisation tree", show=False, id="app.organisation"),
-        Binding("S", "unit_shak", "The SHAK code of the unit under the tree's cursor", show=False, id="app.unit_shak"),
+        Binding("S", "unit_shak", "The SHAK-kode of the unit under the tree's cursor", show=False, id="app.unit_shak"),
     ]
 
     source: Source
@@ -108,7 +108,7 @@ class ShakScreen(Screen[None]):
         if node is None:
             self.notify("No unit under the cursor", severity="warning", markup=False)
         elif not node.shak_code:
-            self.notify(f"{node.name} has no SHAK code", severity="warning", markup=False)
+            self.notify(f"{node.name} has no SHAK-kode", severity="warning", markup=False)
         else:
             self.show_tab(SHAK_TAB)
             self.shak_pane.show_code(node.shak_code)

@@ -1,4 +1,4 @@
-"""The history of a SHAK code: every version with its dates and texts, SHAKregion's lines, the SOR units."""
+"""The history of a SHAK-kode: every version with its dates and texts, SHAKregion's lines, the SOR units."""
 
 from __future__ import annotations
 

@@ -14,13 +14,15 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from sortui.domain.words import plural
+
 STAGES = {"snapshot": "Filling the working copy from the service", "push": "Pushing", "pull": "Pulling"}
 
 
 def progress_text(stage: str, done: int, total: int) -> str:
     """E.g. "Pushing 12 edits…", "Pulling 340/1200 changes…"."""
     if stage == "push":
-        return f"Pushing {total} edit{'' if total == 1 else 's'}…" if done < total else f"Pushed {total} edits"
+        return f"Pushing {plural(total, 'edit')}…" if done < total else f"Pushed {plural(total, 'edit')}"
     if stage == "pull":
         return f"Pulling {done}/{total} changes…" if total else "Pulling…"
     if stage == "snapshot":
@@ -30,6 +32,8 @@ def progress_text(stage: str, done: int, total: int) -> str:
 
 class SyncScreen(ModalScreen[None]):
     """Shows the stages of one sync; ``finish`` closes it (at once, or when it is on top again)."""
+
+    HELP_TITLE = "Sync"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "hide", "Hide (the sync goes on)", id="sync.hide"),

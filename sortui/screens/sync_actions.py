@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.message import Message
 
+from sortui.domain.words import plural
 from sortui.screens.controller import Controller
 from sortui.store import journal
 from sortui.sync import state
@@ -56,10 +58,11 @@ class SyncActions(Controller):
             self.pending = pending
 
     class Checked(Message):
-        def __init__(self, url: str | None, status: ServiceStatus | None) -> None:
+        def __init__(self, url: str | None, status: ServiceStatus | None, last_sync: str | None) -> None:
             super().__init__()
             self.url = url
             self.status = status
+            self.last_sync = last_sync
 
     def __init__(self, source: Source, status_interval: float = STATUS_INTERVAL, **kwargs: Any) -> None:
         super().__init__(source, **kwargs)
@@ -69,6 +72,8 @@ class SyncActions(Controller):
         self.progress: SyncScreen | None = None
         self.service: ServiceStatus | None = None  # None: no service configured (or not asked yet)
         self.url: str | None = None
+        self.checked = False  # the working copy was asked which service it syncs with
+        self.last_sync: str | None = None
 
     def on_mount(self) -> None:
         self.check_status()
@@ -82,31 +87,34 @@ class SyncActions(Controller):
     def check_status(self) -> None:
         """Ask the service for its status and operating messages (nothing when none is configured)."""
         with self.source.connection() as conn:
-            url = state.read_state(conn).service_url
+            known = state.read_state(conn)
+        url = known.service_url
         if url:  # only then is the client (httpx) loaded: the app starts without it
             from sortui.sync import client as sync_client
-        self.post_message(self.Checked(url, sync_client.status(url) if url else None))
+        self.post_message(self.Checked(url, sync_client.status(url) if url else None, known.last_sync_at))
 
     @on(Checked)
     def _checked(self, message: Checked) -> None:
         message.stop()
-        self.url, self.service = message.url, message.status
+        self.url, self.service, self.last_sync = message.url, message.status, message.last_sync
+        self.checked = True
         self._show_service()
 
     def _show_service(self) -> None:
         st = self.service
         if self.running:
-            service, ok = "syncing…", True
-        elif st is None:
-            service, ok = None, True
-        elif not st.reachable:
-            service, ok = "offline", False
+            service, ok = "service: syncing…", True
+        elif self.url is None:
+            service, ok = ("no service configured" if self.checked else None), True
+        elif st is None or not st.reachable:
+            service, ok = "service offline", False
         else:
-            service, ok = ("online", True) if st.ok else ("service: not ok", False)
+            service, ok = ("service online", True) if st.ok else ("service: not ok", False)
         newest = st.message if st is not None and st.reachable else None
         self.main.status.set(
             service=service,
             service_ok=ok,
+            last_sync=sync_words(self.last_sync) if self.url else None,
             message=str(newest.get("text") or "") if newest else None,
             message_severity=str(newest.get("severity") or "info") if newest else "info",
         )
@@ -262,7 +270,7 @@ class SyncActions(Controller):
         self._refresh_main(result.created, full=bool(result.snapshot_entities))
         if result.conflicts:
             self.notify(
-                f"{len(result.conflicts)} fields were changed here and on the service: choose what to keep",
+                f"{plural(len(result.conflicts), 'field')} changed here and on the service: choose what to keep",
                 title="Conflicts",
                 severity="warning",
                 timeout=10,
@@ -290,8 +298,19 @@ class SyncActions(Controller):
             if sor_id:
                 self.main.jump_to(sor_id)
 
-        screen = ConflictsScreen(self.source, lambda _keys: self._refresh_main({}))
+        screen = ConflictsScreen(self.source, lambda _keys: self._refresh_main({}), self.url)
         self.app.push_screen(screen, closed)
+
+
+def sync_words(at: str | None) -> str:
+    """When the working copy last synchronised: ``14:03`` today, else the date; ``never``."""
+    if not at:
+        return "never"
+    try:
+        when = datetime.fromisoformat(at).astimezone()
+    except ValueError:
+        return at
+    return when.strftime("%H:%M") if when.date() == datetime.now().astimezone().date() else when.date().isoformat()
 
 
 def _sentence(text: str) -> str:
@@ -304,16 +323,14 @@ def summary(result: SyncResult) -> str:
     parts = []
     if result.snapshot_entities:
         parts.append(f"filled from the service: {result.snapshot_entities} units")
-    parts.append(
-        f"pushed {result.pushed} edit{'' if result.pushed == 1 else 's'}" if result.pushed else "nothing to push"
-    )
-    pulled = f"pulled {result.pulled} change{'' if result.pulled == 1 else 's'}"
+    parts.append(f"pushed {plural(result.pushed, 'edit')}" if result.pushed else "nothing to push")
+    pulled = f"pulled {plural(result.pulled, 'change')}"
     if result.pulled:
         pulled += f" ({result.applied} by others applied, {result.kept_local} kept local)"
     parts.append(pulled)
     text = "; ".join(parts).capitalize()
     if result.created:
-        text += f". {len(result.created)} new unit{'' if len(result.created) == 1 else 's'} got a SOR id: "
+        text += f". {plural(len(result.created), 'new unit')} got a SOR-kode: "
         text += ", ".join(f"{p} → {r}" for p, r in result.created.items())
     if result.held_back:
         text += f". {result.held_back} edits held back by conflicts"

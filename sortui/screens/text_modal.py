@@ -1,4 +1,4 @@
-"""A modal box of text that scrolls (the help, a SHAK code's history): j/k or the arrows scroll it."""
+"""A modal box of text that scrolls (the help, a SHAK-kode's history): j/k or the arrows scroll it."""
 
 from __future__ import annotations
 

@@ -89,6 +89,11 @@ Row = Change | None  # a change, or a heading
 class WhatChangedScreen(ListScreen[LastImport, Row]):
     """Answers the SOR id of the unit to go to, ``shak:CODE`` for a SHAK code, or None."""
 
+    HELP_TITLE = "What changed"
+    HELP = (
+        "What the last import or update changed, by kind and institution: enter goes to the unit (or the "
+        "SHAK-kode), m marks every change as seen."
+    )
     NAME = "what-changed"
     HEADING = "What changed"
     LIST = WhatChangedList

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import csv
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sortui.paths import data_dir
-from sortui.store import search_index, workfiles
+from sortui.store import codelists, search_index, workfiles
 from sortui.store.rows import insert_sql
 from sortui.store.tables import MESSAGE_DEFINITION
 
 # Marks a SQLite file as a sortui working copy ("SORT" in ASCII).
 APPLICATION_ID = 0x534F5254
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def _add_tables(version: int) -> Callable[[sqlite3.Connection], None]:
@@ -38,11 +37,27 @@ def _trigram_search(conn: sqlite3.Connection) -> None:
     search_index.rebuild_search_shak(conn)
 
 
+def _v4_code_names_and_journal_groups(conn: sqlite3.Connection) -> None:
+    """Code lists say how sure each name is and where it came from (and get the lists shipped since);
+    the journal groups the entries of one bulk change, which is undone as one."""
+    added = (
+        ("code_list", "confirmed", "VARCHAR NOT NULL DEFAULT 'yes'"),
+        ("code_list", "source", f"VARCHAR NOT NULL DEFAULT '{codelists.SHIPPED}'"),
+        ("journal", "group_id", "INTEGER"),
+    )
+    for table, column, kind in added:  # only what it lacks: a copy may have been made with them already
+        if column not in {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+    conn.execute("CREATE INDEX IF NOT EXISTS ix_journal_group ON journal (group_id)")
+    codelists.load_shipped(conn)
+
+
 # MIGRATIONS[n] upgrades a working copy from version n-1 to n. A new working copy
 # is created at SCHEMA_VERSION directly from the current table definitions.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     2: _add_tables(2),  # what imports changed, and the validators of `sortui update`'s downloads
     3: _trigram_search,  # search inside words (FTS5 trigram)
+    4: _v4_code_names_and_journal_groups,
 }
 
 
@@ -225,12 +240,8 @@ def load_code_lists(conn: sqlite3.Connection) -> None:
     """Code lists and the MedCom catalogue shipped in ``data/codelists``."""
     from sortui.formats.medcom import read_message_definitions  # only a new working copy needs it
 
+    codelists.load_shipped(conn)
     folder = data_dir() / "codelists"
-    with open(folder / "codes.csv", encoding="utf-8", newline="") as fh:
-        rows = [(r["list"], r["code"], r["text"]) for r in csv.DictReader(fh)]
-    with open(folder / "net-operators.csv", encoding="utf-8", newline="") as fh:
-        rows += [("communication_supplier", r["code"], r["name"]) for r in csv.DictReader(fh)]
-    conn.executemany("INSERT OR REPLACE INTO code_list (list, code, text) VALUES (?, ?, ?)", rows)
     defs = read_message_definitions(folder / "medcom-message-definitions.csv")
     conn.executemany(
         insert_sql("message_definition", MESSAGE_DEFINITION.names, "INSERT OR REPLACE"),

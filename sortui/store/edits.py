@@ -26,7 +26,11 @@ from sortui.domain.fields import (
     MAX_SPECIALITIES,
     SPECIALITY_TYPE,
     editable_entity_fields,
+    editable_location_fields,
+    entity_field_path,
     field_label,
+    field_suggestions,
+    location_field_name,
 )
 from sortui.domain.model import ADDRESS_KINDS, EAN_MODES, Address, Contact, Entity, Location, Speciality
 from sortui.domain.provisional import PROVISIONAL_SUFFIX, is_provisional, provisional_sor_id
@@ -39,7 +43,7 @@ from sortui.domain.validation import (
 )
 from sortui.domain.wire import CREATE_FIELDS
 from sortui.store.db import write_transaction
-from sortui.store.journal import EditError, JournalEntry, record_entry
+from sortui.store.journal import EditError, JournalEntry, new_group, record_entry
 from sortui.store.queries import effective_values, find_key, path_to_root
 from sortui.store.rows import load_entity, location_from_row
 from sortui.store.values import (
@@ -53,7 +57,7 @@ from sortui.store.values import (
 
 
 def parse_value(path: str, text: str | None) -> Any:
-    """Turn user text into the stored value: '' means absent, flags take ja/nej/true/false."""
+    """Turn user text into the stored value: '' means absent, flags take yes/no (ja/nej, true/false, 1/0)."""
     name = path.rpartition(".")[2]
     if text is None or text.strip() == "":
         return [] if path == "specialities" else None
@@ -64,7 +68,7 @@ def parse_value(path: str, text: str | None) -> Any:
             return True
         if lowered in ("nej", "false", "0", "no"):
             return False
-        raise EditError([Problem(path, None, f"{field_label(path)}: expected ja or nej, not {text!r}")])
+        raise EditError([Problem(path, None, f"{field_label(path)}: expected yes or no (ja or nej), not {text!r}")])
     if path == "specialities":
         return [code for code in text.replace(",", " ").split() if code]
     if name == "shak_code":
@@ -172,30 +176,76 @@ def set_fields(conn: sqlite3.Connection, sor_id: str, changes: dict[str, Any]) -
     Unchanged values are skipped. Raises EditError (nothing written) when any change is refused;
     warnings are attached to the returned entries.
     """
-    entries = []
     with write_transaction(conn):
-        ent = _entity_or_fail(conn, sor_id)
-        warnings = _raise_errors(check_entity_changes(conn, sor_id, changes))
-        for path, value in changes.items():
-            old = entity_value(ent, path)
-            if old == value:
-                continue
-            write_entity_value(conn, sor_id, path, value)
-            entries.append(record_entry(conn, "entity", sor_id, "set", path, old, value, ent.version))
+        return _set_fields(conn, sor_id, changes)
+
+
+def _set_fields(
+    conn: sqlite3.Connection, sor_id: str, changes: dict[str, Any], group: int | None = None
+) -> list[JournalEntry]:
+    """``set_fields`` inside the caller's write transaction (nothing written when it raises)."""
+    entries = []
+    ent = _entity_or_fail(conn, sor_id)
+    warnings = _raise_errors(check_entity_changes(conn, sor_id, changes))
+    for path, value in changes.items():
+        old = entity_value(ent, path)
+        if old == value:
+            continue
+        write_entity_value(conn, sor_id, path, value)
+        entries.append(record_entry(conn, "entity", sor_id, "set", path, old, value, ent.version, group))
     for entry in entries:
         entry.warnings = warnings
     return entries
 
 
 def set_by_key(conn: sqlite3.Connection, key: str, typed: list[tuple[str, str]]) -> list[JournalEntry] | None:
-    """Set the fields (a unit's, ``key`` a SOR-kode) or attributes (a location number's, ``key`` a GLN)
-    ``typed`` names to the values typed (``parse_value``); None when ``key`` is neither."""
+    """Set the fields (a unit's, ``key`` a SOR-kode) or attributes (a lokationsnummer's, ``key`` a GLN)
+    ``typed`` names, by path or Danish label in any case (``Telefon``), to the values typed
+    (``parse_value``); None when ``key`` is neither."""
     kinds = dict(find_key(conn, key))
     if "gln" in kinds:
-        return set_location_fields(conn, key, {n.removeprefix("location."): parse_value(n, v) for n, v in typed})
+        names = [(_location_attribute(n), v) for n, v in typed]
+        return set_location_fields(conn, key, {n: parse_value(f"location.{n}", v) for n, v in names})
     if "sor_id" in kinds:
-        return set_fields(conn, key, {n: parse_value(n, v) for n, v in typed})
+        return set_fields(conn, key, {p: parse_value(p, v) for p, v in ((_unit_path(n), v) for n, v in typed)})
     return None
+
+
+def _unit_path(name: str) -> str:
+    path = entity_field_path(name)
+    if path is None:
+        choices = [*editable_entity_fields(), *(field_label(p) for p in editable_entity_fields())]
+        hint = field_suggestions(name, choices)
+        raise EditError([Problem(name, None, f"{name!r} is not a field of a unit that can be edited{hint}")])
+    return path
+
+
+def _location_attribute(name: str) -> str:
+    attribute = location_field_name(name)
+    if attribute is None:
+        names = editable_location_fields()
+        hint = field_suggestions(name, [*names, *(field_label(f"location.{n}") for n in names)])
+        raise EditError(
+            [Problem(name, None, f"{name!r} is not an attribute of a lokationsnummer that can be edited{hint}")]
+        )
+    return attribute
+
+
+def set_fields_on_many(
+    conn: sqlite3.Connection, sor_ids: list[str], changes: dict[str, Any]
+) -> tuple[list[JournalEntry], dict[str, list[Problem]]]:
+    """The same changes on many units as one bulk change: one transaction, one journal group, undone
+    as one. A unit the rules refuse is left as it is; (entries written, {SOR-kode: its problems})."""
+    entries: list[JournalEntry] = []
+    refused: dict[str, list[Problem]] = {}
+    with write_transaction(conn):
+        group = new_group(conn)
+        for sor_id in sor_ids:
+            try:
+                entries += _set_fields(conn, sor_id, changes, group)
+            except EditError as exc:  # raised before anything of this unit was written
+                refused[sor_id] = exc.problems
+    return entries, refused
 
 
 def move_unit(conn: sqlite3.Connection, sor_id: str, new_parent: str) -> JournalEntry:
@@ -546,20 +596,23 @@ def glns_with_message(conn: sqlite3.Connection, glns: list[str], message: str) -
 def add_message_to_many(
     conn: sqlite3.Connection, glns: list[str], message: str, from_date: str | None = None, to_date: str | None = None
 ) -> list[JournalEntry]:
-    """Register a message type on every number of ``glns`` that lacks it, in one transaction, an entry each."""
+    """Register a message type on every number of ``glns`` that lacks it, in one transaction: a bulk
+    change (an entry each, in one journal group, undone as one)."""
     with write_transaction(conn):
         urn = resolve_message(conn, message)
         _check_validity(from_date, to_date)
         todo = [g for g in dict.fromkeys(glns) if g not in glns_with_message(conn, glns, urn)]
-        return _register_on(conn, [_location_or_fail(conn, g) for g in todo], urn, from_date, to_date)
+        locations = [_location_or_fail(conn, g) for g in todo]
+        return _register_on(conn, locations, urn, from_date, to_date, new_group(conn))
 
 
 def remove_message_from_many(conn: sqlite3.Connection, glns: list[str], message: str) -> list[JournalEntry]:
-    """Remove a message type from every number of ``glns`` that has it, in one transaction, an entry each."""
+    """Remove a message type from every number of ``glns`` that has it, in one transaction: a bulk
+    change (an entry each, in one journal group, undone as one)."""
     with write_transaction(conn):
         urn = resolve_message(conn, message)
         todo = sorted(glns_with_message(conn, glns, urn))
-        return _unregister_from(conn, [_location_or_fail(conn, g) for g in todo], urn)
+        return _unregister_from(conn, [_location_or_fail(conn, g) for g in todo], urn, new_group(conn))
 
 
 # Shared by the single and the bulk operations above, which differ only in what they check first.
@@ -567,24 +620,31 @@ def remove_message_from_many(conn: sqlite3.Connection, glns: list[str], message:
 
 
 def _register_on(
-    conn: sqlite3.Connection, locations: list[Location], urn: str, from_date: str | None, to_date: str | None
+    conn: sqlite3.Connection,
+    locations: list[Location],
+    urn: str,
+    from_date: str | None,
+    to_date: str | None,
+    group: int | None = None,
 ) -> list[JournalEntry]:
-    """Register ``urn`` on each of ``locations`` (none has it yet), an entry each."""
+    """Register ``urn`` on each of ``locations`` (none has it yet), an entry each (in ``group``)."""
     validity = {"from_date": from_date, "to_date": to_date}
     conn.executemany(
         "INSERT INTO location_message (gln, message_urn, from_date, to_date) VALUES (?, ?, ?, ?)",
         [(loc.gln, urn, from_date, to_date) for loc in locations],
     )
-    return [record_entry(conn, "message", loc.gln, "add", urn, None, validity, loc.version) for loc in locations]
+    return [record_entry(conn, "message", loc.gln, "add", urn, None, validity, loc.version, group) for loc in locations]
 
 
-def _unregister_from(conn: sqlite3.Connection, locations: list[Location], urn: str) -> list[JournalEntry]:
-    """Remove ``urn`` from each of ``locations`` (each has it), an entry each."""
+def _unregister_from(
+    conn: sqlite3.Connection, locations: list[Location], urn: str, group: int | None = None
+) -> list[JournalEntry]:
+    """Remove ``urn`` from each of ``locations`` (each has it), an entry each (in ``group``)."""
     entries = []
     for loc in locations:
         old = message_state(conn, loc.gln, urn)
         conn.execute("DELETE FROM location_message WHERE gln = ? AND message_urn = ?", (loc.gln, urn))
-        entries.append(record_entry(conn, "message", loc.gln, "remove", urn, old, None, loc.version))
+        entries.append(record_entry(conn, "message", loc.gln, "remove", urn, old, None, loc.version, group))
     return entries
 
 

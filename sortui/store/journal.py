@@ -11,6 +11,9 @@ Ops: 'set' and 'move' (a unit's field), 'set' (a location number's attribute), '
 ``{from_date, to_date}``, or None), and two structural ones: 'create' (a unit
 with a provisional SOR id; the new value holds its first values) and 'ean' (a unit's
 location-number mode, with the number and its message types before and after).
+
+A bulk change (a message type on many lokationsnumre, one field on many units) records its entries
+with one ``group_id``: it is listed as one change and undone as one, in one transaction.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ class JournalEntry:
     base_version: int
     status: str
     changeset_id: str | None = None
+    group_id: int | None = None  # the entries of one bulk change share it
     warnings: list[str] = field(default_factory=list)
 
     def operation(self) -> dict[str, Any]:
@@ -68,7 +72,9 @@ class JournalEntry:
 
 # -- recording and reading entries ------------------------------------------------
 
-_ENTRY_COLS = "id, created_at, target, key, op, field, old_value, new_value, base_version, status, changeset_id"
+_ENTRY_COLS = (
+    "id, created_at, target, key, op, field, old_value, new_value, base_version, status, changeset_id, group_id"
+)
 
 
 def _now() -> str:
@@ -76,15 +82,39 @@ def _now() -> str:
 
 
 def record_entry(
-    conn: sqlite3.Connection, target: str, key: str, op: str, path: str | None, old: Any, new: Any, base: int
+    conn: sqlite3.Connection,
+    target: str,
+    key: str,
+    op: str,
+    path: str | None,
+    old: Any,
+    new: Any,
+    base: int,
+    group: int | None = None,
 ) -> JournalEntry:
-    """Add a pending entry (the change is already in the working copy). Not a transaction of its own."""
+    """Add a pending entry (the change is already in the working copy), in bulk change ``group`` if
+    given. Not a transaction of its own."""
     cur = conn.execute(
-        "INSERT INTO journal (created_at, target, key, op, field, old_value, new_value, base_version, status)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
-        (_now(), target, key, op, path, json.dumps(old, ensure_ascii=False), json.dumps(new, ensure_ascii=False), base),
+        "INSERT INTO journal (created_at, target, key, op, field, old_value, new_value, base_version, status, group_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+        (
+            _now(),
+            target,
+            key,
+            op,
+            path,
+            json.dumps(old, ensure_ascii=False),
+            json.dumps(new, ensure_ascii=False),
+            base,
+            group,
+        ),
     )
     return get_entry(conn, cur.lastrowid)  # type: ignore[arg-type]
+
+
+def new_group(conn: sqlite3.Connection) -> int:
+    """A group id no entry has: for the entries of one bulk change (inside its write transaction)."""
+    return conn.execute("SELECT coalesce(max(group_id), 0) + 1 FROM journal").fetchone()[0]
 
 
 def _entry(row: tuple) -> JournalEntry:
@@ -135,29 +165,43 @@ def entries_by_id(conn: sqlite3.Connection, ids: list[int]) -> list[JournalEntry
     return [_entry(r) for r in found if r is not None]
 
 
+def group_entries(conn: sqlite3.Connection, group_id: int) -> list[JournalEntry]:
+    return entries_where(conn, "group_id = ?", (group_id,))
+
+
 # -- undo, discard, reapply ---------------------------------------------------------
 
 
-def undo(conn: sqlite3.Connection, entry_id: int) -> None:
-    """Revert one pending entry; refused while a later pending entry changed the same thing."""
+def undo(conn: sqlite3.Connection, entry_id: int) -> list[int]:
+    """Revert one pending entry, or the whole bulk change it belongs to, in one transaction; refused
+    while a later pending entry (of no such change) changed the same thing. Returns the ids undone."""
     with write_transaction(conn):
-        _undo(conn, entry_id)
+        entry = get_entry(conn, entry_id)
+        entries = group_entries(conn, entry.group_id) if entry.group_id is not None else [entry]
+        ids = {e.id for e in entries}
+        for e in reversed(entries):
+            _undo(conn, e, ids)
+        return sorted(ids)
 
 
-def _undo(conn: sqlite3.Connection, entry_id: int) -> None:
-    entry = get_entry(conn, entry_id)
+def _undo(conn: sqlite3.Connection, entry: JournalEntry, together: set[int]) -> None:
+    """Revert ``entry``; ``together``: the entries undone with it (they do not block it)."""
+    entry_id = entry.id
     if entry.status == "synced":
         raise EditError([Problem(entry.field or "", None, f"change {entry_id} is already synchronised")])
     if entry.status == "sent":
         raise EditError([Problem(entry.field or "", None, f"change {entry_id} is being sent; sync first")])
     later = conn.execute(
-        "SELECT id FROM journal WHERE target = ? AND key = ? AND field IS ? AND id > ? AND status != 'synced'",
+        "SELECT id FROM journal WHERE target = ? AND key = ? AND field IS ? AND id > ? AND status != 'synced'"
+        " ORDER BY id DESC",
         (entry.target, entry.key, entry.field, entry_id),
-    ).fetchone()
-    if later:
-        raise EditError([Problem(entry.field or "", None, f"undo change {later[0]} first: it changed the same field")])
+    ).fetchall()
+    later_ids = [r[0] for r in later if r[0] not in together]
+    if later_ids:
+        problem = f"undo change {later_ids[0]} first: it changed the same field"
+        raise EditError([Problem(entry.field or "", None, problem)])
     blocker = _undo_blocker(conn, entry)
-    if blocker:
+    if blocker and blocker not in together:
         raise EditError([Problem(entry.field or "", None, f"undo change {blocker} first: it builds on this one")])
     _revert(conn, entry)
     conn.execute("DELETE FROM journal WHERE id = ?", (entry_id,))

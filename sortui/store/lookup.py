@@ -24,14 +24,14 @@ def resolve_key(conn: sqlite3.Connection, key: str) -> list[tuple[str, str]]:
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """Where a go-to key leads: a SOR id, or why it leads nowhere."""
+    """Where a go-to key leads: a SOR-kode, or why it leads nowhere."""
 
     sor_id: str | None
     note: str | None = None
 
 
 def go_to_target(conn: sqlite3.Connection, key: str) -> Target:
-    """A SOR id for ``key``: itself, a GLN's owner, a SHAK code's or ydernummer's first unit."""
+    """A SOR-kode for ``key``: itself, a GLN's owner, a SHAK-kode's or ydernummer's first unit."""
     for kind, value in resolve_key(conn, key):
         ids: list[str]
         if kind == "sor_id":
@@ -47,9 +47,9 @@ def go_to_target(conn: sqlite3.Connection, key: str) -> Target:
             more = f" ({len(ids)} units, showing the first)" if len(ids) > 1 else ""
             return Target(ids[0], f"{kind_name(kind)} {value}{more}")
         if kind == "shak":
-            return Target(None, f"SHAK code {value} has no SOR unit")
-    return Target(None, f"{key}: not found (no SOR id, GLN, SHAK code or ydernummer)")
+            return Target(None, f"SHAK-kode {value} has no SOR unit")
+    return Target(None, f"{key}: not found (no SOR-kode, GLN, SHAK-kode or ydernummer)")
 
 
 def kind_name(kind: str) -> str:
-    return {"gln": "GLN", "shak": "SHAK code", "provider_number": "ydernummer"}.get(kind, kind)
+    return {"gln": "GLN", "shak": "SHAK-kode", "provider_number": "ydernummer"}.get(kind, kind)

@@ -10,6 +10,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from sortui.domain import codes
+from sortui.domain.codelists import CodeName
 from sortui.domain.inheritance import (
     ChainLink,
     Effective,
@@ -18,6 +19,7 @@ from sortui.domain.inheritance import (
     effective_location,
 )
 from sortui.domain.model import Address, Contact, Location
+from sortui.store import codelists
 from sortui.store.rows import location_from_row
 from sortui.store.tables import SNAPSHOT
 
@@ -365,11 +367,12 @@ def level_position(
     return conn.execute(f"SELECT count(*) FROM entity e WHERE {where}", params).fetchone()[0]
 
 
-def owner_groups(conn: sqlite3.Connection, on: str | None = None) -> list[tuple[str, str, int]]:
-    """(owner type code or '', its text or '', number of owners) for the tree's top level."""
+def owner_groups(conn: sqlite3.Connection, on: str | None = None) -> list[tuple[str, str, int, str | None]]:
+    """(owner type code or '', its text or '', number of owners, how sure the name is: yes / inferred / no,
+    None when the list has no name) for the tree's top level."""
     where = _level_where(None, None, None, on)
     sql = (
-        "SELECT coalesce(e.entity_type_code, ''), coalesce(c.text, ''), count(*) FROM entity e"
+        "SELECT coalesce(e.entity_type_code, ''), coalesce(c.text, ''), count(*), c.confirmed FROM entity e"
         " LEFT JOIN code_list c ON c.list = 'owner_type' AND c.code = e.entity_type_code"
         f" WHERE {where} GROUP BY 1 ORDER BY 2, 1"
     )
@@ -424,6 +427,8 @@ class ShakEntry:
     institution_type: str | None = None  # hospitals: SHAKregion.txt, else AGrp
     region_code: str | None = None  # hospitals: SHAKregion.txt only
     region_name: str | None = None
+    ownership_name: CodeName | None = None  # the names the code lists give ownership and institution type
+    institution_type_name: CodeName | None = None
 
 
 def _shak_range(parent: str | None, all_versions: bool) -> tuple[str, dict[str, object]]:
@@ -512,7 +517,19 @@ def shak_entries(conn: sqlite3.Connection, codes_: list[str], on: str, all_versi
     )
     level = {4: "sgh", 6: "afd", 7: "afsnit"}
     rows = conn.execute(sql, {"codes": json.dumps(codes_), "on": on, "end": _SHAK_END}).fetchall()
-    return [ShakEntry(r[0], level.get(len(r[0]), "?"), r[1], r[2], r[3], bool(r[4]), *r[5:]) for r in rows]
+    ownership, kinds = shak_code_names(conn)
+    return [
+        ShakEntry(
+            r[0], level.get(len(r[0]), "?"), r[1], r[2], r[3], bool(r[4]), *r[5:],
+            ownership_name=ownership.get(r[8] or ""), institution_type_name=kinds.get(r[9] or ""),
+        )
+        for r in rows
+    ]  # fmt: skip
+
+
+def shak_code_names(conn: sqlite3.Connection) -> tuple[dict[str, CodeName], dict[str, CodeName]]:
+    """The names of SHAK's ownership codes and institution types (``code_list``)."""
+    return codelists.names(conn, "shak_ownership"), codelists.names(conn, "shak_institution_type")
 
 
 @dataclass(slots=True, frozen=True)
@@ -550,6 +567,8 @@ class ShakRegionRow:
     region_code: str | None
     region_name: str | None
     sor_id: str | None
+    ownership_name: CodeName | None = None
+    institution_type_name: CodeName | None = None
 
 
 def shak_region_rows(conn: sqlite3.Connection, code: str) -> list[ShakRegionRow]:
@@ -559,7 +578,8 @@ def shak_region_rows(conn: sqlite3.Connection, code: str) -> list[ShakRegionRow]
         " WHERE h.code = ? ORDER BY h.valid_from",
         (code,),
     ).fetchall()
-    return [ShakRegionRow(*r) for r in rows]
+    ownership, kinds = shak_code_names(conn)
+    return [ShakRegionRow(*r, ownership.get(r[3] or ""), kinds.get(r[4] or "")) for r in rows]
 
 
 def shak_present(conn: sqlite3.Connection) -> bool:

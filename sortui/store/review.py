@@ -1,4 +1,4 @@
-"""Bulk review sessions: queues of units or location numbers to go through one at a time.
+"""Bulk review sessions: queues of units or lokationsnumre to go through one at a time.
 
 A session is a fixed queue taken when it starts, from a rule (an SQL query
 below: the one place to add new ones), a search or a subtree, and it lives in
@@ -57,9 +57,9 @@ RULES: dict[str, Rule] = {
     for r in (
         Rule(
             "no-message-types",
-            "Lokationsnumre uden meddelelsestyper",
+            "Lokationsnumre without message types",
             """
-            SELECT 'location', l.gln, 'lokationsnummer uden meddelelsestyper (ejer ' || l.owner_sor_id || ')'
+            SELECT 'location', l.gln, 'lokationsnummer without message types (owner ' || l.owner_sor_id || ')'
             FROM location l
             WHERE (l.to_date IS NULL OR l.to_date >= :on) AND l.non_active = 0
               AND NOT EXISTS (SELECT 1 FROM location_message m WHERE m.gln = l.gln)
@@ -68,21 +68,21 @@ RULES: dict[str, Rule] = {
         ),
         Rule(
             "closing-soon",
-            "Enheder der lukker inden for 30 dage",
+            "Units that close within 30 days",
             """
-            SELECT 'entity', e.sor_id, 'lukker ' || e.to_date FROM entity e
+            SELECT 'entity', e.sor_id, 'closes ' || e.to_date FROM entity e
             WHERE e.to_date BETWEEN :on AND date(:on, '+30 days')
             ORDER BY e.to_date, e.sort_name
             """,
         ),
         Rule(
             "shak-not-valid",
-            "Sygehusenheder hvis SHAK-kode ikke er gyldig",
+            "Hospital units whose SHAK-kode is not valid",
             f"""
             SELECT 'entity', e.sor_id,
                    CASE WHEN EXISTS (SELECT 1 FROM shak_code s WHERE s.code = e.shak_code)
-                        THEN 'SHAK-kode ' || e.shak_code || ' er ikke gyldig ' || :on
-                        ELSE 'SHAK-kode ' || e.shak_code || ' findes ikke i SHAK' END
+                        THEN 'SHAK-kode ' || e.shak_code || ' is not valid on ' || :on
+                        ELSE 'SHAK-kode ' || e.shak_code || ' is not in the SHAK file' END
             FROM entity e
             WHERE e.shak_code IS NOT NULL AND {_OPEN}
               AND EXISTS (SELECT 1 FROM shak_code LIMIT 1)
@@ -93,10 +93,10 @@ RULES: dict[str, Rule] = {
         ),
         Rule(
             "no-phone",
-            "Enheder uden telefonnummer",
+            "Units without a phone number",
             f"""
             {_EFFECTIVE_CTE}
-            SELECT 'entity', e.sor_id, 'intet telefonnummer (hverken eget eller nedarvet)'
+            SELECT 'entity', e.sor_id, 'no phone number (neither its own nor inherited)'
             FROM eff JOIN entity e ON e.sor_id = eff.sor_id
             WHERE eff.phone IS NULL AND {_OPEN}
             ORDER BY e.sort_name, e.sor_id
@@ -104,10 +104,10 @@ RULES: dict[str, Rule] = {
         ),
         Rule(
             "address-from-closed-parent",
-            "Enheder hvis adresse er nedarvet fra en lukket enhed",
+            "Units whose address is inherited from a closed unit",
             f"""
             {_EFFECTIVE_CTE}
-            SELECT 'entity', e.sor_id, 'postadresse nedarvet fra ' || p.name || ' (lukket ' || p.to_date || ')'
+            SELECT 'entity', e.sor_id, 'Postadresse inherited from ' || p.name || ' (closed ' || p.to_date || ')'
             FROM eff JOIN entity e ON e.sor_id = eff.sor_id JOIN entity p ON p.sor_id = eff.postal_from
             WHERE eff.postal_from <> e.sor_id AND p.to_date < :on AND {_OPEN}
             ORDER BY e.sort_name, e.sor_id
@@ -153,6 +153,13 @@ def _queue_from_rule(conn: sqlite3.Connection, rule: str, on: str) -> list[tuple
     return [tuple(r) for r in conn.execute(RULES[rule].sql, {"on": on})]
 
 
+def rule_counts(conn: sqlite3.Connection, on: str) -> dict[str, int]:
+    """How many items each rule would queue on ``on``."""
+    return {
+        name: conn.execute(f"SELECT count(*) FROM ({r.sql})", {"on": on}).fetchone()[0] for name, r in RULES.items()
+    }
+
+
 # The most items a review taken from a search holds: a search finding more is refused, not cut short.
 SEARCH_QUEUE_MAX = 100_000
 
@@ -160,12 +167,12 @@ SEARCH_QUEUE_MAX = 100_000
 def _queue_from_search(conn: sqlite3.Connection, text: str, under: str | None) -> list[tuple[str, str, str]]:
     """The units ``text`` finds (within the subtree of ``under``), in the order the search ranks them."""
     scope = None
-    reason = f"søgning: {text}"
+    reason = f"search: {text}"
     if under is not None:
         scope = searching.subtree_scope(conn, under)
         if scope is None:
             raise ReviewError(f"no unit with SOR-kode {under}")
-        reason += f" i undertræet {under}"
+        reason += f" in the subtree of {under}"
     ids = searching.search_sor_ids(conn, text, SEARCH_QUEUE_MAX + 1, scope)
     if len(ids) > SEARCH_QUEUE_MAX:
         raise ReviewError(f"the search finds more than {SEARCH_QUEUE_MAX:,} units: narrow it")
@@ -181,7 +188,7 @@ def _queue_from_subtree(conn: sqlite3.Connection, sor_id: str, on: str) -> list[
             SELECT :root, 0 UNION ALL
             SELECT e.sor_id, down.depth + 1 FROM entity e JOIN down ON e.parent_sor_id = down.sor_id
         )
-        SELECT 'entity', e.sor_id, 'i undertræet ' || :root FROM down JOIN entity e ON e.sor_id = down.sor_id
+        SELECT 'entity', e.sor_id, 'in the subtree of ' || :root FROM down JOIN entity e ON e.sor_id = down.sor_id
         WHERE {_OPEN} ORDER BY down.depth, e.sort_name, e.sor_id
         """,
         {"root": sor_id, "on": on},
@@ -209,7 +216,7 @@ def start(
         queue, source = _queue_from_rule(conn, rule, on), f"rule:{rule}"
     elif search is not None:
         queue = _queue_from_search(conn, search, subtree)
-        source = f"search:{search}" + (f" (i undertræet {subtree})" if subtree else "")
+        source = f"search:{search}" + (f" (in the subtree of {subtree})" if subtree else "")
     else:
         queue, source = _queue_from_subtree(conn, subtree or "", on), f"subtree:{subtree}"
     with conn:

@@ -51,6 +51,8 @@ class CodeListRow(WorkingCopyModel, table=True):
     list: str
     code: str
     text: str
+    confirmed: str = Field(default="yes", sa_column_kwargs={"server_default": "yes"})  # yes / inferred / no
+    source: str = Field(default="shipped", sa_column_kwargs={"server_default": "shipped"})  # or the file imported
 
 
 class JournalRow(WorkingCopyModel, table=True):
@@ -61,7 +63,11 @@ class JournalRow(WorkingCopyModel, table=True):
     """
 
     __tablename__ = "journal"
-    __table_args__ = (Index("ix_journal_target", "target", "key"), Index("ix_journal_status", "status"))
+    __table_args__ = (
+        Index("ix_journal_target", "target", "key"),
+        Index("ix_journal_status", "status"),
+        Index("ix_journal_group", "group_id"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     created_at: str
     target: str  # entity / location / message
@@ -73,6 +79,7 @@ class JournalRow(WorkingCopyModel, table=True):
     base_version: int = 0
     status: str = "pending"  # pending / sent / synced
     changeset_id: str | None = None
+    group_id: int | None = None  # the entries of one bulk change share it: listed and undone as one
 
 
 class ReviewSessionRow(WorkingCopyModel, table=True):

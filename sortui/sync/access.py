@@ -17,6 +17,7 @@ from sortui.store import journal
 from sortui.sync import credentials, state
 from sortui.sync.client import (
     EXIT_CONFLICTS,
+    EXIT_NO_SERVICE,
     EXIT_REFUSED,
     EXIT_UNAVAILABLE,
     ServiceClient,
@@ -91,7 +92,9 @@ def check_access(url: str | None, user: str | None, wc: WorkingCopy | None, inse
     if wc is not None and wc.integrity != "ok":
         report.fail(EXIT_DAMAGED, f"the working copy is damaged: {wc.integrity}")
     if url is None:
-        report.fail(EXIT_REFUSED, "this working copy is not connected to a service: run `sortui login URL --user NAME`")
+        report.fail(
+            EXIT_NO_SERVICE, "this working copy is not connected to a service: run `sortui login URL --user NAME`"
+        )
         return report
     report.service = status(url, insecure=insecure)
     if not report.service.reachable or report.service.error:

@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from sortui.sync import credentials, state
-from sortui.sync.client import EXIT_REFUSED, ServiceClient, SyncError, host_port, normalise_url
+from sortui.sync.client import ServiceClient, SyncError, host_port, normalise_url
+from sortui.sync.exit_codes import EXIT_NO_SERVICE, EXIT_REFUSED
 
 
 class NotConnected(SyncError):
-    """The working copy has never been signed in to a service."""
+    """No central service is set up for the working copy (it has never been signed in to one)."""
 
-    exit_code = EXIT_REFUSED
+    exit_code = EXIT_NO_SERVICE
 
 
 class PasswordNeeded(SyncError):
@@ -77,7 +78,9 @@ def service_of(conn: sqlite3.Connection) -> tuple[str, str]:
     """(service URL, user) this working copy signs in to; NotConnected when none."""
     known = state.read_state(conn)
     if not known.service_url or not known.user_name:
-        raise NotConnected("this working copy is not connected to a service: run `sortui login URL --user NAME`")
+        raise NotConnected(
+            "no central service is set up for this working copy: `sortui login URL --user NAME` connects one"
+        )
     return known.service_url, known.user_name
 
 

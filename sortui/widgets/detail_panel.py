@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from sortui.widgets import detail_text
 from sortui.widgets.debounced import DebouncedLoad
+from sortui.widgets.safe import Hanging
 from sortui.widgets.source import Source
 from sortui.widgets.treedata import Item
 
@@ -31,7 +32,7 @@ def read_unit(conn: sqlite3.Connection, sor_id: str, view_date: str) -> Unit:
 class DetailPanel(DebouncedLoad[Unit], VerticalScroll):
     """Follows the tree's cursor (debounced); the text comes from ``detail_text``."""
 
-    BORDER_TITLE = "Detaljer"
+    BORDER_TITLE = "Details"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j,down", "scroll_down", "Scroll down", show=False, id="detail.down"),
         Binding("k,up", "scroll_up", "Scroll up", show=False, id="detail.up"),
@@ -78,5 +79,5 @@ class DetailPanel(DebouncedLoad[Unit], VerticalScroll):
 
     def _set(self, key: str, text: Text, unit: dict[str, Any] | None) -> None:
         self.key, self.unit, self.text = key, unit, text
-        self.query_one("#detail-body", Static).update(text)
+        self.query_one("#detail-body", Static).update(Hanging(text, detail_text.LABEL_WIDTH))
         self.scroll_home(animate=False)

@@ -8,12 +8,12 @@ from typing import Any
 from rich.text import Text
 
 from sortui.domain.fields import ENTITY_FIELDS, LOCAL_ATTRIBUTE
+from sortui.domain.words import plural
 from sortui.store import describe
 from sortui.widgets.safe import safe_text
 from sortui.widgets.treedata import Item
 
-LABEL_WIDTH = 24
-EAN_MODES = {"own": "eget", "inherited": "nedarvet", "none": "intet"}
+LABEL_WIDTH = describe.LABEL_WIDTH
 
 
 def _line(text: Text, label: str, value: object) -> None:
@@ -25,14 +25,15 @@ def _line(text: Text, label: str, value: object) -> None:
 
 def validity(u: dict[str, Any], on: str) -> str | None:
     if u["to_date"] and u["to_date"] < on:
-        return f"Lukket {u['to_date']}: ikke gyldig {on}"
+        return f"Closed {u['to_date']}: not valid on {on}"
     if u["from_date"] and u["from_date"] > on:
-        return f"Gyldig fra {u['from_date']}: ikke gyldig {on}"
+        return f"Gyldig fra {u['from_date']}: not valid yet on {on}"
     return None
 
 
 def unit_text(conn: sqlite3.Connection, sor_id: str, on: str) -> tuple[Text, dict[str, Any]]:
-    """Every field of the unit with its Danish label, inherited values with their origin, its location number."""
+    """Every field of the unit with its Danish label, codes with their names, inherited values with their
+    origin, its lokationsnummer."""
     u = describe.unit(conn, sor_id)
     t = Text()
     note = validity(u, on)
@@ -40,9 +41,6 @@ def unit_text(conn: sqlite3.Connection, sor_id: str, on: str) -> tuple[Text, dic
         t.append(f"{note}\n", style="bold reverse")
     t.append_text(describe.as_text(u))
     _line(t, ENTITY_FIELDS["sor_id"].label, u["sor_id"])
-    _line(t, "Lokationsnummer-status", EAN_MODES.get(u["ean_mode"], u["ean_mode"]))
-    _line(t, ENTITY_FIELDS["geo_parent_relation"].label, u["geo_parent_relation"])
-    _line(t, ENTITY_FIELDS["geo_parent_sor_id"].label, u["geo_parent_sor_id"])
     for value in u["local_attributes"]:
         _line(t, LOCAL_ATTRIBUTE.label, value)
     _line(t, "Erstatter", ", ".join(u["replaces"]))
@@ -61,14 +59,14 @@ def unit_text(conn: sqlite3.Connection, sor_id: str, on: str) -> tuple[Text, dic
 
 
 def pending_text(t: Text, conn: sqlite3.Connection, keys: list[str]) -> None:
-    """The pending edits of the unit and of the location number it receives on (before → after)."""
+    """The pending edits of the unit and of the lokationsnummer it receives on (before → after)."""
     from sortui.store.journal import pending_for
     from sortui.widgets.edit_data import describe_entry
 
     entries = pending_for(conn, keys)
     if not entries:
         return
-    t.append(f"\nVentende ændringer ({len(entries)}, P: vis alle)\n", style="bold reverse")
+    t.append(f"\nPending changes ({len(entries)}; P lists them all)\n", style="bold reverse")
     for entry in entries:
         what, before, after = describe_entry(entry)
         t.append(f"  #{entry.id} {what}: ", style="bold")
@@ -78,8 +76,13 @@ def pending_text(t: Text, conn: sqlite3.Connection, keys: list[str]) -> None:
 def group_text(item: Item) -> Text:
     t = Text()
     t.append(item.title, style="bold")
-    t.append(f"\n{item.count:,} institutionsejer{'' if item.count == 1 else 'e'}\n")
-    t.append("\nenter or l: expand   /: search   :: go to a SOR id, GLN, SHAK code or ydernummer\n", style="dim")
+    t.append(f"\n{plural(item.count, 'owner')} (Institutionsejer, IE)\n")
+    if item.type_words:
+        t.append(f"Ejertype {item.type_words}\n", style="dim")
+    t.append(
+        "\nenter or l: expand   /: search   :: go to a SOR-kode, lokationsnummer, SHAK-kode or ydernummer\n",
+        style="dim",
+    )
     return safe_text(t)
 
 

@@ -1,4 +1,4 @@
-"""Form rows for the editors: a label, a one-line field (text or ja/nej flag), a hint and the
+"""Form rows for the editors: a label, a one-line field (text or a yes/no flag), a hint and the
 field's problems (errors and warnings) under it. Labels and lengths come from ``domain.fields``."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sortui.domain.model import ADDRESS_KINDS
 from sortui.domain.validation import Problem
 from sortui.widgets.safe import clean
 
-FLAG_TEXT = {None: "–", True: "ja", False: "nej"}
+FLAG_TEXT = {None: "–", True: "yes", False: "no"}
 
 
 def field_def(path: str) -> FieldDef | None:
@@ -75,12 +75,12 @@ class FieldInput(SafeInput):
 
 
 class FlagField(Static, can_focus=True):
-    """A ja/nej flag; with ``three_state`` also "not given" (–)."""
+    """A yes/no flag; with ``three_state`` also "not given" (–)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space,enter", "cycle", "Toggle", show=False, id="form.flag_toggle"),
-        Binding("j", "set(True)", "ja", show=False, id="form.flag_yes"),
-        Binding("n", "set(False)", "nej", show=False, id="form.flag_no"),
+        Binding("y", "set(True)", "Yes", show=False, id="form.flag_yes"),
+        Binding("n", "set(False)", "No", show=False, id="form.flag_no"),
         Binding("backspace,delete", "set(None)", "Not given", show=False, id="form.flag_clear"),
     ]
 
@@ -100,7 +100,7 @@ class FlagField(Static, can_focus=True):
         return FLAG_TEXT[self.value]
 
     def render(self) -> Text:
-        hint = "space: ja/nej/–" if self.three_state else "space: ja/nej"
+        hint = "space, y, n: yes/no/–" if self.three_state else "space, y, n: yes/no"
         return Text.assemble((f"[{self.text:^3}]", "bold"), (f"  {hint}", "dim"))
 
     def action_cycle(self) -> None:

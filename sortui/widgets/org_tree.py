@@ -29,21 +29,21 @@ CHANGED_MARK = "●"  # before the label of a unit the last import changed, unti
 def validity_note(node: Node, on: str) -> str | None:
     """Why ``node`` is not valid on ``on`` (None when it is)."""
     if node.to_date and node.to_date < on:
-        return f"lukket {node.to_date}"
+        return f"closed {node.to_date}"
     if node.from_date and node.from_date > on:
-        return f"gyldig fra {node.from_date}"
+        return f"from {node.from_date}"
     return None
 
 
 def has_pending(item: Item, pending: set[str]) -> bool:
-    """Whether the unit of ``item`` or its own location number has pending edits in the journal."""
+    """Whether the unit of ``item`` or its own lokationsnummer has pending edits in the journal."""
     node = item.node
     return node is not None and (node.sor_id in pending or (node.own_gln or "") in pending)
 
 
 def item_label(item: Item, on: str, pending: bool = False, changed: bool = False) -> Text:
-    """The tree line of ``item``: (● when the last import changed it) name, child count, kind, SHAK code,
-    own location number, validity."""
+    """The tree line of ``item``: (● when the last import changed it) name, child count, kind, SHAK-kode,
+    own lokationsnummer, validity."""
     if item.kind == "group":
         return Text.assemble((item.title, "bold"), (f" ({item.count:,})", "dim"))
     if item.kind in ("more", "earlier", "loading"):
@@ -125,7 +125,7 @@ class OrgTree(PagedTree[Item, Page]):
         return Item("loading" if kind == "note" else kind, key, title=title)
 
     def empty_title(self, node: TreeNode[Item]) -> str:
-        return "(ingen enheder)"
+        return "(no units)"
 
     def level_loaded(self, node: TreeNode[Item]) -> None:
         if node is self.root:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Generic, Protocol, TypeVar
 
+from rich.style import Style
 from rich.text import Text
 from textual import on, work
 from textual.binding import Binding
@@ -17,6 +18,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode, UnknownNodeID
 
 from sortui.widgets.guard import reports_errors
+from sortui.widgets.safe import fit
 from sortui.widgets.source import Source
 
 LOADING = "loading…"
@@ -60,6 +62,17 @@ def navigation_bindings(prefix: str, open_description: str) -> list[Binding]:
     ]
 
 
+def fit_label(tree: Tree[Any], node: TreeNode[Any], label: Text) -> Text:
+    """A tree line's label cut to the room the line has (the tree's width less the guides), with ``…``
+    and never in the middle of a code."""
+    depth, up = 0, node
+    while up.parent is not None:
+        depth, up = depth + 1, up.parent
+    indent = tree.guide_depth * max(0, depth - (0 if tree.show_root else 1))
+    width = tree.scrollable_content_region.width  # without the scroll bar
+    return fit(label, width - indent) if width else label
+
+
 class PagedTree(Tree[ItemT], Generic[ItemT, PageT]):
     """A lazily loaded, paged tree. Subclasses implement the hooks in the last section."""
 
@@ -83,6 +96,9 @@ class PagedTree(Tree[ItemT], Generic[ItemT, PageT]):
         self.show_root = False
         self.auto_expand = False
         self.guide_depth = 2
+
+    def render_label(self, node: TreeNode[ItemT], base_style: Style, style: Style) -> Text:
+        return fit_label(self, node, super().render_label(node, base_style, style))
 
     def reset_root(self) -> None:
         """Forget everything loaded; pages still being read for the old tree are ignored."""

@@ -1,7 +1,9 @@
-"""A modal list to pick one value from: type to filter, arrows to move, enter to pick, esc to cancel.
+"""A modal list to pick one value from: type to filter, arrows (or, in the list, j/k) to move, enter
+to pick, esc to cancel.
 
-Used for code lists (unit types, specialities, net operators, regions), the MedCom message
-catalogue and small choices. Labels are rich Text, never markup.
+Used for code lists (every coded field), the MedCom message catalogue and small choices. Labels are
+rich Text, never markup. ``set_choices`` replaces the choices while the picker is open (counts
+computed meanwhile).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from textual.widgets.option_list import Option
 
 from sortui.widgets.edit_data import Choice, matches
 from sortui.widgets.form import SafeInput
-from sortui.widgets.safe import clean
+from sortui.widgets.safe import Fitted, clean
 
 
 def choice_text(choice: Choice) -> Text:
@@ -30,21 +32,40 @@ def choice_text(choice: Choice) -> Text:
     return t
 
 
+class PickList(OptionList):
+    """The choices; j/k move, / goes back to the filter."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Next", show=False, id="picker.list_down"),
+        Binding("k", "cursor_up", "Previous", show=False, id="picker.list_up"),
+        Binding("g", "first", "First", show=False, id="picker.list_first"),
+        Binding("G", "last", "Last", show=False, id="picker.list_last"),
+        Binding("slash", "screen.focus_filter", "Type to filter", show=False, id="picker.list_filter"),
+    ]
+
+
 class PickerScreen(ModalScreen[str | None]):
     """Answers the picked choice's value, or None (esc)."""
 
+    HELP_TITLE = "Pick a value"
+
+    HELP = "Pick one: type to filter (every word typed must occur), arrows or j/k in the list move, enter picks."
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", show=False, id="picker.cancel"),
         Binding("down", "move(1)", "Next", show=False, id="picker.down"),
         Binding("up", "move(-1)", "Previous", show=False, id="picker.up"),
+        Binding("tab", "toggle_focus", "Between the filter and the list", show=False, id="picker.tab"),
     ]
 
-    def __init__(self, title: str, choices: list[Choice], hint: str = "", filterable: bool = True) -> None:
+    def __init__(
+        self, title: str, choices: list[Choice], hint: str = "", filterable: bool = True, start: int = 0
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.choices = choices
         self.hint = hint
         self.filterable = filterable
+        self.start = start  # where the cursor starts (the choice made already)
         self.shown: list[Choice] = list(choices)
 
     def compose(self) -> ComposeResult:
@@ -54,12 +75,13 @@ class PickerScreen(ModalScreen[str | None]):
                 field = SafeInput(placeholder="type to filter", id="picker-filter")
                 field.cursor_blink = False
                 yield field
-            yield OptionList(id="picker-list")
-            hint = self.hint or ("type to filter · ↑↓ · enter pick · esc cancel" if self.filterable else "")
-            yield Static(Text(hint or "↑↓ · enter pick · esc cancel", style="dim"), id="picker-hint")
+            yield PickList(id="picker-list")
+            filtering = "type to filter · ↑↓ (tab: the list, j k) · enter pick · esc cancel"
+            hint = self.hint or (filtering if self.filterable else "↑↓ or j k · enter pick · esc cancel")
+            yield Static(Text(hint, style="dim"), id="picker-hint")
 
     def on_mount(self) -> None:
-        self._fill("")
+        self._fill("", self.start)
         if not self.filterable:
             self.query_one(OptionList).focus()
 
@@ -67,12 +89,12 @@ class PickerScreen(ModalScreen[str | None]):
     def options(self) -> OptionList:
         return self.query_one("#picker-list", OptionList)
 
-    def _fill(self, typed: str) -> None:
+    def _fill(self, typed: str, keep: int | None = None) -> None:
         self.shown = [c for c in self.choices if matches(c, typed)]
         self.options.clear_options()
-        self.options.add_options([Option(choice_text(c)) for c in self.shown])
+        self.options.add_options([Option(Fitted(choice_text(c))) for c in self.shown])
         if self.shown:
-            self.options.highlighted = 0
+            self.options.highlighted = min(keep or 0, len(self.shown) - 1)
         self.query_one("#picker-title", Static).update(
             Text.assemble((self.title_text, "bold"), (f"  {len(self.shown)} of {len(self.choices)}", "dim"))
         )
@@ -103,3 +125,19 @@ class PickerScreen(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+    def action_toggle_focus(self) -> None:
+        if self.filterable and self.options.has_focus:
+            self.action_focus_filter()
+        else:
+            self.options.focus()
+
+    def action_focus_filter(self) -> None:
+        if self.filterable:
+            self.query_one("#picker-filter", SafeInput).focus()
+
+    def set_choices(self, choices: list[Choice]) -> None:
+        """Show ``choices`` instead (the filter typed and the cursor stay)."""
+        self.choices = choices
+        typed = self.query_one("#picker-filter", SafeInput).value if self.filterable else ""
+        self._fill(typed, self.options.highlighted)

@@ -9,6 +9,10 @@ Entity names may contain ``[bold]x[/]`` or escape sequences; they are shown as
 
 from __future__ import annotations
 
+import re
+
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
 from rich.text import Text
 
 from sortui.domain.text import printable
@@ -30,3 +34,75 @@ def safe_text(text: Text, keep_newlines: bool = True) -> Text:
 def plain(value: object) -> Text:
     """Text of a value from the register, safe and literal."""
     return Text(printable("" if value is None else str(value)))
+
+
+# A code in a line: a run of digits (and capital letters after the first digit) of three or more,
+# such as a GLN, a SOR-kode, a SHAK-kode (130101A) or a ydernummer. A line is never cut inside one.
+_CODE = re.compile(r"[0-9][0-9A-Z]{2,}")
+ELLIPSIS = "…"
+
+
+def fit(text: Text, width: int) -> Text:
+    """``text`` (one line) cut to ``width`` cells with ``…`` where it is cut, never in the middle of a code:
+    a code that does not fit whole is left out, with the short word naming it (``lok 5790…``)."""
+    if width <= 0 or text.cell_len <= width:
+        return text
+    cut = max(0, width - len(ELLIPSIS))
+    plain = text.plain
+    for match in _CODE.finditer(plain):
+        if match.start() <= cut + 1 and cut < match.end():  # in the code, or just before it
+            cut = match.start()
+            named = plain.rfind("  ", max(0, cut - 12), cut)
+            cut = named if named > 0 else cut
+            break
+    out = text[:cut]
+    out.rstrip()
+    out.append(ELLIPSIS, style="dim")
+    return out
+
+
+class Fitted:
+    """A one-line rich renderable: ``text`` fitted (``fit``) to the width it is given."""
+
+    def __init__(self, text: Text) -> None:
+        self.text = text
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield fit(self.text, options.max_width)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(min(options.max_width, len(ELLIPSIS) + 1), self.text.cell_len)
+
+
+class Hanging:
+    """``text`` wrapped to the width it is given, a line that starts with a label column (a bold span
+    of ``indent`` cells from its start, as ``describe`` writes its rows) going on under its value,
+    not under its label."""
+
+    def __init__(self, text: Text, indent: int) -> None:
+        self.text = text
+        self.indent = indent
+
+    def _labelled(self, line: Text) -> bool:
+        return any(s.start == 0 and s.end == self.indent and str(s.style) == "bold" for s in line.spans)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        out = Text(end="")
+        for i, line in enumerate(self.text.split("\n", allow_blank=True)):
+            if i:
+                out.append("\n")
+            if line.cell_len <= width or width <= self.indent + 8 or not self._labelled(line):
+                out.append_text(line)
+                continue
+            head, body = line[: self.indent], line[self.indent :]
+            for j, part in enumerate(body.wrap(console, width - self.indent)):
+                if j:
+                    out.append("\n" + " " * self.indent)
+                else:
+                    out.append_text(head)
+                out.append_text(part)
+        yield out
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement.get(console, options, self.text)

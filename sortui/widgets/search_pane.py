@@ -49,7 +49,7 @@ class HitList(OptionList):
 class SearchPane(Vertical):
     """The search field and its hits; ``Chosen`` when a hit is picked with enter."""
 
-    BORDER_TITLE = "Søg"
+    BORDER_TITLE = "Search"
 
     class Results(Message):
         """A page of hits for ``text`` in ``scope`` (``offset`` 0: a new search)."""
@@ -85,7 +85,9 @@ class SearchPane(Vertical):
         self._reading_more = False
 
     def compose(self) -> ComposeResult:
-        field = SearchInput(placeholder="name, address, SOR-kode, SHAK-kode, GLN, ydernummer", id="search-input")
+        field = SearchInput(
+            placeholder="name, SOR-kode, SHAK-kode, lokationsnummer, ydernummer, address", id="search-input"
+        )
         field.cursor_blink = False
         yield field
         yield HitList(id="search-hits")
@@ -102,7 +104,7 @@ class SearchPane(Vertical):
         """Search everything (None) or the subtree of (SOR-kode, name) from now on; searches again."""
         if root != self.root:
             self.root, self._scope = root, None
-        self.border_title = f"Søg i {clean(root[1])}" if root else "Søg"
+        self.border_title = f"Search in {clean(root[1])}" if root else "Search"
         self.run_search(self.query_one(SearchInput).value)
 
     def forget_scope(self) -> None:

@@ -75,7 +75,7 @@ def fetch_page(conn: sqlite3.Connection, parent: str | None, offset: int, view: 
 
 
 def normalise_code(value: str) -> str | None:
-    """A SHAK code from what was typed: ``shak:`` prefix and SKS form (``A`` + code) accepted; None if not one."""
+    """A SHAK-kode from what was typed: ``shak:`` prefix and SKS form (``A`` + code) accepted; None if not one."""
     code = value.strip().upper()
     if code.startswith("SHAK:"):
         code = code[5:].strip()

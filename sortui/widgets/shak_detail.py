@@ -11,17 +11,22 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.geometry import Region
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from sortui.widgets import shak_data
 from sortui.widgets.debounced import DebouncedLoad
+from sortui.widgets.safe import Fitted
 from sortui.widgets.shak_data import ShakDetails
 from sortui.widgets.shak_nav import ShakPane
 from sortui.widgets.shak_text import NO_SHAK, details_text, unit_label
 from sortui.widgets.source import Source
 
-HINT = "↑↓ or j k: codes   l: expand   v: history   /: filter   :: go to   a: all versions   x: checks"
+HINT = (
+    "↑↓ or j k: codes   enter: the unit carrying it   l: expand   v: history   /: filter   :: go to   "
+    "a: all versions   x: checks"
+)
 
 Code = tuple[str, ShakDetails, str]  # the code, what the working copy has on it, the view date
 
@@ -36,7 +41,7 @@ class ShakUnits(OptionList):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "cursor_down", "Next unit", show=False, id="shak.units_down"),
         Binding("k", "cursor_up", "Previous unit", show=False, id="shak.units_up"),
-        Binding("escape", "screen.shak_pane", "Back to the SHAK codes", show=False, id="shak.units_back"),
+        Binding("escape", "screen.shak_pane", "Back to the SHAK-koder", show=False, id="shak.units_back"),
     ]
 
 
@@ -79,7 +84,7 @@ class ShakDetail(DebouncedLoad[Code], VerticalScroll, can_focus=False):
         units = self.units
         units.clear_options()
         nodes = details.units if details else []
-        units.add_options([Option(unit_label(n, on), id=n.sor_id) for n in nodes])
+        units.add_options([Option(Fitted(unit_label(n, on)), id=n.sor_id) for n in nodes])
         units.display = bool(nodes)
         if nodes:
             units.highlighted = 0
@@ -90,7 +95,18 @@ class ShakDetail(DebouncedLoad[Code], VerticalScroll, can_focus=False):
         if not self.units.option_count:
             return False
         self.units.focus()
+        self._keep_in_view(self.units.highlighted or 0)
         return True
+
+    @on(OptionList.OptionHighlighted, "#shak-units")
+    def _unit_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()
+        self._keep_in_view(event.option_index)
+
+    def _keep_in_view(self, index: int) -> None:
+        """Scroll the panel so the unit under the list's cursor shows (the list is part of the panel)."""
+        line = self.units.virtual_region.y + index
+        self.scroll_to_region(Region(0, line, 1, 1), animate=False, immediate=True)
 
     @on(OptionList.OptionSelected, "#shak-units")
     def _unit_selected(self, event: OptionList.OptionSelected) -> None:

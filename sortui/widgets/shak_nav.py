@@ -2,7 +2,7 @@
 
 The pane reports to its screen with messages: which code is under the cursor
 (``Highlighted``), a SOR unit to show in the organisation tree (``ShowUnit``), a
-go-to key that is not a SHAK code (``GotoElsewhere``), the unit list wanted (``FocusUnits``),
+go-to key that is not a SHAK-kode (``GotoElsewhere``), the unit list wanted (``FocusUnits``),
 the go-to prompt wanted (``GotoAsked``; the answer comes back to ``goto``), a code's
 history wanted (``HistoryAsked``). The screen opens the other screens: a widget never does.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -19,15 +20,18 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import ContentSwitcher, Input, OptionList, Tree
 from textual.widgets.option_list import Option
+from textual.widgets.tree import TreeNode
 from textual.worker import get_current_worker
 
+from sortui.domain.words import plural
 from sortui.store import queries
 from sortui.store.search import shak_search
 from sortui.store.shak_checks import CHECKS, Finding, ShakReport, check_shak
 from sortui.widgets import shak_data
 from sortui.widgets.form import SafeInput
 from sortui.widgets.guard import reports_errors
-from sortui.widgets.safe import clean
+from sortui.widgets.paged_tree import fit_label
+from sortui.widgets.safe import Fitted, clean
 from sortui.widgets.shak_data import ShakItem, ShakStep, View
 from sortui.widgets.shak_text import check_group_label, entry_label, finding_label
 from sortui.widgets.shak_tree import ShakTree
@@ -83,6 +87,9 @@ class ShakChecks(Tree[Finding | str]):
         self.auto_expand = False
         self.guide_depth = 2
 
+    def render_label(self, node: TreeNode[Finding | str], base_style: Style, style: Style) -> Text:
+        return fit_label(self, node, super().render_label(node, base_style, style))
+
     def show_report(self, report: ShakReport) -> None:
         self.clear()
         counts = report.counts()
@@ -137,8 +144,8 @@ class ShakPane(Vertical):
 
     BORDER_TITLE = "SHAK"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "Filter", tooltip="Filter SHAK codes by code prefix or text", id="shak.filter"),
-        Binding("colon", "goto", "Go to a SHAK code (other keys: the organisation tree)", show=False, id="shak.goto"),
+        Binding("slash", "filter", "Filter", tooltip="Filter SHAK-koder by code prefix or text", id="shak.filter"),
+        Binding("colon", "goto", "Go to a SHAK-kode (other keys: the organisation tree)", show=False, id="shak.goto"),
         Binding("a,c", "all_versions", "All", tooltip="All codes, or only those valid on the view date", id="shak.all"),
         Binding("v", "history", "History", tooltip="Every version of the code", show=False, id="shak.history"),
         Binding("u", "units", "Units", tooltip="The SOR units carrying the code", show=False, id="shak.units"),
@@ -147,7 +154,7 @@ class ShakPane(Vertical):
     ]
 
     class Highlighted(Message):
-        """The code under the cursor (None: a note; ``present`` says whether there are SHAK codes)."""
+        """The code under the cursor (None: a note; ``present`` says whether there are SHAK-koder)."""
 
         def __init__(self, code: str | None, present: bool = True) -> None:
             super().__init__()
@@ -160,7 +167,7 @@ class ShakPane(Vertical):
             self.sor_id = sor_id
 
     class GotoElsewhere(Message):
-        """A go-to key that is not a SHAK code of the SHAK file: for the organisation tree."""
+        """A go-to key that is not a SHAK-kode of the SHAK file: for the organisation tree."""
 
         def __init__(self, key: str) -> None:
             super().__init__()
@@ -208,7 +215,7 @@ class ShakPane(Vertical):
         self.hits: list[queries.ShakEntry] = []
 
     def compose(self) -> ComposeResult:
-        field = ShakFilter(placeholder="SHAK code prefix or text", id="shak-filter")
+        field = ShakFilter(placeholder="SHAK-kode prefix or text", id="shak-filter")
         field.cursor_blink = False
         yield field
         with ContentSwitcher(initial="shak-tree", id="shak-views"):
@@ -289,7 +296,7 @@ class ShakPane(Vertical):
         self.post_message(self.GotoAsked())
 
     def goto(self, key: str) -> None:
-        """Go to ``key`` typed at the go-to prompt: a SHAK code here, anything else in the organisation tree."""
+        """Go to ``key`` typed at the go-to prompt: a SHAK-kode here, anything else in the organisation tree."""
         code = shak_data.normalise_code(key)
         if code is None:
             self.post_message(self.GotoElsewhere(key))
@@ -336,7 +343,7 @@ class ShakPane(Vertical):
         elif message.why == "goto":
             self.post_message(self.GotoElsewhere(message.key))
         else:
-            self.notify(f"SHAK code {message.code} is not in the SHAK file", severity="error", markup=False)
+            self.notify(f"SHAK-kode {message.code} is not in the SHAK file", severity="error", markup=False)
 
     # -- filter -----------------------------------------------------------------------
 
@@ -369,11 +376,12 @@ class ShakPane(Vertical):
         self.hits = message.entries
         hits = self.query_one(ShakHits)
         hits.clear_options()
-        hits.add_options([Option(entry_label(e, self.view.on)) for e in message.entries])
+        hits.add_options([Option(Fitted(entry_label(e, self.view.on))) for e in message.entries])
         if message.entries:
             hits.highlighted = 0
         n = len(message.entries)
-        self.border_title = f"SHAK: {n}{'+' if n >= HITS else ''} codes" if message.text.strip() else "SHAK"
+        count = plural(n, "code") + ("+" if n >= HITS else "")
+        self.border_title = f"SHAK: {count}" if message.text.strip() else "SHAK"
         self.post_message(self.Highlighted(self.current_code(), self.present))
 
     @on(Input.Submitted, "#shak-filter")
@@ -422,12 +430,25 @@ class ShakPane(Vertical):
         message.stop()
         self.post_message(self.HistoryAsked(message.code))
 
+    @on(ShakTree.UnitsWanted)
+    def _units_wanted(self, message: ShakTree.UnitsWanted) -> None:
+        message.stop()
+        self._find_units(message.code)
+
+    @work(thread=True, exclusive=True, group="shak-units")
+    @reports_errors
+    def _find_units(self, code: str) -> None:
+        """The one unit carrying ``code`` in the organisation tree, or the list of them to choose from."""
+        with self.source.connection() as conn:
+            sor_ids = queries.sor_ids_for_shak(conn, code)
+        self.post_message(self.ShowUnit(sor_ids[0]) if len(sor_ids) == 1 else self.FocusUnits())
+
     # -- history, units ---------------------------------------------------------------------
 
     def action_history(self) -> None:
         code = self.current_code()
         if code is None:
-            self.notify("No SHAK code under the cursor", severity="warning", markup=False)
+            self.notify("No SHAK-kode under the cursor", severity="warning", markup=False)
             return
         self.post_message(self.HistoryAsked(code))
 
@@ -459,7 +480,7 @@ class ShakPane(Vertical):
         message.stop()
         self.query_one(ShakChecks).show_report(message.report)
         total = len(message.report.findings)
-        self.border_title = f"SHAK checks on {clean(message.report.on)}: {total:,} findings"
+        self.border_title = f"SHAK checks on {clean(message.report.on)}: {plural(total, 'finding')}"
 
     @on(Tree.NodeHighlighted, "#shak-checks")
     def _finding_highlighted(self, event: Tree.NodeHighlighted[Finding | str]) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from sortui.domain.codelists import UNKNOWN, CodeName, code_words
+from sortui.domain.words import plural
 from sortui.store.queries import Node, ShakEntry, ShakHistoryRow, ShakRegionRow
 from sortui.store.shak_checks import CHECKS, Finding
 from sortui.widgets.safe import clean, safe_text
@@ -14,11 +16,10 @@ from sortui.widgets.shak_data import ShakDetails, ShakItem
 from sortui.widgets.text_sections import Row, append_section, append_title
 
 LEVEL_NAMES = {"sgh": "Sygehus", "afd": "Afdeling", "afsnit": "Afsnit"}
-OWNERSHIP = {"1": "offentlig", "2": "privat", "3": "øvrige"}  # SHAKregion C_SGHTYPE, SHAK file BGrp
 LABEL_WIDTH = 16
 PERIOD_WIDTH = 22  # the column of a version's dates in the history
 NO_SHAK = (
-    "The working copy has no SHAK codes.\n\n"
+    "The working copy has no SHAK-koder.\n\n"
     "Import the SHAK files published by SDS (sor_produktion/data/shak/):\n"
     "  sortui import SHAKCOMPLETE.TXT\n"
     "  sortui import SHAKregion.txt    (region, ownership, institution type)\n\n"
@@ -38,29 +39,39 @@ def validity_note(entry: ShakEntry, on: str) -> str | None:
     if entry.valid:
         return None
     if entry.valid_from is None:
-        return "ingen egen kode"
+        return "no code of its own"
     if entry.valid_to and entry.valid_to < on:
-        return f"lukket {entry.valid_to}"
+        return f"closed {entry.valid_to}"
     if entry.valid_from > on:
-        return f"gyldig fra {entry.valid_from}"
-    return f"ikke gyldig {on}"
+        return f"valid from {entry.valid_from}"
+    return f"not valid on {on}"
 
 
-def ownership_name(code: str | None) -> str | None:
+def region_words(code: str | None, name: str | None) -> str | None:
     if not code:
         return None
-    return OWNERSHIP.get(code, f"ejerforhold {code}")
+    return code_words(code, CodeName(name) if name else None)
 
 
 def hospital_facts(entry: ShakEntry) -> list[str]:
-    """Region, ownership and institution type of a hospital code, where known."""
-    facts = [entry.region_name or (f"region {entry.region_code}" if entry.region_code else None)]
-    facts += [ownership_name(entry.ownership), f"instart {entry.institution_type}" if entry.institution_type else None]
+    """Region, ownership and institution type of a hospital code, where known, for a tree line: each by
+    its name, or by its code and "unknown code" where the lists have none (the detail panel says both)."""
+    facts = [
+        entry.region_name or (f"region {entry.region_code}" if entry.region_code else None),
+        _named(entry.ownership, entry.ownership_name, "ejerforhold"),
+        _named(entry.institution_type, entry.institution_type_name, "instart"),
+    ]
     return [clean(f) for f in facts if f]
 
 
+def _named(code: str | None, name: CodeName | None, label: str) -> str | None:
+    if not code:
+        return None
+    return name.text if name else f"{label} {code} ({UNKNOWN})"
+
+
 def entry_label(entry: ShakEntry, on: str) -> Text:
-    """A tree line: code, text, child count, validity; region, ownership, institution type; SOR units."""
+    """A tree line: code, text, child count, validity, SOR units; region, ownership, institution type."""
     label = Text(no_wrap=True, overflow="ellipsis")
     label.append(clean(entry.code), style="bold")
     label.append(f"  {clean(entry.text)}" if entry.text else "")
@@ -68,11 +79,11 @@ def entry_label(entry: ShakEntry, on: str) -> Text:
         label.append(f" ({entry.children:,})", style="dim")
     if entry.valid_from:
         label.append(f"  {period(entry.valid_from, entry.valid_to)}", style="dim")
+    if entry.units:  # before the facts, which a narrow pane cuts: enter on the code jumps to these
+        label.append(f"  SOR {entry.units}")
     facts = hospital_facts(entry) if entry.level == "sgh" else []
     if facts:
         label.append(f"  {' · '.join(facts)}", style="dim")
-    if entry.units:
-        label.append(f"  SOR {entry.units}")
     note = validity_note(entry, on)
     if note:
         label.append(f"  ({note})")
@@ -107,7 +118,7 @@ def _heading(d: ShakDetails) -> Text:
 
 
 def details_text(d: ShakDetails, on: str) -> Text:
-    """The detail panel for a SHAK code (the SOR units are listed below it, to choose from)."""
+    """The detail panel for a SHAK-kode (the SOR units are listed below it, to choose from)."""
     t = _heading(d)
     entry = d.entry
     if entry is None or not d.history:
@@ -115,23 +126,25 @@ def details_text(d: ShakDetails, on: str) -> Text:
     else:
         note = validity_note(entry, on)
         if note:
-            t.append(f"Ikke gyldig {on}: {note}\n", style="bold reverse")
+            t.append(f"Not valid on {on}: {note}\n", style="bold reverse")
         _line(t, "Gyldig", period(entry.valid_from, entry.valid_to) or None)
         if entry.level == "sgh":
-            _line(t, "Region", entry.region_name or entry.region_code)
-            _line(t, "Ejerforhold", ownership_name(entry.ownership))
-            _line(t, "Institutionsart", entry.institution_type)
+            _line(t, "Region", region_words(entry.region_code, entry.region_name))
+            _line(t, "Ejerforhold", code_words(entry.ownership, entry.ownership_name) or None)
+            _line(t, "Institutionsart", code_words(entry.institution_type, entry.institution_type_name) or None)
         _versions(t, d.history)
-    if d.units:
-        t.append(f"SOR-enheder ({len(d.units)}): enter jumps to the unit\n", style="bold")
+    if len(d.units) == 1:
+        t.append("1 unit carries this code: enter on the code jumps to it\n", style="bold")
+    elif d.units:
+        t.append(f"{plural(len(d.units), 'unit')} carry this code: enter on the code lists them\n", style="bold")
     else:
-        t.append("No SOR unit carries this code\n", style="dim")
+        t.append("No unit carries this code\n", style="dim")
     t.rstrip()
     return safe_text(t)
 
 
 def _versions(t: Text, history: list[ShakHistoryRow]) -> None:
-    t.append(f"Versioner ({len(history)})", style="bold")
+    t.append(f"Versions ({len(history)})", style="bold")
     t.append("  v: history\n" if len(history) > 1 else "\n", style="dim")
     for row in reversed(history[-5:]):
         t.append(f"  {period(row.valid_from, row.valid_to):<22}", style="dim")
@@ -141,14 +154,14 @@ def _versions(t: Text, history: list[ShakHistoryRow]) -> None:
 
 
 def unit_label(node: Node, on: str) -> Text:
-    """A SOR unit carrying the code: name, kind, SOR id, validity."""
+    """A SOR unit carrying the code: name, kind, SOR-kode, validity."""
     t = Text(no_wrap=True, overflow="ellipsis")
     t.append(clean(node.name))
     t.append(f"  {node.kind} {node.sor_id}", style="dim")
     closed = node.to_date and node.to_date < on
     future = node.from_date and node.from_date > on
     if closed or future:
-        t.append(f"  ({'lukket ' + str(node.to_date) if closed else 'gyldig fra ' + str(node.from_date)})")
+        t.append(f"  ({'closed ' + str(node.to_date) if closed else 'valid from ' + str(node.from_date)})")
         t.stylize("dim")
     return t
 
@@ -157,11 +170,11 @@ def history_text(d: ShakDetails) -> Text:
     """The history view: every version with its dates and texts, and SHAKregion's lines for a hospital."""
     t = _heading(d)
     versions = [Row(period(row.valid_from, row.valid_to), row.text, _version_note(row)) for row in d.history]
-    append_section(t, f"Versioner i SHAK-filen ({len(d.history)})", versions, PERIOD_WIDTH)
+    append_section(t, f"Versions in the SHAK file ({len(d.history)})", versions, PERIOD_WIDTH)
     if d.region:
         append_section(t, f"SHAKregion.txt ({len(d.region)})", [_region_row(reg) for reg in d.region], PERIOD_WIDTH)
     if d.units:
-        append_title(t, f"SOR-enheder ({len(d.units)})")
+        append_title(t, f"Units with this code ({len(d.units)})")
         for node in d.units:
             t.append(f"{node.sor_id}  {clean(node.name)}  {period(node.from_date, node.to_date)}\n")
     return safe_text(t)
@@ -169,7 +182,7 @@ def history_text(d: ShakDetails) -> Text:
 
 def _version_note(row: ShakHistoryRow) -> str | None:
     """When the version changed, its groups and operation code (None: nothing known)."""
-    extra = [f"ændret {row.changed}" if row.changed else "", _groups(row), f"op {row.op_code}" if row.op_code else ""]
+    extra = [f"changed {row.changed}" if row.changed else "", _groups(row), f"op {row.op_code}" if row.op_code else ""]
     return "  ".join(e for e in extra if e) or None
 
 
@@ -178,8 +191,13 @@ def _groups(row: ShakHistoryRow) -> str:
 
 
 def _region_row(reg: ShakRegionRow) -> Row:
-    facts = [reg.region_name or reg.region_code, ownership_name(reg.ownership), reg.institution_type, reg.sor_id]
-    labels = ("region", "ejerforhold", "instart", "SOR id")
+    facts = [
+        region_words(reg.region_code, reg.region_name),
+        code_words(reg.ownership, reg.ownership_name),
+        code_words(reg.institution_type, reg.institution_type_name),
+        reg.sor_id,
+    ]
+    labels = ("region", "ejerforhold", "instart", "SOR-kode")
     shown = [f"{label} {value}" for label, value in zip(labels, facts, strict=True) if value]
     return Row(period(reg.valid_from, reg.valid_to), reg.name, "  ".join(shown))
 

@@ -1,4 +1,4 @@
-"""The SHAK code tree: hospitals → departments → sections by code prefix, loaded one level at a time.
+"""The SHAK-kode tree: hospitals → departments → sections by code prefix, loaded one level at a time.
 
 Each level is read by a thread worker (``shak_data.fetch_page``) when a node is first
 expanded; a level wider than a page comes in pages with "… N more" / "… N earlier" nodes.
@@ -24,16 +24,16 @@ from sortui.widgets.source import Source
 
 
 class ShakTree(PagedTree[ShakItem, ShakPage]):
-    """The SHAK codes of the working copy, as ``view`` selects them."""
+    """The SHAK-koder of the working copy, as ``view`` selects them."""
 
     PAGE = shak_data.PAGE
     BINDINGS: ClassVar[list[BindingType]] = [
-        *navigation_bindings("shak", "Expand or collapse; history of a section; load a page"),
+        *navigation_bindings("shak", "To the unit carrying the code; else expand, or a section's history"),
         Binding("escape", "cursor_parent", "Back to the parent", show=False, id="shak.back_to_parent"),
     ]
 
     class RootLoaded(Message):
-        """The top level is loaded: whether there are SHAK codes at all, and SOR units."""
+        """The top level is loaded: whether there are SHAK-koder at all, and SOR units."""
 
         def __init__(self, present: bool, has_sor: bool) -> None:
             super().__init__()
@@ -42,6 +42,13 @@ class ShakTree(PagedTree[ShakItem, ShakPage]):
 
     class Opened(Message):
         """Enter on a code without children (a section): its history is wanted."""
+
+        def __init__(self, code: str) -> None:
+            super().__init__()
+            self.code = code
+
+    class UnitsWanted(Message):
+        """Enter on a code that SOR units carry: the unit (or the list of them) is wanted."""
 
         def __init__(self, code: str) -> None:
             super().__init__()
@@ -95,6 +102,15 @@ class ShakTree(PagedTree[ShakItem, ShakPage]):
         if node is self.root and self.cursor_line < 0 and node.children:
             self.move_to(node.children[0])
 
+    def action_activate(self) -> None:
+        """Enter: to the SOR unit(s) carrying the code, where there are any; else expand (or the history)."""
+        node = self.cursor_node
+        item = node.data if node is not None else None
+        if item is not None and item.entry is not None and item.entry.units and item.code:
+            self.post_message(self.UnitsWanted(item.code))
+            return
+        super().action_activate()
+
     def activate_leaf(self, item: ShakItem) -> None:
         if item.code:
             self.post_message(self.Opened(item.code))
@@ -104,7 +120,7 @@ class ShakTree(PagedTree[ShakItem, ShakPage]):
         if message.present or not self.root.children:
             return
         note = self.root.children[0]
-        note.set_label(Text("No SHAK codes: import SHAKCOMPLETE.TXT (see the detail panel)", style="italic dim"))
+        note.set_label(Text("No SHAK-koder: import SHAKCOMPLETE.TXT (see the detail panel)", style="italic dim"))
 
     def reveal(self, steps: list[ShakStep]) -> TreeNode[ShakItem] | None:
         """Expand the path to a code, loading the pages that hold it, and put the cursor on it."""

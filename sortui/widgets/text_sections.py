@@ -1,4 +1,4 @@
-"""Titled sections of rows, as the help and a SHAK code's history show them (no Textual here).
+"""Titled sections of rows, as the help and a SHAK-kode's history show them (no Textual here).
 
 A section is its title, underlined, then a line a row: the row's label in bold in a column of
 its own, its text, and where it has one a dimmed note on the next line, under the text.

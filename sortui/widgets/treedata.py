@@ -11,6 +11,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from itertools import pairwise
 
+from sortui.domain.codelists import CodeName, code_words
 from sortui.store import queries
 
 PAGE = 200
@@ -42,6 +43,7 @@ class Item:
     node: queries.Node | None = None
     title: str = ""
     count: int = 0
+    type_words: str = ""  # for an owner-type group: its code with its name (``domain.codelists.code_words``)
     start: int = 0  # for containers: the window of children loaded, and how many there are
     end: int = 0
     total: int = 0
@@ -104,8 +106,15 @@ def _group_page(conn: sqlite3.Connection, on: str | None) -> Page:
     order = {name: i for i, name in enumerate(GROUP_ORDER)}
     rows.sort(key=lambda r: (order.get(r[1], len(order)), r[1], r[0]))
     items = [
-        Item("group", f"type:{code}", Level("type", owner_type=code), title=text or code or "Ukendt ejertype", count=n)
-        for code, text, n in rows
+        Item(
+            "group",
+            f"type:{code}",
+            Level("type", owner_type=code),
+            title=text or (f"{code} (unknown code)" if code else "No Ejertype"),
+            count=n,
+            type_words=code_words(code, CodeName(text, confirmed) if confirmed else None),
+        )
+        for code, text, n, confirmed in rows
     ]
     return Page(ROOT, items, 0, len(items))
 
@@ -154,6 +163,19 @@ def locate(conn: sqlite3.Connection, sor_id: str, on: str | None) -> Located | N
         level = Level("unit", parent_sor_id=parent)
         found.steps.append(Step(level, child, _window(conn, level, child, on)))
     return found
+
+
+def locate_nearest(conn: sqlite3.Connection, sor_id: str, on: str | None) -> Located | None:
+    """Like ``locate``; when the unit (or a unit above it) is not valid on ``on``, the nearest unit above
+    it that is shown (None: none is)."""
+    found = locate(conn, sor_id, on)
+    if found is None or not found.hidden or not on:
+        return found
+    ids = [p[0] for p in queries.path_to_root(conn, sor_id)]
+    shown = 0
+    while shown < len(ids) and not _any_hidden(conn, ids[: shown + 1], on):
+        shown += 1
+    return locate(conn, ids[shown - 1], on) if shown else None
 
 
 def _any_hidden(conn: sqlite3.Connection, ids: list[str], on: str) -> bool:
