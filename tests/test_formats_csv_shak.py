@@ -24,6 +24,7 @@ from sortui.domain.model import (
 )
 from sortui.formats.detect import detect_kind
 from sortui.formats.edimap import read_location_messages, write_location_messages
+from sortui.formats.medcom import read_message_definitions
 from sortui.formats.shak import (
     format_shak_line,
     read_shak_complete,
@@ -373,3 +374,31 @@ def test_detect_kind_of_each_format(tmp_path: Path) -> None:
     assert {path: detect_kind(path) for path in expected} == expected
     with pytest.raises(InputError, match=r"a zip of 2 XML files \(a.xml, b.xml\)"):
         detect_kind(two)
+
+
+# -- MedCom catalogue -----------------------------------------------------------------------------
+
+MEDCOM_HEAD = "urn,format,group,type_code,version_code,title\n"
+
+
+@pytest.mark.parametrize(
+    ("row", "where", "says"),
+    [
+        ("dis01:d0134l,EDIFACT,MEDDIS,DIS01,D0134L,Udskrivning", "urn", "not a URN"),
+        (f"{URN_DIS},XML,MEDDIS,DIS01,D0134L,Udskrivning", "format", "unknown format 'XML'"),
+        (f"{URN_DIS},EDIFACT,MEDDIS,DIS01,D0134L,Ud\x1b[31mskrivning", "title", "title"),
+        (f"{URN_DIS},EDIFACT,MEDDIS,DIS01,D0134L,Udskrivning", "urn", f"duplicate message definition {URN_DIS}"),
+    ],
+)
+def test_medcom_catalogue_errors_name_line_and_column(tmp_path: Path, row: str, where: str, says: str) -> None:
+    path = tmp_path / "message-definitions.csv"
+    path.write_text(MEDCOM_HEAD + f"{URN_DIS},EDIFACT,MEDDIS,DIS01,D0134L,Udskrivning\n" + row + "\n", encoding="utf-8")
+    error = _raises(lambda: read_message_definitions(path, label="catalogue"), 3, where)
+    assert str(error).startswith(f"catalogue:3 ({where}): ") and says in error.message
+
+
+def test_medcom_catalogue_without_a_column_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "message-definitions.csv"
+    path.write_text(f"urn,format,group,type_code,title\n{URN_DIS},EDIFACT,MEDDIS,DIS01,Udskrivning\n", encoding="utf-8")
+    error = _raises(lambda: read_message_definitions(path), 1, None)
+    assert "version_code" in error.message
