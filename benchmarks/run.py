@@ -37,10 +37,16 @@ from lxml import etree  # noqa: E402
 from sortui.generator.files import write_file_set  # noqa: E402
 from sortui.store import queries  # noqa: E402
 
+try:  # the search of today; before issue 14 it was queries.search (so that "before" can be measured again)
+    from sortui.store import search as searching
+except ImportError:  # pragma: no cover
+    searching = queries  # type: ignore[assignment]
+
 CACHE = REPO / "benchmarks" / ".cache"
 DEFAULT_ENTITIES = 200_000
 SEED = 1
-SEARCH_QUERIES = 200
+SEARCH_QUERIES = 300
+SEARCH_PASSES = 3
 # Sources whose change makes cached data stale.
 GENERATOR_SOURCES = ("sortui/generator", "sortui/formats/sorxml_writer.py")
 
@@ -168,6 +174,61 @@ def fig_import(run: Run) -> None:
     run.values["import_rss_all_mb"] = got.rss_all_mb
 
 
+# Run at the start of an import's processes (as ``sitecustomize``): the same import, and the same one
+# with the search index left out (no rows computed, none inserted), for the A/B of ``fig_index``.
+_BOOTSTRAP = {
+    "with": "import sortui.store.importer\n",
+    "without": (
+        "import sortui.store.importer as i\n"
+        "i.search_row = lambda ent: None\n"
+        "i._Loader._index = lambda self, rows: rows.clear()\n"
+    ),
+}
+
+
+def _import_ab(run: Run, variant: str) -> tuple[float, float, float]:
+    """(wall s, CPU s of all its processes, working copy MB) of ``sortui import sor.xml`` into a fresh file,
+    its processes started with ``_BOOTSTRAP[variant]``."""
+    folder = run.work / f"ab-{variant}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    (folder / "sitecustomize.py").write_text(_BOOTSTRAP[variant])
+    db = folder / "working-copy.sqlite"
+    env = dict(os.environ, PYTHONPATH=f"{folder}{os.pathsep}{REPO}")
+    cmd = [sys.executable, "-m", "sortui", "--db", str(db), "import", str(run.xml)]
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"import ({variant} the search index) failed")
+    size = sum(p.stat().st_size for p in folder.glob("working-copy.sqlite*")) / 1e6
+    shutil.rmtree(folder, ignore_errors=True)
+    return elapsed, usage.ru_utime + usage.ru_stime, size
+
+
+def fig_index(run: Run) -> None:
+    """What the search index adds to an import: the same import with and without it (A/B), best of three each.
+
+    By CPU time (both processes): on a shared machine the wall time moves by more than the index costs.
+    The runs take turns (without, with, without, ...), so that a change in the machine's load falls on both.
+    """
+    results: dict[str, list[tuple[float, float, float]]] = {"without": [], "with": []}
+    for _ in range(3):
+        for variant, found in results.items():
+            found.append(_import_ab(run, variant))
+    runs = "; ".join(f"{v} {', '.join(f'{cpu:.1f}' for _, cpu, _ in found)}" for v, found in results.items())
+    print(f"{run.entities:,}: index A/B, CPU s of each run: {runs}", file=sys.stderr)
+    for variant, key in (("without", "index_without"), ("with", "index_with")):
+        run.values[f"{key}_s"] = min(wall for wall, _, _ in results[variant])
+        run.values[f"{key}_cpu_s"] = min(cpu for _, cpu, _ in results[variant])
+    without, with_index = run.values["index_without_cpu_s"], run.values["index_with_cpu_s"]
+    run.values["index_share_pct"] = 100 * (with_index - without) / without
+    size_without, size_with = (results[v][0][2] for v in ("without", "with"))
+    run.values["index_db_without_mb"] = size_without
+    run.values["index_db_share_pct"] = 100 * (size_with - size_without) / size_without
+
+
 def fig_floor(run: Run) -> None:
     """The same file parsed by a bare lxml iterparse loop touching every element: the floor."""
     best = float("inf")
@@ -242,44 +303,116 @@ def fig_size(run: Run) -> None:
     run.values["xml_mb"] = run.xml.stat().st_size / 1e6
 
 
-def _search_queries(conn: sqlite3.Connection, count: int) -> list[str]:
-    """Mixed queries drawn from the data: SOR ids, names (one or two words), SHAK codes, GLNs."""
+# The query mix (share of SEARCH_QUERIES): what users type, drawn from the data.
+SEARCH_MIX = {
+    "inner": 0.25,  # a piece of 3-8 letters from inside a word of a name ("kirurg", "afdeli", "ldre")
+    "words": 0.15,  # the first one or two words of a name
+    "prefix": 0.10,  # a word cut short
+    "ascii": 0.10,  # a name typed without æ ø å ("vaerlose", "aeldre")
+    "short": 0.05,  # one or two letters
+    "sor_id": 0.10,
+    "sor_prefix": 0.05,  # the first 4-12 digits of a SOR-kode
+    "shak": 0.08,
+    "gln": 0.08,
+    "yder": 0.04,
+}
+_ASCII = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "Æ": "Ae", "Ø": "Oe", "Å": "Aa"})
+
+
+def _search_queries(conn: sqlite3.Connection, count: int) -> list[tuple[str, str]]:
+    """(kind, text) of mixed queries drawn from the data (``SEARCH_MIX``), shuffled; the same for every run."""
     rng = random.Random(SEED)
 
     def sample(sql: str, n: int) -> list[str]:
         values = [r[0] for r in conn.execute(sql)]
         return rng.sample(values, min(n, len(values)))
 
-    quarter = count // 4
-    ids = sample("SELECT sor_id FROM entity", quarter)
-    shak = sample("SELECT DISTINCT shak_code FROM entity WHERE shak_code IS NOT NULL", quarter)
-    glns = sample("SELECT gln FROM location", quarter)
-    names = []
-    for name in sample("SELECT name FROM entity", count - 3 * quarter):
-        words = name.replace(",", " ").split()
-        names.append(" ".join(words[:2]) if rng.random() < 0.5 else words[0][: max(3, len(words[0]) - 2)])
-    mixed = ids + shak + glns + names
+    def inner(name: str) -> str:
+        words = [w for w in re.findall(r"\w+", name) if len(w) >= 5] or [name]
+        word = rng.choice(words)
+        size = rng.randint(3, min(8, max(3, len(word) - 1)))
+        start = rng.randint(1, max(1, len(word) - size))
+        return word[start : start + size]
+
+    def prefix(name: str) -> str:
+        word = name.split()[0]
+        return word[: max(3, len(word) - 2)]
+
+    def short(name: str) -> str:
+        return name[: rng.randint(1, 2)]
+
+    def words(name: str) -> str:
+        return " ".join(name.replace(",", " ").split()[: rng.randint(1, 2)])
+
+    def ascii_spelled(name: str) -> str:
+        return words(name).translate(_ASCII)
+
+    n = {kind: max(1, round(share * count)) for kind, share in SEARCH_MIX.items()}
+    non_ascii = "SELECT name FROM entity WHERE name GLOB '*[æøåÆØÅ]*'"
+    mixed = [("inner", inner(x)) for x in sample("SELECT name FROM entity", n["inner"])]
+    mixed += [("words", words(x)) for x in sample("SELECT name FROM entity", n["words"])]
+    mixed += [("prefix", prefix(x)) for x in sample("SELECT name FROM entity", n["prefix"])]
+    mixed += [("ascii", ascii_spelled(x)) for x in sample(non_ascii, n["ascii"])]
+    mixed += [("short", short(x)) for x in sample("SELECT name FROM entity", n["short"])]
+    mixed += [("sor_id", x) for x in sample("SELECT sor_id FROM entity", n["sor_id"])]
+    mixed += [("sor_prefix", x[: rng.randint(4, 12)]) for x in sample("SELECT sor_id FROM entity", n["sor_prefix"])]
+    shak = "SELECT DISTINCT shak_code FROM entity WHERE shak_code IS NOT NULL"
+    mixed += [("shak", x) for x in sample(shak, n["shak"])]
+    mixed += [("gln", x) for x in sample("SELECT gln FROM location", n["gln"])]
+    yder = "SELECT provider_number FROM entity WHERE provider_number IS NOT NULL"
+    mixed += [("yder", x) for x in sample(yder, n["yder"])]
     rng.shuffle(mixed)
     return mixed
 
 
+def _timed_searches(conn: sqlite3.Connection, texts: list[str], **kwargs: object) -> list[float]:
+    """Milliseconds of ``search(conn, text, limit=50)`` (a page and the count) for each text: the best of
+    ``SEARCH_PASSES`` passes over all of them, after 10 warm-up queries.
+
+    The best of a few passes keeps out the time the query waited for a CPU: the machine is shared.
+    """
+    for text in texts[:10]:  # warm the page cache
+        searching.search(conn, text, limit=50, **kwargs)
+    best = [float("inf")] * len(texts)
+    for _ in range(SEARCH_PASSES):
+        for i, text in enumerate(texts):
+            started = time.perf_counter()
+            searching.search(conn, text, limit=50, **kwargs)
+            best[i] = min(best[i], (time.perf_counter() - started) * 1000)
+    return best
+
+
+def _percentiles(run: Run, key: str, times: list[float]) -> None:
+    times = sorted(times)
+    run.values[f"{key}_p50_ms"] = statistics.median(times)
+    run.values[f"{key}_p95_ms"] = times[int(0.95 * (len(times) - 1))]
+    run.values[f"{key}_max_ms"] = times[-1]
+
+
+def _largest_region(conn: sqlite3.Connection) -> str:
+    """The owner with the largest subtree that is a region (the generator's "Region ..." owners)."""
+    return conn.execute(
+        "SELECT sor_id FROM entity WHERE parent_sor_id IS NULL AND name LIKE 'Region %' ORDER BY sor_id LIMIT 1"
+    ).fetchone()[0]
+
+
 def fig_search(run: Run) -> None:
-    """Search latency over mixed queries via ``queries.search`` on one connection (p50, p95)."""
+    """Search latency over the query mix via ``search.search`` on one connection (p50, p95, max).
+
+    Also the word-internal pieces alone, and the mix limited to the subtree of a region (where the
+    search can be limited to a subtree).
+    """
     from sortui.store import db as store_db
 
     with closing(store_db.open_working_copy(run.imported(), readonly=True)) as conn:
-        texts = _search_queries(conn, SEARCH_QUERIES)
-        for text in texts[:10]:  # warm the page cache
-            queries.search(conn, text, limit=50)
-        times = []
-        for text in texts:
-            started = time.perf_counter()
-            queries.search(conn, text, limit=50)
-            times.append((time.perf_counter() - started) * 1000)
-    times.sort()
-    run.values["search_p50_ms"] = statistics.median(times)
-    run.values["search_p95_ms"] = times[int(0.95 * (len(times) - 1))]
-    run.values["search_max_ms"] = times[-1]
+        mix = _search_queries(conn, SEARCH_QUERIES)
+        texts = [text for _, text in mix]
+        times = _timed_searches(conn, texts)
+        _percentiles(run, "search", times)
+        _percentiles(run, "search_inner", [t for (kind, _), t in zip(mix, times, strict=True) if kind == "inner"])
+        if hasattr(searching, "subtree_scope"):
+            scope = searching.subtree_scope(conn, _largest_region(conn))
+            _percentiles(run, "search_scoped", _timed_searches(conn, texts, scope=scope))
 
 
 def _widest(conn: sqlite3.Connection, top_level: bool) -> tuple[str | None, int]:
@@ -371,7 +504,24 @@ FIGURES: tuple[Figure, ...] = (
         (
             Metric("search_p50_ms", "search p50 (ms)"),
             Metric("search_p95_ms", "search p95 (ms)", budget=20),
-            Metric("search_max_ms", "search max (ms)"),
+            Metric("search_max_ms", "search max (ms)", budget=50),
+            Metric("search_inner_p95_ms", "  word-internal pieces: p95 (ms)", budget=20),
+            Metric("search_inner_max_ms", "  word-internal pieces: max (ms)", budget=50),
+            Metric("search_scoped_p95_ms", "  in a region's subtree: p95 (ms)", budget=20),
+            Metric("search_scoped_max_ms", "  in a region's subtree: max (ms)", budget=50),
+        ),
+    ),
+    Figure(
+        "index",
+        fig_index,
+        (
+            Metric("index_without_s", "import without the search index, wall (s)"),
+            Metric("index_with_s", "import with it, wall (s)"),
+            Metric("index_without_cpu_s", "import without the search index, CPU (s)"),
+            Metric("index_with_cpu_s", "import with it, CPU (s)"),
+            Metric("index_share_pct", "  the index adds, CPU (%)", "{:.0f}", 20),
+            Metric("index_db_without_mb", "working copy without the index (MB)", "{:.0f}"),
+            Metric("index_db_share_pct", "  the index adds (%)", "{:.0f}"),
         ),
     ),
     Figure(

@@ -205,6 +205,9 @@ class SortApp(App[None]):
         if isinstance(screen, MainScreen):
             yield SystemCommand("Go to", "Go to a SOR id, GLN, SHAK code or ydernummer (:)", screen.action_goto)
             yield SystemCommand("Search", "Search names, codes and addresses (/)", screen.action_search)
+            yield SystemCommand(
+                "Search under the cursor", "Search the unit and below it (f)", screen.action_search_under
+            )
             yield SystemCommand("Next search hit", "Jump to the next hit (n)", screen.action_next_hit)
             yield SystemCommand("Toggle closed units", "Show or hide closed units (c)", screen.action_toggle_closed)
             yield SystemCommand("Set view date", "View the register on another date (d)", screen.action_set_date)

@@ -157,6 +157,25 @@ async def test_a_whole_review_from_a_rule(app_wc: Path) -> None:
     assert rows[0]["key"] == first.key
 
 
+async def test_a_review_of_a_search_under_a_unit_is_that_search(app_wc: Path) -> None:
+    app = make_app(app_wc)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await press(pilot, "colon")
+        await answer(pilot, "347811000016004")  # Roskilde Øjenklinik (SI)
+        await press(pilot, "f")
+        await pilot.press(*"klinik")
+        await settle(pilot)
+        assert main_screen(app).search.total == 3  # the SI and its two units, not the owner
+        await press(pilot, "escape")
+        screen = await new_session(pilot, "search:klinik", "klinik under")
+        assert screen.total == 3
+        with connect(app_wc) as conn:
+            items = review.items(conn, "klinik under", 0, 10)
+            assert [i.key for i in items] == [h.sor_id for h in main_screen(app).search.hits]
+            assert review.sessions(conn)[0].source == "search:klinik (i undertræet 347811000016004)"
+
+
 async def test_start_from_the_search_and_change_many(app_wc: Path) -> None:
     app = make_app(app_wc)
     async with app.run_test(size=(80, 24)) as pilot:

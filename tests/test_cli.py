@@ -89,7 +89,7 @@ def test_show_prints_names_literally(run_cli, wc: Path, tmp_path: Path) -> None:
     xml = tmp_path / "synthetic.xml"
     xml.write_text(SYNTHETIC, encoding="utf-8")
     assert run_cli("import", xml).code == 0
-    hits = run_cli("search", "Sønderå", "--json").json()
+    hits = run_cli("search", "Sønderå", "--json").json()["hits"]
     [si] = [h for h in hits if h["kind"] == "SI"]
     result = run_cli("show", si["sor_id"])
     assert result.code == 0
@@ -165,15 +165,26 @@ def test_a_folder_or_an_empty_file_is_not_a_working_copy(run_cli, tmp_path: Path
 
 def _ids(result) -> list[str]:
     assert result.code == 0, result.err
-    return [h["sor_id"] for h in result.json()]
+    return [h["sor_id"] for h in result.json()["hits"]]
 
 
 def test_search_names_ignore_case(run_cli, sor_wc: Path) -> None:
     apotek = {APOTEK_IE, APOTEK_SI, APOTEK_OE}
     for text in ("Værløse", "værløse", "VÆRLØSE", "værl", "Værløse Apotek"):
         assert set(_ids(run_cli("search", text, "--json"))) == apotek, text
-    hit = run_cli("search", "Værløse", "--json").json()[0]
-    assert set(hit) == {"sor_id", "kind", "name", "to_date", "match"}
+    found = run_cli("search", "Værløse", "--json").json()
+    assert (found["query"], found["total"], found["more"], found["offset"], found["under"]) == (
+        "Værløse",
+        3,
+        False,
+        0,
+        None,
+    )
+    assert set(found["hits"][0]) == {"sor_id", "kind", "name", "to_date", "match", "path"}
+    assert found["hits"][2]["path"] == [
+        {"sor_id": APOTEK_IE, "kind": "IE", "name": "Værløse Apotek"},
+        {"sor_id": APOTEK_SI, "kind": "SI", "name": "Værløse Apotek"},
+    ]
 
 
 def test_search_finds_danish_letters_typed_the_ascii_way(run_cli, sor_wc: Path) -> None:
@@ -193,14 +204,56 @@ def test_search_by_sor_id_prefix_gln_and_address(run_cli, sor_wc: Path) -> None:
     assert _ids(run_cli("search", "5790000141227", "--json")) == [PRAKSIS_IE]
     assert _ids(run_cli("search", "Gilleleje", "--json")) == [PRAKSIS_IE]
     assert _ids(run_cli("search", "019062", "--json"))[0] == PRAKSIS_OE
+    assert run_cli("search", "019062", "--json").json()["hits"][0]["match"] == {
+        "field": "ydernummer",
+        "value": "019062",
+    }
     nothing = run_cli("search", "zzzz", "--json")
-    assert nothing.code == 1 and nothing.json() == []
+    assert nothing.code == 1 and nothing.json()["hits"] == [] and "no units match 'zzzz'" in nothing.err
+
+
+def test_search_inside_words(run_cli, sor_wc: Path) -> None:
+    assert _ids(run_cli("search", "jenklin", "--json")) == list(SYGEHUS)
+    assert _ids(run_cli("search", "filtenb", "--json")) == [PRAKSIS_IE, "8331000016009", PRAKSIS_OE]
+    assert _ids(run_cli("search", "terbrog", "--json")) == [PRAKSIS_IE]  # Vesterbrogade
 
 
 def test_search_text_output(run_cli, sor_wc: Path) -> None:
     result = run_cli("search", "Værløse")
     assert result.code == 0
-    assert result.out.count("Værløse Apotek") == 3 and APOTEK_OE in result.out
+    assert result.out.count("Værløse Apotek") == 4 and APOTEK_OE in result.out  # the OE's line: "· Værløse Apotek"
+    assert "3 hits" in result.err
+    lines = run_cli("search", "klinik").out.splitlines()
+    assert len(lines) == 4 and all(len(line) <= 80 for line in lines)
+    assert lines[3] == "347831000016005  OE Roskilde Øjenklinik, beh. afsnit · Roskilde Øjenklinik"  # the institution
+    by_code = run_cli("search", "3478310").out  # the SOR-kode that matched is not said twice
+    assert by_code.count("347831000016005") == 1 and "SOR-kode" not in by_code
+
+
+def test_search_pages(run_cli, sor_wc: Path) -> None:
+    every = _ids(run_cli("search", "a", "--json", "--limit", "100"))
+    assert len(every) == 5  # a word starting with a: Apotek, afdeling, afsnit
+    pages = [run_cli("search", "a", "--json", "--limit", "3", "--offset", str(o)) for o in (0, 3)]
+    assert [h for p in pages for h in _ids(p)] == every and {p.json()["total"] for p in pages} == {5}
+    text = run_cli("search", "a", "--limit", "3")
+    assert text.out.count("\n") == 3 and "hits 1-3 of 5; --offset 3 for more" in text.err
+    past = run_cli("search", "a", "--offset", "5")
+    assert past.code == 1 and "5 hits: none after --offset 5" in past.err
+    assert run_cli("search", "a", "--limit", "0").code == 2 and run_cli("search", "a", "--offset", "-1").code == 2
+
+
+def test_search_under_a_unit(run_cli, sor_wc: Path) -> None:
+    result = run_cli("search", "a", "--under", SYGEHUS[1], "--json")
+    assert _ids(result) == list(SYGEHUS[2:]) and result.json()["under"] == SYGEHUS[1]
+    assert "under Roskilde Øjenklinik (347811000016004)" in run_cli("search", "a", "--under", SYGEHUS[1]).err
+    unknown = run_cli("search", "a", "--under", "123456")
+    assert unknown.code == 1 and "123456: no unit with that SOR-kode" in unknown.err
+
+
+@pytest.mark.parametrize("text", ["", "  ", "...", "«»"])
+def test_search_for_nothing_says_so(run_cli, sor_wc: Path, text: str) -> None:
+    result = run_cli("search", text)
+    assert result.code == 1 and result.out == "" and "nothing to search for" in result.err
 
 
 # -- stats, shak, locate ------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from edited_extracts import (
     write_tree,
 )
 from lxml import etree
+from old_versions import make_version
 
 from sortui.domain.errors import InputError
 from sortui.store import db, diff
@@ -289,10 +290,7 @@ def test_no_recorded_import_is_trouble_not_a_change(run_cli, wc: Path) -> None:
 
 def test_an_older_working_copy_gets_the_tables_and_their_layout_is_the_diffs(wc: Path, tmp_path: Path) -> None:
     db.open_working_copy(wc).close()
-    with closing(sqlite3.connect(wc)) as conn, conn:
-        for table in ("import_change", "import_run", "download"):
-            conn.execute(f"DROP TABLE {table}")
-        conn.execute("PRAGMA user_version = 1")
+    make_version(wc, 1)
     with closing(db.open_working_copy(wc)) as conn:
         columns = [r[1] for r in conn.execute("PRAGMA table_info(import_change)")]
         assert conn.execute("SELECT count(*) FROM import_run").fetchone()[0] == 0

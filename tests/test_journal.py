@@ -37,7 +37,9 @@ def test_set_fields_applies_and_journals_in_one_go(sor_wc: Path) -> None:
         "Køgevej",
     )
     assert journal.pending_keys(conn) == {AFSNIT}
-    assert conn.execute("SELECT sor_id FROM search WHERE search MATCH 'sengeafsnit'").fetchall() == [(AFSNIT,)]
+    assert conn.execute(
+        "SELECT e.sor_id FROM search JOIN entity e ON e.rowid = search.rowid WHERE search MATCH 'sengeafsnit'"
+    ).fetchall() == [(AFSNIT,)]
     conn.close()
 
 

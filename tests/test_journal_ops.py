@@ -53,7 +53,9 @@ def test_create_unit_and_undo(sor_wc: Path) -> None:
     sor_id = entry.key
     assert (entry.op, entry.new_value["kind"], entry.new_value["parent_sor_id"]) == ("create", "OE", AFDELING)
     assert provisional.is_provisional(sor_id) and name_of(conn, sor_id) == "Nyt afsnit"
-    assert conn.execute("SELECT sor_id FROM search WHERE search MATCH 'nyt'").fetchall() == [(sor_id,)]
+    assert conn.execute(
+        "SELECT e.sor_id FROM search JOIN entity e ON e.rowid = search.rowid WHERE search MATCH 'nyt afsnit'"
+    ).fetchall() == [(sor_id,)]
     second = edits.create_unit(conn, APOTEK_IE, "Filial")
     assert second.new_value["kind"] == "SI" and second.key == provisional.provisional_sor_id(2)
     (renamed,) = edits.set_fields(conn, sor_id, {"name": "Omdøbt"})
@@ -62,7 +64,7 @@ def test_create_unit_and_undo(sor_wc: Path) -> None:
     journal.undo(conn, renamed.id)
     journal.undo(conn, entry.id)
     assert name_of(conn, sor_id) is None
-    assert conn.execute("SELECT count(*) FROM search WHERE sor_id = ?", (sor_id,)).fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM search WHERE search MATCH 'nyt afsnit'").fetchone()[0] == 0
     with pytest.raises(EditError, match="Navn"):
         edits.create_unit(conn, AFDELING, "")
     conn.close()

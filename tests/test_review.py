@@ -45,8 +45,11 @@ def test_search_and_subtree_sources_and_errors(conn: sqlite3.Connection) -> None
         review.start(conn, "træ", ON, subtree=OWNER)
     with pytest.raises(review.ReviewError, match="unknown rule"):
         review.start(conn, "x", ON, rule="nope")
-    with pytest.raises(review.ReviewError, match="exactly one"):
-        review.start(conn, "x", ON, rule="no-phone", search="x")
+    for sources in ({"rule": "no-phone", "search": "x"}, {"rule": "no-phone", "subtree": OWNER}, {}):
+        with pytest.raises(review.ReviewError, match="give one of a rule, a search or a subtree"):
+            review.start(conn, "x", ON, **sources)
+    assert review.start(conn, "søg-træ", ON, search="klinik", subtree=OWNER) == 4
+    assert {i.reason for i in review.items(conn, "søg-træ")} == {f"søgning: klinik i undertræet {OWNER}"}
     with pytest.raises(review.ReviewError, match="no unit"):
         review.start(conn, "x", ON, subtree="123456789012")
 
@@ -78,11 +81,14 @@ def test_cli_start_list_export_delete(run_cli: RunCli, sor_wc: Path, tmp_path: P
     assert run_cli("review", "start", "edi", "--rule", "no-message-types").code == 2
     assert run_cli("review", "start", "x", "--subtree", "123456789012").code == 1
     assert run_cli("review", "start", "x").code == 2  # a source is required
+    assert run_cli("review", "start", "x", "--rule", "no-phone", "--search", "a").code == 2
+    assert run_cli("review", "start", "øjen", "--search", "jenklin", "--subtree", OWNER).code == 0
+    assert run_cli("review", "start", "many", "--search", "a", "--subtree", "123456").code == 1
     conn = db.open_working_copy(sor_wc)
     review.decide(conn, "edi", 1, "flagged", "mangler; kontakt leverandør")
     conn.close()
     listed = run_cli("review", "list", "--json").json()
-    assert [(s["name"], s["size"], s["decided"], s["flagged"]) for s in listed] == [("edi", 2, 1, 1)]
+    assert [(s["name"], s["size"], s["decided"], s["flagged"]) for s in listed] == [("edi", 2, 1, 1), ("øjen", 4, 0, 0)]
     rules = run_cli("review", "rules", "--json").json()
     assert "no-message-types" in {r["name"] for r in rules}
     exported = run_cli("review", "export", "edi", "--format", "csv")
@@ -97,7 +103,7 @@ def test_cli_start_list_export_delete(run_cli: RunCli, sor_wc: Path, tmp_path: P
     assert run_cli("review", "export", "nope", "--format", "json").code == 1
     assert run_cli("review", "delete", "edi").code == 2
     assert run_cli("review", "delete", "edi", "--yes").code == 0
-    assert run_cli("review", "list", "--json").json() == []
+    assert [s["name"] for s in run_cli("review", "list", "--json").json()] == ["øjen"]
 
 
 def test_decide_many_is_one_transaction_and_next_undecided(conn: sqlite3.Connection) -> None:

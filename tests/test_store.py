@@ -9,7 +9,7 @@ import pytest
 
 from sortui.domain import codes
 from sortui.domain.model import Address, Entity, Location
-from sortui.store import db, queries
+from sortui.store import db, queries, search
 from sortui.store.rows import EntityBatch, load_entity
 from sortui.store.search_index import rebuild_search
 from sortui.store.tables import TABLES
@@ -189,16 +189,20 @@ def test_path_to_root_and_inherited_values(conn: sqlite3.Connection) -> None:
     assert queries.units_using_location(conn, gln(1)) == 13
 
 
-def test_search_by_name_prefix_code_and_exact_id_first(conn: sqlite3.Connection) -> None:
+def test_search_by_name_code_and_address_exact_id_first(conn: sqlite3.Connection) -> None:
     ids = build_tree(conn, wide=50)
-    assert [h.sor_id for h in queries.search(conn, "dybt")] == [ids["deep"]]
-    assert queries.search(conn, "130101A")[0].sor_id == ids["deep"]
-    assert queries.search(conn, ids["si"])[0].sor_id == ids["si"]
-    assert queries.search(conn, gln(1))[0].sor_id == ids["ie"]
-    assert queries.search(conn, "københavn")[0].sor_id == ids["ie"]
-    assert len(queries.search(conn, "afsnit", limit=20)) == 20
-    assert queries.search(conn, "  ") == []
-    assert queries.search(conn, '"; DROP TABLE entity; --') == []
+
+    def found(text: str, limit: int = 50) -> list[str]:
+        return [h.sor_id for h in search.search(conn, text, limit=limit).hits]
+
+    assert found("dybt") == [ids["deep"]]
+    assert found("130101A")[0] == ids["deep"]
+    assert found(ids["si"])[0] == ids["si"]
+    assert found(gln(1))[0] == ids["ie"]
+    assert found("københavn")[0] == ids["ie"]
+    assert len(found("afsnit", limit=20)) == 20
+    assert found("  ") == []
+    assert found('"; DROP TABLE entity; --') == []
 
 
 def test_find_key_kinds(conn: sqlite3.Connection) -> None:

@@ -66,7 +66,9 @@ def test_created_units_get_real_ids_and_reach_other_clients(desk: Desk) -> None:
     ]
     assert desk.sql("a", "SELECT DISTINCT status FROM journal") == [("synced",)]
     assert {k for (k,) in desk.sql("a", "SELECT key FROM journal")} == {real, real_below, AFSNIT}
-    assert desk.sql("a", "SELECT sor_id FROM search WHERE search MATCH 'nyt'") == [(real,)]
+    assert desk.sql(
+        "a", "SELECT e.sor_id FROM search JOIN entity e ON e.rowid = search.rowid WHERE search MATCH 'nyt'"
+    ) == [(real,)]
     server = desk.server(f"/units/{real}")
     assert (
         server["version"] == 1 and server["data"]["name"] == "Nyt afsnit" and server["data"]["note"] == "oprettet i a"
@@ -82,7 +84,9 @@ def test_created_units_get_real_ids_and_reach_other_clients(desk: Desk) -> None:
         (real_below, real, "Under det nye", 1),
     ]
     assert desk.sql("b", "SELECT parent_sor_id FROM entity WHERE sor_id = ?", AFSNIT) == [(real,)]
-    assert desk.sql("b", "SELECT sor_id FROM search WHERE search MATCH 'under'") == [(real_below,)]
+    assert desk.sql(
+        "b", "SELECT e.sor_id FROM search JOIN entity e ON e.rowid = search.rowid WHERE search MATCH 'under'"
+    ) == [(real_below,)]
 
     with edit(desk, "b") as conn:  # the new unit is an ordinary unit now: edits of it sync both ways
         edits.set_fields(conn, real, {"name": "Omdøbt afsnit"})

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 from contextlib import closing
+from dataclasses import replace
 
 from sortui import paths
 from sortui.cli.common import (
     EXIT_NOT_FOUND,
     EXIT_OK,
     CliError,
+    err,
     iso_date,
     open_db,
     out,
@@ -17,7 +19,9 @@ from sortui.cli.common import (
     print_lines,
     safe_line,
 )
-from sortui.store import queries
+from sortui.store import queries, search
+from sortui.store.search_index import Terms
+from sortui.widgets.hit_line import hit_line
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -31,9 +35,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--json", action="store_true", help="print JSON only")
     p.set_defaults(func=cmd_show)
 
-    p = sub.add_parser("search", help="full-text search over names, codes and addresses")
+    p = sub.add_parser(
+        "search",
+        help="search units by name, address or code",
+        description="Search units by any part of a word of their name or address (3 letters or more; 1-2 letters "
+        "match word starts; æ ø å may be typed ae oe aa), or by the start of a SOR-kode, lokationsnummer, "
+        "SHAK-kode or ydernummer. Whole words and word starts rank first. Exit 1 when nothing matches.",
+    )
     p.add_argument("text", metavar="TEXT")
-    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--limit", type=_positive, default=20, metavar="N", help="show N hits (default 20)")
+    p.add_argument("--offset", type=_not_negative, default=0, metavar="N", help="skip the first N hits")
+    p.add_argument("--under", metavar="SOR_ID", help="only the unit SOR_ID and what is below it")
     p.add_argument("--json", action="store_true", help="print JSON only")
     p.set_defaults(func=cmd_search)
 
@@ -79,25 +91,80 @@ def cmd_show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _positive(text: str) -> int:
+    value = _not_negative(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def _not_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return value
+
+
 def cmd_search(args: argparse.Namespace) -> int:
+    if not Terms.parse(args.text):
+        raise CliError("nothing to search for: give part of a name or an address, or a code", EXIT_NOT_FOUND)
     with closing(open_db(args)) as conn:
-        hits = queries.search(conn, args.text, limit=args.limit)
+        scope = None
+        if args.under:
+            scope = search.subtree_scope(conn, args.under.strip())
+            if scope is None:
+                raise CliError(f"{args.under}: no unit with that SOR-kode", EXIT_NOT_FOUND)
+        page = search.search(conn, args.text, limit=args.limit, offset=args.offset, scope=scope)
+    where = f" under {scope.name} ({scope.sor_id})" if scope else ""
     if args.json:
-        print_json(
-            [
-                {"sor_id": h.sor_id, "kind": h.kind, "name": h.name, "to_date": h.to_date, "match": h.detail}
-                for h in hits
-            ]
-        )
+        print_json(_search_json(args, page, scope))
     else:
-        for h in hits:
-            line = safe_line(f"{h.sor_id:>18}  ", style="cyan")
-            line.append_text(safe_line(f"{h.kind}  "))
-            line.append_text(safe_line(h.name, style="dim" if h.to_date else ""))
-            if h.to_date:
-                line.append_text(safe_line(f"  (lukket {h.to_date})", style="dim"))
-            out.print(line)
-    return EXIT_OK if hits else EXIT_NOT_FOUND
+        width = max(len(h.sor_id) for h in page.hits) if page.hits else 0
+        for h in page.hits:
+            line = safe_line(f"{h.sor_id:<{width}}  ", style="cyan")
+            shown = replace(h, matched=None) if h.matched and h.matched[0] == "SOR-kode" else h  # it is on the left
+            line.append_text(hit_line(shown, max(20, out.width - width - 2)))
+            out.print(line, no_wrap=True, overflow="ellipsis", crop=True)
+    if not page.total:
+        err.print(safe_line(f"no units match {args.text!r}{where}"))
+        return EXIT_NOT_FOUND
+    if not page.hits:
+        err.print(safe_line(f"{page.count_text()}{where}: none after --offset {args.offset}"))
+        return EXIT_NOT_FOUND
+    if not args.json:
+        end = args.offset + len(page.hits)
+        more = end < page.total or page.more
+        if args.offset == 0 and not more:
+            err.print(safe_line(f"{page.count_text()}{where}", style="dim"))
+        else:
+            hint = f"; --offset {end} for more" if more else ""
+            total = f"{page.total:,}{'+' if page.more else ''}"
+            err.print(safe_line(f"hits {args.offset + 1}-{end} of {total}{where}{hint}", style="dim"))
+    return EXIT_OK
+
+
+def _search_json(args: argparse.Namespace, page: search.SearchPage, scope: search.Scope | None) -> dict[str, object]:
+    return {
+        "query": args.text,
+        "under": scope.sor_id if scope else None,
+        "total": page.total,
+        "more": page.more,
+        "offset": page.offset,
+        "hits": [
+            {
+                "sor_id": h.sor_id,
+                "kind": h.kind,
+                "name": h.name,
+                "to_date": h.to_date,
+                "match": {"field": h.matched[0], "value": h.matched[1]} if h.matched else None,
+                "path": [{"sor_id": i, "kind": k, "name": n} for i, k, n in h.path],
+            }
+            for h in page.hits
+        ],
+    }
 
 
 def cmd_stats(args: argparse.Namespace) -> int:

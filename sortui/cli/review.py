@@ -31,10 +31,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
     s = cmds.add_parser("start", help="start a named session from a rule, a search or a subtree")
     s.add_argument("name", metavar="NAME")
-    source = s.add_mutually_exclusive_group(required=True)
+    source = s.add_argument_group("source (one of them, or --search with --subtree)")
     source.add_argument("--rule", choices=sorted(review.RULES), help="a saved rule (see `sortui review rules`)")
-    source.add_argument("--search", metavar="TEXT", help="every unit a search finds")
-    source.add_argument("--subtree", metavar="SOR_ID", help="a unit and everything below it")
+    source.add_argument("--search", metavar="TEXT", help="every unit a search finds, ranked as `sortui search` does")
+    source.add_argument("--subtree", metavar="SOR_ID", help="a unit and everything below it (with --search: where)")
     s.add_argument("--on", type=iso_date, metavar="DATE", help="the date rules and validity use (default today)")
     s.set_defaults(func=cmd_start)
 

@@ -18,7 +18,7 @@ from textual import on, work
 from textual.message import Message
 
 from sortui.screens.controller import Controller
-from sortui.store import edits, journal, queries
+from sortui.store import edits, journal, queries, search
 from sortui.store.journal import EditError
 from sortui.widgets import edit_data
 from sortui.widgets.edit_data import BulkPlan, Choice, EanInfo, EdiData, EditorData, MovePlan
@@ -140,6 +140,8 @@ class EditActions(Controller):
     def after_edit(self, keys: list[str], structural: bool = False, focus: str | None = None) -> None:
         """Refresh count, markers, the labels of ``keys`` (or the whole tree) and the details."""
         tree = self.main.tree
+        if structural:
+            self.main.search.forget_scope()  # a unit created or moved: the subtree searched may hold others now
         item = tree.cursor_item()
         fallback = _parent_id(tree.cursor_node)
         focus = focus or (item.sor_id if item else None)
@@ -354,20 +356,29 @@ class EditActions(Controller):
 
         assert item.sor_id is not None and item.node is not None
         sor_id, name = item.sor_id, clean(item.node.name)
-        hits = [h.sor_id for h in self.main.search.hits]
+        pane = self.main.search
+        text, root, total, hits = pane.searched, pane.root[0] if pane.root else None, pane.total, pane.count_text()
         choices = [
             Choice("add:subtree", f"Add a message type to the location numbers under {name}"),
             Choice("remove:subtree", f"Remove a message type from the location numbers under {name}"),
         ]
-        if hits:
-            choices.append(Choice("add:search", f"Add a message type to those of the {len(hits)} search hits"))
-            choices.append(Choice("remove:search", f"Remove a message type from those of the {len(hits)} search hits"))
+        if pane.hits:
+            choices.append(Choice("add:search", f"Add a message type to those of the {hits} search hits"))
+            choices.append(Choice("remove:search", f"Remove a message type from those of the {hits} search hits"))
+
+        def search_ids(conn: sqlite3.Connection) -> list[str]:
+            scope = search.subtree_scope(conn, root) if root else None
+            return search.search_sor_ids(conn, text, total, scope)
 
         def chosen(value: str | None) -> None:
-            if value:
-                action, scope = value.split(":")
-                ids = [sor_id] if scope == "subtree" else hits
-                self._load("bulk", sor_id, lambda conn: edit_data.plan_bulk(conn, action, scope, ids))
+            if not value:
+                return
+            action, scope = value.split(":")
+            if scope == "search" and pane.more:
+                self.notify(f"The search has {hits} hits: narrow it for a bulk change", severity="warning")
+                return
+            ids = (lambda conn: [sor_id]) if scope == "subtree" else search_ids
+            self._load("bulk", sor_id, lambda conn: edit_data.plan_bulk(conn, action, scope, ids(conn)))
 
         self.app.push_screen(PickerScreen("Bulk message type", choices, filterable=False), chosen)
 

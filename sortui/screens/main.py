@@ -19,6 +19,7 @@ from sortui.screens.shak import ORGANISATION_TAB, SHAK_TAB, TABS, ShakScreen
 from sortui.screens.sync_actions import SyncActions
 from sortui.store import diff, journal, queries
 from sortui.store.lookup import Target, go_to_target
+from sortui.store.search import Hit
 from sortui.widgets import treedata
 from sortui.widgets.detail_panel import DetailPanel
 from sortui.widgets.guard import reports_errors
@@ -52,6 +53,7 @@ class MainScreen(ShakScreen):
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (100, "-wide")]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "search", "Search", tooltip="Search names, codes and addresses", id="app.search"),
+        Binding("f", "search_under", "Search under the cursor", show=False, id="app.search_under"),
         Binding("colon", "goto", "Go to", tooltip="Go to a SOR id, GLN, SHAK code or ydernummer", id="app.goto"),
         Binding("n", "next_hit", "Next search hit", show=False, id="app.next_hit"),
         Binding("N", "previous_hit", "Previous search hit", show=False, id="app.previous_hit"),
@@ -73,12 +75,15 @@ class MainScreen(ShakScreen):
     ]
 
     class Located(Message):
-        def __init__(self, sor_id: str, located: Located | None, on: str | None, force: bool) -> None:
+        def __init__(
+            self, sor_id: str, located: Located | None, on: str | None, force: bool, hit: Hit | None = None
+        ) -> None:
             super().__init__()
             self.sor_id = sor_id
             self.located = located
             self.on = on
             self.force = force
+            self.hit = hit
 
     class Resolved(Message):
         def __init__(self, key: str, target: Target) -> None:
@@ -105,6 +110,10 @@ class MainScreen(ShakScreen):
         self.demo = demo
         self.debounce = debounce
         self.hit_index = -1
+        self._hit_shown: str | None = None  # the hit the counter on the tree's border is about
+        self._jumping = False  # a jump to that hit is on its way (the cursor moves for it)
+        self._closed_hit: str | None = None  # a closed hit not shown: ``c`` goes there
+        self._pending_hit: int | None = None  # ``n`` past the hits loaded: where to go once the next page is in
 
     def compose(self) -> ComposeResult:
         status = Status(
@@ -214,26 +223,33 @@ class MainScreen(ShakScreen):
     @on(Tree.NodeHighlighted, "#tree")
     def _highlighted(self, event: Tree.NodeHighlighted[Item]) -> None:
         self.detail.show_item(event.node.data, self.view_date)
+        item = self.tree.cursor_item()
+        if self._hit_shown and not self._jumping and (item is None or item.sor_id != self._hit_shown):
+            self._hide_hit_counter()  # the cursor left the hit: the user is elsewhere now
 
     def action_focus_tree(self) -> None:
         self.tree.focus()
 
-    def _refresh_view(self, notice: str | None = None) -> None:
-        """Reload the tree for a new date or closed setting, keeping the cursor's unit in view."""
+    def _refresh_view(self, notice: str | None = None, go_to: str | None = None) -> None:
+        """Reload the tree for a new date or closed setting, keeping the cursor's unit (or ``go_to``) in view."""
         item = self.tree.cursor_item()
         self.tree.view_date = self.view_date
         self.tree.show_closed = self.show_closed
         self.tree.reload()
         self.status.set(view_date=self.view_date, show_closed=self.show_closed)
         self.shak_view_changed()
-        if item is not None and item.sor_id:
-            self.jump_to(item.sor_id, force=False)
+        keep = go_to or (item.sor_id if item is not None else None)
+        if keep:
+            self._jumping = keep == self._hit_shown  # the reload moves the cursor: not a move off the hit
+            self.jump_to(keep, force=go_to is not None)
         if notice:
             self.notify(notice, markup=False, timeout=3)
 
     def action_toggle_closed(self) -> None:
         self.show_closed = not self.show_closed
-        self._refresh_view("Closed units shown (dimmed)" if self.show_closed else "Closed units hidden")
+        closed_hit, self._closed_hit = self._closed_hit, None  # a closed hit the user was told about
+        notice = "Closed units shown (dimmed)" if self.show_closed else "Closed units hidden"
+        self._refresh_view(notice, closed_hit if self.show_closed else None)
 
     def action_set_date(self) -> None:
         from sortui.screens.prompts import date_prompt, parse_view_date
@@ -248,25 +264,36 @@ class MainScreen(ShakScreen):
 
     # -- jumping ------------------------------------------------------------------------
 
-    def jump_to(self, sor_id: str, force: bool = True) -> None:
-        """Expand the path to ``sor_id`` and put the cursor on it; with ``force`` show closed units if needed."""
-        self._locate(sor_id, self.tree.filter_date, force)
+    def jump_to(self, sor_id: str, force: bool = True, hit: Hit | None = None) -> None:
+        """Expand the path to ``sor_id`` and put the cursor on it; with ``force`` show closed units if needed.
+
+        A search ``hit`` that is not shown (closed, or not valid on the view date) is not: the user is
+        told so, and ``c`` (showing closed units) goes there.
+        """
+        self._locate(sor_id, self.tree.filter_date, force, hit)
 
     @work(thread=True, exclusive=True, group="locate")
     @reports_errors
-    def _locate(self, sor_id: str, on: str | None, force: bool) -> None:
+    def _locate(self, sor_id: str, on: str | None, force: bool, hit: Hit | None = None) -> None:
         with self.source.connection() as conn:
             located = treedata.locate(conn, sor_id, on)
-        self.post_message(self.Located(sor_id, located, on, force))
+        self.post_message(self.Located(sor_id, located, on, force, hit))
 
     @on(Located)
     def _located(self, message: Located) -> None:
         if message.on != self.tree.filter_date:
-            self.jump_to(message.sor_id, message.force)
+            self.jump_to(message.sor_id, message.force, message.hit)
             return
+        self._jumping = False
         found = message.located
         if found is None:
             self.notify(f"SOR id {message.sor_id} is not in the working copy", severity="error", markup=False)
+            return
+        if found.hidden and message.hit is not None:
+            self._closed_hit = message.sor_id
+            self.notify(_not_shown_text(message.hit, self.view_date), markup=False, timeout=6)
+            self.show_tab(ORGANISATION_TAB)
+            self.tree.focus()  # where c is
             return
         if found.hidden:
             if message.force:
@@ -312,18 +339,41 @@ class MainScreen(ShakScreen):
         return self.query_one(SearchPane)
 
     def action_search(self) -> None:
+        """Search everything."""
+        self._open_search(None)
+
+    def action_search_under(self) -> None:
+        """Search the unit under the cursor and what is below it."""
+        item = self.tree.cursor_item()
+        if item is None or item.sor_id is None or item.node is None:
+            self.notify("No unit under the cursor to search under", severity="warning", markup=False)
+            return
+        self._open_search((item.sor_id, item.node.name))
+
+    def _open_search(self, root: tuple[str, str] | None) -> None:
         self.add_class("-searching")
+        self.search.search_under(root)
         field = self.query_one(SearchInput)
         field.focus()
         field.select_all()
 
     def action_close_search(self) -> None:
         self.remove_class("-searching")
+        self._hide_hit_counter()
         self.tree.focus()
 
     def action_focus_hits(self) -> None:
         if self.search.hits:
             self.query_one(HitList).focus()
+
+    @on(SearchPane.Loaded)
+    def _hits_loaded(self, message: SearchPane.Loaded) -> None:
+        if message.new:  # another search: the counter and ``n`` pointed into the old hits
+            self.hit_index, self._pending_hit = -1, None
+            self._hide_hit_counter()
+        elif self._pending_hit is not None:
+            index, self._pending_hit = self._pending_hit, None
+            self._go_to_hit(index)
 
     @on(SearchPane.Chosen)
     def _chosen(self, message: SearchPane.Chosen) -> None:
@@ -331,13 +381,24 @@ class MainScreen(ShakScreen):
         self._go_to_hit(message.index)
 
     def _go_to_hit(self, index: int) -> None:
-        hits = self.search.hits
+        pane = self.search
+        hits = pane.hits
         if not hits:
             self.notify("No search hits: press / to search", markup=False, timeout=3)
             return
+        if index >= len(hits) and pane.read_more():
+            self._pending_hit = index
+            return
         self.hit_index = index % len(hits)
-        self.tree.border_subtitle = f"hit {self.hit_index + 1}/{len(hits)}: {clean(self.search.searched)}"
-        self.jump_to(hits[self.hit_index].sor_id)
+        hit = hits[self.hit_index]
+        where = f" in {clean(pane.root[1])}" if pane.root else ""
+        self.tree.border_subtitle = f"hit {self.hit_index + 1}/{pane.count_text()}: {clean(pane.searched)}{where}"
+        self._hit_shown, self._jumping, self._closed_hit = hit.sor_id, True, None
+        self.jump_to(hit.sor_id, hit=hit)
+
+    def _hide_hit_counter(self) -> None:
+        self._hit_shown = None
+        self.tree.border_subtitle = ""
 
     def action_next_hit(self) -> None:
         self._go_to_hit(self.hit_index + 1)
@@ -378,8 +439,10 @@ class MainScreen(ShakScreen):
 
         item = self.tree.cursor_item()
         unit = (item.sor_id, item.node.name) if item and item.sor_id and item.node else None
-        hits = self.search.hits
-        ctx = ReviewContext(self.view_date, unit, self.search.searched if hits else None, len(hits))
+        pane = self.search
+        searched = pane.searched if pane.hits else None
+        under = pane.root[0] if pane.root and searched else None
+        ctx = ReviewContext(self.view_date, unit, searched, pane.count_text() if searched else "", under)
 
         def reviewed(keys: list[str] | None) -> None:
             if keys:
@@ -437,3 +500,9 @@ class MainScreen(ShakScreen):
             HelpSection("Everywhere", [(" ".join(k), d) for k, d in everywhere.values()]),
         ]
         return title, [s for s in sections if s.rows]
+
+
+def _not_shown_text(hit: Hit, view_date: str) -> str:
+    """Why a search hit is not in the tree, and how to get there."""
+    why = f"closed {hit.to_date}" if hit.to_date and hit.to_date < view_date else f"not valid on {view_date}"
+    return f"{clean(hit.name)} ({hit.sor_id}) is {why} and not shown: press c to show closed units and go there"

@@ -27,7 +27,6 @@ from sortui.store import review
 from sortui.widgets.edit_data import Choice
 from sortui.widgets.guard import reports_errors
 from sortui.widgets.safe import clean
-from sortui.widgets.search_pane import LIMIT as SEARCH_LIMIT
 from sortui.widgets.source import Source
 
 NAME_WIDTH = 24
@@ -40,7 +39,8 @@ class ReviewContext:
     view_date: str
     unit: tuple[str, str] | None = None  # (SOR id, name)
     search: str | None = None
-    hits: int = 0
+    hits: str = ""  # how many the search finds, in words ("57", "10,000+")
+    search_under: str | None = None  # the SOR-kode of the subtree the search is limited to
 
 
 def session_text(s: review.SessionSummary) -> Text:
@@ -58,8 +58,8 @@ def source_choices(ctx: ReviewContext) -> list[Choice]:
     """Where a new session can take its queue from."""
     choices = [Choice(f"rule:{r.name}", f"Regel: {r.title}", r.name) for r in review.RULES.values()]
     if ctx.search:
-        more = "+" if ctx.hits >= SEARCH_LIMIT else ""
-        choices.append(Choice(f"search:{ctx.search}", f"Søgning: {clean(ctx.search)}", f"{ctx.hits}{more} hits"))
+        under = f" i undertræet {ctx.search_under}" if ctx.search_under else ""
+        choices.append(Choice(f"search:{ctx.search}", f"Søgning: {clean(ctx.search)}{under}", f"{ctx.hits} hits"))
     else:
         choices.append(Choice("search:", "Søgning: type a search text…"))
     if ctx.unit:
@@ -240,7 +240,10 @@ class ReviewSessionsScreen(Screen[str | None]):
         kind, _, value = source.partition(":")
         try:
             with self.source.connection() as conn:
-                size = review.start(conn, name, self.ctx.view_date, **{kind: value})
+                sources = {kind: value}
+                if kind == "search" and value == self.ctx.search and self.ctx.search_under:
+                    sources["subtree"] = self.ctx.search_under  # the search as the user sees it: in the subtree
+                size = review.start(conn, name, self.ctx.view_date, **sources)
                 if size == 0:
                     review.delete(conn, name)
         except (review.ReviewError, sqlite3.Error, OSError) as exc:

@@ -8,16 +8,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sortui.domain.text import ascii_fold
 from sortui.formats.medcom import read_message_definitions
 from sortui.paths import data_dir
-from sortui.store import workfiles
+from sortui.store import search_index, workfiles
 from sortui.store.rows import insert_sql
 from sortui.store.tables import MESSAGE_DEFINITION
 
 # Marks a SQLite file as a sortui working copy ("SORT" in ASCII).
 APPLICATION_ID = 0x534F5254
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _add_tables(version: int) -> Callable[[sqlite3.Connection], None]:
@@ -32,10 +31,19 @@ def _add_tables(version: int) -> Callable[[sqlite3.Connection], None]:
     return migrate
 
 
+def _trigram_search(conn: sqlite3.Connection) -> None:
+    """3: search inside words. The word-prefix index (unicode61) makes way for the trigram indexes."""
+    conn.execute("DROP TABLE IF EXISTS search")
+    create_search_indexes(conn)
+    search_index.rebuild_search(conn)
+    search_index.rebuild_search_shak(conn)
+
+
 # MIGRATIONS[n] upgrades a working copy from version n-1 to n. A new working copy
 # is created at SCHEMA_VERSION directly from the current table definitions.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     2: _add_tables(2),  # what imports changed, and the validators of `sortui update`'s downloads
+    3: _trigram_search,  # search inside words (FTS5 trigram)
 }
 
 
@@ -65,7 +73,6 @@ def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
     else:
         conn = sqlite3.connect(path, check_same_thread=False)
-    conn.create_function("sortui_fold", 1, ascii_fold, deterministic=True)
     conn.execute("PRAGMA foreign_keys = OFF")
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     return conn
@@ -172,9 +179,22 @@ def create_schema(conn: sqlite3.Connection) -> None:
     with conn:
         for stmt in ddl_statements():
             conn.execute(stmt)
+        create_search_indexes(conn)
         load_code_lists(conn)
         conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def create_search_indexes(conn: sqlite3.Connection) -> None:
+    """The search indexes (FTS5 trigram), or why this SQLite cannot have them."""
+    try:
+        search_index.create_indexes(conn)
+    except sqlite3.OperationalError as exc:
+        if "tokenizer" not in str(exc):
+            raise
+        raise WorkingCopyError(
+            f"SQLite {sqlite3.sqlite_version} has no FTS5 trigram tokenizer: sortui needs SQLite 3.34 or newer"
+        ) from exc
 
 
 def migrate(conn: sqlite3.Connection, version: int) -> None:

@@ -41,7 +41,7 @@ from sortui.store import db, diff, workfiles
 from sortui.store.diff import Summary as ChangeSummary
 from sortui.store.rows import EntityBatch, insert_sql
 from sortui.store.search_index import INSERT_SQL as SEARCH_INSERT_SQL
-from sortui.store.search_index import rebuild_search, search_row
+from sortui.store.search_index import rebuild_search, rebuild_search_shak, search_row
 from sortui.store.tables import ENTITY_TABLES, LOCATION_MESSAGE, MESSAGE_DEFINITION, SHAK_CODE, SHAK_HOSPITAL, SNAPSHOT
 
 if TYPE_CHECKING:
@@ -707,6 +707,8 @@ class _Loader:
             notes.reapplied, notes.orphaned = journal.reapply(self.conn)
         if self.sor_loaded and (self.search_stale or notes.reapplied):
             rebuild_search(self.conn)  # the streamed index does not hold what the edits changed
+        if "shak" in self.cleared:
+            rebuild_search_shak(self.conn)
         if self.sor_loaded:
             # Filling the search index from the tables looked up every unit's addresses and location
             # numbers, and so ``PRAGMA optimize`` analyzed those tables: it still does (same statistics).

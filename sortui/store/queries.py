@@ -1,4 +1,4 @@
-"""Read queries on the working copy: tree pages, paths, inheritance, search, look-ups, counts.
+"""Read queries on the working copy: tree pages, paths, inheritance, look-ups, counts (search: ``search.py``).
 
 Every function takes an open sqlite3 connection and returns plain data; the UI
 calls them from thread workers, the CLI directly.
@@ -6,7 +6,6 @@ calls them from thread workers, the CLI directly.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from dataclasses import dataclass
 
@@ -19,7 +18,6 @@ from sortui.domain.inheritance import (
     effective_location,
 )
 from sortui.domain.model import Address, Contact, Location
-from sortui.domain.text import ascii_fold
 from sortui.store.rows import location_from_row
 from sortui.store.tables import SNAPSHOT
 
@@ -149,77 +147,7 @@ def effective_values(conn: sqlite3.Connection, sor_id: str) -> EffectiveValues:
     )
 
 
-# -- search -----------------------------------------------------------------
-
-_TOKEN = re.compile(r"[\w]+", re.UNICODE)
-
-
-def fts_query(text: str) -> str | None:
-    """An FTS5 query: every word must match as a prefix, as typed or ASCII-folded. None for no words."""
-    tokens = _TOKEN.findall(text)
-    if not tokens:
-        return None
-    raw = " ".join(f'"{t}"*' for t in tokens)
-    folded = " ".join(f'"{t}"*' for t in _TOKEN.findall(ascii_fold(" ".join(tokens))))
-    return f"({raw}) OR (folded : ({folded}))"
-
-
-@dataclass(slots=True, frozen=True)
-class Hit:
-    sor_id: str
-    kind: str
-    name: str
-    detail: str  # what matched besides the name: codes or address
-    to_date: str | None
-
-
-def search(conn: sqlite3.Connection, text: str, limit: int = 50, offset: int = 0) -> list[Hit]:
-    """Entities matching ``text`` (names, SOR ids, SHAK codes, GLNs, ydernumre, addresses); exact ids first."""
-    query = fts_query(text)
-    if query is None:
-        return []
-    exact = [h for h in _exact_hits(conn, text.strip())] if offset == 0 else []
-    seen = {h.sor_id for h in exact}
-    # A page of a search is ranked (bm25, then rowid) among the first RANKED_CANDIDATES matches only:
-    # scoring every match of a short, common word ("Læg", "Gruppe 1": tens of thousands) is what made
-    # such searches slow. With fewer matches, as for nearly every search, or a page reaching past the
-    # candidates (a review queue), the order is that of ranking all matches.
-    candidates = RANKED_CANDIDATES if offset + limit <= RANKED_CANDIDATES else -1
-    rows = conn.execute(
-        """
-        SELECT e.sor_id, e.kind, e.name, trim(s.codes) || '  ' || trim(s.address), e.to_date
-        FROM (
-            SELECT r, k FROM (SELECT rowid AS r, rank AS k FROM search WHERE search MATCH :q LIMIT :candidates)
-            ORDER BY k, r LIMIT :limit OFFSET :offset
-        ) c
-        JOIN search s ON s.rowid = c.r JOIN entity e ON e.rowid = c.r
-        ORDER BY c.k, c.r
-        """,
-        {"q": query, "limit": limit, "offset": offset, "candidates": candidates},
-    ).fetchall()
-    hits = exact + [Hit(*r) for r in rows if r[0] not in seen]
-    return hits[:limit]
-
-
-# How many matches (the first, in index order) a page of a search ranks.
-RANKED_CANDIDATES = 2000
-
-
-def _exact_hits(conn: sqlite3.Connection, key: str) -> list[Hit]:
-    ids: list[str] = []
-    for kind, value in find_key(conn, key):
-        if kind == "gln":
-            ids += [r[0] for r in conn.execute("SELECT owner_sor_id FROM location WHERE gln = ?", (value,))]
-        elif kind in ("sor_id", "provider_number"):
-            ids += _entity_ids_for(conn, kind, value)
-        elif kind == "shak":
-            ids += _entity_ids_for(conn, "shak_code", value)
-    hits = []
-    for sor_id in dict.fromkeys(ids):
-        row = conn.execute("SELECT sor_id, kind, name, '', to_date FROM entity WHERE sor_id = ?", (sor_id,)).fetchone()
-        if row:
-            hits.append(Hit(*row))
-    return hits
+# -- look-ups ---------------------------------------------------------------
 
 
 def _entity_ids_for(conn: sqlite3.Connection, column: str, value: str) -> list[str]:
@@ -470,7 +398,7 @@ _SHAK_END = "~"  # sorts after every character of a SHAK code (digits and capita
 _SHAK_CHILD_LENGTH = {0: 4, 4: 6, 6: 7}
 
 
-def _shak_valid(alias: str) -> str:
+def shak_valid_sql(alias: str) -> str:
     return f"({alias}.valid_from <= :on AND ({alias}.valid_to IS NULL OR {alias}.valid_to >= :on))"
 
 
@@ -503,7 +431,7 @@ def _shak_range(parent: str | None, all_versions: bool) -> tuple[str, dict[str, 
     lo = parent or ""
     where = "s.code >= :lo AND s.code < :hi AND length(s.code) >= :n"
     if not all_versions:
-        where += f" AND {_shak_valid('s')}"
+        where += f" AND {shak_valid_sql('s')}"
     return where, {"lo": lo, "hi": lo + _SHAK_END, "n": n}
 
 
@@ -539,7 +467,7 @@ def shak_level_position(conn: sqlite3.Connection, parent: str | None, key: str, 
 
 def shak_prefix_shown(conn: sqlite3.Connection, key: str, on: str, all_versions: bool) -> bool:
     """Whether ``key`` is a row of the navigator: it or a code below it exists (and is valid on ``on``)."""
-    where = "s.code >= :lo AND s.code < :hi" + ("" if all_versions else f" AND {_shak_valid('s')}")
+    where = "s.code >= :lo AND s.code < :hi" + ("" if all_versions else f" AND {shak_valid_sql('s')}")
     row = conn.execute(f"SELECT 1 FROM shak_code s WHERE {where} LIMIT 1", {"lo": key, "hi": key + _SHAK_END, "on": on})
     return row.fetchone() is not None
 
@@ -577,38 +505,14 @@ def shak_entries(conn: sqlite3.Connection, codes_: list[str], on: str, all_versi
     import json
 
     sql = _SHAK_ENTRY_SQL.format(
-        x_valid=_shak_valid("x"),
-        y_valid=_shak_valid("y"),
-        v_valid=_shak_valid("v"),
-        c_valid="" if all_versions else f" AND {_shak_valid('c')}",
+        x_valid=shak_valid_sql("x"),
+        y_valid=shak_valid_sql("y"),
+        v_valid=shak_valid_sql("v"),
+        c_valid="" if all_versions else f" AND {shak_valid_sql('c')}",
     )
     level = {4: "sgh", 6: "afd", 7: "afsnit"}
     rows = conn.execute(sql, {"codes": json.dumps(codes_), "on": on, "end": _SHAK_END}).fetchall()
     return [ShakEntry(r[0], level.get(len(r[0]), "?"), r[1], r[2], r[3], bool(r[4]), *r[5:]) for r in rows]
-
-
-def _register_fold(conn: sqlite3.Connection) -> None:
-    conn.create_function("sortui_fold", 1, lambda s: ascii_fold(s) if s else "", deterministic=True)
-
-
-def shak_search(
-    conn: sqlite3.Connection, text: str, on: str, all_versions: bool = False, limit: int = 200
-) -> list[ShakEntry]:
-    """Codes where every word is a code prefix or part of a version's text (ASCII-folded), in code order."""
-    words = text.split()
-    if not words:
-        return []
-    _register_fold(conn)
-    params: dict[str, object] = {"on": on, "limit": limit}
-    conds = []
-    for i, word in enumerate(words):
-        params[f"c{i}"], params[f"t{i}"] = word.upper(), ascii_fold(word)
-        conds.append(f"(substr(s.code, 1, length(:c{i})) = :c{i} OR instr(sortui_fold(s.text), :t{i}) > 0)")
-    if not all_versions:
-        conds.append(_shak_valid("s"))
-    sql = f"SELECT s.code FROM shak_code s WHERE {' AND '.join(conds)} GROUP BY s.code ORDER BY s.code LIMIT :limit"
-    keys = [r[0] for r in conn.execute(sql, params)]
-    return shak_entries(conn, keys, on, all_versions)
 
 
 @dataclass(slots=True, frozen=True)

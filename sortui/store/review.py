@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sortui.store import queries
+from sortui.store import search as searching
 
 DECISIONS = ("approved", "flagged", "skipped")
 
@@ -153,9 +153,23 @@ def _queue_from_rule(conn: sqlite3.Connection, rule: str, on: str) -> list[tuple
     return [tuple(r) for r in conn.execute(RULES[rule].sql, {"on": on})]
 
 
-def _queue_from_search(conn: sqlite3.Connection, text: str) -> list[tuple[str, str, str]]:
-    hits = queries.search(conn, text, limit=100_000)
-    return [("entity", h.sor_id, f"søgning: {text}") for h in hits]
+# The most items a review taken from a search holds: a search finding more is refused, not cut short.
+SEARCH_QUEUE_MAX = 100_000
+
+
+def _queue_from_search(conn: sqlite3.Connection, text: str, under: str | None) -> list[tuple[str, str, str]]:
+    """The units ``text`` finds (within the subtree of ``under``), in the order the search ranks them."""
+    scope = None
+    reason = f"søgning: {text}"
+    if under is not None:
+        scope = searching.subtree_scope(conn, under)
+        if scope is None:
+            raise ReviewError(f"no unit with SOR-kode {under}")
+        reason += f" i undertræet {under}"
+    ids = searching.search_sor_ids(conn, text, SEARCH_QUEUE_MAX + 1, scope)
+    if len(ids) > SEARCH_QUEUE_MAX:
+        raise ReviewError(f"the search finds more than {SEARCH_QUEUE_MAX:,} units: narrow it")
+    return [("entity", sor_id, reason) for sor_id in ids]
 
 
 def _queue_from_subtree(conn: sqlite3.Connection, sor_id: str, on: str) -> list[tuple[str, str, str]]:
@@ -183,9 +197,10 @@ def start(
     search: str | None = None,
     subtree: str | None = None,
 ) -> int:
-    """Create session ``name`` from exactly one source; returns its size."""
-    if sum(x is not None for x in (rule, search, subtree)) != 1:
-        raise ReviewError("give exactly one of a rule, a search or a subtree")
+    """Create session ``name`` from one source (a search within ``subtree`` if both are given); returns its size."""
+    searched_subtree = search is not None and subtree is not None and rule is None
+    if sum(x is not None for x in (rule, search, subtree)) != 1 and not searched_subtree:
+        raise ReviewError("give one of a rule, a search or a subtree (or a search and a subtree)")
     if not name.strip():
         raise ReviewError("a review session needs a name")
     if conn.execute("SELECT 1 FROM review_session WHERE name = ?", (name,)).fetchone():
@@ -193,7 +208,8 @@ def start(
     if rule is not None:
         queue, source = _queue_from_rule(conn, rule, on), f"rule:{rule}"
     elif search is not None:
-        queue, source = _queue_from_search(conn, search), f"search:{search}"
+        queue = _queue_from_search(conn, search, subtree)
+        source = f"search:{search}" + (f" (i undertræet {subtree})" if subtree else "")
     else:
         queue, source = _queue_from_subtree(conn, subtree or "", on), f"subtree:{subtree}"
     with conn:

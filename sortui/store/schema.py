@@ -194,15 +194,11 @@ class DownloadRow(WorkingCopyModel, table=True):
 ADDED_TABLES: dict[int, tuple[str, ...]] = {2: ("import_change", "import_run", "download")}
 
 
-FTS_DDL = (
-    "CREATE VIRTUAL TABLE search USING fts5("
-    "sor_id UNINDEXED, name, codes, address, folded, "
-    "tokenize = 'unicode61 remove_diacritics 2', prefix = '1 3')"
-)
-
-
 def ddl_statements(tables: tuple[str, ...] | None = None) -> list[str]:
-    """CREATE statements for the current schema (or only ``tables``), generated from the SQLModel metadata."""
+    """CREATE statements for the current schema (or only ``tables``), generated from the SQLModel metadata.
+
+    The search indexes are not among them: ``search_index.create_indexes`` makes those.
+    """
     dialect = sqlite.dialect()
     out: list[str] = []
     for table in WorkingCopyModel.metadata.sorted_tables:
@@ -211,6 +207,4 @@ def ddl_statements(tables: tuple[str, ...] | None = None) -> list[str]:
         out.append(str(CreateTable(table).compile(dialect=dialect)).strip())
         for index in sorted(table.indexes, key=lambda i: i.name or ""):
             out.append(str(CreateIndex(index).compile(dialect=dialect)).strip())
-    if tables is None:
-        out.append(FTS_DDL)
     return out

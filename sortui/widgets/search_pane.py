@@ -1,39 +1,32 @@
-"""Search as you type: FTS5 in a worker (exclusive, stale searches are dropped), hits in a list."""
+"""Search as you type: a worker per keystroke (exclusive: stale searches are dropped), hits in a list.
+
+The first page comes with the number of hits; scrolling to the end of the list loads the next
+page. A search covers the whole register, or the subtree of one unit (``search_under``).
+"""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.events import Resize
 from textual.message import Message
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from sortui.store import queries
+from sortui.store.search import Hit, Scope, SearchPage, search, subtree_scope
 from sortui.widgets.form import SafeInput
 from sortui.widgets.guard import reports_errors
+from sortui.widgets.hit_line import hit_line
 from sortui.widgets.safe import clean
 from sortui.widgets.source import Source
 
-LIMIT = 100
-
-
-def hit_text(hit: queries.Hit) -> Text:
-    t = Text(no_wrap=True, overflow="ellipsis")
-    t.append(f"{hit.kind} ", style="dim")
-    t.append(clean(hit.name), style="dim strike" if hit.to_date else "bold")
-    if hit.to_date:
-        t.append(f" (lukket {hit.to_date})", style="dim")
-    t.append(f"  {hit.sor_id}", style="dim")
-    detail = " ".join(w for w in clean(hit.detail).split() if w != hit.sor_id)
-    if detail:
-        t.append(f"  {detail}", style="dim")
-    return t
+PAGE = 100  # hits read at a time
+MORE_AHEAD = 10  # the next page is read when the cursor comes this close to the last hit loaded
 
 
 class SearchInput(SafeInput):
@@ -48,7 +41,7 @@ class HitList(OptionList):
         Binding("j", "cursor_down", "Next hit", show=False, id="search.down"),
         Binding("k", "cursor_up", "Previous hit", show=False, id="search.up"),
         Binding("g", "first", "First hit", show=False, id="search.first"),
-        Binding("G", "last", "Last hit", show=False, id="search.last"),
+        Binding("G", "last", "Last hit loaded", show=False, id="search.last"),
         Binding("escape", "screen.close_search", "Close the search", show=False, id="search.back"),
     ]
 
@@ -59,27 +52,62 @@ class SearchPane(Vertical):
     BORDER_TITLE = "Søg"
 
     class Results(Message):
-        def __init__(self, text: str, hits: list[queries.Hit]) -> None:
+        """A page of hits for ``text`` in ``scope`` (``offset`` 0: a new search)."""
+
+        def __init__(self, text: str, root: str | None, scope: Scope | None, page: SearchPage) -> None:
             super().__init__()
             self.text = text
-            self.hits = hits
+            self.root = root
+            self.scope = scope
+            self.page = page
 
     class Chosen(Message):
         def __init__(self, index: int) -> None:
             super().__init__()
             self.index = index
 
+    class Loaded(Message):
+        """Hits arrived: ``new`` a new search's (what pointed into the old hits is stale), else one more page."""
+
+        def __init__(self, new: bool) -> None:
+            super().__init__()
+            self.new = new
+
     def __init__(self, source: Source, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.source = source
-        self.hits: list[queries.Hit] = []
+        self.hits: list[Hit] = []
         self.searched = ""
+        self.total = 0
+        self.more = False  # more than the counted total
+        self.root: tuple[str, str] | None = None  # (SOR-kode, name) of the subtree searched, None: everything
+        self._scope: Scope | None = None  # the root's subtree, once read
+        self._reading_more = False
 
     def compose(self) -> ComposeResult:
-        field = SearchInput(placeholder="name, SOR id, SHAK code, GLN, ydernummer, address", id="search-input")
+        field = SearchInput(placeholder="name, address, SOR-kode, SHAK-kode, GLN, ydernummer", id="search-input")
         field.cursor_blink = False
         yield field
         yield HitList(id="search-hits")
+
+    @property
+    def complete(self) -> bool:
+        """Every hit is loaded."""
+        return len(self.hits) >= self.total and not self.more
+
+    def count_text(self) -> str:
+        return f"{self.total:,}{'+' if self.more else ''}"
+
+    def search_under(self, root: tuple[str, str] | None) -> None:
+        """Search everything (None) or the subtree of (SOR-kode, name) from now on; searches again."""
+        if root != self.root:
+            self.root, self._scope = root, None
+        self.border_title = f"Søg i {clean(root[1])}" if root else "Søg"
+        self.run_search(self.query_one(SearchInput).value)
+
+    def forget_scope(self) -> None:
+        """The tree changed (an edit): the subtree is read again by the next search."""
+        self._scope = None
 
     @on(Input.Changed, "#search-input")
     def _changed(self, event: Input.Changed) -> None:
@@ -98,25 +126,76 @@ class SearchPane(Vertical):
         event.stop()
         self.post_message(self.Chosen(event.option_index))
 
+    @on(OptionList.OptionHighlighted, "#search-hits")
+    def _hit_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()
+        if event.option_index >= len(self.hits) - MORE_AHEAD:
+            self.read_more()
+
+    def run_search(self, text: str) -> None:
+        self._read(text, self.root[0] if self.root else None, self._scope, 0)
+
+    def read_more(self) -> bool:
+        """Read the next page of hits, if there is one and it is not on its way; whether it was asked for."""
+        if self.complete or self._reading_more or not self.hits:
+            return False
+        self._reading_more = True
+        self._read_page(self.searched, self.root[0] if self.root else None, self._scope, len(self.hits))
+        return True
+
     @work(thread=True, exclusive=True, group="search")
     @reports_errors
-    def run_search(self, text: str) -> None:
+    def _read(self, text: str, root: str | None, scope: Scope | None, offset: int) -> None:
+        self._search_in_worker(text, root, scope, offset)
+
+    @work(thread=True, exclusive=True, group="search-more")
+    @reports_errors
+    def _read_page(self, text: str, root: str | None, scope: Scope | None, offset: int) -> None:
+        self._search_in_worker(text, root, scope, offset)
+
+    def _search_in_worker(self, text: str, root: str | None, scope: Scope | None, offset: int) -> None:
         worker = get_current_worker()
         with self.source.connection() as conn:
-            hits = queries.search(conn, text, limit=LIMIT)
+            if root is not None and scope is None:
+                scope = subtree_scope(conn, root)
+            page = search(conn, text, limit=PAGE, offset=offset, scope=scope) if root is None or scope else None
         if not worker.is_cancelled:
-            self.post_message(self.Results(text, hits))
+            self.post_message(self.Results(text, root, scope, page or SearchPage([], 0)))
 
     @on(Results)
     def _results(self, message: Results) -> None:
         message.stop()
-        if message.text != self.query_one(SearchInput).value:
+        current = (self.query_one(SearchInput).value, self.root[0] if self.root else None)
+        if message.page.offset:
+            self._reading_more = False
+        if (message.text, message.root) != current:
             return
-        self.hits, self.searched = message.hits, message.text
+        if message.scope is not None:
+            self._scope = message.scope
+        page = message.page
+        if page.offset and (message.text != self.searched or page.offset != len(self.hits)):
+            return
+        if not page.offset:
+            self.hits, self.searched, self._reading_more = [], message.text, False
+            self.query_one(HitList).clear_options()
+        self.hits += page.hits
+        self.total, self.more = page.total, page.more
         hits = self.query_one(HitList)
-        hits.clear_options()
-        hits.add_options([Option(hit_text(h)) for h in message.hits])
-        if message.hits:
+        width = self._line_width()
+        hits.add_options([Option(hit_line(h, width)) for h in page.hits])
+        if page.hits and not page.offset:
             hits.highlighted = 0
-        n = len(message.hits)
-        self.border_subtitle = f"{n}{'+' if n >= LIMIT else ''} hits" if message.text.strip() else ""
+        self.border_subtitle = page.count_text() if message.text.strip() else ""
+        self.post_message(self.Loaded(new=not page.offset))
+
+    def _line_width(self) -> int:
+        """The hits' width, less the scroll bar's (it comes and goes with the number of hits)."""
+        hits = self.query_one(HitList)
+        width = hits.size.width - hits.styles.scrollbar_size_vertical
+        return width if width > 10 else 76
+
+    def on_resize(self, event: Resize) -> None:
+        hits = self.query_one(HitList)
+        width = self._line_width()
+        for index, hit in enumerate(self.hits):
+            hits.replace_option_prompt_at_index(index, hit_line(hit, width))

@@ -22,6 +22,7 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from sortui.store import queries
+from sortui.store.search import shak_search
 from sortui.store.shak_checks import CHECKS, Finding, ShakReport, check_shak
 from sortui.widgets import shak_data
 from sortui.widgets.form import SafeInput
@@ -356,7 +357,7 @@ class ShakPane(Vertical):
     def run_filter(self, text: str) -> None:
         worker = get_current_worker()
         with self.source.connection() as conn:
-            entries = queries.shak_search(conn, text, self.view.on, self.view.all_versions, limit=HITS)
+            entries = shak_search(conn, text, self.view.on, self.view.all_versions, limit=HITS)
         if not worker.is_cancelled:
             self.post_message(self.Results(text, entries))
 
