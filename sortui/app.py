@@ -8,14 +8,13 @@ import sqlite3
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Static
 
 from sortui import config, paths
 from sortui.domain.errors import InputError
@@ -23,6 +22,9 @@ from sortui.domain.text import printable
 from sortui.store import db, queries
 from sortui.widgets.guard import reports_errors
 from sortui.widgets.source import Source
+
+if TYPE_CHECKING:
+    from sortui.widgets.import_progress import ImportProgress
 
 VIEW_DATE_ENV = "SORTUI_VIEW_DATE"
 
@@ -124,8 +126,11 @@ class SortApp(App[None]):
         for problem in self.settings.problems:
             self.notify(problem, title="Config", severity="warning", timeout=10, markup=False)
         if self.demo:
-            self.screen.mount(Static(Text("Preparing the demo snapshot…"), id="preparing"))
-            self.prepare_demo()
+            from sortui.widgets.import_progress import ImportProgress
+
+            preparing = ImportProgress("Preparing the demo snapshot…", id="preparing")
+            self.screen.mount(preparing)
+            self.prepare_demo(preparing)
         else:
             self._open_main()
             self.check_empty()
@@ -139,12 +144,13 @@ class SortApp(App[None]):
         self.push_screen(MainScreen(self.source, self.view_date, self.label, self.debounce, demo=self.demo))
 
     @work(thread=True, group="startup")
-    def prepare_demo(self) -> None:
-        """Build the demo working copy if needed before anything reads it, then open the main screen."""
+    def prepare_demo(self, progress: ImportProgress) -> None:
+        """Build the demo working copy if needed before anything reads it (its import's progress shown
+        by ``progress``), then open the main screen."""
         from sortui.generator.demo import ensure_demo
 
         try:
-            built = ensure_demo(self.source.path)
+            built = ensure_demo(self.source.path, progress.report)
         except (OSError, sqlite3.Error, InputError, db.WorkingCopyError) as exc:
             self.call_from_thread(self.exit, None, 2, Text(printable(f"sortui: the demo could not be prepared: {exc}")))
             return

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from test_app_support import main_screen, make_app, notices, press, screen_text, settle, tree_lines
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Input, ProgressBar
 
 from sortui import cli, paths
 from sortui.app import SortApp
@@ -95,6 +95,8 @@ def test_plain_sortui_on_a_new_machine_opens_the_demo_in_a_file_of_its_own(
         assert "DEMO DATA" in status_line(app)
         assert any(n.startswith("This is the demo, made just now") for n in notices(app))
         assert tree_lines(app)[:2] == ["Region (5)", "Kommune (98)"]
+        built = app.screen_stack[0].query_one("#preparing ProgressBar", ProgressBar)  # fed by the import
+        assert built.total and built.progress == built.total
         await rename(app, pilot, first_unit(app.source.path), "Prøvet i demoen")
         assert "DEMO DATA" in status_line(app) and "1 pending" in status_line(app)  # still said
 

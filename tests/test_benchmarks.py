@@ -40,3 +40,15 @@ def test_load_bench_runs_and_checks_consistency(capsys: pytest.CaptureFixture[st
     assert module.main(["--editors", "3", "--changesets", "4", "--databases", "sqlite", "--workers", "1"]) == 0
     out = capsys.readouterr().out
     assert "| sqlite | 1 | uncontended | 3 | 12 | 0 |" in out and "| 0 | ok |" in out
+
+
+@pytest.mark.slow
+def test_startup_bench_times_each_command_class(sor_wc: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = importlib.util.spec_from_file_location("startup_bench", RUN_PY.parent / "startup_bench.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["startup_bench"] = module
+    spec.loader.exec_module(module)
+    assert module.main(["--db", str(sor_wc), "--runs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert '| bare python -c "import sqlite3" |' in out and "| app: first usable screen |" in out

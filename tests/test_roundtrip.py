@@ -528,3 +528,15 @@ def test_export_of_an_unwritable_value_fails_cleanly(run_cli, sor_wc: Path, tmp_
     assert "8341000016002" in result.err and "EntityName" in result.err
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".export")] == []
+
+
+def test_an_export_reports_its_progress_in_units(sor_wc: Path, tmp_path: Path) -> None:
+    from sortui.store.export import export
+
+    seen: list[tuple[str, int, int]] = []
+    conn = db.open_working_copy(sor_wc)
+    try:
+        count = export(conn, "csv", tmp_path / "sor.csv", progress=lambda *a: seen.append(a))
+    finally:
+        conn.close()
+    assert count > 0 and seen[-1] == (str(tmp_path / "sor.csv"), count, count)

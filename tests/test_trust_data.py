@@ -120,7 +120,7 @@ def big_xml(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from sortui.generator.files import write_file_set
 
     path = write_file_set(tmp_path_factory.mktemp("big"), BIG_UNITS, 7, ("xml",))["xml"]
-    assert path.stat().st_size > importer.SPLIT_MIN_BYTES
+    assert path.stat().st_size > importer.SPLIT_MIN_BYTES["sor-xml"]
     return path
 
 

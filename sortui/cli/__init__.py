@@ -22,20 +22,22 @@ from sortui.domain.text import codepoint, is_surrogate, printable
 from sortui.store import db as store_db
 from sortui.store import workfiles
 
-# The command groups, in the order --help lists them.
-COMMAND_MODULES: tuple[str, ...] = (
-    "sortui.cli.files",
-    "sortui.cli.updates",
-    "sortui.cli.lookup",
-    "sortui.cli.edit",
-    "sortui.cli.check",
-    "sortui.cli.review",
-    "sortui.cli.generate",
-    "sortui.cli.offline",
-    "sortui.cli.sync",
-    "sortui.cli.status",
-    "sortui.cli.service",
-)
+# Each command and the module that defines it, the groups in the order --help lists them. A command
+# run loads only its own module; --help, and anything that is not a command, load them all.
+COMMANDS: dict[str, str] = {
+    **dict.fromkeys(("import", "export"), "sortui.cli.files"),
+    **dict.fromkeys(("diff", "update"), "sortui.cli.updates"),
+    **dict.fromkeys(("show", "search", "stats", "shak", "locate"), "sortui.cli.lookup"),
+    **dict.fromkeys(("set", "edi", "changes"), "sortui.cli.edit"),
+    "check": "sortui.cli.check",
+    "review": "sortui.cli.review",
+    "generate": "sortui.cli.generate",
+    "open": "sortui.cli.offline",
+    **dict.fromkeys(("login", "logout", "sync", "conflicts", "resolve"), "sortui.cli.sync"),
+    "status": "sortui.cli.status",
+    **dict.fromkeys(("serve", "server"), "sortui.cli.service"),
+}
+COMMAND_MODULES: tuple[str, ...] = tuple(dict.fromkeys(COMMANDS.values()))
 
 
 class SafeArgumentParser(argparse.ArgumentParser):
@@ -47,7 +49,9 @@ class SafeArgumentParser(argparse.ArgumentParser):
         super().exit(status, message)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or only of those of ``command``'s module (a command's own
+    parser is the same either way)."""
     parser = SafeArgumentParser(
         prog="sortui",
         description="Keyboard-first terminal tool for SOR, the Danish health-care organisation register. "
@@ -63,13 +67,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--readonly", action="store_true", help="never write to the working copy")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in COMMAND_MODULES:
+    for module in (COMMANDS[command],) if command in COMMANDS else COMMAND_MODULES:
         importlib.import_module(module).add_parser(sub)
     return parser
 
 
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` names (the first word after the global options), if any."""
+    words = iter(argv)
+    for word in words:
+        if word == "--db":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_command_of(argv))
     args = parser.parse_args(argv)
     args.db_named = args.db is not None or paths.env_db_path() is not None  # not the default: never the demo
     if args.db is None:

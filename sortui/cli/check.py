@@ -7,7 +7,6 @@ from contextlib import closing
 from datetime import date
 
 from sortui.cli.common import EXIT_OK, iso_date, open_db, out, print_json, safe_line
-from sortui.store.shak_checks import CHECKS, check_shak
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -26,6 +25,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_check_shak(args: argparse.Namespace) -> int:
+    from sortui.store.shak_checks import CHECKS, check_shak
+
     on = args.on or date.today().isoformat()
     with closing(open_db(args)) as conn:
         report = check_shak(conn, on)

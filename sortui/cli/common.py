@@ -13,6 +13,7 @@ import functools
 import json
 import sqlite3
 import sys
+import time
 from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
@@ -131,31 +132,60 @@ def writable(args: argparse.Namespace, create: bool = False) -> sqlite3.Connecti
 
 
 class progress:
-    """A rich progress bar on a terminal; nothing when stderr is not a terminal."""
+    """A rich progress bar with rate and time left on a terminal, once a run has lasted a second
+    (``unit``: what ``done`` and ``total`` count, "bytes" or "units"); nothing when stderr is not a terminal."""
+
+    DELAY_S = 1.0  # a run shorter than this shows no bar
+
+    def __init__(self, unit: str = "bytes") -> None:
+        self.unit = unit
 
     def __enter__(self) -> Callable[[str, int, int], None] | None:
+        self._bar: Any = None
         if not err.is_terminal:
-            self._bar = None
             return None
-        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+        self._started = time.monotonic()
+        self._tasks: dict[str, int] = {}
+        return self.update
 
-        self._bar = Progress(
+    def _start(self) -> Any:
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+
+        if self.unit == "bytes":
+            amount: tuple[Any, ...] = (DownloadColumn(), TransferSpeedColumn())
+        else:
+            amount = (MofNCompleteColumn(), TextColumn(f"{{task.fields[rate]}} {self.unit}/s", markup=False))
+        bar = Progress(
             TextColumn("{task.description}", markup=False),
             BarColumn(),
-            DownloadColumn(),
+            *amount,
+            TextColumn("left", markup=False),
             TimeRemainingColumn(),
             console=err,
             transient=True,
         )
-        self._bar.start()
-        self._tasks: dict[str, int] = {}
-        return self.update
+        bar.start()
+        return bar
 
     def update(self, label: str, done: int, total: int) -> None:
-        assert self._bar is not None
+        if self._bar is None:
+            if time.monotonic() - self._started < self.DELAY_S:
+                return
+            self._bar = self._start()
         if label not in self._tasks:
-            self._tasks[label] = self._bar.add_task(printable(Path(label).name), total=total)
-        self._bar.update(self._tasks[label], completed=done, total=total)
+            self._tasks[label] = self._bar.add_task(printable(Path(label).name), total=total, rate="–")
+        task = self._tasks[label]
+        self._bar.update(task, completed=done, total=total)
+        speed = next(t.speed for t in self._bar.tasks if t.id == task)
+        self._bar.update(task, rate=f"{speed:,.0f}" if speed else "–")
 
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:

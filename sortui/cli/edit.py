@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sqlite3
+from collections.abc import Callable, Iterator
 from contextlib import closing
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sortui.cli.common import (
     EXIT_BAD_INPUT,
@@ -19,9 +22,18 @@ from sortui.cli.common import (
     writable,
 )
 from sortui.domain.fields import LOCATION_FLAGS, LOCATION_SCALARS, editable_entity_fields
-from sortui.store import edits, journal, queries
-from sortui.store.describe import change_words
-from sortui.store.journal import EditError, JournalEntry
+
+if TYPE_CHECKING:
+    from sortui.formats.edit_batch import EdiLine
+    from sortui.store.batch import BatchResult
+    from sortui.store.journal import EditError, JournalEntry
+
+BATCH_HELP = (
+    "A batch file is CSV with a header row (comma- or semicolon-separated, UTF-8) or JSON lines (an object "
+    "a line) and is applied all or nothing, in one transaction: every line is checked against the working "
+    "copy as the lines before it left it; if any is refused, nothing is saved and the first refused lines "
+    "are listed by line number (exit code 2)."
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -34,23 +46,48 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         + ", ".join(LOCATION_SCALARS + LOCATION_FLAGS)
         + ". An empty VALUE clears a field; flags take ja/nej. Control characters are refused (a note may hold"
         " line feeds). An edit waits for a running import (5 s at most), or is refused naming it.",
+        usage="sortui set KEY FIELD=VALUE... [--json]\n       sortui set --from FILE [--json]",
+        epilog=BATCH_HELP + " Columns of `set --from`: key (a SOR-kode or a GLN), field, value (empty clears). "
+        "Consecutive lines of one key are one edit, validated together.",
     )
-    p.add_argument("key", metavar="KEY", help="SOR-kode of a unit, or a lokationsnummer (GLN)")
-    p.add_argument("assignments", nargs="+", metavar="FIELD=VALUE")
+    p.add_argument("key", nargs="?", metavar="KEY", help="SOR-kode of a unit, or a lokationsnummer (GLN)")
+    p.add_argument("assignments", nargs="*", metavar="FIELD=VALUE")
+    p.add_argument(
+        "--from",
+        "--from-file",
+        dest="batch",
+        type=Path,
+        metavar="FILE",
+        help="apply the edits of FILE (columns key, field, value) as one batch",
+    )
     p.add_argument("--json", action="store_true", help="print the journal entries as JSON")
     p.set_defaults(func=cmd_set)
 
-    p = sub.add_parser("edi", help="add or remove message types on a location number")
+    p = sub.add_parser(
+        "edi",
+        help="add or remove message types on a location number",
+        usage="sortui edi add|remove GLN MESSAGE... [--from DATE] [--to DATE] [--json]\n"
+        "       sortui edi add|remove --from-file FILE [--json]",
+        epilog=BATCH_HELP + " Columns of `edi --from-file`: gln, message, and (with add) from and to, "
+        "optional; --from and --to are the validity of lines without their own.",
+    )
     p.add_argument("action", choices=("add", "remove"))
-    p.add_argument("gln", metavar="GLN")
+    p.add_argument("gln", nargs="?", metavar="GLN")
     p.add_argument(
         "messages",
-        nargs="+",
+        nargs="*",
         metavar="MESSAGE",
         help="URN, TYPE:VERSION (e.g. XREF15:XH1530R) or a unique version code (e.g. XH1530R)",
     )
     p.add_argument("--from", dest="from_date", metavar="DATE", help="valid from (with add)")
     p.add_argument("--to", dest="to_date", metavar="DATE", help="valid to (with add)")
+    p.add_argument(
+        "--from-file",
+        dest="batch",
+        type=Path,
+        metavar="FILE",
+        help="add or remove the message types of FILE (columns gln, message[, from, to]) as one batch",
+    )
     p.add_argument("--json", action="store_true", help="print the journal entries as JSON")
     p.set_defaults(func=cmd_edi)
 
@@ -95,6 +132,8 @@ def _report(entries: list[JournalEntry], as_json: bool, nothing: str) -> None:
 
 
 def describe_change(e: JournalEntry) -> str:
+    from sortui.store.describe import change_words
+
     what, before, after = change_words(e.target, e.op, e.field, e.old_value, e.new_value)
     return f"{what}: {before} → {after}"
 
@@ -104,25 +143,40 @@ def _refused(exc: EditError) -> CliError:
 
 
 def cmd_set(args: argparse.Namespace) -> int:
+    from sortui.store import edits
+    from sortui.store.journal import EditError
+
+    if args.batch is not None:
+        if args.key is not None:
+            raise CliError("give KEY FIELD=VALUE... or --from FILE, not both")
+        from sortui.formats.edit_batch import read_set_lines
+        from sortui.store.batch import apply_set_batch
+
+        return _run_batch(args, lambda conn: apply_set_batch(conn, read_set_lines(args.batch)))
+    if args.key is None or not args.assignments:
+        raise CliError("give KEY FIELD=VALUE... (or --from FILE)")
     pairs = _parse_assignments(args.assignments)
     with closing(writable(args)) as conn:
-        kinds = dict(queries.find_key(conn, args.key))
         try:
-            if "gln" in kinds:
-                changes = {name.removeprefix("location."): edits.parse_value(name, value) for name, value in pairs}
-                entries = edits.set_location_fields(conn, args.key, changes)
-            elif "sor_id" in kinds:
-                changes = {name: edits.parse_value(name, value) for name, value in pairs}
-                entries = edits.set_fields(conn, args.key, changes)
-            else:
-                raise CliError(f"{args.key}: no unit or lokationsnummer with that key", EXIT_NOT_FOUND)
+            entries = edits.set_by_key(conn, args.key, pairs)
         except EditError as exc:
             raise _refused(exc) from None
+    if entries is None:
+        raise CliError(f"{args.key}: no unit or lokationsnummer with that key", EXIT_NOT_FOUND)
     _report(entries, args.json, "nothing changed: the values are already so")
     return EXIT_OK
 
 
 def cmd_edi(args: argparse.Namespace) -> int:
+    from sortui.store import edits
+    from sortui.store.journal import EditError
+
+    if args.batch is not None:
+        if args.gln is not None:
+            raise CliError("give GLN MESSAGE... or --from-file FILE, not both")
+        return _edi_batch(args)
+    if args.gln is None or not args.messages:
+        raise CliError("give GLN MESSAGE... (or --from-file FILE)")
     entries: list[JournalEntry] = []
     with closing(writable(args)) as conn:
         try:
@@ -142,7 +196,53 @@ def cmd_edi(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _edi_batch(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from sortui.formats.edit_batch import read_edi_lines
+    from sortui.store.batch import apply_edi_batch
+
+    def lines() -> Iterator[EdiLine]:
+        for ln in read_edi_lines(args.batch):
+            yield replace(ln, from_date=ln.from_date or args.from_date, to_date=ln.to_date or args.to_date)
+
+    return _run_batch(args, lambda conn: apply_edi_batch(conn, args.action, lines()))
+
+
+def _run_batch(args: argparse.Namespace, apply: Callable[[sqlite3.Connection], BatchResult]) -> int:
+    """Apply a batch file and say what it did; refused lines are listed by file and line."""
+    from sortui.store import journal
+    from sortui.store.batch import BatchError
+
+    with closing(writable(args)) as conn:
+        try:
+            result = apply(conn)
+        except BatchError as exc:
+            for p in exc.problems:
+                err.print(safe_line(f"sortui: {args.batch}:{p.line}: {p.message}", style="red"))
+            more = f" (the first {len(exc.problems)} listed)" if exc.count > len(exc.problems) else ""
+            raise CliError(f"{args.batch}: {exc.count} edits refused{more}; nothing was saved") from None
+        if args.json:
+            done = journal.entries_where(conn, "id BETWEEN ? AND ?", (result.first_id, result.last_id))
+            print_json([entry_json(e) for e in done] if result.changes else [])
+    if result.changes:
+        ids = f"#{result.first_id}" + (f"–#{result.last_id}" if result.last_id != result.first_id else "")
+        err.print(safe_line(f"saved {result.changes} changes ({ids}) from {result.lines} lines of {args.batch}"))
+    else:
+        err.print(safe_line(f"nothing changed: {args.batch} holds no change the working copy does not have"))
+    if result.unchanged_count and result.changes:
+        shown = ", ".join(map(str, result.unchanged)) + (
+            ", …" if result.unchanged_count > len(result.unchanged) else ""
+        )
+        err.print(safe_line(f"{result.unchanged_count} lines changed nothing (lines {shown})", style="dim"))
+    for warning in result.warnings:
+        err.print(safe_line(f"warning: {warning}", style="yellow"))
+    return EXIT_OK
+
+
 def cmd_changes(args: argparse.Namespace) -> int:
+    from sortui.store import journal
+
     if args.undo is not None or args.discard_all:
         return _change_journal(args)
     with closing(open_db(args, readonly=True)) as conn:
@@ -167,6 +267,9 @@ def _grouped(entries: list[JournalEntry]) -> dict[str, list[JournalEntry]]:
 
 
 def _change_journal(args: argparse.Namespace) -> int:
+    from sortui.store import journal
+    from sortui.store.journal import EditError
+
     with closing(writable(args)) as conn:
         try:
             if args.undo is not None:

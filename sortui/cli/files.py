@@ -14,9 +14,6 @@ from sortui.store.export import FORMATS
 if TYPE_CHECKING:
     from sortui.store.importer import ImportReport, Replaced
 
-if TYPE_CHECKING:
-    from sortui.store.importer import ImportReport
-
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
@@ -75,7 +72,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def print_import_report(report: ImportReport, db_path: Path) -> None:
     """What an import read (rows, warnings), did with pending edits, replaced and changed (to stderr)."""
-    from sortui.cli.updates import summary_lines
+    from sortui.cli.changes_output import summary_lines
 
     for f in report.files:
         err.print(safe_line(f"imported {f.rows} rows ({f.kind}) from {f.path}"))
@@ -120,9 +117,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     if args.output.is_dir():
         raise CliError(f"cannot export to {args.output}: it is a directory")
-    with closing(open_db(args)) as conn:
+    with closing(open_db(args)) as conn, progress("units") as report:
         try:
-            count = export(conn, args.format, args.output, with_pending=args.with_pending)
+            count = export(conn, args.format, args.output, with_pending=args.with_pending, progress=report)
         except ValueError as exc:  # a value the format cannot carry (the writers name unit and field)
             raise CliError(f"cannot export to {args.output}: {exc}") from None
         except OSError as exc:

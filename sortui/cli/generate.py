@@ -8,9 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from sortui.cli.common import err
-from sortui.generator.context import SNAPSHOT_DATE
-from sortui.generator.files import FILE_NAMES, FORMATS, import_order, write_file_set
-from sortui.generator.tree import MIN_ENTITIES
+from sortui.generator.options import FILE_NAMES, FORMATS, MIN_ENTITIES, SNAPSHOT_DATE
 
 
 def _formats(text: str) -> tuple[str, ...]:
@@ -67,6 +65,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
+    from sortui.generator.files import import_order, write_file_set
+
     started = time.perf_counter()
     paths = write_file_set(args.output, args.entities, args.seed, args.formats, args.snapshot_date)
     for kind, path in paths.items():

@@ -15,7 +15,7 @@ from rich.segment import ControlType
 from sortui.cli.common import EXIT_OK, CliError, err, open_db, out, print_json, safe_line, service_errors, writable
 from sortui.domain.text import printable
 from sortui.store import db as store_db
-from sortui.sync.client import EXIT_CONFLICTS, EXIT_REFUSED, EXIT_UNAVAILABLE
+from sortui.sync.exit_codes import EXIT_CONFLICTS, EXIT_REFUSED, EXIT_UNAVAILABLE
 
 EXIT_CODES = (
     f"Exit codes: 0 done; 2 bad input; {EXIT_UNAVAILABLE} the service is unreachable or answered something that "

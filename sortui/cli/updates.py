@@ -3,36 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import json
-import sqlite3
-import sys
-from collections.abc import Iterable, Iterator
 from contextlib import closing
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from rich.text import Text
-
-from sortui.cli.common import EXIT_BAD_INPUT, EXIT_OK, CliError, err, out, progress, service_errors
-from sortui.domain.text import json_printable
-from sortui.formats.sorcsv import spreadsheet_safe
-from sortui.store.diff import CHANGE_KINDS, TARGETS, Change, Summary, change_counts, read_changes
-from sortui.widgets.change_text import (
-    GROUP_TITLES,
-    TARGET_TITLES,
-    change_title,
-    field_line,
-    institution_line,
-    shown_fields,
-)
-from sortui.widgets.safe import clean
+from sortui.cli.common import EXIT_BAD_INPUT, EXIT_OK, CliError, err, progress, service_errors
 
 if TYPE_CHECKING:
     from sortui.store.diff_files import Side
     from sortui.sync.download import Fetched
-
-EXIT_CHANGES = 1  # as diff(1): 0 the same, 1 changes listed, 2 trouble
 
 DIFF_HELP = (
     "Lists what changed from OLD to NEW, unit by unit: units, location numbers (GLN) and their message "
@@ -55,8 +34,6 @@ UPDATE_EXIT = (
     "Exit codes: 0 done (or nothing changed); 2 bad input (a URL the server refuses, a file that is not "
     "the register's); 3 the server is unreachable or the download broke off (nothing was imported)."
 )
-
-CSV_COLUMNS = ("target", "key", "detail", "change", "name", "field", "old", "new")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -99,6 +76,9 @@ def cmd_diff(args: argparse.Namespace) -> int:
         return _diff_last_import(args)
     if len(args.sides) != 2:
         raise CliError("give OLD and NEW (files, folders or FILE,FILE...), or --since-snapshot")
+    from rich.text import Text
+
+    from sortui.cli.changes_output import print_changes
     from sortui.store.diff_files import diff_files
 
     with progress() as report, diff_files(_side(args.sides[0]), _side(args.sides[1]), report) as result:
@@ -108,7 +88,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
             Text(f"OLD: {_side_text(result.old)}"),
             Text(f"NEW: {_side_text(result.new)}"),
         ]
-        return _print_changes(args, result.conn, result.summary, header, "diff")
+        return print_changes(args, result.conn, result.summary, header, "diff")
 
 
 def _side_text(side: Side) -> str:
@@ -117,8 +97,11 @@ def _side_text(side: Side) -> str:
 
 
 def _diff_last_import(args: argparse.Namespace) -> int:
+    from rich.text import Text
+
+    from sortui.cli.changes_output import print_changes
     from sortui.cli.common import open_db
-    from sortui.store.diff import last_import
+    from sortui.store.diff import change_counts, last_import
 
     with closing(open_db(args)) as conn:
         found = last_import(conn)
@@ -126,92 +109,7 @@ def _diff_last_import(args: argparse.Namespace) -> int:
             raise CliError("no import has been recorded in this working copy yet", EXIT_BAD_INPUT)
         stamp, summary = found
         summary.counts = change_counts(conn)
-        return _print_changes(args, conn, summary, [Text(f"The last import, {stamp}:")], "import")
-
-
-def _print_changes(
-    args: argparse.Namespace, conn: sqlite3.Connection, summary: Summary, header: list[Text], what: str
-) -> int:
-    counts = summary.counts
-    changes = read_changes(conn)
-    if args.json:
-        _write_json(changes)
-    elif args.csv:
-        _write_csv(changes)
-    else:
-        for line in [*header, *summary_lines(summary, what)]:
-            out.print(line)
-        _write_text(changes, counts)
-    for line in [] if not (args.json or args.csv) else summary_lines(summary, what):
-        err.print(line)
-    return EXIT_CHANGES if counts else EXIT_OK
-
-
-def summary_lines(summary: Summary, what: str = "import") -> list[Text]:
-    """One line a kind of record with its numbers of changes, and the kinds of data not compared."""
-    counts = summary.counts
-    lines = []
-    for target in TARGETS:
-        parts = [f"{counts[target, kind]:,} {kind}" for kind in CHANGE_KINDS if counts.get((target, kind))]
-        if parts:
-            lines.append(Text(f"{TARGET_TITLES[target]}: {', '.join(parts)}"))
-    if not counts and summary.compared:
-        compared = ", ".join(GROUP_TITLES[g] for g in summary.compared)
-        lines.append(Text(f"No changes ({compared} compared)"))
-    for group, rows in summary.only_new.items():
-        if what == "import":
-            lines.append(
-                Text(f"{GROUP_TITLES[group]}: {rows:,} rows loaded for the first time (not listed as changes)")
-            )
-        else:
-            lines.append(Text(f"{GROUP_TITLES[group]}: only in NEW ({rows:,} rows), not compared", style="yellow"))
-    for group, rows in summary.only_old.items():
-        lines.append(Text(f"{GROUP_TITLES[group]}: only in OLD ({rows:,} rows), not compared", style="yellow"))
-    return lines
-
-
-def _write_text(changes: Iterator[Change], counts: dict[tuple[str, str], int]) -> None:
-    """The changes by kind (a heading each) and institution (a line each), then each change and its fields."""
-    current, place = None, None
-    for change in changes:
-        group = (change.target, change.change)
-        if group != current:
-            current, place = group, None
-            title = f"{TARGET_TITLES[change.target]} {change.change} ({counts[group]:,})"
-            out.print()
-            out.print(Text(title, style="bold underline"))
-        if change.target != "shak" and (place is None or change.institution != place[0]):
-            place = (change.institution,)
-            out.print(institution_line(change))
-        out.print(change_title(change, "    "))
-        for path, (old, new) in shown_fields(change).items():
-            out.print(field_line(path, old, new, "        "))
-
-
-def _write_json(changes: Iterable[Change]) -> None:
-    write = sys.stdout.write
-    write("[")
-    for i, change in enumerate(changes):
-        write(",\n" if i else "\n")
-        write(json_printable(json.dumps(change.as_json(), ensure_ascii=False)))
-    write("\n]\n")
-
-
-def csv_cell(value: Any) -> str:
-    """A value as a CSV cell a spreadsheet shows and never runs: control characters made visible, formulas quoted."""
-    if value is None:
-        return ""
-    text = json.dumps(value, ensure_ascii=False) if isinstance(value, list | bool) else str(value)
-    return spreadsheet_safe(clean(text))
-
-
-def _write_csv(changes: Iterable[Change]) -> None:
-    writer = csv.writer(sys.stdout, delimiter=";", lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for change in changes:
-        for path, (old, new) in change.fields.items():
-            values = (change.target, change.key, change.detail, change.change, change.name, path, old, new)
-            writer.writerow([csv_cell(v) for v in values])
+        return print_changes(args, conn, summary, [Text(f"The last import, {stamp}:")], "import")
 
 
 # -- update ----------------------------------------------------------------------------------------------
@@ -219,6 +117,8 @@ def _write_csv(changes: Iterable[Change]) -> None:
 
 @service_errors
 def cmd_update(args: argparse.Namespace) -> int:
+    from rich.text import Text
+
     from sortui.cli.files import print_import_report
     from sortui.store import db
     from sortui.sync.download import check_url

@@ -17,6 +17,7 @@ Old department codes (1990s-2000s) carry capital letters in positions 5-7 (``150
 from __future__ import annotations
 
 import codecs
+import re
 from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
@@ -79,11 +80,12 @@ def _c1_table() -> dict[int, str]:
 
 
 _C1_TO_WINDOWS = _c1_table()
+_C1 = re.compile("[\x80-\x9f]")
 
 
 def windows_text(text: str) -> str:
     """Latin-1 decoded text with its C1 controls read as the Windows-1252 characters they are."""
-    return text.translate(_C1_TO_WINDOWS) if any("\x80" <= ch < "\xa0" for ch in text) else text
+    return text.translate(_C1_TO_WINDOWS) if _C1.search(text) else text
 
 
 def _latin1_fallback(exc: UnicodeError) -> tuple[bytes, int]:

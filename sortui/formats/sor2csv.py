@@ -35,7 +35,7 @@ from pathlib import Path
 
 from sortui.domain.fields import MAX_SPECIALITIES
 from sortui.domain.model import Entity
-from sortui.formats.common import read_csv_rows, require_columns
+from sortui.formats.common import CsvPart, ReadPosition, read_csv_rows, require_columns
 from sortui.formats.sorcsv import FlatDialect, entity_from_row, entity_values, read_header, unexcel
 
 ENCODING = "utf-8"
@@ -126,13 +126,18 @@ DIALECT = FlatDialect(COLUMNS, {"own": "own", "inherited": "inherited", "none": 
 
 
 def read_sor2_csv(
-    path: Path, label: str | None = None, type_names: Mapping[str, str] | None = None
+    path: Path,
+    label: str | None = None,
+    type_names: Mapping[str, str] | None = None,
+    part: CsvPart | None = None,
+    position: ReadPosition | None = None,
 ) -> Iterator[Entity]:
-    """Each row of a SOR2 SorEntity CSV as an Entity; ``type_names`` (code -> name) decodes EntityTypeName."""
+    """Each row of a SOR2 SorEntity CSV (of ``part`` of it) as an Entity; ``type_names`` (code -> name)
+    decodes EntityTypeName."""
     name = label or str(path)
     require_columns(set(read_header(path, ENCODING, DELIMITER, name)), REQUIRED, name)
     codes_by_name = {text.casefold(): code for code, text in (type_names or {}).items()}
-    for line, row in read_csv_rows(path, ENCODING, DELIMITER, name):
+    for line, row in read_csv_rows(path, ENCODING, DELIMITER, name, part, position):
         ent = entity_from_row(row, DIALECT, name, line)
         _read_derived(ent, row, codes_by_name)
         yield ent

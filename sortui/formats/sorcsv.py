@@ -55,7 +55,15 @@ from sortui.domain.fields import (
     MAX_SPECIALITIES,
 )
 from sortui.domain.model import ADDRESS_KINDS, KINDS, Address, Contact, Entity, Location, Speciality
-from sortui.formats.common import UTF8_BOM, decode_lines, encoding_of, read_csv_rows, require_columns
+from sortui.formats.common import (
+    UTF8_BOM,
+    CsvPart,
+    ReadPosition,
+    decode_lines,
+    encoding_of,
+    read_csv_rows,
+    require_columns,
+)
 from sortui.formats.shak import WINDOWS_LATIN1, windows_text
 
 ENCODING = "latin-1"
@@ -203,7 +211,7 @@ def parse_kind(value: str) -> str:
 def unexcel(value: str) -> str:
     """``="123"`` (text forced for Excel) as ``123``; other values stripped."""
     value = value.strip()
-    m = _EXCEL_TEXT.match(value)
+    m = _EXCEL_TEXT.match(value) if value.startswith("=") else None
     return m[1].strip() if m else value
 
 
@@ -228,9 +236,12 @@ class _RowState:
 def entity_from_row(row: Mapping[str, str], dialect: FlatDialect, name: str, line: int) -> Entity:
     """One CSV row as an Entity; a bad value is an InputError naming the line and the column."""
     state = _RowState(Entity(sor_id="", kind="", name="", source_line=line), _empty_location(), {})
-    for header, path in dialect.columns.items():
-        raw = windows_text(unexcel(row.get(header, "")))
-        if not raw or path.startswith("@"):
+    filled = [(h, p, v) for h, p in dialect.columns.items() if (v := row.get(h))]  # most cells are empty
+    for header, path, raw in filled:
+        if path.startswith("@"):
+            continue
+        raw = windows_text(unexcel(raw))
+        if not raw:
             continue
         try:
             _assign(state, path, raw)
@@ -313,12 +324,14 @@ def _resolve_ean(state: _RowState, dialect: FlatDialect, name: str, line: int) -
     state.ent.location = loc
 
 
-def read_sor_csv(path: Path, label: str | None = None) -> Iterator[Entity]:
-    """Each row of a classic sor.csv as an Entity (parent_sor_id from Parent-SOR-kode)."""
+def read_sor_csv(
+    path: Path, label: str | None = None, part: CsvPart | None = None, position: ReadPosition | None = None
+) -> Iterator[Entity]:
+    """Each row of a classic sor.csv (of ``part`` of it) as an Entity (parent_sor_id from Parent-SOR-kode)."""
     name = label or str(path)
     encoding = encoding_of(path, ENCODING)  # a BOM says UTF-8 (a sheet saved as "CSV UTF-8")
     require_columns(set(read_header(path, encoding, DELIMITER, name)), REQUIRED, name)
-    for line, row in read_csv_rows(path, encoding, DELIMITER, name):
+    for line, row in read_csv_rows(path, encoding, DELIMITER, name, part, position):
         yield entity_from_row(row, DIALECT, name, line)
 
 

@@ -559,6 +559,30 @@ _SPLIT_SCAN = 1 << 20
 _LONE_CR = re.compile(rb"\r(?!\n)")
 
 
+def unzip_xml_member(path: Path, target: Path) -> str | None:
+    """Write the SOR XML file inside the zip at ``path`` to ``target`` (so that it can be read in
+    parts) and return its name in the zip; None when the zip does not hold exactly one .xml file, or
+    it expands beyond what the reader allows (see MAX_ZIP_RATIO), or cannot be read: reading the zip
+    itself then says what is wrong with it."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            members = [m for m in zf.infolist() if m.filename.lower().endswith(".xml") and not m.is_dir()]
+            if len(members) != 1:
+                return None
+            member = members[0]
+            limit = min(MAX_ZIP_BYTES, ZIP_SLACK + MAX_ZIP_RATIO * member.compress_size)
+            with zf.open(member) as raw, open(target, "wb") as out:
+                written = 0
+                while chunk := raw.read(1 << 20):
+                    written += len(chunk)
+                    if written > limit:
+                        return None
+                    out.write(chunk)
+            return member.filename
+    except (OSError, *ZIP_ERRORS):
+        return None
+
+
 def split_sor_xml(path: Path, fraction: float) -> tuple[XmlPart, XmlPart] | None:
     """Two parts of a plain SOR XML file, cut before the owner that starts nearest ``fraction`` of it.
 

@@ -22,10 +22,10 @@ from sortui.generator.danish import (
     PostTown,
     ascii_slug,
 )
+from sortui.generator.options import SNAPSHOT_DATE
 
 T = TypeVar("T")
 
-SNAPSHOT_DATE = date(2026, 11, 1)
 EARLIEST = date(1995, 1, 1)
 NAME_MAX = 60
 SOR_ID_NAMESPACE = "100001600"  # <item id> 1000016 00 <Verhoeff check digit>, like the register's ids

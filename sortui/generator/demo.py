@@ -17,10 +17,14 @@ import sqlite3
 from collections.abc import Iterable
 from contextlib import closing
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sortui.formats.common import sha256_of
 from sortui.paths import data_dir
 from sortui.store import db
+
+if TYPE_CHECKING:
+    from sortui.store.importer import Progress
 
 DEMO_ENTITIES = 3_000
 DEMO_SEED = 2026
@@ -65,8 +69,9 @@ def holds_demo(db_path: Path) -> bool:
         return False
 
 
-def ensure_demo(db_path: Path) -> bool:
+def ensure_demo(db_path: Path, progress: Progress | None = None) -> bool:
     """Make ``db_path`` the demo working copy if it is missing or out of date; True when it (re)built it.
+    ``progress`` follows the import (the importer's callback).
 
     A demo made from another snapshot (or by an older sortui) is replaced whole, edits made in the
     demo with it: it is built beside it and swapped in, so ``db_path`` is never half made.
@@ -83,7 +88,7 @@ def ensure_demo(db_path: Path) -> bool:
     building = path.with_name(f".{path.name}.build-{os.getpid()}")
     db.remove_database(building)
     try:
-        import_files(building, files)
+        import_files(building, files, progress)
         db.remove_database(path, keep_file=True)
         os.replace(building, path)
     finally:

@@ -16,19 +16,11 @@ from pathlib import Path
 from sortui.domain.model import Entity
 from sortui.generator.context import SNAPSHOT_DATE, Node
 from sortui.generator.edi import MessageCatalogue, load_catalogue
+from sortui.generator.options import FILE_NAMES, FORMATS
 from sortui.generator.tree import generate
 from sortui.paths import data_dir
 from sortui.store.export import zip_sor_xml
 
-FILE_NAMES: dict[str, str] = {
-    "xml": "sor.xml",
-    "zip": "sor.zip",
-    "csv": "sor.csv",
-    "sor2": "SorEntity_daily.csv",
-    "shak": "SHAKCOMPLETE.TXT",
-    "edi": "LocationsCodeEDITypeMap.csv",
-}
-FORMATS = tuple(FILE_NAMES)
 TYPE_LISTS = ("owner_type", "institution_type", "unit_type")
 
 Nodes = Callable[[], Iterator[Node]]

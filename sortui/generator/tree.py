@@ -23,10 +23,10 @@ from sortui.generator.danish import MUNICIPALITIES, REGIONS
 from sortui.generator.edi import MessageCatalogue, load_catalogue
 from sortui.generator.hospitals import ShakCodes, region_tree
 from sortui.generator.municipal import municipality_tree, proportional, state_tree
+from sortui.generator.options import MIN_ENTITIES
 from sortui.generator.private import PrivateOwners
 from sortui.generator.units import Builder
 
-MIN_ENTITIES = 500
 REGION_SHARE, MUNICIPAL_SHARE, STATE_SHARE = 0.30, 0.25, 0.015
 ENTITIES_PER_HOSPITAL = 900
 P_CLOSE_PUBLIC = 0.11  # chance a public unit (below the owner) is closed, before its parents' closures

@@ -18,16 +18,15 @@ from textual.message import Message
 
 from sortui.screens.controller import Controller
 from sortui.store import journal
-from sortui.sync import client as sync_client
-from sortui.sync import credentials, engine, session, state
-from sortui.sync.client import ServiceStatus
-from sortui.sync.engine import SyncResult
+from sortui.sync import state
 from sortui.widgets.guard import reports_errors
 from sortui.widgets.safe import clean
 from sortui.widgets.source import Source
 
 if TYPE_CHECKING:
     from sortui.screens.sync import SyncScreen
+    from sortui.sync.client import ServiceStatus, SyncError
+    from sortui.sync.engine import SyncResult
 
 STATUS_INTERVAL = 300.0  # seconds between checks of the service's status (0: only at start and after a sync)
 
@@ -84,6 +83,8 @@ class SyncActions(Controller):
         """Ask the service for its status and operating messages (nothing when none is configured)."""
         with self.source.connection() as conn:
             url = state.read_state(conn).service_url
+        if url:  # only then is the client (httpx) loaded: the app starts without it
+            from sortui.sync import client as sync_client
         self.post_message(self.Checked(url, sync_client.status(url) if url else None))
 
     @on(Checked)
@@ -129,7 +130,9 @@ class SyncActions(Controller):
         self._sync(password)
 
     def _where(self) -> str:
-        return sync_client.host_port(self.url) if self.url else "the central service"
+        from sortui.sync.client import host_port
+
+        return host_port(self.url) if self.url else "the central service"
 
     @work(thread=True, exclusive=True, group="sync")
     def _sync(self, password: str | None) -> None:
@@ -142,6 +145,9 @@ class SyncActions(Controller):
         self.post_message(self.Done(outcome, pending))
 
     def _attempt(self, password: str | None) -> SyncResult | Failure:
+        from sortui.sync import client as sync_client
+        from sortui.sync import session
+
         try:
             with self.source.connection() as conn:
                 return self._sync_with(conn, password)
@@ -153,6 +159,8 @@ class SyncActions(Controller):
             return self._failure(exc)
 
     def _sync_with(self, conn: sqlite3.Connection, password: str | None) -> SyncResult:
+        from sortui.sync import engine, session
+
         with session.open_client(conn, password, token=self.session_token) as client:
             if password and client.token:
                 self._keep_token(conn, client.token)
@@ -160,6 +168,8 @@ class SyncActions(Controller):
 
     def _keep_token(self, conn: sqlite3.Connection, token: str) -> None:
         """In memory for this session, and in the keyring when there is one (never in a file)."""
+        from sortui.sync import credentials, session
+
         url, user = session.service_of(conn)
         credentials.store_token(url, user, token)
         self.session_token = token
@@ -167,7 +177,10 @@ class SyncActions(Controller):
     def _report(self, stage: str, done: int, total: int) -> None:
         self.post_message(self.Progress(stage, done, total))
 
-    def _failure(self, exc: sync_client.SyncError) -> Failure:
+    def _failure(self, exc: SyncError) -> Failure:
+        from sortui.sync import client as sync_client
+        from sortui.sync import session
+
         with self.source.connection() as conn:
             url, user = session.service_of(conn)
         where = sync_client.host_port(url)
@@ -216,6 +229,8 @@ class SyncActions(Controller):
             self._show_service()
             self._ask_password(failure, stay)
         elif failure.kind == "offline":
+            from sortui.sync.client import ServiceStatus
+
             self.service = ServiceStatus(reachable=False, error=failure.message)
             self._show_service()
             text = f"{clean(_sentence(failure.message))} The service is offline; {stay}."

@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sortui.formats.medcom import read_message_definitions
 from sortui.paths import data_dir
 from sortui.store import search_index, workfiles
 from sortui.store.rows import insert_sql
@@ -86,7 +85,13 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     any process) can come between. Commits at the end of the block, rolls back on any exception.
     When another process keeps the lock for longer than ``BUSY_TIMEOUT_MS`` (an import holds it
     from start to end), ``WorkingCopyBusy`` names that import; nothing is written.
+
+    Inside a transaction already (a batch of edits: ``edits.apply_set_batch``), the block is a
+    savepoint of it: an edit that fails undoes only itself, and the batch commits or rolls back all.
     """
+    if conn.in_transaction:
+        yield from _savepoint(conn)
+        return
     try:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as exc:
@@ -99,6 +104,17 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     except BaseException:
         conn.rollback()
         raise
+
+
+def _savepoint(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    conn.execute("SAVEPOINT edit")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK TO edit")
+        conn.execute("RELEASE edit")
+        raise
+    conn.execute("RELEASE edit")
 
 
 def is_busy(exc: sqlite3.Error) -> bool:
@@ -207,6 +223,8 @@ def migrate(conn: sqlite3.Connection, version: int) -> None:
 
 def load_code_lists(conn: sqlite3.Connection) -> None:
     """Code lists and the MedCom catalogue shipped in ``data/codelists``."""
+    from sortui.formats.medcom import read_message_definitions  # only a new working copy needs it
+
     folder = data_dir() / "codelists"
     with open(folder / "codes.csv", encoding="utf-8", newline="") as fh:
         rows = [(r["list"], r["code"], r["text"]) for r in csv.DictReader(fh)]

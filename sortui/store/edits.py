@@ -40,7 +40,7 @@ from sortui.domain.validation import (
 from sortui.domain.wire import CREATE_FIELDS
 from sortui.store.db import write_transaction
 from sortui.store.journal import EditError, JournalEntry, record_entry
-from sortui.store.queries import effective_values, path_to_root
+from sortui.store.queries import effective_values, find_key, path_to_root
 from sortui.store.rows import load_entity, location_from_row
 from sortui.store.values import (
     ean_state,
@@ -185,6 +185,17 @@ def set_fields(conn: sqlite3.Connection, sor_id: str, changes: dict[str, Any]) -
     for entry in entries:
         entry.warnings = warnings
     return entries
+
+
+def set_by_key(conn: sqlite3.Connection, key: str, typed: list[tuple[str, str]]) -> list[JournalEntry] | None:
+    """Set the fields (a unit's, ``key`` a SOR-kode) or attributes (a location number's, ``key`` a GLN)
+    ``typed`` names to the values typed (``parse_value``); None when ``key`` is neither."""
+    kinds = dict(find_key(conn, key))
+    if "gln" in kinds:
+        return set_location_fields(conn, key, {n.removeprefix("location."): parse_value(n, v) for n, v in typed})
+    if "sor_id" in kinds:
+        return set_fields(conn, key, {n: parse_value(n, v) for n, v in typed})
+    return None
 
 
 def move_unit(conn: sqlite3.Connection, sor_id: str, new_parent: str) -> JournalEntry:

@@ -9,15 +9,24 @@ import shutil
 import sqlite3
 import tempfile
 import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
-from sortui.store import db, journal
+from sortui.domain.model import Entity
+from sortui.store import db, journal, queries
 from sortui.store.rows import walk_tree
 
+# progress(label, done, total): units written of the units there are.
+Progress = Callable[[str, int, int], None]
+Tree = Iterator[tuple[int, Entity]]
+PROGRESS_EVERY = 2000  # units
 
-def export(conn: sqlite3.Connection, fmt: str, path: Path, with_pending: bool = False) -> int:
+
+def export(
+    conn: sqlite3.Connection, fmt: str, path: Path, with_pending: bool = False, progress: Progress | None = None
+) -> int:
     """Write the working copy to ``path`` (via a temporary file, renamed when complete).
 
     Pending edits are left out unless ``with_pending``: the export then reads a
@@ -25,16 +34,26 @@ def export(conn: sqlite3.Connection, fmt: str, path: Path, with_pending: bool = 
     """
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
+
+    def write(source: sqlite3.Connection) -> int:
+        tree = walk_tree(source)
+        if progress is not None:
+            tree = _reporting(tree, progress, str(path), queries.entity_count(source))
+        count = _WRITERS[fmt](source, tree, tmp)
+        if progress is not None:
+            progress(str(path), count, count)
+        return count
+
     try:
         if with_pending or journal.pending_count(conn) == 0:
-            count = _WRITERS[fmt](conn, tmp)
+            count = write(conn)
         else:
             with tempfile.TemporaryDirectory(prefix="sortui-export-") as folder:
                 base = db.connect(Path(folder) / "base.sqlite")
                 try:
                     conn.backup(base)
                     journal.revert_all_in(base)
-                    count = _WRITERS[fmt](base, tmp)
+                    count = write(base)
                 finally:
                     base.close()
         os.replace(tmp, path)
@@ -43,39 +62,46 @@ def export(conn: sqlite3.Connection, fmt: str, path: Path, with_pending: bool = 
     return count
 
 
+def _reporting(tree: Tree, progress: Progress, label: str, total: int) -> Tree:
+    for done, item in enumerate(tree, start=1):
+        if done % PROGRESS_EVERY == 0:
+            progress(label, done, total)
+        yield item
+
+
 def _snapshot_info(conn: sqlite3.Connection) -> tuple[str | None, str | None]:
     row = conn.execute("SELECT snapshot_date, created_at FROM snapshot WHERE kind = 'sor'").fetchone()
     return (row[0], row[1]) if row else (None, None)
 
 
-def _export_xml(conn: sqlite3.Connection, path: Path) -> int:
+def _export_xml(conn: sqlite3.Connection, tree: Tree, path: Path) -> int:
     from sortui.formats.sorxml_writer import write_sor_xml
 
     snapshot_date, created_at = _snapshot_info(conn)
-    return write_sor_xml(walk_tree(conn), path, snapshot_date=snapshot_date, created_at=created_at)
+    return write_sor_xml(tree, path, snapshot_date=snapshot_date, created_at=created_at)
 
 
-def _export_csv(conn: sqlite3.Connection, path: Path) -> int:
+def _export_csv(conn: sqlite3.Connection, tree: Tree, path: Path) -> int:
     from sortui.formats.sorcsv import write_sor_csv
 
-    counter = _Counter(ent for _, ent in walk_tree(conn))
+    counter = _Counter(ent for _, ent in tree)
     write_sor_csv(counter, path)
     return counter.count
 
 
-def _export_spreadsheet(conn: sqlite3.Connection, path: Path) -> int:
+def _export_spreadsheet(conn: sqlite3.Connection, tree: Tree, path: Path) -> int:
     from sortui.formats.sorcsv import write_spreadsheet_csv
 
-    counter = _Counter(ent for _, ent in walk_tree(conn))
+    counter = _Counter(ent for _, ent in tree)
     write_spreadsheet_csv(counter, path)
     return counter.count
 
 
-def _export_json(conn: sqlite3.Connection, path: Path) -> int:
+def _export_json(conn: sqlite3.Connection, tree: Tree, path: Path) -> int:
     count = 0
     with open(path, "w", encoding="utf-8") as fh:
         fh.write("[")
-        for _, ent in walk_tree(conn):
+        for _, ent in tree:
             data = asdict(ent)
             data.pop("source_line", None)
             fh.write(",\n" if count else "\n")

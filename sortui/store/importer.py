@@ -8,15 +8,16 @@ transaction is rolled back and the working copy is byte-for-byte as it was. A ne
 built in a staging file and renamed into place when complete. Either way the import's files are
 named after it and removed by whoever finds them left by a dead process (``workfiles``).
 
-A large SOR XML file is read in two parts at once, by this process and a worker process (see "a
-large SOR XML file in two parts at once" below); the result is the same as reading it as a whole,
-which is what happens on any error.
+A large SOR file (XML, zipped XML, sor.csv or SorEntity CSV) is read in two parts at once, by this
+process and a worker process (see "a large SOR file in two parts at once" below); the result is the
+same as reading it as a whole, which is what happens on any error.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import json
 import marshal
 import os
@@ -26,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -45,7 +47,10 @@ from sortui.store.search_index import rebuild_search, rebuild_search_shak, searc
 from sortui.store.tables import ENTITY_TABLES, LOCATION_MESSAGE, MESSAGE_DEFINITION, SHAK_CODE, SHAK_HOSPITAL, SNAPSHOT
 
 if TYPE_CHECKING:
+    from sortui.formats.common import CsvPart
     from sortui.formats.sorxml import XmlPart
+
+    Part = XmlPart | CsvPart
 
 BATCH = 5000
 MAX_WARNINGS_KEPT = 50
@@ -234,7 +239,7 @@ class _Loader:
         conn: sqlite3.Connection,
         progress: Progress | None,
         lock: workfiles.ImportLock,
-        early: dict[Path, tuple[tuple[XmlPart, XmlPart] | None, _PartWorker | None]] | None = None,
+        early: dict[Path, _Split] | None = None,
         keep_old: bool = False,
     ):
         self.conn = conn
@@ -339,26 +344,21 @@ class _Loader:
 
             reader = SorXmlReader(path, label)
             return iter(reader), reader
-        if kind == "sor-csv":
-            from sortui.formats.sorcsv import read_sor_csv
-
-            return read_sor_csv(path, label), None
-        from sortui.formats.sor2csv import read_sor2_csv
-
-        return read_sor2_csv(path, label), None
+        return _flat_entities(kind, path, label, None)
 
     def _load_sor(self, path: Path, kind: str, label: str, report: FileReport) -> None:
         self._clear_once("sor", ENTITY_TABLES)
         self.sor_sources.append((path, kind, label))
         self.flat_loaded = self.flat_loaded or kind != "sor-xml"
         digest = _in_background(sha256_of, path)  # the file's hash for the snapshot row, on the side
-        parts, worker = self.early.pop(path, (None, None))  # started with the import, for a large SOR XML file
-        if worker is None and (parts := _parts(path, kind)) is not None:
-            worker = _new_worker(path, label, parts[1], self.lock)
-        if parts is not None and worker is not None:
-            with worker:  # ends it as soon as it is done with (or has failed)
-                if self._load_sor_parts(path, label, report, parts, worker, digest):
-                    return
+        split = self.early.pop(path, None) or _split(path, kind, label, self.lock)  # started early, or now
+        if split is not None:
+            with split.worker:  # ends it as soon as it is done with (or has failed)
+                done = self._load_sor_parts(path, split, report, digest)
+            if split.source != path:
+                split.source.unlink(missing_ok=True)
+            if done:
+                return
         entities, reader = self._sor_reader(path, kind, label)
         self._stream(entities, reader, path, label, report, kind)
         snapshot_date, created_at = getattr(reader, "snapshot_date", None), getattr(reader, "created_at", None)
@@ -403,23 +403,15 @@ class _Loader:
         self.sor_rows += report.rows
         self._snapshot("sor", path, report.rows, snapshot_date, created_at, sha256)
 
-    def _load_sor_parts(
-        self,
-        path: Path,
-        label: str,
-        report: FileReport,
-        parts: tuple[XmlPart, XmlPart],
-        worker: _PartWorker,
-        digest: Callable[[], str],
-    ) -> bool:
-        """Load a large SOR XML file in two parts at once: the first here, the second in a worker process.
+    def _load_sor_parts(self, path: Path, split: _Split, report: FileReport, digest: Callable[[], str]) -> bool:
+        """Load a large SOR XML file (``split.source``: ``path`` or the XML file of the zip ``path``) in
+        two parts at once: the first here, the second in a worker process.
 
         This is only a faster way to the same result: on any error, whatever it wrote is rolled back
         and False returned, and the file is then read again as a whole, which finds the error (or
         not) and words it exactly as it would have without the parts.
         """
-        from sortui.formats.sorxml import SorXmlReader
-
+        label, parts, worker = split.label, split.parts, split.worker
         attempt = FileReport(report.path, report.kind)
         search_rowid, search_stale = self.search_rowid, self.search_stale
         progress, from_progress = self.progress, []
@@ -435,16 +427,19 @@ class _Loader:
             self.progress = forward
         self.conn.execute("SAVEPOINT sor_parts")
         try:
-            reader = SorXmlReader(path, label, parts[0])
-            self._stream(iter(reader), reader, path, label, attempt, "sor-xml", whole=False, explain=False)
-            header = {"snapshot_date": reader.snapshot_date, "created_at": reader.created_at}
+            entities, reader = _part_entities(split.kind, split.source, label, parts[0])
+            self._stream(entities, reader, split.source, label, attempt, split.kind, whole=False, explain=False)
+            header = {
+                "snapshot_date": getattr(reader, "snapshot_date", None),
+                "created_at": getattr(reader, "created_at", None),
+            }
             batch = EntityBatch()
             for tables, search, done in worker.chunks():
                 batch.tables, batch.count = tables, len(tables["entity"])
                 attempt.rows += batch.count
                 self._flush(batch, label, search, explain=False)
                 if self.progress:
-                    self.progress(label, done, reader.total_bytes)
+                    self.progress(label, done, reader.total_bytes)  # type: ignore[attr-defined]
             warnings, warning_count, seen = worker.result
         except Exception as exc:
             if exc in from_progress:
@@ -462,7 +457,7 @@ class _Loader:
         report.rows, report.warnings, report.warning_count = attempt.rows, attempt.warnings, attempt.warning_count
         header.update(seen)  # what the second part says comes later in the file
         if self.progress:
-            self.progress(label, reader.total_bytes, reader.total_bytes)
+            self.progress(label, reader.total_bytes, reader.total_bytes)  # type: ignore[attr-defined]
         self._sor_done(path, report, header["snapshot_date"], header["created_at"], digest())
         return True
 
@@ -739,16 +734,18 @@ def _check_entity(ent: Entity, label: str, report: FileReport, kind: str = "sor-
         report.warn(InputWarning(prefix + problem.message, SourcePos(label, ent.source_line, where)))
 
 
-# -- a large SOR XML file in two parts at once ----------------------------------------------------
+# -- a large SOR file in two parts at once --------------------------------------------------------
 #
 # Reading, checking and turning entities into rows is Python work on one core, and so is writing
-# the rows into SQLite. A large plain SOR XML file is therefore cut in two between top-level owners
-# (``split_sor_xml``): this process reads the first part and writes it, while a worker process
+# the rows into SQLite. A large SOR XML file is therefore cut in two between top-level owners
+# (``split_sor_xml``; a zip's XML file is first written beside the working copy), a CSV file at a
+# line end outside quotes (``split_csv``): this process reads the first part and writes it, while a worker process
 # reads the rest into row chunks, which it spills to a file beside the working copy (so it
 # never waits for this process) and announces through a pipe; this process then writes them in
 # order. The rows, their order and so the working copy are those of reading the file as a whole.
 
-SPLIT_MIN_BYTES = 8 << 20  # smaller files are not worth starting a process for
+# Smaller files are not worth starting a process for (a CSV file holds a unit in a fifth of the bytes).
+SPLIT_MIN_BYTES = {"sor-xml": 8 << 20, "sor-csv": 2 << 20, "sor2-csv": 2 << 20}
 # The share of the file read here (the cut falls at the owner nearest to it). This process also writes
 # every row into SQLite, so it reads about a third: 0.37 of 220 MB, 0.32 of 660 MB of generated data on
 # 2 CPUs, and more of a small file, where the worker's start weighs more. A share that is off only makes
@@ -760,23 +757,67 @@ def _split_share(size: int) -> float:
     return min(SPLIT_MAX_SHARE, SPLIT_SHARE + SPLIT_HEAD_START / size)
 
 
+_UNZIPPED = itertools.count(1)  # numbers the XML files taken out of zips
+
+
+@dataclass
+class _Split:
+    """A large SOR file read in two parts: ``source`` is the file itself, or the XML file of a zip
+    written beside the working copy; ``label`` names its lines in messages."""
+
+    source: Path
+    kind: str
+    label: str
+    parts: tuple[Part, Part]
+    worker: _PartWorker
+
+
 def _start_worker(
     jobs: list[tuple[Path, str]], lock: workfiles.ImportLock, stack: contextlib.ExitStack
-) -> dict[Path, tuple[tuple[XmlPart, XmlPart] | None, _PartWorker | None]]:
-    """Start the worker for the first SOR XML file of ``jobs`` that is read in parts (none if it cannot start)."""
+) -> dict[Path, _Split]:
+    """Start the worker for the first SOR file of ``jobs`` that is read in parts (none if it cannot start)."""
     for path, kind in jobs:
-        parts = _parts(path, kind)
-        if parts is not None:
-            worker = _new_worker(path, str(path), parts[1], lock)
-            if worker is None:
-                return {}
-            return {path: (parts, stack.enter_context(worker))}
+        if (split := _split(path, kind, str(path), lock)) is not None:
+            stack.enter_context(split.worker)
+            return {path: split}
     return {}
 
 
-def _new_worker(path: Path, label: str, part: XmlPart, lock: workfiles.ImportLock) -> _PartWorker | None:
+def _split(path: Path, kind: str, label: str, lock: workfiles.ImportLock) -> _Split | None:
+    """``path`` read in two parts, its worker started; None when it is not worth it or cannot be."""
+    if kind not in SPLIT_MIN_BYTES or not _can_split():
+        return None
+    source = path
+    if kind == "sor-xml" and zipfile.is_zipfile(path):
+        from sortui.formats.sorxml import unzip_xml_member
+
+        source = lock.path(f"unzipped-{next(_UNZIPPED)}.xml")
+        member = unzip_xml_member(path, source) if _zipped_size(path) >= SPLIT_MIN_BYTES[kind] else None
+        if member is None:
+            source.unlink(missing_ok=True)
+            return None
+        label = f"{label}!{member}"  # as the reader of the zip names it
+    parts = _parts(source, kind)
+    worker = _new_worker(source, kind, label, parts[1], lock) if parts is not None else None
+    if parts is None or worker is None:
+        if source != path:
+            source.unlink(missing_ok=True)
+        return None
+    return _Split(source, kind, label, parts, worker)
+
+
+def _zipped_size(path: Path) -> int:
+    """What the zip's members say they expand to (a claim: ``unzip_xml_member`` checks it)."""
     try:
-        return _PartWorker(path, label, part, lock.folder, lock.prefix)
+        with zipfile.ZipFile(path) as zf:
+            return sum(m.file_size for m in zf.infolist())
+    except (OSError, zipfile.BadZipFile):
+        return 0
+
+
+def _new_worker(path: Path, kind: str, label: str, part: Part, lock: workfiles.ImportLock) -> _PartWorker | None:
+    try:
+        return _PartWorker(path, kind, label, part, lock.folder, lock.prefix)
     except Exception:  # no worker (say, no process can be started here): the file is read here, as a whole
         return None
 
@@ -805,14 +846,46 @@ def _in_background(func: Callable[[Path], str], path: Path) -> Callable[[], str]
     return wait
 
 
-def _parts(path: Path, kind: str) -> tuple[XmlPart, XmlPart] | None:
-    if kind != "sor-xml" or _cpus() < 2 or path.stat().st_size < SPLIT_MIN_BYTES:
-        return None
-    if getattr(sys, "frozen", False) or not sys.executable:  # no Python interpreter to start a worker with
-        return None
-    from sortui.formats.sorxml import split_sor_xml
+def _can_split() -> bool:
+    # Not with one CPU, nor without a Python interpreter to start a worker with.
+    return _cpus() >= 2 and not getattr(sys, "frozen", False) and bool(sys.executable)
 
-    return split_sor_xml(path, _split_share(path.stat().st_size))
+
+def _parts(path: Path, kind: str) -> tuple[Part, Part] | None:
+    size = path.stat().st_size
+    if size < SPLIT_MIN_BYTES[kind]:
+        return None
+    if kind == "sor-xml":
+        from sortui.formats.sorxml import split_sor_xml
+
+        return split_sor_xml(path, _split_share(size))
+    from sortui.formats.common import split_csv
+
+    return split_csv(path, _split_share(size))
+
+
+def _part_entities(kind: str, path: Path, label: str, part: Part) -> tuple[Iterator[Entity], object]:
+    """The entities of ``part`` of a SOR file, and its reader (``bytes_read`` of ``total_bytes``)."""
+    if kind == "sor-xml":
+        from sortui.formats.sorxml import SorXmlReader
+
+        reader = SorXmlReader(path, label, part)  # type: ignore[arg-type]
+        return iter(reader), reader
+    return _flat_entities(kind, path, label, part)  # type: ignore[arg-type]
+
+
+def _flat_entities(kind: str, path: Path, label: str, part: CsvPart | None) -> tuple[Iterator[Entity], object]:
+    """The entities of a sor.csv or SorEntity CSV file (or ``part`` of it), and how far it has been read."""
+    from sortui.formats.common import ReadPosition
+
+    position = ReadPosition(path, part)
+    if kind == "sor-csv":
+        from sortui.formats.sorcsv import read_sor_csv
+
+        return read_sor_csv(path, label, part, position), position
+    from sortui.formats.sor2csv import read_sor2_csv
+
+    return read_sor2_csv(path, label, part=part, position=position), position
 
 
 def _cpus() -> int:
@@ -834,7 +907,7 @@ class _PartWorker:
     it shares nothing with this process but the arguments, the spill file and the pipe.
     """
 
-    def __init__(self, path: Path, label: str, part: XmlPart, folder: Path, prefix: str):
+    def __init__(self, path: Path, kind: str, label: str, part: Part, folder: Path, prefix: str):
         self._process: subprocess.Popen[bytes] | None = None
         self.result: tuple[list[InputWarning], int, dict[str, str | None]] = ([], 0, {})
         read_end, write_end = os.pipe()
@@ -858,7 +931,7 @@ class _PartWorker:
             )
             assert self._process.stdin is not None
             with self._process.stdin as args:
-                pickle.dump((str(path), label, part, spill, write_end), args)
+                pickle.dump((str(path), kind, label, part, spill, write_end), args)
         except BaseException:
             self.__exit__()
             raise
@@ -899,33 +972,35 @@ class _PartWorker:
 
 def _part_main() -> None:
     """The worker process: its arguments come pickled on stdin, its messages go out on a pipe."""
-    path, label, part, spill, fd = pickle.load(sys.stdin.buffer)
-    _read_part(path, label, part, spill, Connection(fd, readable=False))
+    path, kind, label, part, spill, fd = pickle.load(sys.stdin.buffer)
+    _read_part(path, kind, label, part, spill, Connection(fd, readable=False))
 
 
-def _read_part(path: str, label: str, part: XmlPart, spill: str, messages: Connection) -> None:
-    """In the worker process: read, check and turn into rows one part of a SOR XML file."""
-    from sortui.formats.sorxml import SorXmlReader
-
+def _read_part(path: str, kind: str, label: str, part: Part, spill: str, messages: Connection) -> None:
+    """In the worker process: read, check and turn into rows one part of a SOR file."""
     gc.freeze()  # what is loaded by now lives as long as the process: keep it out of the collections
     try:
         unseen = object()
-        reader = SorXmlReader(Path(path), label, part)
-        reader.snapshot_date = reader.created_at = unseen  # type: ignore[assignment]
-        report = FileReport(path, "sor-xml")
+        entities, reader = _part_entities(kind, Path(path), label, part)
+        if kind == "sor-xml":  # what the part's own header says is not the file's
+            reader.snapshot_date = reader.created_at = unseen  # type: ignore[attr-defined]
+        report = FileReport(path, kind)
         batch = EntityBatch()
         search: list[tuple] = []
         with open(spill, "wb") as out:
-            for ent in reader:
-                _check_entity(ent, label, report)
+            for ent in entities:
+                _check_entity(ent, label, report, kind)
                 batch.add(ent)
                 search.append(search_row(ent))
                 if batch.count >= BATCH:
-                    _spill_rows(out, messages, batch, search, reader.bytes_read)
+                    _spill_rows(out, messages, batch, search, reader.bytes_read)  # type: ignore[attr-defined]
                     batch, search = EntityBatch(), []
             if batch.count:
-                _spill_rows(out, messages, batch, search, reader.bytes_read)
-        seen = {"snapshot_date": reader.snapshot_date, "created_at": reader.created_at}
+                _spill_rows(out, messages, batch, search, reader.bytes_read)  # type: ignore[attr-defined]
+        seen = {
+            "snapshot_date": getattr(reader, "snapshot_date", unseen),
+            "created_at": getattr(reader, "created_at", unseen),
+        }
         messages.send(
             ("done", (report.warnings, report.warning_count, {k: v for k, v in seen.items() if v is not unseen}))
         )

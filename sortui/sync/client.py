@@ -18,12 +18,11 @@ from sortui import __version__
 from sortui.domain import wire
 from sortui.domain.codes import sor_id_errors
 from sortui.domain.provisional import is_provisional
+from sortui.sync.exit_codes import EXIT_CONFLICTS, EXIT_REFUSED, EXIT_UNAVAILABLE
 
 API = "/api/v1"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 STATUS_TIMEOUT = httpx.Timeout(3.0, connect=2.0)
-
-EXIT_UNAVAILABLE, EXIT_CONFLICTS, EXIT_REFUSED = 3, 4, 5
 
 
 class SyncError(Exception):
