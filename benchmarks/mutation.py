@@ -54,31 +54,32 @@ def results() -> list[tuple[str, str, str]]:
 
 
 def report(rows: list[tuple[str, str, str]]) -> None:
+    """The score of each module over the mutants tested (those not yet run are counted apart)."""
     by_module: dict[str, Counter[str]] = defaultdict(Counter)
     for module, _, status in rows:
         by_module[module][status] += 1
-    print("| module | mutants | killed | survived | timeout | no tests | killed % |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| module | mutants tested | killed | survived | timeout | no tests | not run yet | killed % |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     total: Counter[str] = Counter()
     for module in sorted(by_module):
         counts = by_module[module]
         total.update(counts)
         print(_row(module, counts))
     print(_row("**all**", total))
-    survivors = sorted((m, f, s) for m, f, s in rows if s not in _KILLED)
+    survivors = Counter((m, f, s) for m, f, s in rows if s not in (*_KILLED, "not checked"))
     if survivors:
-        print("\nNot killed (module, function, status):")
-        for module, function, status in survivors:
-            print(f"- {module} {function}: {status}")
+        print("\nNot killed (module, function: status × how many):")
+        for (module, function, status), n in sorted(survivors.items()):
+            print(f"- {module} {function}: {status} × {n}")
 
 
 def _row(name: str, counts: Counter[str]) -> str:
-    n = sum(counts.values())
+    n = sum(counts.values()) - counts["not checked"]
     killed = sum(counts[s] for s in _KILLED) + counts["timeout"]  # a mutant that hangs the tests is caught
     share = f"{100 * killed / n:.1f}" if n else "-"
     return (
         f"| {name} | {n} | {sum(counts[s] for s in _KILLED)} | {counts['survived']} | {counts['timeout']}"
-        f" | {counts['no tests']} | {share} |"
+        f" | {counts['no tests']} | {counts['not checked']} | {share} |"
     )
 
 

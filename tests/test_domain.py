@@ -146,6 +146,11 @@ def test_validate_dates_in_order() -> None:
 def test_shak_prefix_rule() -> None:
     assert shak_prefix_problem("130101", "1301") is None
     assert "does not start" in (shak_prefix_problem("140101", "1301") or "")
+    assert "does not start" in (shak_prefix_problem("1401011", "1301") or "")  # an afsnit too
+    assert shak_prefix_problem("140101", None) is None  # no hospital code to start with
+    assert shak_prefix_problem("140101", "") is None
+    assert shak_prefix_problem("1401", "1301") is None  # a hospital's own code is not under another's
+    assert shak_prefix_problem("14010", "1301") is None  # not a SHAK code (checked elsewhere)
 
 
 def test_danish_sort_order() -> None:

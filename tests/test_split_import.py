@@ -42,10 +42,15 @@ def split(monkeypatch: pytest.MonkeyPatch) -> list[object]:
         started.append(worker)
         return worker
 
-    monkeypatch.setattr(importer, "SPLIT_MIN_BYTES", 0)
+    monkeypatch.setattr(importer, "SPLIT_MIN_BYTES", dict.fromkeys(importer.SPLIT_MIN_BYTES, 0))
     monkeypatch.setattr(importer, "_cpus", lambda: 2)
     monkeypatch.setattr(importer, "_new_worker", counted)
     return started
+
+
+def _read_whole() -> None:
+    """From now on one process reads every file whole (the ``split`` fixture's monkeypatch puts it back)."""
+    importer.SPLIT_MIN_BYTES = dict.fromkeys(importer.SPLIT_MIN_BYTES, 1 << 60)
 
 
 def _contents(db: Path) -> dict[str, list[tuple]]:
@@ -76,7 +81,7 @@ def test_the_two_part_read_gives_the_working_copy_of_the_whole_read(
     import_files(tmp_path / "split.sqlite", [register])
     assert split and split[0] is not None  # it did read in two parts
     split.clear()
-    importer.SPLIT_MIN_BYTES = 1 << 60  # the monkeypatch puts it back: now one process reads it all
+    _read_whole()
     import_files(tmp_path / "whole.sqlite", [register])
     assert not split
     split_rows, whole_rows = _contents(tmp_path / "split.sqlite"), _contents(tmp_path / "whole.sqlite")
@@ -113,7 +118,7 @@ def test_an_error_in_either_part_is_the_one_the_whole_read_reports(
     bad, line = _with_bad_date(register, tmp_path / "bad.xml", at)
     in_parts = _import_error(tmp_path / "split.sqlite", bad)
     assert split  # the worker was started
-    importer.SPLIT_MIN_BYTES = 1 << 60
+    _read_whole()
     whole = _import_error(tmp_path / "whole.sqlite", bad)
     assert in_parts == whole
     where = re.search(r"bad\.xml:(\d+) \(FromDate\)", whole)  # the line of the unit the date is of
@@ -131,6 +136,6 @@ def test_malformed_xml_in_either_part_is_named_as_the_whole_read_names_it(
     bad.write_bytes(data[:cut] + b"<EntityName <<" + data[cut:])
     line = data[:cut].count(b"\n") + 1
     in_parts = _import_error(tmp_path / "split.sqlite", bad)
-    importer.SPLIT_MIN_BYTES = 1 << 60
+    _read_whole()
     assert in_parts == _import_error(tmp_path / "whole.sqlite", bad)
     assert f"line {line}" in in_parts
