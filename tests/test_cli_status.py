@@ -60,3 +60,45 @@ def test_status_exit_codes_follow_sync(desk: Desk) -> None:
     down = desk.cli("a", "status", "--json")
     assert down.code == 3 and not down.json()["service"]["reachable"]
     assert down.json()["working_copy"]["integrity"] == "ok"  # the local checks still ran
+
+
+def test_a_damaged_working_copy_is_reported_and_left_as_it_is(run_cli, sor_wc) -> None:  # type: ignore[no-untyped-def]
+    import hashlib
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(sor_wc)) as conn, conn:  # an index that no longer matches its table
+        conn.execute("PRAGMA writable_schema=ON")
+        conn.execute(
+            "UPDATE sqlite_master SET sql = 'CREATE INDEX ix_entity_shak ON entity (name)' WHERE name = 'ix_entity_shak'"
+        )
+    before = hashlib.sha256(sor_wc.read_bytes()).hexdigest()
+    result = run_cli("status", "--json")
+    assert result.code == 2, result.err
+    assert result.json()["problems"][0].startswith(
+        "the working copy is damaged: row 1 missing from index ix_entity_shak"
+    )
+    assert result.json()["working_copy"]["integrity"].startswith("row 1 missing from index ix_entity_shak")
+    assert hashlib.sha256(sor_wc.read_bytes()).hexdigest() == before
+
+
+def test_status_says_what_is_missing_to_sign_in(desk: Desk) -> None:
+    from contextlib import closing
+
+    from sortui.store import db as store_db
+    from sortui.sync import state
+
+    desk.login("a", "erik")
+    assert desk.cli("a", "logout").code == 0
+    signed_out = desk.cli("a", "status", "--json")
+    assert (
+        signed_out.code == 5
+        and f"not signed in (no token is kept in the keyring): run `sortui login {desk.service.url} --user erik`"
+        in signed_out.json()["problems"]
+    )
+    assert signed_out.json()["sign_in"]["signed_in"] is False and signed_out.json()["service"]["reachable"]
+
+    with closing(store_db.open_working_copy(desk.wc("a"))) as conn, conn:
+        state.write_state(conn, user_name=None)
+    nameless = desk.cli("a", "status")
+    assert nameless.code == 5 and "no user name: run `sortui login URL --user NAME`" in nameless.err

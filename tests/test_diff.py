@@ -322,3 +322,57 @@ def test_json_values_are_exact(run_cli, sides: tuple[list[Path], list[Path]]) ->
     added = next(c for c in changes if c["change"] == "added" and c["target"] == "entity")
     assert added["fields"]["ambulant"] == [None, False]
     assert json.dumps(added, ensure_ascii=False)  # plain JSON
+
+
+def test_csv_sides_with_a_catalogue_and_a_region_file(run_cli, tmp_path: Path, samples_dir: Path) -> None:
+    """sor.csv and SorEntity_daily.csv are compared like SOR XML; the MedCom catalogue is read, SHAKregion.txt named."""
+    from sortui.domain.model import ShakHospital
+    from sortui.formats.shak import write_shak_region
+    from sortui.generator.files import write_file_set
+
+    for fmt in ("csv", "sor2"):
+        old, new = tmp_path / fmt / "old", tmp_path / fmt / "new"
+        write_file_set(old, 500, 5, (fmt, "edi"))
+        shutil.copy(samples_dir / "medcom" / "message-definitions.csv", old / "message-definitions.csv")
+        write_shak_region(
+            [ShakHospital("1301", "Rigshospitalet", "1976-04-01", None, "1", "101", "1084", None)],
+            old / "SHAKregion.txt",
+        )
+        shutil.copytree(old, new)
+        same = run_cli("diff", str(old), str(new), db=None)
+        assert same.code == 0, same.err
+        assert "SHAKregion.txt is not compared" in same.err
+        assert "No changes (the SOR tree, message types compared)" in same.out
+
+
+def test_a_line_twice_in_a_shak_file_is_named(run_cli, tmp_path: Path, samples_dir: Path) -> None:
+    source = samples_dir / "sor" / "SHAKCOMPLETE.TXT"
+    lines = source.read_bytes().split(b"\n")
+    twice = tmp_path / "SHAKCOMPLETE.TXT"
+    twice.write_bytes(b"\n".join([*lines[:11], lines[10], *lines[11:]]))
+    result = run_cli("diff", str(source), str(twice), db=None)
+    assert result.code == 2 and f"{twice}:12:" in result.err and "appears twice" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_a_folder_without_a_register_file_is_refused(run_cli, tmp_path: Path, sor_samples: list[Path]) -> None:
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "LÆSMIG.txt").write_text("ingen registerfiler her\n", encoding="utf-8")
+    result = run_cli("diff", str(sor_samples[0]), str(folder), db=None)
+    assert result.code == 2 and f"{folder}: no file sortui knows in this folder" in result.err
+
+
+def test_a_unit_twice_in_a_sor_file_is_named_by_its_second_line(run_cli, tmp_path: Path, samples_dir: Path) -> None:
+    source = samples_dir / "sor" / "ONE_APOTEK.xml"
+    data = source.read_bytes()
+    start = data.index(b"<OrganizationalUnitEntity>")
+    end = data.index(b"</OrganizationalUnitEntity>") + len(b"</OrganizationalUnitEntity>")
+    twice = tmp_path / "twice.xml"
+    twice.write_bytes(data.replace(b"</HealthInstitutionEntity>", data[start:end] + b"\n</HealthInstitutionEntity>", 1))
+    second = twice.read_bytes()
+    at = second.index(b"<OrganizationalUnit>", second.index(b"<OrganizationalUnit>") + 1)
+    result = run_cli("diff", str(source), str(twice), db=None)
+    assert result.code == 2 and "duplicate SOR-kode 306031000016009" in result.err
+    line = second.count(b"\n", 0, at) + 1
+    assert f"{twice}:{line}" in result.err

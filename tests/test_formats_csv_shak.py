@@ -24,6 +24,7 @@ from sortui.domain.model import (
 )
 from sortui.formats.detect import detect_kind
 from sortui.formats.edimap import read_location_messages, write_location_messages
+from sortui.formats.medcom import read_message_definitions
 from sortui.formats.shak import (
     format_shak_line,
     read_shak_complete,
@@ -373,3 +374,116 @@ def test_detect_kind_of_each_format(tmp_path: Path) -> None:
     assert {path: detect_kind(path) for path in expected} == expected
     with pytest.raises(InputError, match=r"a zip of 2 XML files \(a.xml, b.xml\)"):
         detect_kind(two)
+
+
+# -- MedCom catalogue -----------------------------------------------------------------------------
+
+MEDCOM_HEAD = "urn,format,group,type_code,version_code,title\n"
+
+
+@pytest.mark.parametrize(
+    ("row", "where", "says"),
+    [
+        ("dis01:d0134l,EDIFACT,MEDDIS,DIS01,D0134L,Udskrivning", "urn", "not a URN"),
+        (f"{URN_DIS},XML,MEDDIS,DIS01,D0134L,Udskrivning", "format", "unknown format 'XML'"),
+        (f"{URN_DIS},EDIFACT,MEDDIS,DIS01,D0134L,Ud\x1b[31mskrivning", "title", "title"),
+        (f"{URN_DIS},EDIFACT,MEDDIS,DIS01,D0134L,Udskrivning", "urn", f"duplicate message definition {URN_DIS}"),
+    ],
+)
+def test_medcom_catalogue_errors_name_line_and_column(tmp_path: Path, row: str, where: str, says: str) -> None:
+    path = tmp_path / "message-definitions.csv"
+    path.write_text(MEDCOM_HEAD + f"{URN_DIS},EDIFACT,MEDDIS,DIS01,D0134L,Udskrivning\n" + row + "\n", encoding="utf-8")
+    error = _raises(lambda: read_message_definitions(path, label="catalogue"), 3, where)
+    assert str(error).startswith(f"catalogue:3 ({where}): ") and says in error.message
+
+
+def test_medcom_catalogue_without_a_column_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "message-definitions.csv"
+    path.write_text(f"urn,format,group,type_code,title\n{URN_DIS},EDIFACT,MEDDIS,DIS01,Udskrivning\n", encoding="utf-8")
+    error = _raises(lambda: read_message_definitions(path), 1, None)
+    assert "version_code" in error.message
+
+
+# -- CSV and line reading shared by the readers (formats/common.py) --------------------------------
+
+SOR_HEAD = "SOR-kode;Parent-SOR-kode;SORtype;Enhedsnavn\r\n"
+
+
+@pytest.mark.parametrize(
+    ("data", "line", "says"),
+    [
+        (b"", 1, "file is empty (expected a header row)"),
+        (SOR_HEAD.encode() + f'{IE_ID};;IE;"Ejer\r\nmed linjeskift\r\n'.encode(), 2, "never closed"),
+        (SOR_HEAD.encode() + f'{IE_ID};;IE;"Ejer"x\r\n'.encode(), 2, "malformed CSV"),
+        (
+            SOR_HEAD.encode() + f'{IE_ID};;IE;"Ejer\r\nto"x\r\n'.encode(),
+            2,
+            "the row starts here; a quoted value runs on to line 3",
+        ),
+        (SOR_HEAD.encode() + f'{IE_ID};;IE;"Ejer\r\nto";ekstra\r\n'.encode(), 2, "runs on to line 3"),
+        (SOR_HEAD.encode() + f"{IE_ID};;IE;Ejer\rmed CR\r\n".encode(), 2, "carriage return (CR) without a line feed"),
+        (SOR_HEAD.encode() + b"x" * (1 << 20) + b"\r\n", 2, "line is longer than 1048576 bytes"),
+    ],
+    ids=["empty", "open-quote", "junk-after-quote", "junk-later", "wrong-width", "bare-cr", "long"],
+)
+def test_csv_errors_name_the_line(tmp_path: Path, data: bytes, line: int, says: str) -> None:
+    path = tmp_path / "sor.csv"
+    path.write_bytes(data)
+    error = _raises(lambda: read_sor_csv(path, label="sor.csv"), line, None)
+    assert str(error).startswith(f"sor.csv:{line}: ") and says in error.message
+
+
+def test_a_malformed_header_row_names_line_1(tmp_path: Path) -> None:
+    path = tmp_path / "message-definitions.csv"
+    path.write_bytes(b'urn,"format"x,group\n')
+    error = _raises(lambda: read_message_definitions(path, label="catalogue"), 1, None)
+    assert error.message.startswith("malformed CSV")
+
+
+def test_csv_blank_rows_are_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "sor.csv"
+    path.write_bytes((SOR_HEAD + "\r\n" + f"{IE_ID};;IE;Ejer æ\r\n\r\n").encode("latin-1"))
+    [owner] = read_sor_csv(path)
+    assert (owner.sor_id, owner.name, owner.source_line) == (IE_ID, "Ejer æ", 3)
+
+
+# -- SHAK writers refuse what does not fit ---------------------------------------------------------
+
+
+def test_shak_writers_refuse_values_that_do_not_fit(tmp_path: Path) -> None:
+    good = ShakCode("130101", "afd", "2006-01-01", None, "2005-12-14", "Anæstesi – dag", "084", "001", "1")
+    for bad, says in [
+        (ShakCode("130101", "xyz", "2006-01-01", None, None, "A"), "unknown record type 'xyz'"),
+        (ShakCode("130101", "afd", "1.1.2006", None, None, "A"), "DatoFra: not an ISO date: '1.1.2006'"),
+        (ShakCode("130101", "afd", "2006-01-01", None, None, "A" * 121), "Tekst 'AAAA"),
+        (ShakCode("130101", "afd", "2006-01-01", None, None, "A", grp_a="12345"), "AGrp '12345' is longer than 3"),
+    ]:
+        with pytest.raises(ValueError, match=r"^SHAK 130101") as info:
+            write_shak_complete([good, bad], tmp_path / "SHAKCOMPLETE.TXT")
+        assert says in str(info.value)
+    with pytest.raises(UnicodeEncodeError):  # neither Windows-1252 nor Latin-1 holds it
+        write_shak_complete([ShakCode("130101", "afd", "2006-01-01", None, None, "Anæstesi ☃")], tmp_path / "x.txt")
+    row = ShakHospital("1301", "Rigs\thospitalet", "1976-04-01", None, "1", "101", "1084", None)
+    with pytest.raises(ValueError, match="SHAK 1301: V_SGHNAVN holds a tab or line break"):
+        write_shak_region([row], tmp_path / "SHAKregion.txt")
+
+
+@pytest.mark.parametrize(
+    ("line", "where", "says"),
+    [
+        ("1301\tRigs\x1b[31mhospitalet\t19760401\t25000101\t1\t101\t1084\t", "V_SGHNAVN", "V_SGHNAVN"),
+        ("130101\tAfdeling\t19760401\t25000101\t1\t101\t1084\t", "K_SGH", "not a 4-character hospital code"),
+        ("1301\tRigshospitalet\t19760401\t25000101\t1\t101\t1084\t3478X", "C_SORID", "SOR id must be digits"),
+    ],
+)
+def test_shak_region_lines_are_checked_field_by_field(tmp_path: Path, line: str, where: str, says: str) -> None:
+    path = tmp_path / "SHAKregion.txt"
+    path.write_bytes((line + "\n").encode("latin-1"))
+    error = _raises(lambda: read_shak_region(path), 1, where)
+    assert says in error.message
+
+
+def test_a_control_character_in_a_shak_line_names_its_field(tmp_path: Path) -> None:
+    path = tmp_path / "SHAKCOMPLETE.TXT"
+    path.write_bytes((_patched(47, "Ana\x1bstesi") + "\n").encode("latin-1"))
+    _raises(lambda: read_shak_complete(path), 1, "Tekst")

@@ -149,6 +149,8 @@ def test_bad_requests_get_json_errors(service: Service) -> None:
         bad_field = push(http, op(AFSNIT, "sort_name", "x"))
         bad_value = push(http, op(AFSNIT, "contact.phone", "12"))
         too_large = http.post("/changesets", content=b"x" * (5 * 1024 * 1024 + 1))
+        streamed_too_large = http.post("/changesets", content=(b"x" * 65536 for _ in range(81)))  # chunked: no length
+        streamed = http.post("/changesets", content=(part for part in (b'{"id": "x", ', b'"operations": [{}]}')))
         no_route = http.get("/nowhere")
         unknown_unit = http.get("/units/123")
     for answer, status in (
@@ -157,6 +159,8 @@ def test_bad_requests_get_json_errors(service: Service) -> None:
         (bad_field, 422),
         (bad_value, 422),
         (too_large, 413),
+        (streamed_too_large, 413),
+        (streamed, 422),
         (no_route, 404),
         (unknown_unit, 404),
     ):

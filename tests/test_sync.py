@@ -312,3 +312,76 @@ def test_a_long_journal_goes_out_in_several_changesets_in_order(desk: Desk, monk
     ]
     assert len({c["changeset"] for c in feed}) == 3
     assert desk.cli("a", "conflicts").out.strip() == "no conflicts"
+
+
+def _lines_with(lines: list[dict], kind: str) -> list[int]:
+    return [i for i, r in enumerate(lines) if r["type"] == kind]
+
+
+def _no_header(lines: list[dict]) -> None:
+    del lines[0]
+
+
+def _unit_without_id(lines: list[dict]) -> None:
+    del lines[_lines_with(lines, "entity")[0]]["data"]["sor_id"]
+
+
+def _messages_as_a_list(lines: list[dict]) -> None:
+    lines[_lines_with(lines, "location")[0]]["data"]["messages"] = ["urn:x"]
+
+
+def _no_end(lines: list[dict]) -> None:
+    del lines[-1]
+
+
+def _unit_twice(lines: list[dict]) -> None:
+    at = _lines_with(lines, "entity")[0]
+    lines.insert(at, lines[at])
+
+
+@pytest.mark.parametrize(
+    ("tamper", "says"),
+    [
+        (_no_header, "does not start with a header"),
+        (_unit_without_id, "malformed unit"),
+        (_messages_as_a_list, "malformed lokationsnummer"),
+        (_no_end, "ended early; nothing was loaded"),
+        (_unit_twice, "duplicate record"),
+    ],
+    ids=lambda v: getattr(v, "__name__", "")[1:],
+)
+def test_a_broken_snapshot_loads_nothing(service: Service, wc: Path, tamper, says: str) -> None:  # type: ignore[no-untyped-def]
+    """The real service's snapshot, changed one way, served from 127.0.0.1: filling stops, nothing is kept."""
+    from sortui.sync.client import BadAnswer
+    from sortui.sync.snapshot import fill_from_snapshot, is_empty
+
+    with service.http("alice") as http:
+        records = [json.loads(line) for line in http.get("/snapshot").text.splitlines() if line.strip()]
+    tamper(records)
+    body = "".join(json.dumps(r) + "\n" for r in records).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-ndjson")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    conn = store_db.open_working_copy(wc)
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        with ServiceClient(url, token="t") as client, pytest.raises(BadAnswer, match=says):
+            fill_from_snapshot(conn, client, lambda *a: None)
+        assert is_empty(conn)
+        assert conn.execute("SELECT count(*) FROM snapshot").fetchone() == (0,)
+        assert conn.execute("SELECT last_seq FROM sync_state").fetchall() in ([], [(0,)])
+    finally:
+        conn.close()
+        server.shutdown()
+        server.server_close()

@@ -270,3 +270,70 @@ def test_update_needs_a_url_or_a_service(run_cli, wc: Path) -> None:
     result = run_cli("update")
     assert result.code == 2 and "sortui login URL" in result.err
     assert run_cli("--readonly", "update", "http://127.0.0.1/x").code == 2
+
+
+# -- a server that misbehaves (a real HTTP server on 127.0.0.1) ----------------------------------------
+
+
+@pytest.fixture
+def odd_server() -> Iterator[tuple[str, dict]]:
+    """A server whose answer a test sets: ``answer["status"]``, ``["headers"]``, ``["body"]``."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    answer: dict = {"status": 200, "headers": {}, "body": b""}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            answer["range"] = self.headers.get("Range")
+            self.send_response(answer["status"])
+            for name, value in answer["headers"].items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(answer["body"])
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/files/sor.xml", answer
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "body", "code", "says"),
+    [
+        (503, {"Content-Length": "0"}, b"", 3, "the server answered HTTP 503 Service Unavailable"),
+        (204, {}, b"", 3, "unexpected answer HTTP 204"),
+        (200, {"Content-Length": "100000"}, b"<SorTree>", 3, "failed ("),  # breaks off, no validators: nothing kept
+        (200, {"Content-Length": "900000", "ETag": '"v1"'}, b" " * 300_000, 3, "to resume it"),
+    ],
+    ids=["503", "204", "broken-off", "broken-off-resumable"],
+)
+def test_a_misbehaving_server_changes_nothing(
+    run_cli, sor_wc: Path, odd_server: tuple[str, dict], status: int, headers: dict, body: bytes, code: int, says: str
+) -> None:
+    url, answer = odd_server
+    answer.update(status=status, headers={"Connection": "close", **headers}, body=body)
+    before = digest(sor_wc)
+    result = run_cli("update", url)
+    assert result.code == code and says in result.err and "Traceback" not in result.err
+    assert digest(sor_wc) == before
+    target = place(downloads_folder(sor_wc), url)
+    kept = sorted(p.name for p in target.parent.iterdir()) if target.parent.exists() else []
+    assert kept == (["part.json", "sor.xml.part"] if "resume" in says else [])
+
+
+def test_a_resume_at_the_wrong_place_starts_over_next_time(run_cli, sor_wc: Path, odd_server: tuple[str, dict]) -> None:
+    url, answer = odd_server
+    target = place(downloads_folder(sor_wc), url)
+    target.parent.mkdir(parents=True)
+    target.with_name("sor.xml.part").write_bytes(b"x" * 100)
+    target.with_name("part.json").write_text(json.dumps({"url": url, "etag": '"v1"', "lm": None}))
+    answer.update(status=206, headers={"Content-Range": "bytes 0-9/10", "Content-Length": "10"}, body=b"0123456789")
+    result = run_cli("update", url)
+    assert answer["range"] == "bytes=100-"
+    assert result.code == 3 and "the server resumed at the wrong place" in result.err
+    assert not target.with_name("sor.xml.part").exists() and not target.with_name("part.json").exists()

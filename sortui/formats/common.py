@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -190,7 +189,3 @@ def sniff_text(path: Path, size: int = 4096) -> bytes:
     """The first bytes of a file, for format detection."""
     with open(path, "rb") as fh:
         return fh.read(size)
-
-
-def as_text_stream(data: bytes, encoding: str) -> io.TextIOWrapper:
-    return io.TextIOWrapper(io.BytesIO(data), encoding=encoding)

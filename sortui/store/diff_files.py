@@ -132,7 +132,7 @@ def _folder(folder: Path, notes: list[str]) -> list[SideFile]:
 def _create_side(path: Path) -> sqlite3.Connection:
     """A throw-away file with the record tables a diff compares: keyed rows, clustered on the key."""
     conn = db.connect(path)
-    conn.execute("PRAGMA journal_mode = OFF")  # nothing to recover
+    conn.execute("PRAGMA journal_mode = MEMORY")  # nothing to recover, but a savepoint must roll back
     conn.execute("PRAGMA synchronous = OFF")
     conn.execute("PRAGMA cache_size = -32768")
     for table in SIDE_TABLES:
@@ -234,15 +234,20 @@ def _insert_lines(
     what: Callable[[tuple], str],
 ) -> None:
     """Insert rows of a line-based file; a duplicate key is named with its line."""
+    conn.execute("SAVEPOINT side_lines")
     try:
         conn.executemany(sql, rows)
     except sqlite3.IntegrityError:
+        # executemany keeps the rows before the duplicate: undo them, or the first row would be "twice"
+        conn.execute("ROLLBACK TO side_lines")
+        conn.execute("RELEASE side_lines")
         for row, line in zip(rows, lines, strict=True):
             try:
                 conn.execute(sql, row)
             except sqlite3.IntegrityError:
                 raise InputError(f"{what(row)} appears twice", label, line) from None
         raise
+    conn.execute("RELEASE side_lines")
     rows.clear()
     lines.clear()
 
@@ -261,8 +266,8 @@ def _load_shak(
         lines.append(code.source_line)
         f.rows += 1
         if len(rows) >= BATCH:
-            _insert_lines(conn, sql, rows, lines, str(f.path), lambda r: f"SHAK-kode {r[0]} from {r[2]}")
-    _insert_lines(conn, sql, rows, lines, str(f.path), lambda r: f"SHAK-kode {r[0]} from {r[2]}")
+            _insert_lines(conn, sql, rows, lines, str(f.path), lambda r: f"SHAK-kode {r[0]} from {r[1]}")
+    _insert_lines(conn, sql, rows, lines, str(f.path), lambda r: f"SHAK-kode {r[0]} from {r[1]}")
 
 
 def _load_edi(

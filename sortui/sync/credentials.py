@@ -52,7 +52,7 @@ def store_token(url: str, user: str, token: str) -> bool:
 
     try:
         keyring.set_password(SERVICE, account(url, user), token)
-    except KeyringError:
+    except (KeyringError, OSError):  # a keyring file that cannot be written is no keyring
         return False
     return True
 
@@ -69,7 +69,7 @@ def load_token(url: str, user: str) -> str | None:
 
     try:
         return keyring.get_password(SERVICE, account(url, user))
-    except KeyringError:
+    except (KeyringError, OSError):
         return None
 
 
@@ -82,7 +82,7 @@ def forget_token(url: str, user: str) -> bool:
 
     try:
         keyring.delete_password(SERVICE, account(url, user))
-    except (PasswordDeleteError, KeyringError):
+    except (PasswordDeleteError, KeyringError, OSError):
         return False
     return True
 
