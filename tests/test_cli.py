@@ -283,8 +283,8 @@ def test_shak_command_as_text_and_on_a_day(run_cli, full_wc: Path) -> None:
     lines = run_cli("shak", "2529").out.splitlines()
     assert lines[0] == "SHAK-kode 2529  (sgh)"
     assert lines[1].split() == ["2009-08-01", "–", "Roskilde", "Øjenklinik"]
-    assert lines[2].split() == ["SOR-enheder", SYGEHUS[1]] and lines[3] == "Underliggende koder (1)"
-    assert lines[4].split()[:2] == ["252901", "2009-08-01"]
+    assert lines[2] == "1 unit with this code" and lines[3].split() == [SYGEHUS[1], "Roskilde", "Øjenklinik"]
+    assert lines[4] == "1 code below" and lines[5].split()[:2] == ["252901", "2009-08-01"]
     before = run_cli("shak", "2529", "--valid-on", "2001-01-01", "--json").json()  # before it was valid
     assert before["versions"] == [] and before["sor_ids"] == [SYGEHUS[1]]
     assert run_cli("shak", "2529", "--valid-on", "2010-01-01", "--json").json()["versions"][0]["from"] == "2009-08-01"

@@ -243,7 +243,7 @@ def test_a_mode_change_based_on_an_old_version_of_the_number_is_a_conflict(desk:
     desk.sync("b")
     with edit(desk, "b") as conn:
         edits.set_location_fields(conn, NEW_GLN, {"system_type": "1611000045003"})
-    assert "pushed 1 changes" in desk.sync("b").err
+    assert "pushed 1 change\n" in desk.sync("b").err
     assert desk.server(f"/units/{AFSNIT}")["version"] == 1  # the unit itself did not change
     with edit(desk, "a") as conn:
         edits.set_ean_mode(conn, AFSNIT, "inherited")

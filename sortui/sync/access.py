@@ -16,16 +16,13 @@ from typing import Any
 from sortui.store import journal
 from sortui.sync import credentials, state
 from sortui.sync.client import (
-    EXIT_CONFLICTS,
-    EXIT_NO_SERVICE,
-    EXIT_REFUSED,
-    EXIT_UNAVAILABLE,
     ServiceClient,
     ServiceRefused,
     ServiceStatus,
     SyncError,
     status,
 )
+from sortui.sync.exit_codes import EXIT_CONFLICTS, EXIT_NO_SERVICE, EXIT_REFUSED, EXIT_UNAVAILABLE
 
 EXIT_OK, EXIT_DAMAGED = 0, 2
 

@@ -20,7 +20,8 @@ from pathlib import Path
 import httpx
 
 from sortui import __version__
-from sortui.sync.client import EXIT_UNAVAILABLE, SyncError, _reason
+from sortui.sync.client import SyncError, _reason
+from sortui.sync.exit_codes import EXIT_UNAVAILABLE
 from sortui.sync.state import now
 
 CHUNK = 1 << 16
