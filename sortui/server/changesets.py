@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -48,10 +50,13 @@ CHANGESET_ID = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 MAX_OPERATIONS = 50_000
 _CHUNK = 500
 SERIALIZED_OPS = frozenset({"create", "move", "ean"})  # they read the tree: run under the register's lock
-MAX_ATTEMPTS = 3
 # A move holds the register's lock and waits for a unit that a side-by-side edit holds while it waits
-# for the lock: PostgreSQL ends one of them (deadlock detected; serialization failure for completeness).
+# for the lock: PostgreSQL ends one of them (deadlock detected; serialization failure for completeness),
+# and the one ended tries again after a short, random pause (so that the winner commits first). Among
+# many edits of its unit a move can lose several times in a row: 3 attempts were seen to run out.
+MAX_ATTEMPTS = 10
 _RETRY_STATES = frozenset({"40P01", "40001"})
+_RETRY_PAUSE_S = 0.005  # times the attempt, at most
 _ENTITY = EntityRecord.__table__  # type: ignore[attr-defined]
 _LOCATION = LocationRecord.__table__  # type: ignore[attr-defined]
 _CHANGE = Change.__table__  # type: ignore[attr-defined]
@@ -139,6 +144,7 @@ def apply_changeset(engine: Engine, user: User, changeset_id: str, ops: list[Ope
         except DBAPIError as exc:  # PostgreSQL chose this transaction as a deadlock's victim
             if getattr(exc.orig, "sqlstate", None) not in _RETRY_STATES or attempt == MAX_ATTEMPTS:
                 raise
+            time.sleep(random.uniform(0, _RETRY_PAUSE_S * attempt))
         serialize = True  # another transaction was in the way: decide again under the lock
     raise AssertionError("unreachable")
 
