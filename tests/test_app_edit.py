@@ -21,6 +21,7 @@ from test_app_support import (
     press,
     screen_text,
     settle,
+    until,
 )
 from textual.pilot import Pilot
 from textual.widgets import Input
@@ -479,7 +480,8 @@ async def test_editor_keys_can_be_remapped(app_wc: Path, tmp_path: Path) -> None
     async with app.run_test(size=(80, 24)) as pilot:
         await go_to(pilot, AFSNIT)
         await press(pilot, "r")
-        assert isinstance(app.screen, UnitEditor) and "f5 Save" in screen_text(app)
+        assert isinstance(app.screen, UnitEditor)
+        assert await until(pilot, lambda: "f5 Save" in screen_text(app))  # the footer is painted after
         fill(app, name="Omdøbt")
         await press(pilot, "f2")
         assert isinstance(app.screen, UnitEditor)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,15 @@ async def settle(pilot: Pilot) -> None:
         await pilot.pause()
         if all(w.is_finished for w in app.workers):
             return
+
+
+async def until(pilot: Pilot, condition: Callable[[], bool], tries: int = 50) -> bool:
+    """Pause until ``condition()`` holds (the screen is painted after the messages are handled)."""
+    for _ in range(tries):
+        if condition():
+            return True
+        await pilot.pause(0.02)
+    return condition()
 
 
 async def press(pilot: Pilot, *keys: str) -> None:
