@@ -10,14 +10,12 @@ overwrite a name imported from the register's file.
 
 from __future__ import annotations
 
-import csv
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from sortui.domain.codelists import ENTITY_TYPE_LISTS, CodeEntry, CodeName
-from sortui.formats.codelist import read_code_list
 from sortui.paths import data_dir
 
 SHIPPED = "shipped"
@@ -117,6 +115,10 @@ def entries(conn: sqlite3.Connection, lst: str) -> list[tuple[str, str, str, str
 
 def shipped_entries() -> list[CodeEntry]:
     """The code lists shipped with sortui: ``codes.csv`` and the net operators of MedCom's EER."""
+    import csv
+
+    from sortui.formats.codelist import read_code_list  # only to create or migrate a working copy
+
     folder = data_dir() / "codelists"
     found = list(read_code_list(folder / "codes.csv"))
     with open(folder / "net-operators.csv", encoding="utf-8", newline="") as fh:
@@ -146,6 +148,7 @@ def import_files(conn: sqlite3.Connection, paths: Sequence[Path]) -> list[Import
     """Add the codes of code-list files to the lists, renaming codes known already: every file is read
     and checked whole first (``InputError`` names the file and line, and nothing is written), then all
     are written in one transaction. One ``Imported`` a file."""
+    from sortui.formats.codelist import read_code_list
     from sortui.store.db import write_transaction
 
     found = [(Path(path).name, list(read_code_list(Path(path)))) for path in paths]
