@@ -23,6 +23,7 @@ from sortui.store.search import Hit
 from sortui.widgets import treedata
 from sortui.widgets.detail_panel import DetailPanel
 from sortui.widgets.guard import reports_errors
+from sortui.widgets.marks import Marks
 from sortui.widgets.org_tree import OrgTree
 from sortui.widgets.pane_tabs import PaneTabs
 from sortui.widgets.safe import clean
@@ -124,6 +125,7 @@ class MainScreen(ShakScreen):
         self._jumping = False  # a jump to that hit is on its way (the cursor moves for it)
         self._closed_hit: str | None = None  # a closed hit not shown: ``c`` goes there
         self._pending_hit: int | None = None  # ``n`` past the hits loaded: where to go once the next page is in
+        self.marks = Marks()  # the units marked with space: bulk actions act on them when there are any
 
     def compose(self) -> ComposeResult:
         status = Status(

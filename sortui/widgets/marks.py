@@ -1,0 +1,52 @@
+"""The units the user has marked (``space``) on the main screen: plain data, no Textual.
+
+Marks are SOR-koder in the order they were marked. Bulk actions (message types, close, review,
+export) act on the marked units when there are any, on the subtree under the cursor otherwise;
+a move can take the one marked unit as its new parent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+
+class Marks:
+    """An ordered set of marked SOR-koder."""
+
+    def __init__(self, sor_ids: Iterable[str] = ()) -> None:
+        self._ids: dict[str, None] = dict.fromkeys(sor_ids)
+
+    def __contains__(self, sor_id: object) -> bool:
+        return sor_id in self._ids
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __bool__(self) -> bool:
+        return bool(self._ids)
+
+    def toggle(self, sor_id: str) -> bool:
+        """Mark ``sor_id``, or unmark it when it is marked; answers whether it is marked now."""
+        if sor_id in self._ids:
+            del self._ids[sor_id]
+            return False
+        self._ids[sor_id] = None
+        return True
+
+    def add(self, sor_ids: Iterable[str]) -> int:
+        """Mark ``sor_ids``; answers how many were not marked before."""
+        before = len(self._ids)
+        self._ids.update(dict.fromkeys(sor_ids))
+        return len(self._ids) - before
+
+    def clear(self) -> int:
+        """Unmark everything; answers how many were marked."""
+        count = len(self._ids)
+        self._ids.clear()
+        return count
+
+    def ids(self) -> list[str]:
+        return list(self._ids)
