@@ -39,17 +39,33 @@ def binding_ids() -> list[str]:
     from sortui.widgets.search_pane import HitList, SearchInput
 
     classes = (SortApp, MainScreen, OrgTree, DetailPanel, SearchInput, HitList, HelpScreen, PromptScreen)
-    every = (*classes, *shak_classes(), *edit_classes(), *review_classes(), *sync_classes(), *change_classes())
+    every = (
+        *classes,
+        *shak_classes(),
+        *edit_classes(),
+        *review_classes(),
+        *sync_classes(),
+        *change_classes(),
+        *import_classes(),
+    )
     return [b.id for cls in every for b in cls.BINDINGS if isinstance(b, Binding) and b.id]
 
 
 def sync_classes() -> tuple[type, ...]:
     """Sync's classes with bindings (issue 7): progress, password prompt, conflicts."""
     from sortui.screens.conflicts import ConflictList, ConflictsScreen
-    from sortui.screens.login import LoginScreen
+    from sortui.screens.login import LoginScreen, SignInScreen
     from sortui.screens.sync import SyncScreen
 
-    return (SyncScreen, LoginScreen, ConflictsScreen, ConflictList)
+    return (SyncScreen, LoginScreen, SignInScreen, ConflictsScreen, ConflictList)
+
+
+def import_classes() -> tuple[type, ...]:
+    """The in-app import (issue 18): the path prompt with its completion, the import's box."""
+    from sortui.screens.import_screen import ImportScreen
+    from sortui.screens.path_prompt import MatchList, PathInput, PathPrompt
+
+    return (PathPrompt, PathInput, MatchList, ImportScreen)
 
 
 def change_classes() -> tuple[type, ...]:
@@ -184,7 +200,7 @@ class SortApp(App[None]):
         if connected:
             self.notify("The working copy is empty: press F5 to fill it from the central service", markup=False)
         else:
-            self.notify("The working copy is empty: import files with `sortui import FILE`", markup=False)
+            self.notify("The working copy is empty: import a file with I (or `sortui import FILE`)", markup=False)
 
     async def action_quit(self) -> None:
         """Quit (q, ctrl+q, the palette's Quit): asks first when a form holds unsaved changes."""
@@ -238,6 +254,10 @@ class SortApp(App[None]):
             yield SystemCommand(
                 "Copy lokationsnummer", "Copy the lokationsnummer under the cursor (Y)", screen.action_copy_gln
             )
+            yield SystemCommand(
+                "Copy the row", "The row under the cursor as text: tree, search hit or SHAK (C)", screen.action_copy_row
+            )
+            yield SystemCommand("Copy the details", "The detail panel as plain text (D)", screen.action_copy_details)
             yield SystemCommand("SHAK navigator", "SHAK-koder by prefix (s)", screen.action_shak_pane)
             yield SystemCommand("Organisation tree", "The organisation tree (o)", screen.action_organisation_pane)
             yield SystemCommand("SHAK-kode of the unit", "Its SHAK-kode in the navigator (S)", screen.action_unit_shak)
@@ -251,6 +271,15 @@ class SortApp(App[None]):
                 "What changed", "What the last import changed, by institution (w)", screen.action_what_changed
             )
             yield SystemCommand("Sync", "Push pending edits, pull others' changes (F5)", screen.action_sync)
+            yield SystemCommand(
+                "Import a file",
+                "Import a register file into the working copy, all or nothing (I)",
+                screen.action_import_file,
+            )
+            yield SystemCommand(
+                "Sign in", "Sign in to the central service: URL, user, password (ctrl+l)", screen.action_sign_in
+            )
+            yield SystemCommand("Sign out", "Sign out of the central service, forget the token", screen.action_sign_out)
             yield SystemCommand("Conflicts", "Sync conflicts: keep mine or the service's", screen.action_conflicts)
             yield SystemCommand("Review sessions", "Bulk review: resume or delete a session (R)", screen.action_reviews)
             yield SystemCommand(

@@ -15,14 +15,14 @@ from rich.text import Text
 from sortui.cli.common import EXIT_OK, err, out
 from sortui.domain.text import json_printable
 from sortui.formats.sorcsv import spreadsheet_safe
-from sortui.store.diff import CHANGE_KINDS, TARGETS, Change, Summary, read_changes
+from sortui.store.diff import Change, Summary, read_changes
 from sortui.widgets.change_text import (
-    GROUP_TITLES,
     TARGET_TITLES,
     change_title,
     field_line,
     institution_line,
     shown_fields,
+    summary_lines,
 )
 from sortui.widgets.safe import clean
 
@@ -46,29 +46,6 @@ def print_changes(
     for line in [] if not (args.json or args.csv) else summary_lines(summary, what):
         err.print(line)
     return EXIT_CHANGES if counts else EXIT_OK
-
-
-def summary_lines(summary: Summary, what: str = "import") -> list[Text]:
-    """One line a kind of record with its numbers of changes, and the kinds of data not compared."""
-    counts = summary.counts
-    lines = []
-    for target in TARGETS:
-        parts = [f"{counts[target, kind]:,} {kind}" for kind in CHANGE_KINDS if counts.get((target, kind))]
-        if parts:
-            lines.append(Text(f"{TARGET_TITLES[target]}: {', '.join(parts)}"))
-    if not counts and summary.compared:
-        compared = ", ".join(GROUP_TITLES[g] for g in summary.compared)
-        lines.append(Text(f"No changes ({compared} compared)"))
-    for group, rows in summary.only_new.items():
-        if what == "import":
-            lines.append(
-                Text(f"{GROUP_TITLES[group]}: {rows:,} rows loaded for the first time (not listed as changes)")
-            )
-        else:
-            lines.append(Text(f"{GROUP_TITLES[group]}: only in NEW ({rows:,} rows), not compared", style="yellow"))
-    for group, rows in summary.only_old.items():
-        lines.append(Text(f"{GROUP_TITLES[group]}: only in OLD ({rows:,} rows), not compared", style="yellow"))
-    return lines
 
 
 def _write_text(changes: Iterator[Change], counts: dict[tuple[str, str], int]) -> None:

@@ -12,7 +12,7 @@ from sortui.cli.common import EXIT_OK, CliError, err, open_db, progress, safe_li
 from sortui.store.export import FORMATS
 
 if TYPE_CHECKING:
-    from sortui.store.importer import ImportReport, Replaced
+    from sortui.store.importer import ImportReport
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -72,44 +72,13 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def print_import_report(report: ImportReport, db_path: Path) -> None:
     """What an import read (rows, warnings), did with pending edits, replaced and changed (to stderr)."""
-    from sortui.cli.changes_output import summary_lines
+    from sortui.widgets.import_text import report_lines
 
-    for f in report.files:
-        err.print(safe_line(f"imported {f.rows} rows ({f.kind}) from {f.path}"))
-        for w in f.warnings:
-            err.print(safe_line(str(w), style="yellow"))
-        if f.warning_count > len(f.warnings):
-            err.print(safe_line(f"... and {f.warning_count - len(f.warnings)} more warnings", style="yellow"))
-    notes = report.notes
-    if notes.reapplied or notes.orphaned:
-        orphaned = f"; {notes.orphaned} refer to units no longer there" if notes.orphaned else ""
-        err.print(safe_line(f"pending edits applied again on the new data: {notes.reapplied}{orphaned}"))
-    for replaced in report.replaced:
-        err.print(safe_line(describe_replaced(replaced)))
-    for line in summary_lines(report.changes):
+    for line in report_lines(report):
         err.print(line)
     if report.changes.counts:
         err.print(safe_line("`sortui diff --since-snapshot` lists every change (in the app: w, What changed)"))
     err.print(safe_line(f"working copy: {db_path}"))
-
-
-_REPLACED_NOUNS = {
-    "sor": "units",
-    "shak": "SHAK-koder",
-    "shak-region": "SHAK hospitals",
-    "edi": "message types on lokationsnumre",
-}
-
-
-def describe_replaced(replaced: Replaced) -> str:
-    """``replaced 10 units (snapshot 2010-01-26 from ONE_SYGEHUS.xml, …) with 3``."""
-    names = [Path(s).name for s in replaced.sources]
-    source = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-    of = f"snapshot {replaced.snapshot_date} " if replaced.snapshot_date else ""
-    where = f" ({of}from {source})" if source else ""
-    return (
-        f"replaced {replaced.before} {_REPLACED_NOUNS.get(replaced.kind, replaced.kind)}{where} with {replaced.after}"
-    )
 
 
 def cmd_export(args: argparse.Namespace) -> int:

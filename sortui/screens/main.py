@@ -5,16 +5,19 @@ from __future__ import annotations
 import sqlite3
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import ContentSwitcher, Footer, Tree
+from textual.widgets import ContentSwitcher, Footer, OptionList, Tree
 
+from sortui.domain.text import printable
 from sortui.generator.demo import is_demo_snapshot
 from sortui.screens.edit_actions import EditActions
+from sortui.screens.import_actions import ImportActions
 from sortui.screens.shak import ORGANISATION_TAB, SHAK_TAB, TABS, ShakScreen
 from sortui.screens.sync_actions import SyncActions
 from sortui.store import diff, journal, queries
@@ -67,6 +70,8 @@ class MainScreen(ShakScreen):
         Binding("d", "set_date", "Date", tooltip="View the register on another date", id="app.date"),
         Binding("y", "copy_id", "Copy the SOR-kode under the cursor", show=False, id="app.copy_id"),
         Binding("Y", "copy_gln", "Copy the lokationsnummer (GLN) under the cursor", show=False, id="app.copy_gln"),
+        Binding("C", "copy_row", "Copy the row under the cursor as text", show=False, id="app.copy_row"),
+        Binding("D", "copy_details", "Copy the detail panel as text", show=False, id="app.copy_details"),
         Binding("question_mark,f1", "help", "Help", tooltip="Keys of the focused pane", id="app.help"),
         Binding("z", "zoom", "Maximise the focused pane (z again: back)", show=False, id="app.zoom"),
         Binding("i", "toggle_details", "Show or hide the detail panel", show=False, id="app.details"),
@@ -80,6 +85,8 @@ class MainScreen(ShakScreen):
         Binding("P", "edit_op('changes')", "Changes", tooltip="Pending changes: undo, discard", id="app.changes"),
         Binding("R", "reviews", "Review sessions: start, resume, delete", show=False, id="app.reviews"),
         Binding("f5", "sync", "Sync with the central service", show=False, id="app.sync"),
+        Binding("I", "import_file", "Import a file into the working copy", show=False, id="app.import"),
+        Binding("ctrl+l", "sign_in", "Sign in to the central service", show=False, id="app.sign_in"),
         Binding("w", "what_changed", "What the last import changed", show=False, id="app.what_changed"),
     ]
 
@@ -147,6 +154,7 @@ class MainScreen(ShakScreen):
         yield Footer(compact=True)
         yield EditActions(self.source, self.debounce, id="edits")
         yield SyncActions(self.source, id="sync-actions")
+        yield ImportActions(self.source, id="import-actions")
 
     @property
     def tree(self) -> OrgTree:
@@ -446,9 +454,62 @@ class MainScreen(ShakScreen):
             return
         self._copy(gln, "lokationsnummer")
 
+    def action_copy_row(self) -> None:
+        """The row under the cursor as text: a search hit's line when the hits have the focus, the SHAK
+        navigator's row when it is shown, else the tree's (kind, name, SOR-kode, SHAK, lok)."""
+        from sortui.widgets.copy_text import hit_text, tree_row_text
+
+        hits = self.query_one(HitList)
+        if self.focused is hits and hits.highlighted is not None and hits.highlighted < len(self.search.hits):
+            self._copy(hit_text(self.search.hits[hits.highlighted]), "the search hit")
+        elif self.shak_shown():
+            row = self._shak_row()
+            self._copy(row, "the SHAK row") if row else self._nothing("No row under the cursor")
+        elif (item := self.tree.cursor_item()) is not None:
+            self._copy(tree_row_text(item, self.view_date), "the row")
+        else:
+            self._nothing("No row under the cursor")
+
+    def _shak_row(self) -> str | None:
+        """The line under the cursor in what the SHAK navigator shows (its tree, hits or checks)."""
+        shown = self.shak_pane.query_one(f"#{self.shak_pane.mode}")
+        label: object = None
+        if isinstance(shown, Tree) and shown.cursor_node is not None:
+            label = shown.cursor_node.label
+        elif isinstance(shown, OptionList) and shown.highlighted is not None:
+            label = shown.get_option_at_index(shown.highlighted).prompt
+        label = getattr(label, "text", label)  # a hit's line is Fitted around its Text
+        return printable(label.plain) if isinstance(label, Text) else None
+
+    def action_copy_details(self) -> None:
+        """The detail panel (of the unit, or of the SHAK-kode in the navigator) as plain text."""
+        from sortui.widgets.copy_text import panel_text
+
+        if self.shak_shown():
+            panel, ready = self.query_one(ShakDetail), True
+        else:
+            panel, item = self.detail, self.tree.cursor_item()
+            ready = item is not None and self.detail.key == item.key
+        text = panel_text(panel.text) if ready else ""
+        if text:
+            self._copy(text, "the details")
+        else:
+            self._nothing("No details shown to copy (yet)")
+
+    def _nothing(self, text: str) -> None:
+        self.notify(text, severity="warning", markup=False, timeout=3)
+
     def _copy(self, value: str, what: str) -> None:
+        """Send ``value`` to the terminal's clipboard (OSC 52) and say how to make that work in tmux."""
         self.app.copy_to_clipboard(value)
-        self.notify(f"Copied {what} {value}", markup=False, timeout=3)
+        shown = value if "\n" not in value and len(value) <= 60 else f"{len(value.splitlines())} lines"
+        what = f"{what} {shown}" if what in ("SOR-kode", "lokationsnummer") else f"{what} ({shown})"
+        self.notify(
+            f"Copied {clean(what)}: sent to the terminal by OSC 52. Not there? In tmux: set -g set-clipboard on "
+            "(and a terminal that allows OSC 52)",
+            markup=False,
+            timeout=5,
+        )
 
     # -- help -----------------------------------------------------------------------------
 
@@ -481,6 +542,18 @@ class MainScreen(ShakScreen):
     def action_sync(self) -> None:
         """Push pending edits to the central service and pull others' changes (F5)."""
         self.query_one(SyncActions).run()
+
+    def action_import_file(self) -> None:
+        """Import a register file (path prompt with completion; all or nothing, as `sortui import`)."""
+        self.query_one(ImportActions).run()
+
+    def action_sign_in(self) -> None:
+        """Sign in to the central service: URL, user, password (the token kept in the keyring)."""
+        self.query_one(SyncActions).sign_in()
+
+    def action_sign_out(self) -> None:
+        """Sign out: the service revokes the token and it is removed from the keyring."""
+        self.query_one(SyncActions).sign_out()
 
     def action_conflicts(self) -> None:
         """The conflicts the last syncs recorded: keep mine, take the service's, or a new value."""

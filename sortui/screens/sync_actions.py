@@ -26,9 +26,11 @@ from sortui.widgets.safe import clean
 from sortui.widgets.source import Source
 
 if TYPE_CHECKING:
+    from sortui.screens.login import SignIn
     from sortui.screens.sync import SyncScreen
     from sortui.sync.client import ServiceStatus, SyncError
     from sortui.sync.engine import SyncResult
+    from sortui.sync.session import LoginResult, LogoutResult
 
 STATUS_INTERVAL = 300.0  # seconds between checks of the service's status (0: only at start and after a sync)
 
@@ -58,11 +60,29 @@ class SyncActions(Controller):
             self.pending = pending
 
     class Checked(Message):
-        def __init__(self, url: str | None, status: ServiceStatus | None, last_sync: str | None) -> None:
+        def __init__(
+            self, url: str | None, status: ServiceStatus | None, last_sync: str | None, user: str | None
+        ) -> None:
             super().__init__()
             self.url = url
             self.status = status
             self.last_sync = last_sync
+            self.user = user
+
+    class SignedIn(Message):
+        """A sign-in from the app: ``result``, or why not (``problem``) for the form asked again."""
+
+        def __init__(self, asked: SignIn, result: LoginResult | None, problem: str = "") -> None:
+            super().__init__()
+            self.asked = asked
+            self.result = result
+            self.problem = problem
+
+    class SignedOut(Message):
+        def __init__(self, result: LogoutResult | None, problem: str = "") -> None:
+            super().__init__()
+            self.result = result
+            self.problem = problem
 
     def __init__(self, source: Source, status_interval: float = STATUS_INTERVAL, **kwargs: Any) -> None:
         super().__init__(source, **kwargs)
@@ -74,6 +94,7 @@ class SyncActions(Controller):
         self.url: str | None = None
         self.checked = False  # the working copy was asked which service it syncs with
         self.last_sync: str | None = None
+        self.user: str | None = None  # who this working copy signs in as
 
     def on_mount(self) -> None:
         self.check_status()
@@ -91,12 +112,14 @@ class SyncActions(Controller):
         url = known.service_url
         if url:  # only then is the client (httpx) loaded: the app starts without it
             from sortui.sync import client as sync_client
-        self.post_message(self.Checked(url, sync_client.status(url) if url else None, known.last_sync_at))
+        answer = sync_client.status(url) if url else None
+        self.post_message(self.Checked(url, answer, known.last_sync_at, known.user_name))
 
     @on(Checked)
     def _checked(self, message: Checked) -> None:
         message.stop()
         self.url, self.service, self.last_sync = message.url, message.status, message.last_sync
+        self.user = message.user
         self.checked = True
         self._show_service()
 
@@ -226,8 +249,8 @@ class SyncActions(Controller):
         if failure.kind == "not_connected":
             self._show_service()
             self.notify(
-                "No central service is configured for this working copy: run `sortui login URL --user NAME` "
-                "in a shell, then sync again (F5).",
+                "No central service is configured for this working copy: sign in to one (ctrl+p Sign in, "
+                "or `sortui login URL --user NAME` in a shell), then sync again (F5).",
                 title="Sync",
                 severity="warning",
                 timeout=10,
@@ -288,6 +311,95 @@ class SyncActions(Controller):
         focus = created.get(item.sor_id, item.sor_id) if item is not None and item.sor_id else None
         main.after_edit([], structural=True, focus=focus)
         main.refresh_info()
+
+    # -- signing in and out ------------------------------------------------------------------------
+
+    def sign_in(self, asked: SignIn | None = None, problem: str = "") -> None:
+        """The sign-in form (URL and user of the working copy's service filled in, or of ``asked``)."""
+        from sortui.screens.login import SignInScreen
+
+        if self.source.readonly:
+            self.notify("Read-only: signing in is not possible in read-only mode", severity="warning", markup=False)
+            return
+        url, user = (asked.url, asked.user) if asked else (self.url or "", self.user or "")
+
+        def answered(answer: SignIn | None) -> None:
+            if answer is not None:
+                self._sign_in(answer)
+
+        self.app.push_screen(SignInScreen(url, user, problem), answered)
+
+    @work(thread=True, exclusive=True, group="sign-in")
+    def _sign_in(self, asked: SignIn) -> None:
+        """As ``sortui login``: sign in, keep the token in the keyring, remember the service and the user."""
+        from sortui.sync import client as sync_client
+        from sortui.sync import session
+
+        try:
+            with self.source.connection() as conn:
+                result = session.login(conn, asked.url, asked.user, asked.password)
+        except sync_client.ServiceRefused as exc:
+            wrong = exc.status == 401 and exc.code == "bad_credentials"
+            self.post_message(self.SignedIn(asked, None, "Wrong user name or password." if wrong else exc.message))
+        except sync_client.SyncError as exc:
+            self.post_message(self.SignedIn(asked, None, _sentence(exc.message)))
+        except (sqlite3.Error, OSError) as exc:
+            self.post_message(self.SignedIn(asked, None, f"Writing the working copy failed: {exc}"))
+        else:
+            self.post_message(self.SignedIn(asked, result))
+
+    @on(SignedIn)
+    def _signed_in(self, message: SignedIn) -> None:
+        from sortui.sync.client import host_port
+
+        message.stop()
+        result = message.result
+        if result is None:
+            self.sign_in(message.asked, message.problem)
+            return
+        self.session_token = result.token
+        role = result.user.get("role") or "no role"
+        kept = (
+            "the token is kept in the system keyring"
+            if result.stored
+            else f"{result.keyring_reason}: the token is kept for this session only"
+        )
+        where = host_port(result.url)
+        text = f"Signed in to {where} as {message.asked.user} ({role}); {kept}. F5 syncs."
+        self.notify(clean(text), title="Signed in", timeout=8, markup=False)
+        self.check_status()
+
+    def sign_out(self) -> None:
+        """As ``sortui logout``: the service revokes the token, and it is forgotten here."""
+        self.session_token = None
+        self._sign_out()
+
+    @work(thread=True, exclusive=True, group="sign-in")
+    def _sign_out(self) -> None:
+        from sortui.sync import session
+
+        try:
+            with self.source.connection() as conn:
+                self.post_message(self.SignedOut(session.logout(conn)))
+        except (sqlite3.Error, OSError) as exc:
+            self.post_message(self.SignedOut(None, f"Reading the working copy failed: {exc}"))
+
+    @on(SignedOut)
+    def _signed_out(self, message: SignedOut) -> None:
+        message.stop()
+        done = message.result
+        if done is None or done.url is None:
+            text = message.problem or "Not signed in to a service"
+            severity = "warning" if message.problem else "information"
+            self.notify(clean(text), title="Sign out", severity=severity, markup=False)
+            return
+        forgotten = "the token is removed from the keyring" if done.forgotten else "no token was stored"
+        text = f"Signed out of {done.url}; {forgotten}."
+        if done.problem:
+            text += f" The service did not revoke the token: {_sentence(done.problem)}"
+        self.notify(
+            clean(text), title="Signed out", severity="warning" if done.problem else "information", markup=False
+        )
 
     # -- conflicts -------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ keyring, or in ``SORTUI_TOKEN``; without either, the caller asks for the passwor
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sortui.sync import credentials, state
@@ -34,6 +34,7 @@ class LoginResult:
     expires_at: str
     stored: bool  # the token is in the keyring
     keyring_reason: str  # why not, when it is not
+    token: str = field(default="", repr=False)  # for a caller that keeps it for its session (the app)
 
 
 @dataclass(slots=True)
@@ -53,7 +54,7 @@ def login(conn: sqlite3.Connection, url: str, user: str, password: str, insecure
         state.write_state(conn, service_url=url, user_name=user)
     stored = credentials.store_token(url, user, info.token)
     reason = "" if stored else credentials.keyring_info().reason or "the keyring refused the token"
-    return LoginResult(url, info.user, info.expires_at, stored, reason)
+    return LoginResult(url, info.user, info.expires_at, stored, reason, info.token)
 
 
 def logout(conn: sqlite3.Connection, insecure: bool = False) -> LogoutResult:

@@ -1,4 +1,5 @@
-"""How a change between two snapshots reads (``store.diff.Change``): for ``sortui diff`` and "What changed".
+"""How a change between two snapshots reads (``store.diff.Change``): for ``sortui diff`` and "What changed";
+and the summary of an import's changes (``summary_lines``), which the CLI and the app print after one.
 
 Every value is data from the register: it goes through ``safe.clean`` and into ``rich.text.Text``.
 """
@@ -9,7 +10,7 @@ from typing import Any
 
 from rich.text import Text
 
-from sortui.store.diff import Change
+from sortui.store.diff import CHANGE_KINDS, TARGETS, Change, Summary
 from sortui.widgets.safe import clean
 
 TARGET_TITLES = {"entity": "Units", "location": "Location numbers", "message": "Message types", "shak": "SHAK codes"}
@@ -61,3 +62,26 @@ def institution_line(change: Change, indent: str = "  ") -> Text:
         return Text(f"{indent}(no institution)", style="dim")
     name = clean(change.institution_name or "")
     return Text.assemble((f"{indent}{name}", "italic"), (f"  {change.institution}", "dim"))
+
+
+def summary_lines(summary: Summary, what: str = "import") -> list[Text]:
+    """One line a kind of record with its numbers of changes, and the kinds of data not compared."""
+    counts = summary.counts
+    lines = []
+    for target in TARGETS:
+        parts = [f"{counts[target, kind]:,} {kind}" for kind in CHANGE_KINDS if counts.get((target, kind))]
+        if parts:
+            lines.append(Text(f"{TARGET_TITLES[target]}: {', '.join(parts)}"))
+    if not counts and summary.compared:
+        compared = ", ".join(GROUP_TITLES[g] for g in summary.compared)
+        lines.append(Text(f"No changes ({compared} compared)"))
+    for group, rows in summary.only_new.items():
+        if what == "import":
+            lines.append(
+                Text(f"{GROUP_TITLES[group]}: {rows:,} rows loaded for the first time (not listed as changes)")
+            )
+        else:
+            lines.append(Text(f"{GROUP_TITLES[group]}: only in NEW ({rows:,} rows), not compared", style="yellow"))
+    for group, rows in summary.only_old.items():
+        lines.append(Text(f"{GROUP_TITLES[group]}: only in OLD ({rows:,} rows), not compared", style="yellow"))
+    return lines

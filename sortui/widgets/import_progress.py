@@ -1,7 +1,8 @@
 """An import's (or an export's) progress in the app: what is read, a bar, the rate and the time left.
 
 Fed by the importer's ``progress(label, done, total)`` callback from a thread worker: ``report``
-only posts a message (thread-safe), and the widget updates itself on the event loop.
+only posts a message (thread-safe), and the widget updates itself on the event loop (``advance``
+updates it there directly).
 """
 
 from __future__ import annotations
@@ -29,10 +30,11 @@ class ImportProgress(Vertical):
             super().__init__()
             self.label, self.done, self.total = label, done, total
 
-    def __init__(self, title: str, unit: str = "bytes", id: str | None = None) -> None:
+    def __init__(self, title: str, unit: str = "bytes", id: str | None = None, started: float | None = None) -> None:
+        """``started``: when the work began (``time.monotonic``), if before this widget (the rate is since then)."""
         super().__init__(id=id)
         self.title, self.unit = title, unit
-        self._started = time.monotonic()
+        self._started = time.monotonic() if started is None else started
 
     def compose(self) -> ComposeResult:
         yield Static(Text(self.title), id="import-progress-title")
@@ -45,6 +47,9 @@ class ImportProgress(Vertical):
 
     def on_import_progress_advanced(self, message: Advanced) -> None:
         message.stop()
+        self.advance(message)
+
+    def advance(self, message: Advanced) -> None:
         self.query_one(ProgressBar).update(total=max(message.total, 1), progress=message.done)
         self.query_one("#import-progress-rate", Static).update(self.rate_text(message))
 

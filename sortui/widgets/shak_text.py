@@ -20,10 +20,11 @@ LABEL_WIDTH = 16
 PERIOD_WIDTH = 22  # the column of a version's dates in the history
 NO_SHAK = (
     "The working copy has no SHAK-koder.\n\n"
-    "Import the SHAK files published by SDS (sor_produktion/data/shak/):\n"
+    "Import the SHAK files published by SDS (sor_produktion/data/shak/) with I (Import a file):\n"
+    "SHAKCOMPLETE.TXT, then SHAKregion.txt (region, ownership, institution type). In a shell:\n"
     "  sortui import SHAKCOMPLETE.TXT\n"
-    "  sortui import SHAKregion.txt    (region, ownership, institution type)\n\n"
-    "Then start sortui again: this pane (s) lists them."
+    "  sortui import SHAKregion.txt\n\n"
+    "then start sortui again. This pane (s) lists them."
 )
 
 
