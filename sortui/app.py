@@ -200,7 +200,11 @@ class SortApp(App[None]):
         if connected:
             self.notify("The working copy is empty: press F5 to fill it from the central service", markup=False)
         else:
-            self.notify("The working copy is empty: import a file with I (or `sortui import FILE`)", markup=False)
+            self.notify(
+                "The working copy is empty: import a file with I, or sign in to a central service (ctrl+l) "
+                "and fill it with F5",
+                markup=False,
+            )
 
     async def action_quit(self) -> None:
         """Quit (q, ctrl+q, the palette's Quit): asks first when a form holds unsaved changes."""

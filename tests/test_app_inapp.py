@@ -20,7 +20,7 @@ from textual.widgets import Input
 
 from sortui.app import SortApp
 from sortui.screens.import_screen import ImportScreen
-from sortui.screens.login import SignInScreen
+from sortui.screens.login import LoginScreen, SignInScreen
 from sortui.screens.path_prompt import PathPrompt
 from sortui.store import db as store_db
 from sortui.store import edits, workfiles
@@ -228,6 +228,26 @@ async def test_an_import_runs_on_while_its_box_is_hidden(sor_wc: Path, samples_d
         assert done and "replaced 10 units" in done[0]
 
 
+async def test_x_cancels_an_import_and_nothing_is_imported(sor_wc: Path, samples_dir: Path) -> None:
+    before = dump(sor_wc)
+    app = make_app(sor_wc)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "I")
+        app.screen.query_one(Input).value = str(samples_dir / "sor" / "ONE_APOTEK.xml")
+        with closing(sqlite3.connect(sor_wc)) as writer:
+            writer.execute("BEGIN IMMEDIATE")  # the import waits for this writer: time to cancel it
+            await pilot.press("enter")
+            assert await until(pilot, lambda: isinstance(app.screen, ImportScreen))
+            await pilot.press("x")
+            assert await until(pilot, lambda: "Cancelling the import…" in notices(app))
+            writer.rollback()
+        await settle(pilot)
+        box = app.screen
+        assert isinstance(box, ImportScreen) and box.result.plain.startswith("Not imported: cancelled")
+    assert dump(sor_wc) == before
+
+
 # -- the central service --------------------------------------------------------------------------
 
 
@@ -285,6 +305,22 @@ async def test_sign_in_keeps_the_token_in_the_keyring_then_sync_and_sign_out_fro
         known = state.read_state(conn)
         assert (known.service_url, known.user_name) == (service.url, "alice")
         assert conn.execute("SELECT count(*) FROM entity").fetchone()[0] > 0
+
+
+async def test_without_a_keyring_the_token_is_kept_for_the_session(
+    empty_wc: Path, service: Service, no_keyring: Path
+) -> None:
+    app = make_app(empty_wc)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await sign_in(pilot, service.url, "alice", SERVICE_USERS["alice"][2])
+        assert any(
+            "no system keyring backend is available: the token is kept for this session only" in n for n in notices(app)
+        )
+        await press(pilot, "f5")  # no password asked: the session's token
+        await settle(pilot)
+        assert not isinstance(app.screen, LoginScreen)
+        assert any(n.startswith("Filled from the service") for n in notices(app))
 
 
 async def test_the_sign_in_form_is_filled_from_the_working_copy(
@@ -372,7 +408,9 @@ async def test_copy_the_row_and_the_details_as_plain_text(app_wc: Path) -> None:
         assert "Testhospitalet" in app.clipboard and "\n" in app.clipboard
         main.jump_to(HOSTILE)
         await settle(pilot)
-        await press(pilot, "C", "D")
+        await press(pilot, "C")
+        assert app.clipboard == f"OE  ␛[31mEvil red  SOR-kode {HOSTILE}"
+        await press(pilot, "D")
         assert "\x1b" not in app.clipboard and "␛[31mEvil red" in app.clipboard
 
 

@@ -9,6 +9,7 @@ import the tree, the SHAK navigator and the status bar are read again, the curso
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,10 @@ from sortui.widgets.source import Source
 if TYPE_CHECKING:
     from sortui.screens.import_screen import ImportScreen
     from sortui.store.importer import ImportReport
+
+
+class Cancelled(Exception):
+    """Raised in the import's progress callback when the user cancelled: the import rolls back."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +60,7 @@ class ImportActions(Controller):
         self.box: ImportScreen | None = None  # the import's box while it is shown
         self.last: ImportProgress.Advanced | None = None  # the newest progress (for a box shown again)
         self.folder: str | None = None  # where the last file imported came from (the next prompt starts there)
+        self.cancelled = threading.Event()  # set by the box's cancel key; the import's next progress stops it
 
     def run(self) -> None:
         """``I``: ask for a file and import it (or show the running import's progress again)."""
@@ -89,6 +95,7 @@ class ImportActions(Controller):
     def start(self, path: Path) -> None:
         """Import ``path`` (an existing file) in a worker, its progress shown."""
         self.running, self.started, self.last = path, time.monotonic(), None
+        self.cancelled.clear()
         self.folder = _folder_text(path.parent)
         self._show_box()
         self._import(path)
@@ -99,10 +106,16 @@ class ImportActions(Controller):
         assert self.running is not None
         if self._box_shown():
             return
-        self.box = ImportScreen(self.running.name, self.started)
+        self.box = ImportScreen(self.running.name, self.started, self.cancel)
         self.app.push_screen(self.box, self._box_closed)
         if self.last is not None:
             self.call_after_refresh(self._advance, self.last)
+
+    def cancel(self) -> None:
+        """Stop the running import at its next step (a SOR file's next batch); nothing is imported.
+        An import that gets to its end first is committed, and says so."""
+        self.cancelled.set()
+        self.notify("Cancelling the import…", markup=False, timeout=3)
 
     def _box_shown(self) -> bool:
         return self.box is not None and self.box in self.app.screen_stack
@@ -117,10 +130,14 @@ class ImportActions(Controller):
         from sortui.store.importer import import_files
 
         def report(label: str, done: int, total: int) -> None:
+            if self.cancelled.is_set():
+                raise Cancelled
             self.post_message(ImportProgress.Advanced(label, done, total))
 
         try:
             outcome: ImportReport | Refused = import_files(self.source.path, [path], report)
+        except Cancelled:
+            outcome = Refused("Not imported: cancelled", "The import was cancelled before it committed.")
         except InputError as exc:
             outcome = Refused("Not imported: the file is refused", str(exc))
         except WorkingCopyBusy as exc:
@@ -153,6 +170,8 @@ class ImportActions(Controller):
             lines = [Text(clean(outcome.message)), Text("The working copy is as it was.")]
         else:
             title = f"Imported {clean(message.path.name)}"
+            if self.cancelled.is_set():
+                title += " (it was done before it could be cancelled)"
             lines = [*report_lines(outcome)]
             if outcome.changes.counts:
                 lines.append(Text("w lists every change (What changed)"))

@@ -1,11 +1,12 @@
 """An in-app import's box: its progress while it runs, then what it did, or why it was refused.
 
-Esc while it runs hides it (the import goes on, ``I`` shows it again); once it is done the box
-shows the result until esc closes it.
+Esc while it runs hides it (the import goes on, ``I`` shows it again), ``x`` cancels it (nothing is
+imported); once it is done the box shows the result until esc closes it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from rich.text import Text
@@ -26,12 +27,14 @@ class ImportScreen(ModalScreen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Hide (the import goes on) or close", id="import.close"),
+        Binding("x", "cancel", "Cancel the import (nothing is imported)", id="import.cancel"),
         *scroll_bindings("import"),
     ]
 
-    def __init__(self, name: str, started: float) -> None:
-        """The import of the file ``name``, begun at ``started`` (``time.monotonic``)."""
+    def __init__(self, name: str, started: float, cancel: Callable[[], None]) -> None:
+        """The import of the file ``name``, begun at ``started`` (``time.monotonic``); ``cancel`` stops it."""
         super().__init__()
+        self.stop_import = cancel
         self.file_name = name
         self.progress = ImportProgress(f"Importing {clean(name)}…", id="import-progress", started=started)
         self.done = False
@@ -42,7 +45,8 @@ class ImportScreen(ModalScreen[None]):
             yield self.progress
             with VerticalScroll(id="import-result"):
                 yield Static(Text(), id="import-result-body")
-            yield Static(Text("esc hides this; the import goes on", style="dim"), id="import-keys")
+            keys = "esc hides this (the import goes on) · x cancels it"
+            yield Static(Text(keys, style="dim"), id="import-keys")
 
     def show_result(self, title: str, lines: list[Text], ok: bool) -> None:
         """The import is over: what it did (``ok``) or why nothing was imported."""
@@ -57,6 +61,10 @@ class ImportScreen(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss()
+
+    def action_cancel(self) -> None:
+        if not self.done:
+            self.stop_import()
 
     def action_scroll(self, direction: str) -> None:
         box = self.query_one("#import-result", VerticalScroll)

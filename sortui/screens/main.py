@@ -15,6 +15,7 @@ from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Footer, OptionList, Tree
 
 from sortui.domain.text import printable
+from sortui.domain.words import plural
 from sortui.generator.demo import is_demo_snapshot
 from sortui.screens.edit_actions import EditActions
 from sortui.screens.import_actions import ImportActions
@@ -502,7 +503,8 @@ class MainScreen(ShakScreen):
     def _copy(self, value: str, what: str) -> None:
         """Send ``value`` to the terminal's clipboard (OSC 52) and say how to make that work in tmux."""
         self.app.copy_to_clipboard(value)
-        shown = value if "\n" not in value and len(value) <= 60 else f"{len(value.splitlines())} lines"
+        lines = value.splitlines()
+        shown = plural(len(lines), "line") if len(lines) > 1 else value if len(value) <= 40 else value[:39] + "…"
         what = f"{what} {shown}" if what in ("SOR-kode", "lokationsnummer") else f"{what} ({shown})"
         self.notify(
             f"Copied {clean(what)}: sent to the terminal by OSC 52. Not there? In tmux: set -g set-clipboard on "
