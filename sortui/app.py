@@ -207,11 +207,14 @@ class SortApp(App[None]):
             )
 
     async def action_quit(self) -> None:
-        """Quit (q, ctrl+q, the palette's Quit): asks first when a form holds unsaved changes."""
+        """Quit (q, ctrl+q, the palette's Quit): asks first when a form holds unsaved changes or an
+        import is running."""
         from sortui.screens.confirm import ConfirmScreen
+        from sortui.screens.main import MainScreen
         from sortui.screens.unsaved import unsaved_work
 
         lost = unsaved_work(self.screen_stack)
+        lost += [t for s in self.screen_stack if isinstance(s, MainScreen) for t in s.work_in_progress()]
         if not lost:
             self.exit()
             return
@@ -281,9 +284,11 @@ class SortApp(App[None]):
                 screen.action_import_file,
             )
             yield SystemCommand(
-                "Sign in", "Sign in to the central service: URL, user, password (ctrl+l)", screen.action_sign_in
+                "Sign in (login)", "Sign in to the central service: URL, user, password (ctrl+l)", screen.action_sign_in
             )
-            yield SystemCommand("Sign out", "Sign out of the central service, forget the token", screen.action_sign_out)
+            yield SystemCommand(
+                "Sign out (logout)", "Sign out of the central service, forget the token", screen.action_sign_out
+            )
             yield SystemCommand("Conflicts", "Sync conflicts: keep mine or the service's", screen.action_conflicts)
             yield SystemCommand("Review sessions", "Bulk review: resume or delete a session (R)", screen.action_reviews)
             yield SystemCommand(

@@ -19,6 +19,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from sortui.app import SortApp
+from sortui.screens.confirm import ConfirmScreen
 from sortui.screens.import_screen import ImportScreen
 from sortui.screens.login import LoginScreen, SignInScreen
 from sortui.screens.path_prompt import PathPrompt
@@ -248,6 +249,25 @@ async def test_x_cancels_an_import_and_nothing_is_imported(sor_wc: Path, samples
     assert dump(sor_wc) == before
 
 
+async def test_quit_asks_while_an_import_runs(sor_wc: Path, samples_dir: Path) -> None:
+    app = make_app(sor_wc)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "I")
+        app.screen.query_one(Input).value = str(samples_dir / "sor" / "ONE_APOTEK.xml")
+        with closing(sqlite3.connect(sor_wc)) as writer:
+            writer.execute("BEGIN IMMEDIATE")
+            await pilot.press("enter")
+            assert await until(pilot, lambda: isinstance(app.screen, ImportScreen))
+            await pilot.press("escape", "q")
+            assert await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            assert "An import of ONE_APOTEK.xml is running: quitting cancels it" in screen_text(app)
+            await pilot.press("escape")  # stay
+            writer.rollback()
+        await settle(pilot)
+        assert app.is_running and any("imported 3 rows" in n for n in notices(app))
+
+
 # -- the central service --------------------------------------------------------------------------
 
 
@@ -298,7 +318,7 @@ async def test_sign_in_keeps_the_token_in_the_keyring_then_sync_and_sign_out_fro
         assert any(n.startswith("Filled from the service") for n in notices(app))
         await settle(pilot)
         assert main_screen(app).tree.root.children  # the tree shows the service's units
-        await palette(pilot, "Sign out")
+        await palette(pilot, "logout")
         assert any(n.startswith(f"Signed out of {service.url}; the token is removed") for n in notices(app))
         assert credentials.load_token(service.url, "alice") is None
     with closing(store_db.open_working_copy(empty_wc)) as conn:

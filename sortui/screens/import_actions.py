@@ -111,6 +111,15 @@ class ImportActions(Controller):
         if self.last is not None:
             self.call_after_refresh(self._advance, self.last)
 
+    def in_progress(self) -> Text | None:
+        """What quitting now would stop, in a sentence (the app's quit asks first); None when nothing."""
+        if self.running is None:
+            return None
+        return Text(f"An import of {clean(self.running.name)} is running: quitting cancels it (nothing is imported).")
+
+    def on_unmount(self) -> None:
+        self.cancelled.set()  # quitting: the import stops at its next step instead of keeping the process
+
     def cancel(self) -> None:
         """Stop the running import at its next step (a SOR file's next batch); nothing is imported.
         An import that gets to its end first is committed, and says so."""

@@ -549,6 +549,11 @@ class MainScreen(ShakScreen):
         """Import a register file (path prompt with completion; all or nothing, as `sortui import`)."""
         self.query_one(ImportActions).run()
 
+    def work_in_progress(self) -> list[Text]:
+        """What quitting would stop (a running import), a sentence each."""
+        running = self.query_one(ImportActions).in_progress()
+        return [running] if running is not None else []
+
     def action_sign_in(self) -> None:
         """Sign in to the central service: URL, user, password (the token kept in the keyring)."""
         self.query_one(SyncActions).sign_in()
