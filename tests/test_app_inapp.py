@@ -163,6 +163,35 @@ async def test_a_new_file_kind_appears_in_the_app_after_the_import(wc: Path, sam
         assert len(shak_top(app)) > 5  # the navigator was read again
 
 
+async def test_space_in_the_list_adds_files_imported_together(wc: Path, samples_dir: Path) -> None:
+    import_files(wc, [samples_dir / "sor" / "ONE_APOTEK.xml"])
+    folder = samples_dir / "sor"
+    app = make_app(wc)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "I")
+        prompt = app.screen
+        assert isinstance(prompt, PathPrompt)
+        prompt.query_one(Input).value = f"{folder}/"
+        assert await until(pilot, lambda: prompt.shown is not None and "SHAKCOMPLETE.TXT" in prompt.shown.matches)
+        await press(pilot, "down")
+        while prompt.shown.matches[prompt.query_one("#path-matches").highlighted] != "SHAKCOMPLETE.TXT":
+            await press(pilot, "j")
+        await press(pilot, "space")
+        assert "With: SHAKCOMPLETE.TXT" in screen_text(app) and "✓ SHAKCOMPLETE.TXT" in screen_text(app)
+        await press(pilot, "tab")  # back to the field
+        prompt.query_one(Input).value = f"{folder}/ONE_SYGEHUS.xml"
+        await press(pilot, "enter")
+        await settle(pilot)
+        box = app.screen
+        assert isinstance(box, ImportScreen)
+        assert box.result.plain.startswith("Imported SHAKCOMPLETE.TXT, ONE_SYGEHUS.xml")
+        assert "(shak-complete) from" in box.result.plain and "(sor-xml) from" in box.result.plain
+    with closing(sqlite3.connect(wc)) as conn:
+        kinds = {r[0] for r in conn.execute("SELECT kind FROM snapshot")}
+    assert kinds == {"sor", "shak"}
+
+
 async def test_a_broken_file_is_refused_and_the_working_copy_is_unchanged(
     sor_wc: Path, samples_dir: Path, tmp_path: Path
 ) -> None:

@@ -48,14 +48,14 @@ class ImportActions(Controller):
     """Runs in-app imports for the main screen, one at a time."""
 
     class Done(Message):
-        def __init__(self, path: Path, outcome: ImportReport | Refused) -> None:
+        def __init__(self, paths: list[Path], outcome: ImportReport | Refused) -> None:
             super().__init__()
-            self.path = path
+            self.paths = paths
             self.outcome = outcome
 
     def __init__(self, source: Source, **kwargs: Any) -> None:
         super().__init__(source, **kwargs)
-        self.running: Path | None = None  # the file being imported
+        self.running: list[Path] = []  # the files being imported
         self.started = 0.0
         self.box: ImportScreen | None = None  # the import's box while it is shown
         self.last: ImportProgress.Advanced | None = None  # the newest progress (for a box shown again)
@@ -66,7 +66,7 @@ class ImportActions(Controller):
         """``I``: ask for a file and import it (or show the running import's progress again)."""
         from sortui.screens.path_prompt import PathPrompt
 
-        if self.running is not None:
+        if self.running:
             self._show_box()
             return
         refusal = self._refusal()
@@ -74,9 +74,9 @@ class ImportActions(Controller):
             self.notify(refusal, title="Import", severity="warning", timeout=10, markup=False)
             return
 
-        def chosen(path: Path | None) -> None:
-            if path is not None:
-                self.start(path)
+        def chosen(paths: list[Path] | None) -> None:
+            if paths:
+                self.start(paths)
 
         cwd = Path.cwd()
         start = self.folder or _folder_text(cwd)
@@ -92,30 +92,30 @@ class ImportActions(Controller):
             )
         return None
 
-    def start(self, path: Path) -> None:
-        """Import ``path`` (an existing file) in a worker, its progress shown."""
-        self.running, self.started, self.last = path, time.monotonic(), None
+    def start(self, paths: list[Path]) -> None:
+        """Import ``paths`` (existing files) together in a worker, all or nothing, its progress shown."""
+        self.running, self.started, self.last = paths, time.monotonic(), None
         self.cancelled.clear()
-        self.folder = _folder_text(path.parent)
+        self.folder = _folder_text(paths[-1].parent)
         self._show_box()
-        self._import(path)
+        self._import(paths)
 
     def _show_box(self) -> None:
         from sortui.screens.import_screen import ImportScreen
 
-        assert self.running is not None
+        assert self.running
         if self._box_shown():
             return
-        self.box = ImportScreen(self.running.name, self.started, self.cancel)
+        self.box = ImportScreen(_names(self.running), self.started, self.cancel)
         self.app.push_screen(self.box, self._box_closed)
         if self.last is not None:
             self.call_after_refresh(self._advance, self.last)
 
     def in_progress(self) -> Text | None:
         """What quitting now would stop, in a sentence (the app's quit asks first); None when nothing."""
-        if self.running is None:
+        if not self.running:
             return None
-        return Text(f"An import of {clean(self.running.name)} is running: quitting cancels it (nothing is imported).")
+        return Text(f"An import of {_names(self.running)} is running: quitting cancels it (nothing is imported).")
 
     def on_unmount(self) -> None:
         self.cancelled.set()  # quitting: the import stops at its next step instead of keeping the process
@@ -131,11 +131,11 @@ class ImportActions(Controller):
 
     def _box_closed(self, _: None) -> None:
         self.box = None
-        if self.running is not None:
+        if self.running:
             self.notify("The import goes on; I shows its progress again", markup=False, timeout=4)
 
     @work(thread=True, exclusive=True, group="import")
-    def _import(self, path: Path) -> None:
+    def _import(self, paths: list[Path]) -> None:
         from sortui.store.importer import import_files
 
         def report(label: str, done: int, total: int) -> None:
@@ -144,7 +144,7 @@ class ImportActions(Controller):
             self.post_message(ImportProgress.Advanced(label, done, total))
 
         try:
-            outcome: ImportReport | Refused = import_files(self.source.path, [path], report)
+            outcome: ImportReport | Refused = import_files(self.source.path, paths, report)
         except Cancelled:
             outcome = Refused("Not imported: cancelled", "The import was cancelled before it committed.")
         except InputError as exc:
@@ -155,7 +155,7 @@ class ImportActions(Controller):
             outcome = Refused("Not imported", str(exc))
         except (sqlite3.Error, OSError) as exc:
             outcome = Refused("Not imported: writing the working copy failed", str(exc))
-        self.post_message(self.Done(path, outcome))
+        self.post_message(self.Done(paths, outcome))
 
     @on(ImportProgress.Advanced)
     def _progress(self, message: ImportProgress.Advanced) -> None:
@@ -172,13 +172,13 @@ class ImportActions(Controller):
         from sortui.widgets.import_text import report_lines
 
         message.stop()
-        self.running = None
+        self.running = []
         outcome = message.outcome
         if isinstance(outcome, Refused):
             title = outcome.title
             lines = [Text(clean(outcome.message)), Text("The working copy is as it was.")]
         else:
-            title = f"Imported {clean(message.path.name)}"
+            title = f"Imported {_names(message.paths)}"
             if self.cancelled.is_set():
                 title += " (it was done before it could be cancelled)"
             lines = [*report_lines(outcome)]
@@ -199,6 +199,10 @@ class ImportActions(Controller):
         main.reload()
         if item is not None and item.sor_id:
             main.jump_to(item.sor_id, force=False)
+
+
+def _names(paths: list[Path]) -> str:
+    return ", ".join(clean(p.name) for p in paths)
 
 
 def _folder_text(folder: Path) -> str:

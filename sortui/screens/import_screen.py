@@ -31,12 +31,11 @@ class ImportScreen(ModalScreen[None]):
         *scroll_bindings("import"),
     ]
 
-    def __init__(self, name: str, started: float, cancel: Callable[[], None]) -> None:
-        """The import of the file ``name``, begun at ``started`` (``time.monotonic``); ``cancel`` stops it."""
+    def __init__(self, names: str, started: float, cancel: Callable[[], None]) -> None:
+        """The import of the files ``names``, begun at ``started`` (``time.monotonic``); ``cancel`` stops it."""
         super().__init__()
         self.stop_import = cancel
-        self.file_name = name
-        self.progress = ImportProgress(f"Importing {clean(name)}…", id="import-progress", started=started)
+        self.progress = ImportProgress(f"Importing {clean(names)}…", id="import-progress", started=started)
         self.done = False
         self.result = Text()  # what the import did, or why it was refused, once it is over
 

@@ -465,7 +465,10 @@ class MainScreen(ShakScreen):
             self._copy(hit_text(self.search.hits[hits.highlighted]), "the search hit")
         elif self.shak_shown():
             row = self._shak_row()
-            self._copy(row, "the SHAK row") if row else self._nothing("No row under the cursor")
+            if row:
+                self._copy(row, "the SHAK row")
+            else:
+                self._nothing("No row under the cursor")
         elif (item := self.tree.cursor_item()) is not None:
             self._copy(tree_row_text(item, self.view_date), "the row")
         else:

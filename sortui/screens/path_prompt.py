@@ -1,9 +1,10 @@
-"""Asking for a file by its path, with completion (the in-app import).
+"""Asking for files by their paths, with completion (the in-app import).
 
 As the path is typed, the files and folders it may go on to are listed under it (read in a thread:
 ``widgets.path_completion``), the first one greyed in the field: ``tab`` completes as far as the
 matches agree (into a folder when there is one), ``right`` takes the greyed name, ``down`` goes into
-the list, where ``enter`` takes a match. ``enter`` in the field answers the path when it is a file.
+the list, where ``enter`` takes a match and ``space`` adds a file to those imported together (or
+drops it). ``enter`` in the field answers the files added and the path typed, when it is a file.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from sortui.widgets.form import SafeInput
 from sortui.widgets.path_completion import Completion, PathSuggester, complete, expand
 from sortui.widgets.safe import clean
 
-HINT = "tab completes · → takes the grey name · ↓ the list · enter imports · esc cancels"
+HINT = "tab completes · → takes the grey name · ↓ the list (space adds a file) · enter imports · esc cancels"
+CHOSEN_MARK = "✓ "
 
 
 class PathInput(SafeInput):
@@ -39,11 +41,13 @@ class MatchList(OptionList):
         Binding("j", "cursor_down", "Next match", show=False, id="path.down"),
         Binding("k", "cursor_up", "Previous match", show=False, id="path.up"),
         Binding("tab", "screen.focus_field", "Back to the path", show=False, id="path.field"),
+        Binding("space", "screen.toggle_chosen", "Add or drop the file (import several at once)", id="path.add"),
     ]
 
 
-class PathPrompt(ModalScreen[Path | None]):
-    """Answers the path of an existing file (``~`` expanded, relative to ``cwd``), or None."""
+class PathPrompt(ModalScreen[list[Path] | None]):
+    """Answers the paths of existing files (``~`` expanded, relative to ``cwd``; in the order they
+    were added, the one typed last), or None."""
 
     HELP_TITLE = "Import a file"
     HELP = "Type the path of a register file; its kind is found from its content."
@@ -58,6 +62,7 @@ class PathPrompt(ModalScreen[Path | None]):
         self.start = start
         self.cwd = cwd
         self.shown: Completion | None = None  # the completion the list shows
+        self.chosen: list[Path] = []  # files added with space, imported with the one typed
 
     def compose(self) -> ComposeResult:
         with Vertical(id="path-prompt"):
@@ -67,6 +72,7 @@ class PathPrompt(ModalScreen[Path | None]):
             field.cursor_blink = False
             yield field
             yield MatchList(id="path-matches")
+            yield Static(Text(), id="path-chosen")
             yield Static(Text(HINT, style="dim"), id="path-hint")
 
     def on_mount(self) -> None:
@@ -87,7 +93,7 @@ class PathPrompt(ModalScreen[Path | None]):
         self.shown = found
         matches = self.query_one(MatchList)
         matches.clear_options()
-        matches.add_options([Option(Text(clean(m), style="bold" if m.endswith("/") else "")) for m in found.matches])
+        matches.add_options([Option(self._match_line(m)) for m in found.matches])
         if found.problem:
             self._hint(found.problem, "bold")
         elif not found.matches:
@@ -95,6 +101,30 @@ class PathPrompt(ModalScreen[Path | None]):
         else:
             more = "+" if found.more else ""
             self._hint(f"{len(found.matches)}{more} matching · {HINT}", "dim")
+
+    def _match_line(self, match: str) -> Text:
+        if match.endswith("/"):
+            return Text(clean(match), style="bold")
+        chosen = self.shown is not None and expand(self.shown.value_of(match), self.cwd) in self.chosen
+        return Text.assemble((CHOSEN_MARK if chosen else "  ", "bold"), clean(match))
+
+    def action_toggle_chosen(self) -> None:
+        """Space in the list: the file under the cursor is imported too (or not any more)."""
+        matches = self.query_one(MatchList)
+        index = matches.highlighted
+        if self.shown is None or index is None or index >= len(self.shown.matches):
+            return
+        match = self.shown.matches[index]
+        if match.endswith("/"):
+            return
+        path = expand(self.shown.value_of(match), self.cwd)
+        if path in self.chosen:
+            self.chosen.remove(path)
+        else:
+            self.chosen.append(path)
+        matches.replace_option_prompt_at_index(index, self._match_line(match))
+        names = ", ".join(clean(p.name) for p in self.chosen)
+        self.query_one("#path-chosen", Static).update(Text(f"With: {names}" if names else "", style="bold"))
 
     def _hint(self, text: str, style: str) -> None:
         self.query_one("#path-hint", Static).update(Text(clean(text), style=style))
@@ -147,10 +177,13 @@ class PathPrompt(ModalScreen[Path | None]):
         self._answer(event.value)
 
     def _answer(self, typed: str) -> None:
-        if not typed.strip():
+        path = expand(typed, self.cwd) if typed.strip() else None
+        if self.chosen and (path is None or path.is_dir()):
+            self.dismiss(self.chosen)  # the files added (the folder typed is where they were picked)
+            return
+        if path is None:
             self._hint("type the path of a file", "bold")
             return
-        path = expand(typed, self.cwd)
         if path.is_dir():
             self._hint(f"{typed} is a folder: tab or ↓ to pick a file in it", "bold")
             if not typed.endswith("/"):
@@ -160,7 +193,7 @@ class PathPrompt(ModalScreen[Path | None]):
         if not path.exists():
             self._hint(f"no such file: {typed}", "bold")
             return
-        self.dismiss(path)
+        self.dismiss([*(p for p in self.chosen if p != path), path])
 
     def action_cancel(self) -> None:
         self.dismiss(None)

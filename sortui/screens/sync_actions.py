@@ -249,7 +249,7 @@ class SyncActions(Controller):
         if failure.kind == "not_connected":
             self._show_service()
             self.notify(
-                "No central service is configured for this working copy: sign in to one (ctrl+p Sign in, "
+                "No central service is configured for this working copy: sign in to one (ctrl+l, "
                 "or `sortui login URL --user NAME` in a shell), then sync again (F5).",
                 title="Sync",
                 severity="warning",
