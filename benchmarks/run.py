@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import inspect
 import json
 import os
 import platform
@@ -410,8 +409,6 @@ def fig_search(run: Run) -> None:
         texts = [text for _, text in mix]
         times = _timed_searches(conn, texts)
         _percentiles(run, "search", times)
-        if "count" in inspect.signature(searching.search).parameters:  # the app's first page, counted after
-            _percentiles(run, "search_page", _timed_searches(conn, texts, count=False))
         _percentiles(run, "search_inner", [t for (kind, _), t in zip(mix, times, strict=True) if kind == "inner"])
         if hasattr(searching, "subtree_scope"):
             scope = searching.subtree_scope(conn, _largest_region(conn))
@@ -508,8 +505,6 @@ FIGURES: tuple[Figure, ...] = (
             Metric("search_p50_ms", "search p50 (ms)"),
             Metric("search_p95_ms", "search p95 (ms)", budget=20),
             Metric("search_max_ms", "search max (ms)", budget=50),
-            Metric("search_page_p95_ms", "  first page, counted after (the app): p95 (ms)", budget=20),
-            Metric("search_page_max_ms", "  first page, counted after (the app): max (ms)", budget=50),
             Metric("search_inner_p95_ms", "  word-internal pieces: p95 (ms)", budget=20),
             Metric("search_inner_max_ms", "  word-internal pieces: max (ms)", budget=50),
             Metric("search_scoped_p95_ms", "  in a region's subtree: p95 (ms)", budget=20),

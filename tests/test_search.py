@@ -241,24 +241,6 @@ def test_counting_stops_at_the_cap(demo: sqlite3.Connection, monkeypatch: pytest
     assert [h.sor_id for h in page.hits] == everything[20:25]  # pages beyond the count still come
 
 
-def test_a_page_without_the_count_and_the_count_after_it(
-    demo: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Many hits: the first page comes uncounted ("more than RANK_ALL"), ``count`` gives the number."""
-    monkeypatch.setattr(search, "RANK_ALL", 50)
-    scope = subtree_scope(demo, REGION_H)
-    for text, where in (("a", None), ("a", scope), ("1", None)):
-        counted = search.search(demo, text, limit=20, scope=where)
-        quick = search.search(demo, text, limit=20, scope=where, count=False)
-        assert [h.sor_id for h in quick.hits] == [h.sor_id for h in counted.hits], text
-        assert counted.counted and counted.total > 50, text
-        assert (quick.counted, quick.total, quick.more, quick.count_text()) == (False, 50, True, "50+ hits")
-        assert search.count(demo, text, where) == (counted.total, counted.more), text
-    few = search.search(demo, "sengeafsnit 2", count=False)  # fewer than RANK_ALL: counted with the page
-    assert few.counted and not few.more and few.total == search.count(demo, "sengeafsnit 2")[0]
-    assert search.count(demo, "  ") == (0, False)
-
-
 # -- a subtree -------------------------------------------------------------------------------------
 
 

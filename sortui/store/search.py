@@ -40,10 +40,9 @@ class SearchPage:
     """One page of a search's hits and how many there are in all."""
 
     hits: list[Hit]
-    total: int  # every hit, counted up to COUNT_CAP (not counted: a lower bound, with ``more``)
-    more: bool = False  # more than ``total`` hits
+    total: int  # every hit, counted up to COUNT_CAP
+    more: bool = False  # more than COUNT_CAP hits (``total`` is COUNT_CAP then)
     offset: int = 0
-    counted: bool = True  # False: there are more than RANK_ALL hits and ``count`` says how many
 
     def count_text(self) -> str:
         """ "57 hits", "10,000+ hits"."""
@@ -105,34 +104,14 @@ def subtree_scope(conn: sqlite3.Connection, sor_id: str) -> Scope | None:
 
 
 def search(
-    conn: sqlite3.Connection,
-    text: str,
-    limit: int = 50,
-    offset: int = 0,
-    scope: Scope | None = None,
-    count: bool = True,
+    conn: sqlite3.Connection, text: str, limit: int = 50, offset: int = 0, scope: Scope | None = None
 ) -> SearchPage:
-    """Hits ``offset`` to ``offset + limit`` of the units matching ``text`` (ranked as ``search_index`` says).
-
-    Without ``count`` a search with more than RANK_ALL hits is not counted (counting thousands of hits
-    costs more than the page): the page says "more than RANK_ALL", and ``count`` counts them after.
-    """
+    """Hits ``offset`` to ``offset + limit`` of the units matching ``text`` (ranked as ``search_index`` says)."""
     terms = Terms.parse(text)
     if not terms:
         return SearchPage([], 0, False, offset)
-    page, total, more, counted = _ranked(conn, terms, max(0, offset), max(0, limit), scope, count)
-    return SearchPage(_hits(conn, terms, page), total, more, offset, counted)
-
-
-def count(conn: sqlite3.Connection, text: str, scope: Scope | None = None) -> tuple[int, bool]:
-    """(hits of ``text`` counted up to COUNT_CAP, more than COUNT_CAP)."""
-    terms = Terms.parse(text)
-    if not terms:
-        return 0, False
-    keep = scope.__contains__ if scope is not None else None
-    codes = first_come(_code_arms(conn, terms), 0, COUNT_CAP + 1, keep) if terms.code else []
-    found = _count(conn, terms, scope, codes)
-    return min(found, COUNT_CAP), found > COUNT_CAP
+    page, total, more = _ranked(conn, terms, max(0, offset), max(0, limit), scope)
+    return SearchPage(_hits(conn, terms, page), total, more, offset)
 
 
 def search_sor_ids(conn: sqlite3.Connection, text: str, limit: int, scope: Scope | None = None) -> list[str]:
@@ -140,49 +119,43 @@ def search_sor_ids(conn: sqlite3.Connection, text: str, limit: int, scope: Scope
     terms = Terms.parse(text)
     if not terms:
         return []
-    page, _, _, _ = _ranked(conn, terms, 0, limit, scope, count=False)
+    page, _, _ = _ranked(conn, terms, 0, limit, scope)
     ids = dict(_entity_column(conn, "sor_id", [r for r, _ in page]))
     return [ids[r] for r, _ in page]
 
 
 def _ranked(
-    conn: sqlite3.Connection, terms: Terms, offset: int, limit: int, scope: Scope | None, count: bool
-) -> tuple[list[tuple[int, Matched | None]], int, bool, bool]:
-    """(page of (rowid, code that matched), number of hits, more than that, counted).
+    conn: sqlite3.Connection, terms: Terms, offset: int, limit: int, scope: Scope | None
+) -> tuple[list[tuple[int, Matched | None]], int, bool]:
+    """(page of (rowid, code that matched), number of hits, more than COUNT_CAP).
 
     Up to RANK_ALL hits are read and ranked at once; with more, the page is taken tier by tier
-    (``first_come``), which reads no further than the page, and the hits are counted by SQLite
-    (with ``count``; without, the number is RANK_ALL and "more").
+    (``first_come``), which reads no further than the page, and the hits are counted by SQLite.
     """
     keep = scope.__contains__ if scope is not None else None
     codes = first_come(_code_arms(conn, terms), 0, COUNT_CAP + 1, keep) if terms.code else []
     code_ids = {r for r, _ in codes}
-    rowids = list(itertools.islice(_text_rowids(conn, terms, scope), RANK_ALL + 1))
+    matches = _text_rowids(conn, terms, scope)
+    rowids = list(itertools.islice(matches, RANK_ALL + 1))
+    ranked = None
     if len(rowids) <= RANK_ALL:  # every text hit in hand
         rows = _contents(conn, [r for r in rowids if r not in code_ids])
         ranked = sorted((terms.tier(n, o), r) for r, (n, o) in rows.items())
         found = len(codes) + len(ranked)
-        if found <= RANK_ALL:
-            everything: list[tuple[int, Matched | None]] = [*codes, *((r, None) for _, r in ranked)]
-            return everything[offset : offset + limit], min(found, COUNT_CAP), found > COUNT_CAP, True
-    elif count:
-        found = _count(conn, terms, scope, codes)
+    else:
+        in_text = _text_count(conn, terms, scope, COUNT_CAP + 1)
+        if codes:  # a code hit that the text matches too is counted once
+            in_text -= sum(terms.tier(n, o) is not None for n, o in _contents(conn, list(code_ids)).values())
+        found = len(codes) + in_text
+    total, more = min(found, COUNT_CAP), found > COUNT_CAP
+    if ranked is not None and found <= RANK_ALL:
+        everything: list[tuple[int, Matched | None]] = [*codes, *((r, None) for _, r in ranked)]
+        return everything[offset : offset + limit], total, more
     arms: Iterator[Iterable[tuple[int, Matched | None]]] = itertools.chain(
         _code_arms(conn, terms), _text_arms(conn, terms, scope)
     )  # each run when reached
     page = first_come(arms, offset, limit, keep)
-    if not count and len(rowids) > RANK_ALL:
-        return page, RANK_ALL, True, False
-    return page, min(found, COUNT_CAP), found > COUNT_CAP, True
-
-
-def _count(conn: sqlite3.Connection, terms: Terms, scope: Scope | None, codes: list[tuple[int, Matched]]) -> int:
-    """Every hit: the code hits and the units the text matches, a code hit the text matches too once."""
-    in_text = _text_count(conn, terms, scope, COUNT_CAP + 1)
-    if codes:
-        code_ids = [r for r, _ in codes]
-        in_text -= sum(terms.tier(n, o) is not None for n, o in _contents(conn, code_ids).values())
-    return len(codes) + in_text
+    return page, total, more
 
 
 def _span(scope: Scope | None) -> tuple[str, dict[str, int]]:

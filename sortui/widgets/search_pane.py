@@ -1,8 +1,7 @@
 """Search as you type: a worker per keystroke (exclusive: stale searches are dropped), hits in a list.
 
-The first page comes with the number of hits, or, when there are more than ``search.RANK_ALL``,
-at once and counted after it (a second worker: counting thousands of hits costs more than the
-page); scrolling to the end of the list loads the next page. A search covers the whole register, or the subtree of one unit (``search_under``).
+The first page comes with the number of hits; scrolling to the end of the list loads the next
+page. A search covers the whole register, or the subtree of one unit (``search_under``).
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from sortui.store.search import Hit, Scope, SearchPage, count, search, subtree_scope
+from sortui.store.search import Hit, Scope, SearchPage, search, subtree_scope
 from sortui.widgets.form import SafeInput
 from sortui.widgets.guard import reports_errors
 from sortui.widgets.hit_line import hit_line
@@ -61,16 +60,6 @@ class SearchPane(Vertical):
             self.root = root
             self.scope = scope
             self.page = page
-
-    class Counted(Message):
-        """The number of hits of ``text`` in ``root``'s subtree (a search whose first page was not counted)."""
-
-        def __init__(self, text: str, root: str | None, total: int, more: bool) -> None:
-            super().__init__()
-            self.text = text
-            self.root = root
-            self.total = total
-            self.more = more
 
     class Chosen(Message):
         def __init__(self, index: int) -> None:
@@ -171,19 +160,9 @@ class SearchPane(Vertical):
         with self.source.connection() as conn:
             if root is not None and scope is None:
                 scope = subtree_scope(conn, root)
-            wanted = root is None or scope is not None
-            page = search(conn, text, limit=PAGE, offset=offset, scope=scope, count=False) if wanted else None
+            page = search(conn, text, limit=PAGE, offset=offset, scope=scope) if root is None or scope else None
         if not worker.is_cancelled:
             self.post_message(self.Results(text, root, scope, page or SearchPage([], 0)))
-
-    @work(thread=True, exclusive=True, group="search-count")
-    @reports_errors
-    def _count(self, text: str, root: str | None, scope: Scope | None) -> None:
-        worker = get_current_worker()
-        with self.source.connection() as conn:
-            total, more = count(conn, text, scope)
-        if not worker.is_cancelled:
-            self.post_message(self.Counted(text, root, total, more))
 
     @on(Results)
     def _results(self, message: Results) -> None:
@@ -202,28 +181,14 @@ class SearchPane(Vertical):
             self.hits, self.searched, self._reading_more = [], message.text, False
             self.query_one(HitList).clear_options()
         self.hits += page.hits
-        if not page.offset or page.counted:  # a later page that was not counted knows no more than the first
-            self.total, self.more = page.total, page.more
-        if not page.offset and not page.counted:
-            self._count(message.text, message.root, message.scope)
+        self.total, self.more = page.total, page.more
         hits = self.query_one(HitList)
         width = self._line_width()
         hits.add_options([Option(hit_line(h, width)) for h in page.hits])
         if page.hits and not page.offset:
             hits.highlighted = 0
-        self._show_count()
+        self.border_subtitle = page.count_text() if message.text.strip() else ""
         self.post_message(self.Loaded(new=not page.offset))
-
-    @on(Counted)
-    def _counted(self, message: Counted) -> None:
-        message.stop()
-        if (message.text, message.root) == (self.searched, self.root[0] if self.root else None):
-            self.total, self.more = message.total, message.more
-            self._show_count()
-
-    def _show_count(self) -> None:
-        counted = SearchPage([], self.total, self.more)
-        self.border_subtitle = counted.count_text() if self.searched.strip() else ""
 
     def _line_width(self) -> int:
         """The hits' width, less the scroll bar's (it comes and goes with the number of hits)."""
