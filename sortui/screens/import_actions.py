@@ -80,7 +80,7 @@ class ImportActions(Controller):
 
         cwd = Path.cwd()
         start = self.folder or _folder_text(cwd)
-        self.app.push_screen(PathPrompt("Import a file into the working copy", start, cwd), chosen)
+        self.app.push_screen(PathPrompt("Import files into the working copy", start, cwd), chosen)
 
     def _refusal(self) -> str | None:
         if self.source.readonly:
@@ -165,7 +165,7 @@ class ImportActions(Controller):
 
     def _advance(self, message: ImportProgress.Advanced) -> None:
         if self.box is not None and self._box_shown():
-            self.box.progress.advance(message)
+            self.box.advance(message)
 
     @on(Done)
     def _done(self, message: Done) -> None:

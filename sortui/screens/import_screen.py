@@ -7,6 +7,7 @@ imported); once it is done the box shows the result until esc closes it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
@@ -42,10 +43,18 @@ class ImportScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="import-box"):
             yield self.progress
+            yield Static(Text(), id="import-stage")
             with VerticalScroll(id="import-result"):
                 yield Static(Text(), id="import-result-body")
             keys = "esc hides this (the import goes on) · x cancels it"
             yield Static(Text(keys, style="dim"), id="import-keys")
+
+    def advance(self, message: ImportProgress.Advanced) -> None:
+        """The import's newest progress; once a file is read, that the checks and the rest follow."""
+        self.progress.advance(message)
+        read = message.total and message.done >= message.total
+        stage = f"{clean(Path(message.label).name)} read; checking it and what it changes…" if read else ""
+        self.query_one("#import-stage", Static).update(Text(stage, style="dim"))
 
     def show_result(self, title: str, lines: list[Text], ok: bool) -> None:
         """The import is over: what it did (``ok``) or why nothing was imported."""
@@ -55,6 +64,7 @@ class ImportScreen(ModalScreen[None]):
         self.result.append_text(Text("\n").join(lines))
         self.query_one("#import-result-body", Static).update(self.result)
         self.progress.display = False
+        self.query_one("#import-stage").display = False
         self.query_one("#import-result").display = True
         self.query_one("#import-keys", Static).update(Text("esc closes · j/k scroll", style="dim"))
 
