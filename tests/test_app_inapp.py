@@ -192,6 +192,16 @@ async def test_space_in_the_list_adds_files_imported_together(wc: Path, samples_
     assert kinds == {"sor", "shak"}
 
 
+def test_files_named_in_any_order_load_in_the_order_their_data_needs(tmp_path: Path) -> None:
+    """The message types on lokationsnumre refer to the units' numbers: picked first, loaded last."""
+    from sortui.generator.files import write_file_set
+
+    files = write_file_set(tmp_path / "set", 500, 5)
+    report = import_files(tmp_path / "wc.sqlite", [files["edi"], files["shak"], files["xml"]])
+    assert [f.kind for f in report.files] == ["sor-xml", "shak-complete", "edi-map"]
+    assert report.files[2].rows > 0 and report.files[2].warning_count == 0
+
+
 async def test_a_broken_file_is_refused_and_the_working_copy_is_unchanged(
     sor_wc: Path, samples_dir: Path, tmp_path: Path
 ) -> None:

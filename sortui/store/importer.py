@@ -103,6 +103,10 @@ REPLACED_ROWS = {"sor": "entity", "shak": "shak_code", "shak-region": "shak_hosp
 
 
 SOR_KINDS = ("sor-xml", "sor-csv", "sor2-csv")
+# The files of one import are loaded in this order of their kinds, whatever order they were named in:
+# the message types on lokationsnumre (edi-map) refer to the units' lokationsnumre and to the MedCom
+# catalogue's message types, so those come first.
+LOAD_ORDER = (*SOR_KINDS, "medcom", "shak-complete", "shak-region", "edi-map")
 
 
 def detect(path: Path) -> str:
@@ -131,13 +135,13 @@ def detect(path: Path) -> str:
 def import_files(
     db_path: Path, paths: Iterable[Path], progress: Progress | None = None, allow_empty: bool = False
 ) -> ImportReport:
-    """Import ``paths`` into the working copy at ``db_path``, all or nothing.
+    """Import ``paths`` into the working copy at ``db_path``, all or nothing (in ``LOAD_ORDER``).
 
     An import that would leave no unit where there were some is refused unless ``allow_empty``.
     """
     db_path = Path(db_path)
     workfiles.remove_stale(db_path)
-    jobs = [(Path(p), detect(Path(p))) for p in paths]
+    jobs = sorted(((Path(p), detect(Path(p))) for p in paths), key=lambda job: LOAD_ORDER.index(job[1]))
     if running := workfiles.running_imports(db_path):
         raise db.WorkingCopyBusy(f"{db_path}: {running[0].describe()} is running; wait for it to finish")
     report = ImportReport()
