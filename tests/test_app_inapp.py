@@ -344,6 +344,7 @@ async def test_sign_in_keeps_the_token_in_the_keyring_then_sync_and_sign_out_fro
     app = make_app(empty_wc)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
+        assert any(n.startswith("The working copy is empty: import a file with I, or sign in") for n in notices(app))
         await sign_in(pilot, service.url, "alice", "not her password")
         assert isinstance(app.screen, SignInScreen) and "Wrong user name or password" in screen_text(app)
         assert app.screen.query_one("#signin-url", Input).value == service.url  # asked again, filled in

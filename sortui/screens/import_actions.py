@@ -19,8 +19,8 @@ from rich.text import Text
 from textual import on, work
 from textual.message import Message
 
-from sortui import paths
 from sortui.domain.errors import InputError
+from sortui.paths import is_demo
 from sortui.screens.controller import Controller
 from sortui.store.db import WorkingCopyBusy, WorkingCopyError
 from sortui.widgets.import_progress import ImportProgress
@@ -30,6 +30,9 @@ from sortui.widgets.source import Source
 if TYPE_CHECKING:
     from sortui.screens.import_screen import ImportScreen
     from sortui.store.importer import ImportReport
+
+
+NOTICE_LINES = 8  # of what an import did, in the notice when its box was hidden
 
 
 class Cancelled(Exception):
@@ -85,7 +88,7 @@ class ImportActions(Controller):
     def _refusal(self) -> str | None:
         if self.source.readonly:
             return "Read-only: import is not possible in read-only mode"
-        if getattr(self.app, "demo", False) or paths.is_demo(self.source.path):
+        if getattr(self.app, "demo", False) or is_demo(self.source.path):
             return (
                 "This is the demo, not your data: import into a working copy of your own "
                 "(`sortui import FILE` in a shell makes one; `sortui` then opens it)"
@@ -187,10 +190,12 @@ class ImportActions(Controller):
             self._reload()
         if self.box is not None and self._box_shown():
             self.box.show_result(title, lines, ok=not isinstance(outcome, Refused))
-        else:
+        else:  # the box was hidden: a notice, as long as a notice can be
             severity = "error" if isinstance(outcome, Refused) else "information"
-            body = Text("\n").join(lines).plain
-            self.notify(body, title=title, severity=severity, timeout=15, markup=False)
+            shown = [line.plain for line in lines[:NOTICE_LINES]]
+            if len(lines) > NOTICE_LINES:
+                shown.append(f"… and {len(lines) - NOTICE_LINES} more lines")
+            self.notify("\n".join(shown), title=title, severity=severity, timeout=15, markup=False)
 
     def _reload(self) -> None:
         """Read the new data; the cursor stays on its unit (or the nearest one still there)."""

@@ -49,8 +49,8 @@ class PathPrompt(ModalScreen[list[Path] | None]):
     """Answers the paths of existing files (``~`` expanded, relative to ``cwd``; in the order they
     were added, the one typed last), or None."""
 
-    HELP_TITLE = "Import a file"
-    HELP = "Type the path of a register file; its kind is found from its content."
+    HELP_TITLE = "Import files"
+    HELP = "Type the path of a register file (space in the list adds more); each file's kind is found from its content."
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", show=False, id="path.cancel"),
