@@ -216,7 +216,7 @@ def start(
     those units, as marked in the app); returns its size."""
     searched_subtree = search is not None and subtree is not None and rule is None and units is None
     if sum(x is not None for x in (rule, search, subtree, units)) != 1 and not searched_subtree:
-        raise ReviewError("give one of a rule, a search, a subtree or units (or a search and a subtree)")
+        raise ReviewError("give one of a rule, a search or a subtree (or a search and a subtree), or units")
     if not name.strip():
         raise ReviewError("a review session needs a name")
     if conn.execute("SELECT 1 FROM review_session WHERE name = ?", (name,)).fetchone():
