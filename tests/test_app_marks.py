@@ -264,6 +264,10 @@ async def test_export_the_marked_units_writes_a_file_and_asks_before_overwriting
         assert isinstance(app.screen, PromptScreen) and "is not a folder" in screen_text(app)
         await answer_prompt(pilot, str(folder))
         assert isinstance(app.screen, PromptScreen) and "is a folder" in screen_text(app)
+        await answer_prompt(pilot, str(full_wc))
+        assert isinstance(app.screen, PromptScreen) and "is the working copy" in screen_text(app)
+        await answer_prompt(pilot, str(full_wc) + "-wal")
+        assert isinstance(app.screen, PromptScreen) and "is the working copy" in screen_text(app)
         await answer_prompt(pilot, str(folder / "units.csv"))
         with open(folder / "units.csv", encoding="latin-1", newline="") as fh:
             rows = list(csv.reader(fh, delimiter=";"))

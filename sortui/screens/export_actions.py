@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -55,13 +55,17 @@ def default_path(job: Job, fmt: str, view_date: str, folder: Path) -> Path:
     return folder / f"sor-{job.stem}-{view_date}{kind}.{ENDINGS[fmt]}"
 
 
-def path_problem(typed: str) -> str | None:
-    """Why a file cannot be written at ``typed`` (None: it can, perhaps over a file that is there)."""
+def path_problem(typed: str, working_copy: Path) -> str | None:
+    """Why a file cannot be written at ``typed`` (None: it can, perhaps over a file that is there):
+    never over the working copy or the files SQLite keeps beside it."""
     if not typed:
         return "type the file to write"
     path = Path(typed).expanduser()
     if path.is_dir():
         return f"{typed} is a folder: type a file name"
+    wc = working_copy.resolve()
+    if path.resolve().parent == wc.parent and path.name.startswith(wc.name):
+        return f"{typed} is the working copy (or one of its files): type another name"
     folder = path.parent
     if not folder.is_dir():
         return f"{folder} is not a folder"
@@ -85,11 +89,11 @@ class ExportActions(Controller):
     def __init__(self, source: Source, **kwargs: Any) -> None:
         super().__init__(source, **kwargs)
         self.progress: ImportProgress | None = None
-        self.running = False
+        self.job: Job | None = None  # the export running
 
     def run(self) -> None:
         """Start with the marked units, or the subtree under the tree's cursor when none is marked."""
-        if self.running:
+        if self.job is not None:
             self.notify("An export is running: wait for it to finish", severity="warning", markup=False)
             return
         marks = self.main.marks.ids()
@@ -110,7 +114,7 @@ class ExportActions(Controller):
 
         def picked(fmt: str | None) -> None:
             if fmt:
-                self._ask_path(Job(job.selection, job.words, job.stem, fmt))
+                self._ask_path(replace(job, fmt=fmt))
 
         title = f"Export {clean(job.words)}: format"
         self.app.push_screen(PickerScreen(title, choices, filterable=False), picked)
@@ -122,10 +126,11 @@ class ExportActions(Controller):
 
         def typed(value: str | None) -> None:
             if value:
-                self._confirm(Job(job.selection, job.words, job.stem, job.fmt, Path(value).expanduser().absolute()))
+                self._confirm(replace(job, path=Path(value).expanduser().absolute()))
 
         hint = f"The file to write {clean(job.words)} to (as the app shows them: pending edits included)"
-        self.app.push_screen(PromptScreen(f"Export {clean(job.words)} to", hint, str(default), path_problem), typed)
+        check = lambda value: path_problem(value, self.source.path)  # noqa: E731
+        self.app.push_screen(PromptScreen(f"Export {clean(job.words)} to", hint, str(default), check), typed)
 
     def _confirm(self, job: Job) -> None:
         from sortui.screens.confirm import ConfirmScreen
@@ -139,13 +144,13 @@ class ExportActions(Controller):
         self.app.push_screen(ConfirmScreen("Overwrite the file?", body, "overwrite"), answered)
 
     def _start(self, job: Job) -> None:
-        self.running = True
+        self.job = job
         self.notify(f"Exporting {clean(job.words)} to {clean(str(job.path))}…", markup=False, timeout=3)
         self.set_timer(PROGRESS_AFTER, lambda: self._show_progress(job))
         self._export(job)
 
     def _show_progress(self, job: Job) -> None:
-        if self.running and self.progress is None:
+        if self.job is job and self.progress is None:
             self.progress = ImportProgress(f"Exporting {clean(job.words)}", unit="units", id="export-progress")
             self.screen.mount(self.progress)
 
@@ -177,7 +182,7 @@ class ExportActions(Controller):
     @on(Done)
     def _done(self, message: Done) -> None:
         message.stop()
-        self.running = False
+        self.job = None
         if self.progress is not None:
             self.progress.remove()
             self.progress = None

@@ -150,10 +150,7 @@ class MarkingScreen(ShakScreen):
             self.marks_changed(ids)
             self.notify(f"Unmarked {plural(len(ids), 'unit')} with SHAK-kode {codes}", markup=False, timeout=3)
             return
-        if message.toggle:
-            added = self.marks.add(ids)
-            self.marks_changed(ids)
-            note = f"Marked {plural(added, 'unit')} with SHAK-kode {codes}: {len(self.marks):,} marked"
-            self.notify(note, markup=False, timeout=3)
-        else:
-            self._mark_all(ids, f"with the {plural(len(message.codes), 'SHAK-kode')} shown")
+        shown = (
+            f"with SHAK-kode {codes}" if message.toggle else f"with the {plural(len(message.codes), 'SHAK-kode')} shown"
+        )
+        self._mark_all(ids, shown)

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from rich.text import Text
 
-from sortui.domain.words import plural
 from sortui.store import describe, queries, review
 from sortui.widgets.detail_text import pending_text, unit_text
+from sortui.widgets.marks import marked_words
 from sortui.widgets.safe import clean, safe_text
 
 DECIDED_ROWS = 20  # rows of the decided list fetched after each decision
@@ -111,7 +111,7 @@ def source_text(source: str) -> str:
         rule = review.RULES.get(value)
         return f"rule: {rule.title if rule else value}"
     if kind == "marked":
-        return f"the {plural(int(value), 'marked unit')}" if value.isdigit() else "marked units"
+        return marked_words(int(value)) if value.isdigit() else "marked units"
     return {"search": f"search: {value}", "subtree": f"subtree {value}"}.get(kind, source)
 
 

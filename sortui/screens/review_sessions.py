@@ -3,8 +3,9 @@
 ``R`` on the main screen opens ``ReviewSessionsScreen``: the sessions of the working copy with
 their size, decided and flagged counts and source; enter resumes one, ``n`` starts a new one from a
 saved rule (``review.RULES``, by their Danish titles), the marked units, the current search or the
-subtree under the tree's cursor (when no unit is marked; a name is suggested), ``D`` deletes one after a confirmation. The screen answers the
-session to open; the main screen then pushes the ``ReviewScreen``.
+subtree under the tree's cursor (when no unit is marked; a name is suggested), ``D`` deletes one
+after a confirmation. With marks, ``R`` opens it with the new session's sources shown, the marked
+units first. The screen answers the session to open; the main screen then pushes the ``ReviewScreen``.
 """
 
 from __future__ import annotations
