@@ -80,6 +80,7 @@ def export_units(
                 above = set()
             total = len(chosen) + len(above)
         if progress is not None:
+            progress(str(path), 0, total)  # the bar knows its end from the start
             tree = _reporting(tree, progress, str(path), total)
         count = _WRITERS[fmt](source, tree, tmp)
         if progress is not None:
