@@ -144,6 +144,10 @@ async def test_space_on_a_shak_code_marks_the_units_that_carry_it(full_wc: Path)
         await press(pilot, "space")
         assert not screen.marks and "Unmarked 1 unit with SHAK-kode 252901" in notices(app)
         assert not screen.shak_pane.tree.cursor_node.label.plain.startswith(MARKED_MARK)  # type: ignore[union-attr]
+        await press(pilot, "u")  # the list of the units carrying the code: space marks the one highlighted
+        await press(pilot, "space")
+        assert screen.marks.ids() == [ROSKILDE_AFD]
+        assert f"{MARKED_MARK} Roskilde Øjenklinik, afdeling  OE {ROSKILDE_AFD}" in screen_text(app)
 
 
 async def test_close_the_marked_units_in_one_bulk_change_undone_in_one_step(full_wc: Path) -> None:

@@ -149,7 +149,9 @@ class MainScreen(MarkingScreen):
                 search.marked = self.marks
                 yield search
                 yield DetailPanel(self.source, self.debounce, id="detail")
-                yield ShakDetail(self.source, self.debounce, id="shak-detail")
+                shak_detail = ShakDetail(self.source, self.debounce, id="shak-detail")
+                shak_detail.marked = self.marks
+                yield shak_detail
         yield Footer(compact=True)
         yield EditActions(self.source, self.debounce, id="edits")
         yield SyncActions(self.source, id="sync-actions")

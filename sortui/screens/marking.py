@@ -64,6 +64,7 @@ class MarkingScreen(ShakScreen):
         self.query_one(StatusBar).set(marked=len(self.marks))
         self.query_one(OrgTree).relabel_units(changed)
         self.query_one(SearchPane).relabel_hits(changed)
+        self.query_one(ShakDetail).relabel_units(changed)
         whole = {code for code, ids in self._code_units.items() if ids and all(i in self.marks for i in ids)}
         self.shak_pane.tree.set_marked_codes(whole)
 
