@@ -410,7 +410,7 @@ class EditActions(Controller):
             if scope == "search" and pane.more:
                 self.notify(f"The search has {hits} hits: narrow it for a bulk change", severity="warning")
                 return
-            ids = {"subtree": lambda conn: [sor_id], "marked": lambda conn: _existing(conn, marked)}.get(
+            ids = {"subtree": lambda conn: [sor_id], "marked": lambda conn: queries.existing_units(conn, marked)}.get(
                 scope, search_ids
             )
             self._load("bulk", sor_id, lambda conn: edit_data.plan_bulk(conn, action, scope, ids(conn)))
@@ -474,11 +474,6 @@ class EditActions(Controller):
 
         screen = ChangesScreen(self.source, lambda keys: self.after_edit(keys, structural=True))
         self.app.push_screen(screen, closed)
-
-
-def _existing(conn: sqlite3.Connection, sor_ids: list[str]) -> list[str]:
-    """The units of ``sor_ids`` still in the working copy (a mark outlives an import that removed its unit)."""
-    return [sor_id for sor_id in sor_ids if queries.node(conn, sor_id) is not None]
 
 
 def _unit_line(node: queries.Node) -> Text:

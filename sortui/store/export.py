@@ -116,8 +116,7 @@ def _chosen(conn: sqlite3.Connection, selection: Selection) -> set[str]:
     """The SOR-koder of the units ``selection`` holds that are in the working copy."""
     if selection.subtrees:
         return {r[0] for sor_id in selection.sor_ids for r in conn.execute(_SUBTREE_SQL, (sor_id,))}
-    exists = "SELECT 1 FROM entity WHERE sor_id = ?"
-    return {sor_id for sor_id in selection.sor_ids if conn.execute(exists, (sor_id,)).fetchone()}
+    return set(queries.existing_units(conn, selection.sor_ids))
 
 
 def _above(conn: sqlite3.Connection, sor_ids: tuple[str, ...], chosen: set[str]) -> set[str]:

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sortui.store import queries
 from sortui.store import search as searching
 
 DECISIONS = ("approved", "flagged", "skipped")
@@ -198,9 +199,7 @@ def _queue_from_subtree(conn: sqlite3.Connection, sor_id: str, on: str) -> list[
 
 def _queue_from_units(conn: sqlite3.Connection, sor_ids: list[str]) -> list[tuple[str, str, str]]:
     """The units of ``sor_ids`` (the app's marked units) in their order; those not in the working copy are left out."""
-    exists = "SELECT 1 FROM entity WHERE sor_id = ?"
-    found = [s for s in dict.fromkeys(sor_ids) if conn.execute(exists, (s,)).fetchone()]
-    return [("entity", sor_id, "marked in the app") for sor_id in found]
+    return [("entity", sor_id, "marked in the app") for sor_id in queries.existing_units(conn, sor_ids)]
 
 
 def start(
