@@ -24,6 +24,7 @@ from sortui.store import queries
 from sortui.widgets.guard import reports_errors
 from sortui.widgets.marks import Marks
 from sortui.widgets.org_tree import OrgTree
+from sortui.widgets.safe import clean
 from sortui.widgets.search_pane import SearchPane
 from sortui.widgets.shak_detail import ShakDetail
 from sortui.widgets.shak_nav import ShakPane
@@ -141,7 +142,7 @@ class MarkingScreen(ShakScreen):
     def _code_units_found(self, message: CodeUnits) -> None:
         self._code_units.update(message.codes)
         ids = [sor_id for units in message.codes.values() for sor_id in units]
-        codes = ", ".join(message.codes)
+        codes = clean(", ".join(message.codes))
         if not ids:
             self.notify(f"No SOR unit carries SHAK-kode {codes}", severity="warning", markup=False)
             return
