@@ -49,10 +49,10 @@ class Job:
     path: Path | None = None
 
 
-def default_path(job: Job, fmt: str, view_date: str, folder: Path) -> Path:
+def default_path(job: Job, view_date: str, folder: Path) -> Path:
     """``sor-<what>-<date>.<ending>`` in ``folder`` (``-spreadsheet`` for the spreadsheet CSV)."""
-    kind = "-spreadsheet" if fmt == "spreadsheet" else ""
-    return folder / f"sor-{job.stem}-{view_date}{kind}.{ENDINGS[fmt]}"
+    kind = "-spreadsheet" if job.fmt == "spreadsheet" else ""
+    return folder / f"sor-{job.stem}-{view_date}{kind}.{ENDINGS[job.fmt]}"
 
 
 def path_problem(typed: str, working_copy: Path) -> str | None:
@@ -122,7 +122,7 @@ class ExportActions(Controller):
     def _ask_path(self, job: Job) -> None:
         from sortui.screens.prompts import PromptScreen
 
-        default = default_path(job, job.fmt, self.main.view_date, Path.cwd())
+        default = default_path(job, self.main.view_date, Path.cwd())
 
         def typed(value: str | None) -> None:
             if value:
