@@ -33,12 +33,13 @@ def binding_ids() -> list[str]:
     """Every binding id the keymap may name."""
     from sortui.screens.help import HelpScreen
     from sortui.screens.main import MainScreen
+    from sortui.screens.marking import MarkingScreen
     from sortui.screens.prompts import PromptScreen
     from sortui.widgets.detail_panel import DetailPanel
     from sortui.widgets.org_tree import OrgTree
     from sortui.widgets.search_pane import HitList, SearchInput
 
-    classes = (SortApp, MainScreen, OrgTree, DetailPanel, SearchInput, HitList, HelpScreen, PromptScreen)
+    classes = (SortApp, MainScreen, MarkingScreen, OrgTree, DetailPanel, SearchInput, HitList, HelpScreen, PromptScreen)
     every = (
         *classes,
         *shak_classes(),
@@ -274,6 +275,14 @@ class SortApp(App[None]):
             )
             yield SystemCommand("Show or hide the details", "The detail panel (i)", screen.action_toggle_details)
             yield from edit_commands(screen)
+            yield SystemCommand(
+                "Export", "The marked units, or the subtree under the cursor, to a file (ctrl+e)", screen.action_export
+            )
+            yield SystemCommand(
+                "Mark or unmark the row", "Tree, search hits, SHAK units (space)", screen.action_toggle_mark
+            )
+            yield SystemCommand("Mark all shown", "Every row the focused pane shows (*)", screen.action_mark_shown)
+            yield SystemCommand("Unmark all", "Clear the marks (U)", screen.action_clear_marks)
             yield SystemCommand(
                 "What changed", "What the last import changed, by institution (w)", screen.action_what_changed
             )

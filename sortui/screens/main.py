@@ -18,8 +18,10 @@ from sortui.domain.text import printable
 from sortui.domain.words import plural
 from sortui.generator.demo import is_demo_snapshot
 from sortui.screens.edit_actions import EditActions
+from sortui.screens.export_actions import ExportActions
 from sortui.screens.import_actions import ImportActions
-from sortui.screens.shak import ORGANISATION_TAB, SHAK_TAB, TABS, ShakScreen
+from sortui.screens.marking import MarkingScreen
+from sortui.screens.shak import ORGANISATION_TAB, SHAK_TAB, TABS
 from sortui.screens.sync_actions import SyncActions
 from sortui.store import diff, journal, queries
 from sortui.store.lookup import Target, go_to_target
@@ -52,7 +54,7 @@ def pending_edits(conn: sqlite3.Connection) -> int:
     return journal.pending_count(conn)
 
 
-class MainScreen(ShakScreen):
+class MainScreen(MarkingScreen):
     """Tree on the left (on top when narrow), search and details on the right (below)."""
 
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (100, "-wide")]
@@ -84,7 +86,8 @@ class MainScreen(ShakScreen):
         Binding("E", "edit_op('edi')", "EDI message types of the lokationsnummer", show=False, id="app.edi"),
         Binding("B", "edit_op('bulk')", "Bulk add/remove a message type", show=False, id="app.bulk"),
         Binding("P", "edit_op('changes')", "Changes", tooltip="Pending changes: undo, discard", id="app.changes"),
-        Binding("R", "reviews", "Review sessions: start, resume, delete", show=False, id="app.reviews"),
+        Binding("R", "reviews", "Review sessions: start (marked units first), resume", show=False, id="app.reviews"),
+        Binding("ctrl+e", "export", "Export the marked units or the subtree to a file", show=False, id="app.export"),
         Binding("f5", "sync", "Sync with the central service", show=False, id="app.sync"),
         Binding("I", "import_file", "Import a file into the working copy", show=False, id="app.import"),
         Binding("ctrl+l", "sign_in", "Sign in to the central service", show=False, id="app.sign_in"),
@@ -146,16 +149,22 @@ class MainScreen(ShakScreen):
                 with ContentSwitcher(initial=ORGANISATION_TAB, id="left-panes"):
                     tree = OrgTree(self.source, self.view_date, id="tree")
                     tree.border_title = "Organisation"
+                    tree.marked = self.marks
                     yield tree
                     yield ShakPane(self.source, self.view_date, id="shak")
             with Vertical(id="right"):
-                yield SearchPane(self.source, id="search")
+                search = SearchPane(self.source, id="search")
+                search.marked = self.marks
+                yield search
                 yield DetailPanel(self.source, self.debounce, id="detail")
-                yield ShakDetail(self.source, self.debounce, id="shak-detail")
+                shak_detail = ShakDetail(self.source, self.debounce, id="shak-detail")
+                shak_detail.marked = self.marks
+                yield shak_detail
         yield Footer(compact=True)
         yield EditActions(self.source, self.debounce, id="edits")
         yield SyncActions(self.source, id="sync-actions")
         yield ImportActions(self.source, id="import-actions")
+        yield ExportActions(self.source, id="export-actions")
 
     @property
     def tree(self) -> OrgTree:
@@ -528,7 +537,9 @@ class MainScreen(ShakScreen):
         pane = self.search
         searched = pane.searched if pane.hits else None
         under = pane.root[0] if pane.root and searched else None
-        ctx = ReviewContext(self.view_date, unit, searched, pane.count_text() if searched else "", under)
+        marked = tuple(self.marks.ids())
+        ctx = ReviewContext(self.view_date, unit, searched, pane.count_text() if searched else "", under, marked)
+        new = new or bool(marked)  # marks are there to act on: the new session's sources, the marked units first
 
         def reviewed(keys: list[str] | None) -> None:
             if keys:
@@ -543,6 +554,10 @@ class MainScreen(ShakScreen):
     def action_edit_op(self, op: str) -> None:
         """Editing: ``op`` is one of ``edit_actions.OPS`` (read-only mode refuses them)."""
         self.edits.run(op)
+
+    def action_export(self) -> None:
+        """Export the marked units, or the subtree under the cursor, to a file (ctrl+e)."""
+        self.query_one(ExportActions).run()
 
     def action_sync(self) -> None:
         """Push pending edits to the central service and pull others' changes (F5)."""
