@@ -406,7 +406,7 @@ class EditActions(Controller):
 
         def closed(sor_id: str | None) -> None:
             if sor_id:
-                self.main.jump_to(sor_id)
+                self.main.visit_unit(sor_id)
 
         screen = ChangesScreen(self.source, lambda keys: self.after_edit(keys, structural=True))
         self.app.push_screen(screen, closed)

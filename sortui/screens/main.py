@@ -23,6 +23,7 @@ from sortui.store.search import Hit
 from sortui.widgets import treedata
 from sortui.widgets.detail_panel import DetailPanel
 from sortui.widgets.guard import reports_errors
+from sortui.widgets.history import SHAK, UNIT, History, Place
 from sortui.widgets.marks import Marks
 from sortui.widgets.org_tree import OrgTree
 from sortui.widgets.pane_tabs import PaneTabs
@@ -62,6 +63,10 @@ class MainScreen(ShakScreen):
             tooltip="Go to a SOR-kode, lokationsnummer, SHAK-kode or ydernummer",
             id="app.goto",
         ),
+        Binding("left_square_bracket", "history_back", "Back to the unit visited before", show=False, id="app.back"),
+        Binding(
+            "right_square_bracket", "history_forward", "Forward in the units visited", show=False, id="app.forward"
+        ),
         Binding("n", "next_hit", "Next search hit", show=False, id="app.next_hit"),
         Binding("N", "previous_hit", "Previous search hit", show=False, id="app.previous_hit"),
         Binding("d", "set_date", "Date", tooltip="View the register on another date", id="app.date"),
@@ -85,7 +90,13 @@ class MainScreen(ShakScreen):
 
     class Located(Message):
         def __init__(
-            self, sor_id: str, located: Located | None, on: str | None, force: bool, hit: Hit | None = None
+            self,
+            sor_id: str,
+            located: Located | None,
+            on: str | None,
+            force: bool,
+            hit: Hit | None = None,
+            visit: bool = False,
         ) -> None:
             super().__init__()
             self.sor_id = sor_id
@@ -93,6 +104,7 @@ class MainScreen(ShakScreen):
             self.on = on
             self.force = force
             self.hit = hit
+            self.visit = visit  # a visit: the history records the unit once it is shown
 
     class Resolved(Message):
         def __init__(self, key: str, target: Target) -> None:
@@ -126,6 +138,7 @@ class MainScreen(ShakScreen):
         self._closed_hit: str | None = None  # a closed hit not shown: ``c`` goes there
         self._pending_hit: int | None = None  # ``n`` past the hits loaded: where to go once the next page is in
         self.marks = Marks()  # the units marked with space: bulk actions act on them when there are any
+        self.history = History()  # the places visited, for [ and ]
 
     def compose(self) -> ComposeResult:
         status = Status(
@@ -199,10 +212,9 @@ class MainScreen(ShakScreen):
 
         def chosen(key: str | None) -> None:
             if key and key.startswith(SHAK_KEY):
-                self.show_tab(SHAK_TAB)
-                self.shak_pane.show_code(key.removeprefix(SHAK_KEY))
+                self.visit_code(key.removeprefix(SHAK_KEY))
             elif key:
-                self.jump_to(key)
+                self.visit_unit(key)
 
         self.app.push_screen(WhatChangedScreen(self.source, lambda _keys: self.refresh_info()), chosen)
 
@@ -280,27 +292,77 @@ class MainScreen(ShakScreen):
 
     # -- jumping ------------------------------------------------------------------------
 
-    def jump_to(self, sor_id: str, force: bool = True, hit: Hit | None = None) -> None:
+    def jump_to(self, sor_id: str, force: bool = True, hit: Hit | None = None, visit: bool = False) -> None:
         """Expand the path to ``sor_id`` and put the cursor on it; with ``force`` show closed units if needed.
 
         A search ``hit`` that is not shown (closed, or not valid on the view date) is not: the user is
-        told so, and ``c`` (showing closed units) goes there.
+        told so, and ``c`` (showing closed units) goes there. With ``visit`` the history records it.
         """
-        self._locate(sor_id, self.tree.filter_date, force, hit)
+        self._locate(sor_id, self.tree.filter_date, force, hit, visit)
+
+    def visit_unit(self, sor_id: str, hit: Hit | None = None) -> None:
+        """Go to ``sor_id`` in the organisation tree as a visit: ``[`` comes back to where the user was."""
+        self._record_here()
+        self.jump_to(sor_id, hit=hit, visit=True)
+
+    def visit_code(self, code: str) -> None:
+        """Show ``code`` in the SHAK pane as a visit."""
+        self.visiting_code(code)
+        self._show_code(code)
+
+    def visiting_code(self, code: str) -> None:
+        """The history records a visit to ``code`` (from where the user is)."""
+        self._record_here()
+        self.history.visit(Place(SHAK, code))
+
+    def _show_code(self, code: str) -> None:
+        self.show_tab(SHAK_TAB)
+        self.shak_pane.show_code(code)
+
+    def here(self) -> Place | None:
+        """Where the user is: the SHAK-kode under the SHAK pane's cursor, or the unit under the tree's."""
+        if self.shak_shown():
+            code = self.shak_pane.current_code()
+            return Place(SHAK, code) if code else None
+        item = self.tree.cursor_item()
+        return Place(UNIT, item.sor_id) if item is not None and item.sor_id else None
+
+    def _record_here(self) -> None:
+        """A jump leaves the place the user is on: the history records it (the way back)."""
+        place = self.here()
+        if place is not None:
+            self.history.visit(place)
+
+    def action_history_back(self) -> None:
+        self._go_in_history(self.history.back(), "back", "Nothing to go back to")
+
+    def action_history_forward(self) -> None:
+        self._go_in_history(self.history.forward(), "forward", "Nothing ahead: [ goes back")
+
+    def _go_in_history(self, place: Place | None, way: str, nothing: str) -> None:
+        if place is None:
+            self.notify(nothing, markup=False, timeout=3)
+            return
+        what = f"SHAK-kode {place.key}" if place.kind == SHAK else f"SOR-kode {place.key}"
+        self.notify(f"History {way}: {self.history.position}/{len(self.history)}, {what}", markup=False, timeout=3)
+        if place.kind == SHAK:
+            self._show_code(place.key)
+        else:
+            self.jump_to(place.key)
 
     @work(thread=True, exclusive=True, group="locate")
     @reports_errors
-    def _locate(self, sor_id: str, on: str | None, force: bool, hit: Hit | None = None) -> None:
+    def _locate(self, sor_id: str, on: str | None, force: bool, hit: Hit | None = None, visit: bool = False) -> None:
         """Where ``sor_id`` is in the tree; without ``force``, where the nearest unit above it that is
         shown is, when it is not (a new view date keeps the cursor as near as it can)."""
         with self.source.connection() as conn:
             located = treedata.locate(conn, sor_id, on) if force else treedata.locate_nearest(conn, sor_id, on)
-        self.post_message(self.Located(sor_id, located, on, force, hit))
+        self.post_message(self.Located(sor_id, located, on, force, hit, visit))
 
     @on(Located)
     def _located(self, message: Located) -> None:
         if message.on != self.tree.filter_date:
-            self.jump_to(message.sor_id, message.force, message.hit)
+            self.jump_to(message.sor_id, message.force, message.hit, message.visit)
             return
         self._jumping = False
         found = message.located
@@ -318,13 +380,15 @@ class MainScreen(ShakScreen):
             if message.force:
                 self.show_closed = True
                 self._refresh_view(f"{message.sor_id} is not valid on {self.view_date}: closed units are shown")
-                self.jump_to(message.sor_id)
+                self.jump_to(message.sor_id, visit=message.visit)
             return
         if message.force:
             self.show_tab(ORGANISATION_TAB)
         self._kept = (message.sor_id, found.sor_id) if found.sor_id != message.sor_id else None
         if self.tree.reveal(found) is not None and message.force:
             self.tree.focus()
+        if message.visit:
+            self.history.visit(Place(UNIT, message.sor_id))
 
     def action_goto(self) -> None:
         from sortui.screens.prompts import goto_prompt
@@ -350,7 +414,7 @@ class MainScreen(ShakScreen):
             return
         if target.note:
             self.notify(clean(target.note), markup=False, timeout=3)
-        self.jump_to(target.sor_id)
+        self.visit_unit(target.sor_id)
 
     # -- search -------------------------------------------------------------------------
 
@@ -414,7 +478,7 @@ class MainScreen(ShakScreen):
         where = f" in {clean(pane.root[1])}" if pane.root else ""
         self.tree.border_subtitle = f"hit {self.hit_index + 1}/{pane.count_text()}: {clean(pane.searched)}{where}"
         self._hit_shown, self._jumping, self._closed_hit = hit.sor_id, True, None
-        self.jump_to(hit.sor_id, hit=hit)
+        self.visit_unit(hit.sor_id, hit=hit)
 
     def _hide_hit_counter(self) -> None:
         self._hit_shown = None
@@ -464,13 +528,20 @@ class MainScreen(ShakScreen):
         under = pane.root[0] if pane.root and searched else None
         ctx = ReviewContext(self.view_date, unit, searched, pane.count_text() if searched else "", under)
 
-        def reviewed(keys: list[str] | None) -> None:
-            if keys:
-                self.edits.after_edit(keys)
-
         def chosen(name: str | None) -> None:
-            if name:
-                self.app.push_screen(ReviewScreen(self.source, name, self.view_date, self.debounce), reviewed)
+            if not name:
+                return
+            review = ReviewScreen(self.source, name, self.view_date, self.debounce)
+
+            def reviewed(keys: list[str] | None) -> None:
+                left_on = review.unit_shown
+                if left_on and (item is None or left_on != item.sor_id):  # [ goes to the unit the review was on
+                    self.history.visit(Place(UNIT, left_on))
+                    self._record_here()
+                if keys:
+                    self.edits.after_edit(keys)
+
+            self.app.push_screen(review, reviewed)
 
         self.app.push_screen(ReviewSessionsScreen(self.source, ctx, new), chosen)
 
