@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Footer, Tree
 
+from sortui.domain.words import plural
 from sortui.generator.demo import is_demo_snapshot
 from sortui.screens.edit_actions import EditActions
 from sortui.screens.shak import ORGANISATION_TAB, SHAK_TAB, TABS, ShakScreen
@@ -20,6 +21,7 @@ from sortui.screens.sync_actions import SyncActions
 from sortui.store import diff, journal, queries
 from sortui.store.lookup import Target, go_to_target
 from sortui.store.search import Hit
+from sortui.store.tree_filter import FilterTable
 from sortui.widgets import treedata
 from sortui.widgets.detail_panel import DetailPanel
 from sortui.widgets.guard import reports_errors
@@ -67,6 +69,7 @@ class MainScreen(ShakScreen):
         Binding(
             "right_square_bracket", "history_forward", "Forward in the units visited", show=False, id="app.forward"
         ),
+        Binding("F", "filter", "Filter the tree by name or code", show=False, id="app.filter"),
         Binding("n", "next_hit", "Next search hit", show=False, id="app.next_hit"),
         Binding("N", "previous_hit", "Previous search hit", show=False, id="app.previous_hit"),
         Binding("d", "set_date", "Date", tooltip="View the register on another date", id="app.date"),
@@ -106,6 +109,12 @@ class MainScreen(ShakScreen):
             self.hit = hit
             self.visit = visit  # a visit: the history records the unit once it is shown
 
+    class Filtered(Message):
+        def __init__(self, table: FilterTable, keep: str | None) -> None:
+            super().__init__()
+            self.table = table
+            self.keep = keep  # the unit the cursor was on before the filter
+
     class Resolved(Message):
         def __init__(self, key: str, target: Target) -> None:
             super().__init__()
@@ -139,6 +148,7 @@ class MainScreen(ShakScreen):
         self._pending_hit: int | None = None  # ``n`` past the hits loaded: where to go once the next page is in
         self.marks = Marks()  # the units marked with space: bulk actions act on them when there are any
         self.history = History()  # the places visited, for [ and ]
+        self._unfiltered_unit: str | None = None  # the unit the cursor was on when the tree was filtered
 
     def compose(self) -> ComposeResult:
         status = Status(
@@ -234,7 +244,7 @@ class MainScreen(ShakScreen):
 
     def reload(self) -> None:
         """Read everything again (after the working copy was replaced)."""
-        self.tree.reload()
+        self._set_filter(None)
         self.shak_pane.reload()
         self.refresh_info()
 
@@ -261,9 +271,14 @@ class MainScreen(ShakScreen):
         self.app.view_date = self.view_date  # type: ignore[attr-defined]  # the other screens' badges follow
         self.tree.view_date = self.view_date
         self.tree.show_closed = self.show_closed
-        self.tree.reload()
         self.status.set(view_date=self.view_date, show_closed=self.show_closed)
         self.shak_view_changed()
+        if self.tree.filter is not None:  # what it keeps depends on the date: worked out again
+            self._run_filter(self.tree.filter.text, self.tree.filter_date, self._unfiltered_unit)
+            if notice:
+                self.notify(notice, markup=False, timeout=3)
+            return
+        self.tree.reload()
         keep = go_to or (item.sor_id if item is not None else None)
         if keep and go_to is None and self._kept and self._kept[1] == keep:
             keep = self._kept[0]  # the unit the cursor was on before a view date hid it
@@ -290,6 +305,63 @@ class MainScreen(ShakScreen):
 
         self.app.push_screen(date_prompt(self.view_date), chosen)
 
+    # -- filter in place ------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        """Show only the units whose name or code matches (and the units above them); esc: the whole tree."""
+        from sortui.screens.prompts import PromptScreen
+
+        current = self.tree.filter.text if self.tree.filter is not None else ""
+        hint = "Units whose name, SOR-kode, SHAK-kode or lokationsnummer matches, as search matches; esc in the tree clears it"
+        check = lambda v: None if v.strip() else "type a name or the start of a code"  # noqa: E731
+
+        def chosen(value: str | None) -> None:
+            if value and value.strip():
+                item = self.tree.cursor_item()
+                keep = self._unfiltered_unit if self.tree.filter is not None else (item.sor_id if item else None)
+                self._run_filter(value.strip(), self.tree.filter_date, keep)
+
+        self.app.push_screen(PromptScreen("Filter the tree", hint, current, check), chosen)
+
+    @work(thread=True, exclusive=True, group="filter")
+    @reports_errors
+    def _run_filter(self, text: str, on: str | None, keep: str | None) -> None:
+        table = FilterTable(self.source.path, text, on, readonly=self.source.readonly)
+        self.post_message(self.Filtered(table, keep))
+
+    @on(Filtered)
+    def _filtered(self, message: Filtered) -> None:
+        table = message.table
+        if table.on != self.tree.filter_date:  # the date changed meanwhile
+            table.close()
+            self._run_filter(table.text, self.tree.filter_date, message.keep)
+            return
+        if not table.count and self.tree.filter is None:
+            table.close()
+            self.notify(f"No unit matches {clean(table.text)}{self._shown_on()}", severity="warning", markup=False)
+            return
+        self._unfiltered_unit = message.keep
+        self._set_filter(table)
+
+    def _shown_on(self) -> str:
+        return "" if self.show_closed else f" on {self.view_date} (c shows closed units too)"
+
+    def _set_filter(self, table: FilterTable | None) -> None:
+        self.tree.set_filter(table)
+        title = "Organisation"
+        if table is not None:
+            title += f" · filter: {clean(table.text)} — {plural(table.count, 'unit')}"
+        self.tree.border_title = title
+
+    @on(OrgTree.FilterLeft)
+    def _filter_left(self) -> None:
+        item = self.tree.cursor_item()
+        back_to = item.sor_id if item is not None and item.sor_id else self._unfiltered_unit
+        self._set_filter(None)
+        if back_to:
+            self.jump_to(back_to, force=False)
+        self.notify("Filter cleared: the whole tree", markup=False, timeout=2)
+
     # -- jumping ------------------------------------------------------------------------
 
     def jump_to(self, sor_id: str, force: bool = True, hit: Hit | None = None, visit: bool = False) -> None:
@@ -297,7 +369,10 @@ class MainScreen(ShakScreen):
 
         A search ``hit`` that is not shown (closed, or not valid on the view date) is not: the user is
         told so, and ``c`` (showing closed units) goes there. With ``visit`` the history records it.
+        A filtered tree shows the whole tree again first (the unit may not be in the filter).
         """
+        if self.tree.filter is not None:
+            self._set_filter(None)
         self._locate(sor_id, self.tree.filter_date, force, hit, visit)
 
     def visit_unit(self, sor_id: str, hit: Hit | None = None) -> None:

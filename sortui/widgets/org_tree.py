@@ -16,12 +16,14 @@ from textual.message import Message
 from textual.widgets.tree import TreeNode
 
 from sortui.store.queries import Node
+from sortui.store.tree_filter import FilterClosed, FilterTable
 from sortui.widgets import treedata
 from sortui.widgets.paged_tree import PagedTree, navigation_bindings
 from sortui.widgets.safe import clean
 from sortui.widgets.source import Source
 from sortui.widgets.treedata import Item, Level, Located, Page
 
+AUTO_OPEN = 40  # a filtered tree opens this many levels by itself (the user opens the rest)
 PENDING_MARK = "✎"  # after the label of a unit (or its own location number) with pending edits
 CHANGED_MARK = "●"  # before the label of a unit the last import changed, until the user has looked at it
 
@@ -74,12 +76,15 @@ class OrgTree(PagedTree[Item, Page]):
     PAGE = treedata.PAGE
     BINDINGS: ClassVar[list[BindingType]] = [
         *navigation_bindings("tree", "Expand or collapse; load a page"),
-        Binding("escape", "cursor_parent", "Back to the parent", show=False, id="tree.back"),
+        Binding("escape", "back", "Back to the parent (filtered: the whole tree)", show=False, id="tree.back"),
         Binding("c", "screen.toggle_closed", "Closed", tooltip="Show or hide closed units", id="tree.toggle_closed"),
     ]
 
     class Ready(Message):
         """The top level is loaded."""
+
+    class FilterLeft(Message):
+        """``esc`` on a filtered tree: back to the whole tree."""
 
     def __init__(self, source: Source, view_date: str, show_closed: bool = False, **kwargs: Any) -> None:
         super().__init__("SOR", Item("group", "root", treedata.ROOT, title="SOR"), source, **kwargs)
@@ -87,6 +92,9 @@ class OrgTree(PagedTree[Item, Page]):
         self.show_closed = show_closed
         self.pending: set[str] = set()  # SOR ids and GLNs with pending edits (journal.pending_keys)
         self.changed: set[str] = set()  # SOR ids the last import changed, not seen yet (diff.unseen_units)
+        self.filter: FilterTable | None = None  # the tree shows only what this filter keeps
+        self._opened = 0  # levels a filter opened by itself (at most AUTO_OPEN)
+        self._first_hit: str | None = None  # the first match loaded: the cursor goes there once
 
     @property
     def filter_date(self) -> str | None:
@@ -100,23 +108,52 @@ class OrgTree(PagedTree[Item, Page]):
         """Forget everything loaded and read the top level again."""
         self.unselect()  # the cursor is set again after the reload, so the detail panel follows it
         self.reset_root()
+        self._opened, self._first_hit = 0, None
         self._load(self.root, 0, "replace")
+
+    def set_filter(self, table: FilterTable | None) -> None:
+        """Show only the units ``table`` keeps, their levels opened (None: the whole tree again)."""
+        if self.filter is not None:
+            self.filter.close()
+        self.filter = table
+        self.reload()
+
+    def on_unmount(self) -> None:
+        if self.filter is not None:
+            self.filter.close()
+
+    def action_back(self) -> None:
+        if self.filter is not None:
+            self.post_message(self.FilterLeft())
+        else:
+            self.action_cursor_parent()
 
     # -- PagedTree hooks ----------------------------------------------------------
 
-    def page_query(self, node: TreeNode[Item]) -> tuple[Level, str | None]:
+    def page_query(self, node: TreeNode[Item]) -> tuple[Level, str | None, FilterTable | None]:
         assert node.data is not None and node.data.level is not None
-        return node.data.level, self.filter_date
+        return node.data.level, self.filter_date, self.filter
 
-    def fetch_page(self, conn: sqlite3.Connection, query: tuple[Level, str | None], offset: int) -> Page:
-        level, on = query
-        return treedata.fetch_page(conn, level, offset, on)
+    def fetch_page(
+        self, conn: sqlite3.Connection, query: tuple[Level, str | None, FilterTable | None], offset: int
+    ) -> Page:
+        level, on, table = query
+        if table is None:
+            return treedata.fetch_page(conn, level, offset, on)
+        try:
+            with table.connection() as filtered:  # its temporary tables are on a connection of its own
+                return treedata.fetch_page(filtered, level, offset, on, filtered=True)
+        except FilterClosed:  # cleared meanwhile: the page is for a tree no longer shown
+            return Page(level, [], offset, 0)
 
     def page_children(self, page: Page) -> list[Item]:
         return page.items
 
     def label(self, item: Item) -> Text:
-        return item_label(item, self.view_date, has_pending(item, self.pending), item.sor_id in self.changed)
+        label = item_label(item, self.view_date, has_pending(item, self.pending), item.sor_id in self.changed)
+        if item.context:  # kept by a filter for the matches below it
+            label.stylize("dim")
+        return label
 
     def expandable(self, item: Item) -> bool:
         return item.level is not None
@@ -130,6 +167,23 @@ class OrgTree(PagedTree[Item, Page]):
     def level_loaded(self, node: TreeNode[Item]) -> None:
         if node is self.root:
             self.post_message(self.Ready())
+        if self.filter is not None:
+            self._open_filtered(node)
+
+    def _open_filtered(self, node: TreeNode[Item]) -> None:
+        """A filtered level: open the levels below it that lead to matches (as many as ``AUTO_OPEN``), and
+        put the cursor on the first match once one is loaded."""
+        for child in node.children:
+            item = child.data
+            if item is None:
+                continue
+            if self._first_hit is None and item.kind == "unit" and not item.context:
+                self._first_hit = item.key
+                self.move_to(child)
+            if item.level is not None and child.allow_expand and not child.is_expanded and self._opened < AUTO_OPEN:
+                self._opened += 1
+                child.expand()
+                self._ensure_loaded(child)
 
     def reveal(self, located: Located) -> TreeNode[Item] | None:
         """Expand the path to a unit, loading the pages that hold it, and put the cursor on it."""
