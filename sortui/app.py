@@ -111,13 +111,22 @@ class SortApp(App[None]):
         label: str | None = None,
         demo: bool = False,
         debounce: float = 0.1,
+        session_dir: Path | None = None,
     ) -> None:
         """The app on the working copy ``db_path``; with ``demo`` it is the demo's own file, (re)built
-        from the bundled snapshot first when missing or out of date, and labelled demo throughout."""
+        from the bundled snapshot first when missing or out of date, and labelled demo throughout.
+
+        Where the user left this working copy is remembered in ``session_dir`` (default: the user state
+        folder); without ``view_date`` the remembered view date is taken (else today's).
+        """
+        from sortui.widgets import session
+
         super().__init__()
         self.animation_level = "none"
         self.source = Source(Path(db_path), readonly)
-        self.view_date = view_date or date.today().isoformat()
+        self.session_path = session.state_file(Path(db_path), session_dir)
+        self.remembered = session.load(self.session_path)
+        self.view_date = view_date or self.remembered.view_date or date.today().isoformat()
         self.settings = config.load(config_path, binding_ids())
         self.config_path = config_path
         self.label = label
@@ -145,7 +154,16 @@ class SortApp(App[None]):
     def _open_main(self) -> None:
         from sortui.screens.main import MainScreen
 
-        self.push_screen(MainScreen(self.source, self.view_date, self.label, self.debounce, demo=self.demo))
+        main = MainScreen(
+            self.source,
+            self.view_date,
+            self.label,
+            self.debounce,
+            demo=self.demo,
+            session_path=self.session_path,
+            remembered=self.remembered,
+        )
+        self.push_screen(main)
 
     @work(thread=True, group="startup")
     def prepare_demo(self, progress: ImportProgress) -> None:
@@ -193,7 +211,7 @@ class SortApp(App[None]):
 
         lost = unsaved_work(self.screen_stack)
         if not lost:
-            self.exit()
+            self._quit_remembering()
             return
         if self._asking_to_quit:
             return
@@ -202,11 +220,20 @@ class SortApp(App[None]):
         def answered(quit_anyway: bool | None) -> None:
             self._asking_to_quit = False
             if quit_anyway:
-                self.exit()
+                self._quit_remembering()
 
         body = Text("\n").join(lost)
         body.append("\nQuitting now throws that away.")
         self.push_screen(ConfirmScreen("Quit without saving?", body, "quit"), answered)
+
+    def _quit_remembering(self) -> None:
+        """Quit, remembering where the user left the main screen."""
+        from sortui.screens.main import MainScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                screen.save_session()
+        self.exit()
 
     def action_help(self) -> None:
         """F1 on any screen: its help (the main and review screens have their own)."""

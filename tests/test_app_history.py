@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import SHAK_VIEW_DATE, WIDE_SI
+from conftest import REGION_OWNER, SHAK_VIEW_DATE, WIDE_SI
 from test_app_support import answer_prompt, cursor_id, main_screen, make_app, notices, press, settle
 
 from sortui.app import SortApp
 from sortui.store import search
 from sortui.store.db import connect
+from sortui.widgets import session
+from sortui.widgets.session import SessionState
 
 SECTION = "2529010"  # Roskilde Øjenklinik, beh.afsnit: one unit carries it
 SECTION_UNIT = "347831000016005"
@@ -140,3 +142,96 @@ async def test_filter_by_code_follows_the_view_date_and_closed_units(app_wc: Pat
         await filter_tree(pilot, WIDE_SI)  # a SOR-kode: its start finds the codes, as search does
         assert ("Testhospitalet", False) in unit_lines(app)
         assert "— 1 unit" in screen.tree.border_title
+
+
+async def leave_somewhere(app: SortApp, pilot) -> SessionState:  # type: ignore[no-untyped-def]
+    """Another date, closed units shown, a deep unit under the cursor, another node opened, the SHAK pane;
+    then quit with q. Answers where the user was."""
+    await settle(pilot)
+    await press(pilot, "d")
+    await answer_prompt(pilot, "2015-03-01")
+    await press(pilot, "c")
+    await goto(pilot, "900000000200001")  # a unit of the wide hospital (closed 2020: valid in 2015)
+    screen = main_screen(app)
+    await press(pilot, "o")
+    state = screen.session_state()
+    assert state is not None
+    await press(pilot, "s")
+    state.pane = "shak"
+    await press(pilot, "q")
+    return state
+
+
+async def test_a_relaunch_is_where_the_user_left_the_working_copy(app_wc: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "state"
+    app = make_app(app_wc, view_date=None, session_dir=folder)
+    async with app.run_test(size=(100, 30)) as pilot:
+        left = await leave_somewhere(app, pilot)
+    assert left.view_date == "2015-03-01" and left.show_closed and left.cursor == "900000000200001"
+    assert any(p[-2:] == [REGION_OWNER, WIDE_SI] for p in left.expanded)  # the path to the unit, opened
+    files = list((folder / "sessions").glob("*.json"))
+    assert len(files) == 1
+
+    again = make_app(app_wc, view_date=None, session_dir=folder)
+    async with again.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = main_screen(again)
+        assert again.view_date == "2015-03-01" and screen.view_date == "2015-03-01"
+        assert screen.show_closed and screen.tree.show_closed
+        assert screen.has_class("-shak")  # the pane it was left on
+        assert cursor_id(again) == "900000000200001"
+        assert sorted(screen.tree.expanded_paths(500)) == sorted(left.expanded)
+        await press(pilot, "o")
+        assert screen.session_state() == SessionState(
+            left.cursor, left.expanded, "tree", left.view_date, left.show_closed
+        )
+
+    other = make_app(app_wc.with_name("other.sqlite"), view_date=None, session_dir=folder)
+    assert other.remembered == SessionState()  # another working copy: its own state (none yet)
+
+
+async def test_a_damaged_or_hostile_state_file_is_ignored(app_wc: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "state"
+    path = session.state_file(app_wc, folder)
+    path.parent.mkdir(parents=True)
+    for content in (
+        b"\xff\xfe not json",
+        b'{"cursor": ',
+        b"[" * 100_000,
+        b'{"cursor": {"x": 1}, "expanded": [[1, 2], "type:x", [["deep"]]], "pane": "\\u001b[31m", '
+        b'"view_date": "2015-02-30", "show_closed": "yes"}',
+        b'{"cursor": "\\u001b]52;c;aGk=\\u0007", "expanded": [["' + b"9" * 100_000 + b'"]]}',
+    ):
+        path.write_bytes(content)
+        app = make_app(app_wc, view_date=None, session_dir=folder)
+        assert app.remembered == SessionState()
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            screen = main_screen(app)
+            assert not screen.has_class("-shak") and not screen.show_closed
+            assert screen.tree.root.children  # the tree as on a first start
+
+
+async def test_after_a_review_the_tree_is_where_it_was_and_back_goes_to_its_unit(app_wc: Path) -> None:
+    from test_app_review import new_session
+
+    app = make_app(app_wc)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await goto(pilot, "347811000016004")  # Roskilde Øjenklinik (SI)
+        await press(pilot, "f")
+        await pilot.press(*"klinik")
+        await settle(pilot)
+        await press(pilot, "escape")
+        review = await new_session(pilot, "search:klinik", "klinik under")
+        await press(pilot, "j", "j")
+        left_on = review.unit_shown
+        assert left_on is not None and left_on != "347811000016004"
+        await press(pilot, "escape")
+        screen = main_screen(app)
+        assert app.screen is screen
+        assert cursor_id(app) == "347811000016004"  # where the tree was before the review
+        await press(pilot, "left_square_bracket")
+        assert cursor_id(app) == left_on  # the unit the review was left on
+        await press(pilot, "right_square_bracket")
+        assert cursor_id(app) == "347811000016004"

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+from sortui.widgets import session
 from sortui.widgets.history import SHAK, UNIT, History, Place
+from sortui.widgets.session import SessionState
 
 A, B, C, D = (Place(UNIT, k) for k in "ABCD")
 
@@ -50,3 +55,24 @@ def test_the_oldest_places_go_beyond_the_limit() -> None:
         history.visit(place)
     assert len(history) == 3 and history.position == 3
     assert history.back() == C and history.back() == B and history.back() is None
+
+
+def test_the_session_file_round_trips_and_keeps_only_what_has_its_shape(tmp_path: Path) -> None:
+    path = session.state_file(tmp_path / "wc.sqlite", tmp_path / "state")
+    assert path == session.state_file(tmp_path / "." / "wc.sqlite", tmp_path / "state")  # by the resolved path
+    state = SessionState("123", [["type:22"], ["type:22", "123"]], "shak", "2015-03-01", True)
+    session.save(path, state)
+    assert session.load(path) == state
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left behind
+    mixed = {
+        "cursor": "123",
+        "expanded": [["type:22"], [], ["x" * 81], "type:22", [1], ["a\x1b[31m"], ["b"]],
+        "pane": "tree",
+        "view_date": "2015-13-01",
+        "show_closed": 1,
+    }
+    path.write_text(json.dumps(mixed))
+    assert session.load(path) == SessionState("123", [["type:22"], ["b"]], "tree", None, False)
+    path.write_bytes(b" " * (session.MAX_BYTES + 1))
+    assert session.load(path) == SessionState()
+    assert session.load(tmp_path / "missing.json") == SessionState()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 from typing import ClassVar
 
 from textual import on, work
@@ -22,7 +23,7 @@ from sortui.store import diff, journal, queries
 from sortui.store.lookup import Target, go_to_target
 from sortui.store.search import Hit
 from sortui.store.tree_filter import FilterTable
-from sortui.widgets import treedata
+from sortui.widgets import session, treedata
 from sortui.widgets.detail_panel import DetailPanel
 from sortui.widgets.guard import reports_errors
 from sortui.widgets.history import SHAK, UNIT, History, Place
@@ -31,12 +32,14 @@ from sortui.widgets.org_tree import OrgTree
 from sortui.widgets.pane_tabs import PaneTabs
 from sortui.widgets.safe import clean
 from sortui.widgets.search_pane import HitList, SearchInput, SearchPane
+from sortui.widgets.session import SessionState
 from sortui.widgets.shak_detail import ShakDetail
 from sortui.widgets.shak_nav import ShakPane
 from sortui.widgets.source import Source
 from sortui.widgets.status_bar import Status, StatusBar
 from sortui.widgets.treedata import Item, Located
 
+SESSION_CHECK = 2.0  # seconds between looks at whether where the user is has changed (then it is saved)
 PANE_NAMES = {
     OrgTree: "Organisation tree",
     DetailPanel: "Detail panel",
@@ -130,12 +133,26 @@ class MainScreen(ShakScreen):
             self.changed = changed  # units the last import changed, not seen yet
 
     def __init__(
-        self, source: Source, view_date: str, label: str | None = None, debounce: float = 0.1, demo: bool = False
+        self,
+        source: Source,
+        view_date: str,
+        label: str | None = None,
+        debounce: float = 0.1,
+        demo: bool = False,
+        session_path: Path | None = None,
+        remembered: SessionState | None = None,
     ) -> None:
+        """``session_path``: the file where the screen keeps where the user left it (``widgets.session``;
+        None: nothing is kept); ``remembered``: what it held when the app started, restored here (the
+        cursor, the expanded nodes, the pane and the closed-units toggle; the app took the view date)."""
         super().__init__()
         self.source = source
         self.view_date = view_date
-        self.show_closed = False
+        self.session_path = session_path
+        remembered = remembered or SessionState()
+        self._remembered: SessionState | None = remembered  # until it is restored
+        self._saved = remembered  # the state last written
+        self.show_closed = remembered.show_closed
         self.label = label
         self.demo = demo
         self.debounce = debounce
@@ -159,8 +176,9 @@ class MainScreen(ShakScreen):
             with Vertical(id="left"):
                 yield PaneTabs(TABS, ORGANISATION_TAB, id="tabs")
                 with ContentSwitcher(initial=ORGANISATION_TAB, id="left-panes"):
-                    tree = OrgTree(self.source, self.view_date, id="tree")
+                    tree = OrgTree(self.source, self.view_date, self.show_closed, id="tree")
                     tree.border_title = "Organisation"
+                    tree.restore_expanded(self._remembered.expanded if self._remembered else [])
                     yield tree
                     yield ShakPane(self.source, self.view_date, id="shak")
             with Vertical(id="right"):
@@ -194,6 +212,54 @@ class MainScreen(ShakScreen):
     def on_mount(self) -> None:
         self.tree.focus()
         self.refresh_info()
+        if self.show_closed:
+            self.status.set(show_closed=True)
+        if self._remembered is not None and self._remembered.pane == SHAK_TAB:
+            self.call_after_refresh(self.action_shak_pane)
+        if self.session_path is not None:
+            self.set_interval(SESSION_CHECK, self._save_if_changed)
+
+    # -- where the user left the screen (session memory) -----------------------------------
+
+    def session_state(self) -> SessionState | None:
+        """Where the user is now (None: nothing to remember yet, or a filtered tree)."""
+        if self._remembered is not None or self.tree.filter is not None:
+            return None
+        item = self.tree.cursor_item()
+        return SessionState(
+            cursor=item.sor_id if item is not None else None,
+            expanded=self.tree.expanded_paths(session.MAX_EXPANDED),
+            pane=SHAK_TAB if self.shak_shown() else ORGANISATION_TAB,
+            view_date=self.view_date,
+            show_closed=self.show_closed,
+        )
+
+    def save_session(self) -> None:
+        """Write where the user is now (on quit)."""
+        state = self.session_state()
+        if state is not None and self.session_path is not None and state != self._saved:
+            self._saved = state
+            self._write_session(self.session_path, state)
+
+    def _save_if_changed(self) -> None:
+        state = self.session_state()
+        if state is not None and self.session_path is not None and state != self._saved:
+            self._saved = state
+            self.run_worker(lambda: self._write_session(self.session_path, state), thread=True, group="session")
+
+    def _write_session(self, path: Path, state: SessionState) -> None:
+        try:
+            session.save(path, state)
+        except OSError as exc:
+            self.log.warning(f"the session could not be saved in {path}: {exc}")
+
+    def _restoring(self, sor_id: str | None) -> bool:
+        """Whether a jump to ``sor_id`` restores the remembered cursor; any other jump ends the restoring
+        (changes are saved from then on)."""
+        if self._remembered is not None and sor_id is not None and sor_id == self._remembered.cursor:
+            return True
+        self._remembered = None
+        return False
 
     # -- status ------------------------------------------------------------------
 
@@ -254,6 +320,11 @@ class MainScreen(ShakScreen):
     def _tree_ready(self) -> None:
         if self.tree.cursor_line < 0 and self.tree.root.children:
             self.tree.move_to(self.tree.root.children[0])
+        if self._remembered is not None:
+            if self._remembered.cursor:
+                self.jump_to(self._remembered.cursor, force=False)  # as near as the view date allows
+            else:
+                self._remembered = None
 
     @on(Tree.NodeHighlighted, "#tree")
     def _highlighted(self, event: Tree.NodeHighlighted[Item]) -> None:
@@ -373,6 +444,7 @@ class MainScreen(ShakScreen):
         """
         if self.tree.filter is not None:
             self._set_filter(None)
+        self._restoring(sor_id)
         self._locate(sor_id, self.tree.filter_date, force, hit, visit)
 
     def visit_unit(self, sor_id: str, hit: Hit | None = None) -> None:
@@ -441,6 +513,8 @@ class MainScreen(ShakScreen):
             return
         self._jumping = False
         found = message.located
+        if self._remembered is not None and self._restoring(message.sor_id):
+            self._remembered = None  # restored now (or gone from the working copy)
         if found is None:
             if message.force:
                 self.notify(f"SOR-kode {message.sor_id} is not in the working copy", severity="error", markup=False)

@@ -95,6 +95,7 @@ class OrgTree(PagedTree[Item, Page]):
         self.filter: FilterTable | None = None  # the tree shows only what this filter keeps
         self._opened = 0  # levels a filter opened by itself (at most AUTO_OPEN)
         self._first_hit: str | None = None  # the first match loaded: the cursor goes there once
+        self._to_expand: set[tuple[str, ...]] = set()  # paths of keys to expand when loaded (a session restored)
 
     @property
     def filter_date(self) -> str | None:
@@ -169,6 +170,41 @@ class OrgTree(PagedTree[Item, Page]):
             self.post_message(self.Ready())
         if self.filter is not None:
             self._open_filtered(node)
+        self._expand_remembered(node)
+
+    def fill(self, node: TreeNode[Item], page: Page) -> None:
+        super().fill(node, page)
+        self._expand_remembered(node)  # also a level filled on the way to a unit
+
+    # -- expanded nodes, by the keys of their paths (a session remembered) ------------------------
+
+    def expanded_paths(self, limit: int) -> list[list[str]]:
+        """The paths of keys of the expanded nodes (at most ``limit``), parents before children."""
+        found: list[list[str]] = []
+        stack: list[tuple[TreeNode[Item], list[str]]] = [(self.root, [])]
+        while stack and len(found) < limit:
+            node, path = stack.pop(0)
+            for child in node.children:
+                item = child.data
+                if item is not None and item.level is not None and child.is_expanded and len(found) < limit:
+                    found.append([*path, item.key])
+                    stack.append((child, found[-1]))
+        return found
+
+    def restore_expanded(self, paths: list[list[str]]) -> None:
+        """Expand the nodes of ``paths`` as their levels are loaded."""
+        self._to_expand = {tuple(p) for p in paths}
+
+    def _expand_remembered(self, node: TreeNode[Item]) -> None:
+        if not self._to_expand:
+            return
+        path = _key_path(node)
+        for child in node.children:
+            key = (*path, child.data.key) if child.data is not None else None
+            if key in self._to_expand and child.allow_expand:
+                self._to_expand.discard(key)
+                child.expand()
+                self._ensure_loaded(child)
 
     def _open_filtered(self, node: TreeNode[Item]) -> None:
         """A filtered level: open the levels below it that lead to matches (as many as ``AUTO_OPEN``), and
@@ -228,3 +264,12 @@ class OrgTree(PagedTree[Item, Page]):
     def cursor_item(self) -> Item | None:
         node = self.cursor_node
         return node.data if node is not None else None
+
+
+def _key_path(node: TreeNode[Item]) -> tuple[str, ...]:
+    """The keys of the nodes from the top level down to ``node`` (the root has none)."""
+    keys: list[str] = []
+    while node.parent is not None and node.data is not None:
+        keys.append(node.data.key)
+        node = node.parent
+    return tuple(reversed(keys))
