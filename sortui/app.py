@@ -65,10 +65,12 @@ def edit_classes() -> tuple[type, ...]:
     from sortui.screens.confirm import ConfirmScreen
     from sortui.screens.edi import EdiScreen, MessageTable, NewLocationScreen, ValidityScreen
     from sortui.screens.editor import UnitEditor
+    from sortui.screens.move_parent import ParentScreen
     from sortui.widgets.form import FlagField, FormScroll
     from sortui.widgets.picker import PickerScreen
 
     screens = (UnitEditor, EdiScreen, NewLocationScreen, ValidityScreen, ChangesScreen, ConfirmScreen, PickerScreen)
+    screens += (ParentScreen,)
     return (*screens, MessageTable, ChangeList, FlagField, FormScroll)
 
 

@@ -235,3 +235,78 @@ async def test_after_a_review_the_tree_is_where_it_was_and_back_goes_to_its_unit
         assert cursor_id(app) == left_on  # the unit the review was left on
         await press(pilot, "right_square_bracket")
         assert cursor_id(app) == "347811000016004"
+
+
+ROSKILDE_AFSNIT = "347831000016005"
+APOTEK_SI = "306021000016007"  # Værløse Apotek
+
+
+def parent_of(path: Path, sor_id: str) -> str:
+    conn = connect(path, readonly=True)
+    try:
+        return conn.execute("SELECT parent_sor_id FROM entity WHERE sor_id = ?", (sor_id,)).fetchone()[0]
+    finally:
+        conn.close()
+
+
+async def test_move_picks_the_new_parent_by_name(app_wc: Path) -> None:
+    from sortui.screens.confirm import ConfirmScreen
+    from sortui.screens.move_parent import ParentScreen
+    from sortui.widgets.search_pane import HitList, SearchPane
+
+    app = make_app(app_wc)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await goto(pilot, ROSKILDE_AFSNIT)
+        await press(pilot, "m")
+        assert isinstance(app.screen, ParentScreen)
+        await pilot.press(*"apotek")
+        await settle(pilot)
+        hits = app.screen.query_one(SearchPane).hits
+        names = [hit.sor_id for hit in hits]
+        assert APOTEK_SI in names  # the hits as the search finds them
+        await press(pilot, "down")  # to the hits
+        assert isinstance(app.focused, HitList)
+        app.focused.highlighted = names.index(APOTEK_SI)
+        await press(pilot, "enter")
+        assert isinstance(app.screen, ConfirmScreen)  # the confirmation as before
+        assert "Værløse Apotek" in app.screen.body.plain
+        await press(pilot, "y")
+        assert parent_of(app_wc, ROSKILDE_AFSNIT) == APOTEK_SI
+        # a code typed works as with :
+        await press(pilot, "m")
+        await answer_prompt(pilot, "347821000016008")  # back under Roskilde's department
+        assert isinstance(app.screen, ConfirmScreen)
+        await press(pilot, "y")
+        assert parent_of(app_wc, ROSKILDE_AFSNIT) == "347821000016008"
+
+
+async def test_move_offers_the_one_marked_unit_as_the_parent(app_wc: Path) -> None:
+    from sortui.screens.confirm import ConfirmScreen
+    from sortui.screens.move_parent import ParentScreen
+
+    app = make_app(app_wc)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await goto(pilot, ROSKILDE_AFSNIT)
+        screen = main_screen(app)
+        screen.marks.add([ROSKILDE_AFSNIT])  # the unit moved itself: not offered
+        await press(pilot, "m")
+        assert isinstance(app.screen, ParentScreen)
+        await press(pilot, "escape")
+        screen.marks.clear()
+        screen.marks.add([APOTEK_SI])
+        await press(pilot, "m")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "under the marked unit Værløse Apotek" in app.screen.body.plain
+        await press(pilot, "n")  # another parent: by name or code
+        assert isinstance(app.screen, ParentScreen)
+        await press(pilot, "escape")
+        assert parent_of(app_wc, ROSKILDE_AFSNIT) == "347821000016008"  # nothing moved
+        await press(pilot, "m", "y")
+        assert isinstance(app.screen, ConfirmScreen) and "to   Værløse Apotek" in app.screen.body.plain
+        await press(pilot, "y")
+        assert parent_of(app_wc, ROSKILDE_AFSNIT) == APOTEK_SI
+        screen.marks.add(["347821000016008"])  # two marked: the parent is asked for
+        await press(pilot, "m")
+        assert isinstance(app.screen, ParentScreen)

@@ -11,6 +11,7 @@ from typing import Any, Protocol, cast
 from textual.widget import Widget
 
 from sortui.widgets.detail_panel import DetailPanel
+from sortui.widgets.marks import Marks
 from sortui.widgets.org_tree import OrgTree
 from sortui.widgets.search_pane import SearchPane
 from sortui.widgets.source import Source
@@ -21,6 +22,7 @@ class MainView(Protocol):
     """What the controllers use of the main screen."""
 
     view_date: str
+    marks: Marks
 
     @property
     def tree(self) -> OrgTree: ...

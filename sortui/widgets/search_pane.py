@@ -66,6 +66,13 @@ class SearchPane(Vertical):
             super().__init__()
             self.index = index
 
+    class Typed(Message):
+        """Enter on text that has no hits (yet): what was typed, for a screen that takes a code as it is."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
     class Loaded(Message):
         """Hits arrived: ``new`` a new search's (what pointed into the old hits is stale), else one more page."""
 
@@ -122,6 +129,8 @@ class SearchPane(Vertical):
         hits = self.query_one(HitList)
         if self.hits and self.searched == event.value:
             self.post_message(self.Chosen(hits.highlighted or 0))
+        else:
+            self.post_message(self.Typed(event.value))
 
     @on(OptionList.OptionSelected, "#search-hits")
     def _selected(self, event: OptionList.OptionSelected) -> None:
