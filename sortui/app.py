@@ -261,6 +261,13 @@ class SortApp(App[None]):
                 "Search under the cursor", "Search the unit and below it (f)", screen.action_search_under
             )
             yield SystemCommand("Next search hit", "Jump to the next hit (n)", screen.action_next_hit)
+            yield SystemCommand("Back", "Back to the place visited before ([)", screen.action_history_back)
+            yield SystemCommand("Forward", "Forward in the places visited (])", screen.action_history_forward)
+            yield SystemCommand(
+                "Filter the tree",
+                "Only the units whose name or code matches, and those above (F)",
+                screen.action_filter,
+            )
             yield SystemCommand("Toggle closed units", "Show or hide closed units (c)", screen.action_toggle_closed)
             yield SystemCommand("Set view date", "View the register on another date (d)", screen.action_set_date)
             yield SystemCommand("Copy SOR-kode", "Copy the SOR-kode under the cursor (y)", screen.action_copy_id)

@@ -75,6 +75,9 @@ class ShakScreen(Screen[None]):
         self.query_one("#left-panes", ContentSwitcher).current = tab
         self.query_one(PaneTabs).active = tab
         self.set_class(tab == SHAK_TAB, "-shak")
+        tree = self.query_one(OrgTree)
+        if tab == ORGANISATION_TAB and tree.cursor_node is not None:  # moved while hidden: in view once shown
+            tree.call_after_refresh(tree.scroll_to_node, tree.cursor_node, animate=False)
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._show_tab_keys)

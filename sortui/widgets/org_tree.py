@@ -23,7 +23,8 @@ from sortui.widgets.safe import clean
 from sortui.widgets.source import Source
 from sortui.widgets.treedata import Item, Level, Located, Page
 
-AUTO_OPEN = 40  # a filtered tree opens this many levels by itself (the user opens the rest)
+AUTO_OPEN = 60  # a filtered tree opens this many levels by itself (the user opens the rest) …
+OPEN_LINES = 400  # … among its first lines
 PENDING_MARK = "✎"  # after the label of a unit (or its own location number) with pending edits
 CHANGED_MARK = "●"  # before the label of a unit the last import changed, until the user has looked at it
 
@@ -94,7 +95,9 @@ class OrgTree(PagedTree[Item, Page]):
         self.changed: set[str] = set()  # SOR ids the last import changed, not seen yet (diff.unseen_units)
         self.filter: FilterTable | None = None  # the tree shows only what this filter keeps
         self._opened = 0  # levels a filter opened by itself (at most AUTO_OPEN)
-        self._first_hit: str | None = None  # the first match loaded: the cursor goes there once
+        # the first match in the filtered tree, where the cursor was put (False: the user has moved it since)
+        self._placed: TreeNode[Item] | bool | None = None
+        self._opening: TreeNode[Item] | None = None  # the level the filter opened, loading
         self._to_expand: set[tuple[str, ...]] = set()  # paths of keys to expand when loaded (a session restored)
 
     @property
@@ -109,7 +112,7 @@ class OrgTree(PagedTree[Item, Page]):
         """Forget everything loaded and read the top level again."""
         self.unselect()  # the cursor is set again after the reload, so the detail panel follows it
         self.reset_root()
-        self._opened, self._first_hit = 0, None
+        self._opened, self._placed, self._opening = 0, None, None
         self._load(self.root, 0, "replace")
 
     def set_filter(self, table: FilterTable | None) -> None:
@@ -172,6 +175,35 @@ class OrgTree(PagedTree[Item, Page]):
             self._open_filtered(node)
         self._expand_remembered(node)
 
+    def _open_filtered(self, loaded: TreeNode[Item]) -> None:
+        """A filtered level came in: open the next level leading to matches in the order of the lines, one
+        at a time (as many as ``AUTO_OPEN``, within the first ``OPEN_LINES`` lines: the top of the tree
+        is filled first), and keep the cursor on the first match shown until the user moves it."""
+        if loaded is self._opening:
+            self._opening = None
+        first_match = None
+        for number, line in enumerate(self._tree_lines):
+            node, item = line.node, line.node.data
+            if item is None or number >= OPEN_LINES:
+                break
+            if first_match is None and item.kind == "unit" and not item.context:
+                first_match = node
+            closed = item.level is not None and node.allow_expand and not node.is_expanded and not item.loaded
+            if closed and self._opening is None and self._opened < AUTO_OPEN:
+                self._opened += 1
+                self._opening = node
+                node.expand()
+                self._ensure_loaded(node)
+        if first_match is not None:
+            self._place_cursor(first_match)
+
+    def _place_cursor(self, node: TreeNode[Item]) -> None:
+        if self._placed is False or (self._placed is not None and self.cursor_node is not self._placed):
+            self._placed = False  # the user moved the cursor: it stays where they put it
+            return
+        self._placed = node
+        self.move_to(node)  # again as lines come in above it
+
     def fill(self, node: TreeNode[Item], page: Page) -> None:
         super().fill(node, page)
         self._expand_remembered(node)  # also a level filled on the way to a unit
@@ -203,21 +235,6 @@ class OrgTree(PagedTree[Item, Page]):
             key = (*path, child.data.key) if child.data is not None else None
             if key in self._to_expand and child.allow_expand:
                 self._to_expand.discard(key)
-                child.expand()
-                self._ensure_loaded(child)
-
-    def _open_filtered(self, node: TreeNode[Item]) -> None:
-        """A filtered level: open the levels below it that lead to matches (as many as ``AUTO_OPEN``), and
-        put the cursor on the first match once one is loaded."""
-        for child in node.children:
-            item = child.data
-            if item is None:
-                continue
-            if self._first_hit is None and item.kind == "unit" and not item.context:
-                self._first_hit = item.key
-                self.move_to(child)
-            if item.level is not None and child.allow_expand and not child.is_expanded and self._opened < AUTO_OPEN:
-                self._opened += 1
                 child.expand()
                 self._ensure_loaded(child)
 
