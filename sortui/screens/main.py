@@ -14,19 +14,18 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Footer, Tree
 
-from sortui.domain.words import plural
 from sortui.generator.demo import is_demo_snapshot
 from sortui.screens.edit_actions import EditActions
-from sortui.screens.shak import ORGANISATION_TAB, SHAK_TAB, TABS, ShakScreen
+from sortui.screens.navigation import NavigationScreen
+from sortui.screens.shak import ORGANISATION_TAB, TABS
 from sortui.screens.sync_actions import SyncActions
 from sortui.store import diff, journal, queries
 from sortui.store.lookup import Target, go_to_target
 from sortui.store.search import Hit
-from sortui.store.tree_filter import FilterTable
-from sortui.widgets import session, treedata
+from sortui.widgets import treedata
 from sortui.widgets.detail_panel import DetailPanel
 from sortui.widgets.guard import reports_errors
-from sortui.widgets.history import SHAK, UNIT, History, Place
+from sortui.widgets.history import UNIT, Place
 from sortui.widgets.marks import Marks
 from sortui.widgets.org_tree import OrgTree
 from sortui.widgets.pane_tabs import PaneTabs
@@ -39,7 +38,6 @@ from sortui.widgets.source import Source
 from sortui.widgets.status_bar import Status, StatusBar
 from sortui.widgets.treedata import Item, Located
 
-SESSION_CHECK = 2.0  # seconds between looks at whether where the user is has changed (then it is saved)
 PANE_NAMES = {
     OrgTree: "Organisation tree",
     DetailPanel: "Detail panel",
@@ -54,7 +52,7 @@ def pending_edits(conn: sqlite3.Connection) -> int:
     return journal.pending_count(conn)
 
 
-class MainScreen(ShakScreen):
+class MainScreen(NavigationScreen):
     """Tree on the left (on top when narrow), search and details on the right (below)."""
 
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (100, "-wide")]
@@ -68,11 +66,6 @@ class MainScreen(ShakScreen):
             tooltip="Go to a SOR-kode, lokationsnummer, SHAK-kode or ydernummer",
             id="app.goto",
         ),
-        Binding("left_square_bracket", "history_back", "Back to the unit visited before", show=False, id="app.back"),
-        Binding(
-            "right_square_bracket", "history_forward", "Forward in the units visited", show=False, id="app.forward"
-        ),
-        Binding("F", "filter", "Filter the tree by name or code", show=False, id="app.filter"),
         Binding("n", "next_hit", "Next search hit", show=False, id="app.next_hit"),
         Binding("N", "previous_hit", "Previous search hit", show=False, id="app.previous_hit"),
         Binding("d", "set_date", "Date", tooltip="View the register on another date", id="app.date"),
@@ -112,12 +105,6 @@ class MainScreen(ShakScreen):
             self.hit = hit
             self.visit = visit  # a visit: the history records the unit once it is shown
 
-    class Filtered(Message):
-        def __init__(self, table: FilterTable, keep: str | None) -> None:
-            super().__init__()
-            self.table = table
-            self.keep = keep  # the unit the cursor was on before the filter
-
     class Resolved(Message):
         def __init__(self, key: str, target: Target) -> None:
             super().__init__()
@@ -142,17 +129,10 @@ class MainScreen(ShakScreen):
         session_path: Path | None = None,
         remembered: SessionState | None = None,
     ) -> None:
-        """``session_path``: the file where the screen keeps where the user left it (``widgets.session``;
-        None: nothing is kept); ``remembered``: what it held when the app started, restored here (the
-        cursor, the expanded nodes, the pane and the closed-units toggle; the app took the view date)."""
-        super().__init__()
+        """``session_path`` and ``remembered``: see ``NavigationScreen``."""
+        super().__init__(session_path, remembered)
         self.source = source
         self.view_date = view_date
-        self.session_path = session_path
-        remembered = remembered or SessionState()
-        self._remembered: SessionState | None = remembered  # until it is restored
-        self._saved = remembered  # the state last written
-        self.show_closed = remembered.show_closed
         self.label = label
         self.demo = demo
         self.debounce = debounce
@@ -164,8 +144,6 @@ class MainScreen(ShakScreen):
         self._closed_hit: str | None = None  # a closed hit not shown: ``c`` goes there
         self._pending_hit: int | None = None  # ``n`` past the hits loaded: where to go once the next page is in
         self.marks = Marks()  # the units marked with space: bulk actions act on them when there are any
-        self.history = History()  # the places visited, for [ and ]
-        self._unfiltered_unit: str | None = None  # the unit the cursor was on when the tree was filtered
 
     def compose(self) -> ComposeResult:
         status = Status(
@@ -178,7 +156,7 @@ class MainScreen(ShakScreen):
                 with ContentSwitcher(initial=ORGANISATION_TAB, id="left-panes"):
                     tree = OrgTree(self.source, self.view_date, self.show_closed, id="tree")
                     tree.border_title = "Organisation"
-                    tree.restore_expanded(self._remembered.expanded if self._remembered else [])
+                    tree.restore_expanded(self._remembered.expanded)
                     yield tree
                     yield ShakPane(self.source, self.view_date, id="shak")
             with Vertical(id="right"):
@@ -188,10 +166,6 @@ class MainScreen(ShakScreen):
         yield Footer(compact=True)
         yield EditActions(self.source, self.debounce, id="edits")
         yield SyncActions(self.source, id="sync-actions")
-
-    @property
-    def tree(self) -> OrgTree:
-        return self.query_one(OrgTree)
 
     @property
     def detail(self) -> DetailPanel:
@@ -212,54 +186,6 @@ class MainScreen(ShakScreen):
     def on_mount(self) -> None:
         self.tree.focus()
         self.refresh_info()
-        if self.show_closed:
-            self.status.set(show_closed=True)
-        if self._remembered is not None and self._remembered.pane == SHAK_TAB:
-            self.call_after_refresh(self.action_shak_pane)
-        if self.session_path is not None:
-            self.set_interval(SESSION_CHECK, self._save_if_changed)
-
-    # -- where the user left the screen (session memory) -----------------------------------
-
-    def session_state(self) -> SessionState | None:
-        """Where the user is now (None: nothing to remember yet, or a filtered tree)."""
-        if self._remembered is not None or self.tree.filter is not None:
-            return None
-        item = self.tree.cursor_item()
-        return SessionState(
-            cursor=item.sor_id if item is not None else None,
-            expanded=self.tree.expanded_paths(session.MAX_EXPANDED),
-            pane=SHAK_TAB if self.shak_shown() else ORGANISATION_TAB,
-            view_date=self.view_date,
-            show_closed=self.show_closed,
-        )
-
-    def save_session(self) -> None:
-        """Write where the user is now (on quit)."""
-        state = self.session_state()
-        if state is not None and self.session_path is not None and state != self._saved:
-            self._saved = state
-            self._write_session(self.session_path, state)
-
-    def _save_if_changed(self) -> None:
-        state = self.session_state()
-        if state is not None and self.session_path is not None and state != self._saved:
-            self._saved = state
-            self.run_worker(lambda: self._write_session(self.session_path, state), thread=True, group="session")
-
-    def _write_session(self, path: Path, state: SessionState) -> None:
-        try:
-            session.save(path, state)
-        except OSError as exc:
-            self.log.warning(f"the session could not be saved in {path}: {exc}")
-
-    def _restoring(self, sor_id: str | None) -> bool:
-        """Whether a jump to ``sor_id`` restores the remembered cursor; any other jump ends the restoring
-        (changes are saved from then on)."""
-        if self._remembered is not None and sor_id is not None and sor_id == self._remembered.cursor:
-            return True
-        self._remembered = None
-        return False
 
     # -- status ------------------------------------------------------------------
 
@@ -320,11 +246,8 @@ class MainScreen(ShakScreen):
     def _tree_ready(self) -> None:
         if self.tree.cursor_line < 0 and self.tree.root.children:
             self.tree.move_to(self.tree.root.children[0])
-        if self._remembered is not None:
-            if self._remembered.cursor:
-                self.jump_to(self._remembered.cursor, force=False)  # as near as the view date allows
-            else:
-                self._remembered = None
+        if self._restore_cursor is not None:
+            self.jump_to(self._restore_cursor, force=False)  # as near as the view date allows
 
     @on(Tree.NodeHighlighted, "#tree")
     def _highlighted(self, event: Tree.NodeHighlighted[Item]) -> None:
@@ -376,63 +299,6 @@ class MainScreen(ShakScreen):
 
         self.app.push_screen(date_prompt(self.view_date), chosen)
 
-    # -- filter in place ------------------------------------------------------------------
-
-    def action_filter(self) -> None:
-        """Show only the units whose name or code matches (and the units above them); esc: the whole tree."""
-        from sortui.screens.prompts import PromptScreen
-
-        current = self.tree.filter.text if self.tree.filter is not None else ""
-        hint = "Units whose name, SOR-kode, SHAK-kode or lokationsnummer matches, as search matches; esc in the tree clears it"
-        check = lambda v: None if v.strip() else "type a name or the start of a code"  # noqa: E731
-
-        def chosen(value: str | None) -> None:
-            if value and value.strip():
-                item = self.tree.cursor_item()
-                keep = self._unfiltered_unit if self.tree.filter is not None else (item.sor_id if item else None)
-                self._run_filter(value.strip(), self.tree.filter_date, keep)
-
-        self.app.push_screen(PromptScreen("Filter the tree", hint, current, check), chosen)
-
-    @work(thread=True, exclusive=True, group="filter")
-    @reports_errors
-    def _run_filter(self, text: str, on: str | None, keep: str | None) -> None:
-        table = FilterTable(self.source.path, text, on, readonly=self.source.readonly)
-        self.post_message(self.Filtered(table, keep))
-
-    @on(Filtered)
-    def _filtered(self, message: Filtered) -> None:
-        table = message.table
-        if table.on != self.tree.filter_date:  # the date changed meanwhile
-            table.close()
-            self._run_filter(table.text, self.tree.filter_date, message.keep)
-            return
-        if not table.count and self.tree.filter is None:
-            table.close()
-            self.notify(f"No unit matches {clean(table.text)}{self._shown_on()}", severity="warning", markup=False)
-            return
-        self._unfiltered_unit = message.keep
-        self._set_filter(table)
-
-    def _shown_on(self) -> str:
-        return "" if self.show_closed else f" on {self.view_date} (c shows closed units too)"
-
-    def _set_filter(self, table: FilterTable | None) -> None:
-        self.tree.set_filter(table)
-        title = "Organisation"
-        if table is not None:
-            title += f" · filter: {clean(table.text)} — {plural(table.count, 'unit')}"
-        self.tree.border_title = title
-
-    @on(OrgTree.FilterLeft)
-    def _filter_left(self) -> None:
-        item = self.tree.cursor_item()
-        back_to = item.sor_id if item is not None and item.sor_id else self._unfiltered_unit
-        self._set_filter(None)
-        if back_to:
-            self.jump_to(back_to, force=False)
-        self.notify("Filter cleared: the whole tree", markup=False, timeout=2)
-
     # -- jumping ------------------------------------------------------------------------
 
     def jump_to(self, sor_id: str, force: bool = True, hit: Hit | None = None, visit: bool = False) -> None:
@@ -444,58 +310,9 @@ class MainScreen(ShakScreen):
         """
         if self.tree.filter is not None:
             self._set_filter(None)
-        self._restoring(sor_id)
+        if sor_id != self._restore_cursor:
+            self._restore_cursor = None  # the user went elsewhere first
         self._locate(sor_id, self.tree.filter_date, force, hit, visit)
-
-    def visit_unit(self, sor_id: str, hit: Hit | None = None) -> None:
-        """Go to ``sor_id`` in the organisation tree as a visit: ``[`` comes back to where the user was."""
-        self._record_here()
-        self.jump_to(sor_id, hit=hit, visit=True)
-
-    def visit_code(self, code: str) -> None:
-        """Show ``code`` in the SHAK pane as a visit."""
-        self.visiting_code(code)
-        self._show_code(code)
-
-    def visiting_code(self, code: str) -> None:
-        """The history records a visit to ``code`` (from where the user is)."""
-        self._record_here()
-        self.history.visit(Place(SHAK, code))
-
-    def _show_code(self, code: str) -> None:
-        self.show_tab(SHAK_TAB)
-        self.shak_pane.show_code(code)
-
-    def here(self) -> Place | None:
-        """Where the user is: the SHAK-kode under the SHAK pane's cursor, or the unit under the tree's."""
-        if self.shak_shown():
-            code = self.shak_pane.current_code()
-            return Place(SHAK, code) if code else None
-        item = self.tree.cursor_item()
-        return Place(UNIT, item.sor_id) if item is not None and item.sor_id else None
-
-    def _record_here(self) -> None:
-        """A jump leaves the place the user is on: the history records it (the way back)."""
-        place = self.here()
-        if place is not None:
-            self.history.visit(place)
-
-    def action_history_back(self) -> None:
-        self._go_in_history(self.history.back(), "back", "Nothing to go back to")
-
-    def action_history_forward(self) -> None:
-        self._go_in_history(self.history.forward(), "forward", "Nothing ahead: [ goes back")
-
-    def _go_in_history(self, place: Place | None, way: str, nothing: str) -> None:
-        if place is None:
-            self.notify(nothing, markup=False, timeout=3)
-            return
-        what = f"SHAK-kode {place.key}" if place.kind == SHAK else f"SOR-kode {place.key}"
-        self.notify(f"History {way}: {self.history.position}/{len(self.history)}, {what}", markup=False, timeout=3)
-        if place.kind == SHAK:
-            self._show_code(place.key)
-        else:
-            self.jump_to(place.key)
 
     @work(thread=True, exclusive=True, group="locate")
     @reports_errors
@@ -513,8 +330,8 @@ class MainScreen(ShakScreen):
             return
         self._jumping = False
         found = message.located
-        if self._remembered is not None and self._restoring(message.sor_id):
-            self._remembered = None  # restored now (or gone from the working copy)
+        if message.sor_id == self._restore_cursor:
+            self._restore_cursor = None  # restored (or gone from the working copy): changes are saved from now on
         if found is None:
             if message.force:
                 self.notify(f"SOR-kode {message.sor_id} is not in the working copy", severity="error", markup=False)

@@ -55,7 +55,7 @@ class ShakScreen(Screen[None]):
     def visit_code(self, code: str) -> None:
         raise NotImplementedError
 
-    def visiting_code(self, code: str) -> None:
+    def record_code_visit(self, code: str) -> None:
         raise NotImplementedError
 
     def _resolve(self, key: str) -> Any:
@@ -140,7 +140,7 @@ class ShakScreen(Screen[None]):
             if value:
                 code = normalise_code(value)
                 if code:  # a SHAK-kode: a visit (anything else goes to the organisation tree as one)
-                    self.visiting_code(code)
+                    self.record_code_visit(code)
                 self.shak_pane.goto(value)
 
         self.app.push_screen(goto_prompt(), chosen)

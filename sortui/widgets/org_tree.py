@@ -7,6 +7,7 @@ first expanded (the paging itself is ``PagedTree``'s).
 from __future__ import annotations
 
 import sqlite3
+from collections import deque
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -213,14 +214,14 @@ class OrgTree(PagedTree[Item, Page]):
     def expanded_paths(self, limit: int) -> list[list[str]]:
         """The paths of keys of the expanded nodes (at most ``limit``), parents before children."""
         found: list[list[str]] = []
-        stack: list[tuple[TreeNode[Item], list[str]]] = [(self.root, [])]
-        while stack and len(found) < limit:
-            node, path = stack.pop(0)
+        queue: deque[tuple[TreeNode[Item], list[str]]] = deque([(self.root, [])])
+        while queue and len(found) < limit:
+            node, path = queue.popleft()
             for child in node.children:
                 item = child.data
                 if item is not None and item.level is not None and child.is_expanded and len(found) < limit:
                     found.append([*path, item.key])
-                    stack.append((child, found[-1]))
+                    queue.append((child, found[-1]))
         return found
 
     def restore_expanded(self, paths: list[list[str]]) -> None:
