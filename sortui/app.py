@@ -33,12 +33,14 @@ def binding_ids() -> list[str]:
     """Every binding id the keymap may name."""
     from sortui.screens.help import HelpScreen
     from sortui.screens.main import MainScreen
+    from sortui.screens.navigation import NavigationScreen
     from sortui.screens.prompts import PromptScreen
     from sortui.widgets.detail_panel import DetailPanel
     from sortui.widgets.org_tree import OrgTree
     from sortui.widgets.search_pane import HitList, SearchInput
 
-    classes = (SortApp, MainScreen, OrgTree, DetailPanel, SearchInput, HitList, HelpScreen, PromptScreen)
+    classes = (SortApp, MainScreen, NavigationScreen, OrgTree, DetailPanel, SearchInput, HitList, HelpScreen)
+    classes += (PromptScreen,)
     every = (*classes, *shak_classes(), *edit_classes(), *review_classes(), *sync_classes(), *change_classes())
     return [b.id for cls in every for b in cls.BINDINGS if isinstance(b, Binding) and b.id]
 

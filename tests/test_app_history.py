@@ -310,3 +310,29 @@ async def test_move_offers_the_one_marked_unit_as_the_parent(app_wc: Path) -> No
         screen.marks.add(["347821000016008"])  # two marked: the parent is asked for
         await press(pilot, "m")
         assert isinstance(app.screen, ParentScreen)
+
+
+async def test_the_new_keys_can_be_remapped_and_an_unwritable_state_folder_is_no_crash(
+    app_wc: Path, tmp_path: Path
+) -> None:
+    from sortui.screens.prompts import PromptScreen
+
+    config = tmp_path / "config.toml"
+    config.write_text('[keymap]\n"app.filter" = "ctrl+f"\n"app.back" = "b"\n', encoding="utf-8")
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the state folder would be")
+    app = make_app(app_wc, readonly=True, config_path=config, session_dir=blocked, view_date=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert not app.settings.problems
+        await press(pilot, "ctrl+f")
+        assert isinstance(app.screen, PromptScreen)
+        await answer_prompt(pilot, "afsnit 124")
+        assert main_screen(app).tree.filter is not None
+        await goto(pilot, FAR_UNIT)  # a jump shows the whole tree again
+        assert main_screen(app).tree.filter is None and cursor_id(app) == FAR_UNIT
+        await goto(pilot, WIDE_SI)
+        await press(pilot, "b")
+        assert cursor_id(app) == FAR_UNIT
+        await press(pilot, "q")  # the state cannot be written: the app quits all the same
+    assert app.return_code in (None, 0)
