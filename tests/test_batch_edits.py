@@ -52,8 +52,25 @@ def test_set_from_csv_applies_every_line_in_one_journal_run(run_cli: RunCli, sor
         (5, SYGEHUS_SI, "contact.phone", "46361266"),
     ]
     assert len({c["created_at"] for c in changes}) <= 2  # one transaction, within a second
+    assert len({c["group"] for c in changes}) == 1 and changes[0]["group"] is not None  # one bulk change
+    assert "one bulk change: sortui changes --undo 1 undoes it" in result.err
+    listed = run_cli("changes")
+    assert "Bulk change 1: 5 changes on 2 units and 1 lokationsnummer" in listed.out, listed.out
     again = run_cli("set", "--from", batch)
     assert again.code == 0 and "nothing changed" in again.err
+
+
+def test_a_batch_is_undone_in_one_step(run_cli: RunCli, sor_wc: Path, tmp_path: Path) -> None:
+    before = _digest(sor_wc)
+    first = _write(tmp_path / "first.csv", f"key,field,value\n{AFSNIT},name,Sengeafsnit\n{AFSNIT},ambulant,nej\n")
+    second = _write(tmp_path / "second.csv", f"key,field,value\n{SYGEHUS_SI},contact.phone,46361266\n")
+    assert run_cli("set", "--from", first).code == 0
+    assert run_cli("set", "--from", second).code == 0
+    undone = run_cli("changes", "--undo", "2")  # the first batch's second entry: the whole batch goes
+    assert undone.code == 0 and "undone the bulk change of #2: 2 entries" in undone.err
+    assert [c["key"] for c in run_cli("changes", "--json").json()] == [SYGEHUS_SI]
+    assert run_cli("changes", "--undo", "3").code == 0
+    assert _digest(sor_wc) == before
 
 
 def test_set_from_json_lines_and_semicolons(run_cli: RunCli, sor_wc: Path, tmp_path: Path) -> None:

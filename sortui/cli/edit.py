@@ -239,6 +239,7 @@ def _run_batch(args: argparse.Namespace, apply: Callable[[sqlite3.Connection], B
     if result.changes:
         ids = f"#{result.first_id}" + (f"–#{result.last_id}" if result.last_id != result.first_id else "")
         err.print(safe_line(f"saved {result.changes} changes ({ids}) from {result.lines} lines of {args.batch}"))
+        err.print(safe_line(f"one bulk change: sortui changes --undo {result.first_id} undoes it", style="dim"))
     else:
         err.print(safe_line(f"nothing changed: {args.batch} holds no change the working copy does not have"))
     if result.unchanged_count and result.changes:

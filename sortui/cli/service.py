@@ -127,13 +127,13 @@ def cmd_server_init(args: argparse.Namespace) -> int:
         engine.dispose()
     err.print(
         safe_line(
-            f"loaded {report.entities} units, {report.locations} location numbers, {report.messages} "
-            f"message-type registrations and {report.shak_codes} SHAK code versions into {_shown(_database_url(args))}"
+            f"loaded {report.entities} units, {report.locations} lokationsnumre, {report.messages} "
+            f"message-type registrations and {report.shak_codes} SHAK-kode versions into {_shown(_database_url(args))}"
         )
     )
     if report.skipped_messages:
         err.print(
-            safe_line(f"skipped {report.skipped_messages} registrations on unknown location numbers", style="yellow")
+            safe_line(f"skipped {report.skipped_messages} registrations on unknown lokationsnumre", style="yellow")
         )
     return EXIT_OK
 

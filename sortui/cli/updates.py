@@ -14,8 +14,8 @@ if TYPE_CHECKING:
     from sortui.sync.download import Fetched
 
 DIFF_HELP = (
-    "Lists what changed from OLD to NEW, unit by unit: units, location numbers (GLN) and their message "
-    "types, and SHAK codes added, removed, closed (Gyldig til set), reopened, moved (a new parent or owner) and "
+    "Lists what changed from OLD to NEW, unit by unit: units, lokationsnumre (GLN) and their message "
+    "types, and SHAK-koder added, removed, closed (Gyldig til set), reopened, moved (a new parent or owner) and "
     "changed (each field, old → new). OLD and NEW are any files `import` reads, a folder of them, or several "
     "joined with commas; each kind of data is compared when both sides have it. --since-snapshot lists what "
     "the last import (or update) changed in the working copy instead: its previous snapshot against the "

@@ -3,8 +3,8 @@
 A batch runs the validated edit operations of ``store.edits`` in one write transaction
 (``db.write_transaction``), each edit a savepoint of it: every line is checked against the working
 copy as the lines before it left it, an edit that is refused undoes only itself and is listed by
-its line, and at the end the batch commits, one run of consecutive journal entries, or, if any
-line was refused, rolls back whole. Consecutive lines of one key are one edit, validated together
+its line, and at the end the batch commits, one journal group (listed as one change and undone
+in one step, as a bulk change is), or, if any line was refused, rolls back whole. Consecutive lines of one key are one edit, validated together
 (a unit's Gyldig fra and Gyldig til, say). Memory does not grow with the batch: what is kept is
 counts, the first problems and the distinct warnings.
 """
@@ -20,7 +20,7 @@ from typing import Any
 from sortui.formats.edit_batch import EdiLine, SetLine
 from sortui.store import edits
 from sortui.store.db import write_transaction
-from sortui.store.journal import EditError, JournalEntry
+from sortui.store.journal import EditError, JournalEntry, new_group
 
 MAX_LISTED = 20  # problems (and warnings) listed; the rest are counted
 
@@ -33,9 +33,11 @@ class LineProblem:
 
 @dataclass(slots=True)
 class BatchResult:
-    """What a batch did: journal entries ``first_id``..``last_id`` (none when nothing changed)."""
+    """What a batch did: journal entries ``first_id``..``last_id`` of group ``group_id`` (none when
+    nothing changed)."""
 
     changes: int = 0
+    group_id: int | None = None
     first_id: int | None = None
     last_id: int | None = None
     lines: int = 0
@@ -117,7 +119,16 @@ def _run_batch(conn: sqlite3.Connection, groups: Iterator[Group], apply: Apply) 
             result.record(entries, [ln.line for ln in group])
         if problems.count:
             raise BatchError(problems.listed, problems.count)  # rolls the whole batch back
+        if result.first_id is not None:
+            result.group_id = _group(conn, result.first_id, result.last_id)
     return result
+
+
+def _group(conn: sqlite3.Connection, first_id: int, last_id: int | None) -> int:
+    """Make the batch's entries one journal group (the write lock is held: no other entry is among them)."""
+    group = new_group(conn)
+    conn.execute("UPDATE journal SET group_id = ? WHERE id BETWEEN ? AND ?", (group, first_id, last_id))
+    return group
 
 
 def _line_of(group: list[Any], path: str) -> int:

@@ -394,16 +394,25 @@ def change_words(target: str, op: str, field: str | None, old: Any, new: Any) ->
 
 
 def group_words(entries: list[Any]) -> str:
-    """One bulk change (a journal group) in words: what it did, to how many."""
+    """One bulk change (a journal group: a bulk edit, a review's change, a batch file) in words: what it
+    did, to how many."""
     first = entries[0]
-    keys = len({e.key for e in entries})
-    if first.target == "message":
+    units = [e.key for e in entries if e.target == "entity"]
+    numbers = [e.key for e in entries if e.target != "entity"]
+    on = " and ".join(
+        words
+        for words in (
+            plural(len(set(units)), "unit") if units else "",
+            plural(len(set(numbers)), "lokationsnummer", "lokationsnumre") if numbers else "",
+        )
+        if words
+    )
+    if all(e.target == "message" and e.field == first.field for e in entries):
         verbs = {"add": "added", "remove": "removed"}
         verb = verbs.get(first.op, first.op) if all(e.op == first.op for e in entries) else "changed"
-        on = plural(keys, "lokationsnummer", "lokationsnumre")
         return f"message type {message_code(first.field)} {verb} on {on}"
-    if len({e.field for e in entries}) == 1 and len({repr(e.new_value) for e in entries}) == 1:
+    if len({(e.target, e.field) for e in entries}) == 1 and len({repr(e.new_value) for e in entries}) == 1:
         what = f"{field_label(first.field or '')} = {value_words(first.new_value)}"
     else:
         what = plural(len(entries), "change")
-    return f"{what} on {plural(keys, 'unit')}"
+    return f"{what} on {on}"
