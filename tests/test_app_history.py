@@ -142,6 +142,9 @@ async def test_filter_by_code_follows_the_view_date_and_closed_units(app_wc: Pat
         await filter_tree(pilot, WIDE_SI)  # a SOR-kode: its start finds the codes, as search does
         assert ("Testhospitalet", False) in unit_lines(app)
         assert "— 1 unit" in screen.tree.border_title
+        await filter_tree(pilot, "[bold]x")  # markup typed (and in the unit's name) is shown as typed
+        assert ("[bold]x[/]", False) in unit_lines(app)
+        assert "filter: [bold]x — 1 unit" in screen.tree._border_title.plain
 
 
 async def leave_somewhere(app: SortApp, pilot) -> SessionState:  # type: ignore[no-untyped-def]

@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -442,7 +443,8 @@ class MainScreen(NavigationScreen):
         self.hit_index = index % len(hits)
         hit = hits[self.hit_index]
         where = f" in {clean(pane.root[1])}" if pane.root else ""
-        self.tree.border_subtitle = f"hit {self.hit_index + 1}/{pane.count_text()}: {clean(pane.searched)}{where}"
+        counter = f"hit {self.hit_index + 1}/{pane.count_text()}: {clean(pane.searched)}{where}"
+        self.tree.border_subtitle = Text(counter)  # a name in it is shown, never read as markup
         self._hit_shown, self._jumping, self._closed_hit = hit.sor_id, True, None
         self.visit_unit(hit.sor_id, hit=hit)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.binding import Binding, BindingType
 from textual.message import Message
@@ -209,7 +210,7 @@ class NavigationScreen(ShakScreen):
         title = "Organisation"
         if table is not None:
             title += f" · filter: {clean(table.text)} — {plural(table.count, 'unit')}"
-        self.tree.border_title = title
+        self.tree.border_title = Text(title)  # Text: what was typed is shown, never read as markup
 
     @on(OrgTree.FilterLeft)
     def _filter_left(self) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -111,7 +112,7 @@ class SearchPane(Vertical):
         """Search everything (None) or the subtree of (SOR-kode, name) from now on; searches again."""
         if root != self.root:
             self.root, self._scope = root, None
-        self.border_title = f"Search in {clean(root[1])}" if root else "Search"
+        self.border_title = Text(f"Search in {clean(root[1])}") if root else "Search"  # a name: never markup
         self.run_search(self.query_one(SearchInput).value)
 
     def forget_scope(self) -> None:
