@@ -118,9 +118,9 @@ class OrgTree(PagedTree[Item, Page]):
 
     def set_filter(self, table: FilterTable | None) -> None:
         """Show only the units ``table`` keeps, their levels opened (None: the whole tree again)."""
-        if self.filter is not None:
-            self.filter.close()
-        self.filter = table
+        old, self.filter = self.filter, table
+        if old is not None:  # in a worker: it waits for a page being read on it
+            self.run_worker(old.close, thread=True, group="filter-close")
         self.reload()
 
     def on_unmount(self) -> None:
