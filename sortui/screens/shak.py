@@ -33,8 +33,8 @@ TABS = [(ORGANISATION_TAB, "Organisation"), (SHAK_TAB, "SHAK")]
 
 
 class ShakScreen(Screen[None]):
-    """The SHAK part of the main screen (the main screen provides ``jump_to``, ``visit_unit``, ``visit_code``
-    and ``_resolve``)."""
+    """The SHAK part of the main screen (``visit_unit``, ``visit_code`` and ``record_code_visit``: the
+    navigation's, ``_resolve``: the main screen's)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "shak_pane", "SHAK navigator", show=False, id="app.shak"),
@@ -45,9 +45,6 @@ class ShakScreen(Screen[None]):
     source: Source
     view_date: str
     _shak_opened = False  # the SHAK tab was shown once for a working copy with SHAK codes only
-
-    def jump_to(self, sor_id: str, force: bool = True) -> None:
-        raise NotImplementedError
 
     def visit_unit(self, sor_id: str) -> None:
         raise NotImplementedError
