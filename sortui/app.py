@@ -33,14 +33,15 @@ def binding_ids() -> list[str]:
     """Every binding id the keymap may name."""
     from sortui.screens.help import HelpScreen
     from sortui.screens.main import MainScreen
+    from sortui.screens.marking import MarkingScreen
     from sortui.screens.navigation import NavigationScreen
     from sortui.screens.prompts import PromptScreen
     from sortui.widgets.detail_panel import DetailPanel
     from sortui.widgets.org_tree import OrgTree
     from sortui.widgets.search_pane import HitList, SearchInput
 
-    classes = (SortApp, MainScreen, NavigationScreen, OrgTree, DetailPanel, SearchInput, HitList, HelpScreen)
-    classes += (PromptScreen,)
+    screens = (SortApp, MainScreen, MarkingScreen, NavigationScreen, HelpScreen, PromptScreen)
+    classes = (*screens, OrgTree, DetailPanel, SearchInput, HitList)
     every = (*classes, *shak_classes(), *edit_classes(), *review_classes(), *sync_classes(), *change_classes())
     return [b.id for cls in every for b in cls.BINDINGS if isinstance(b, Binding) and b.id]
 
@@ -285,6 +286,14 @@ class SortApp(App[None]):
             )
             yield SystemCommand("Show or hide the details", "The detail panel (i)", screen.action_toggle_details)
             yield from edit_commands(screen)
+            yield SystemCommand(
+                "Export", "The marked units, or the subtree under the cursor, to a file (ctrl+e)", screen.action_export
+            )
+            yield SystemCommand(
+                "Mark or unmark the row", "Tree, search hits, SHAK units (space)", screen.action_toggle_mark
+            )
+            yield SystemCommand("Mark all shown", "Every row the focused pane shows (*)", screen.action_mark_shown)
+            yield SystemCommand("Unmark all", "Clear the marks (U)", screen.action_clear_marks)
             yield SystemCommand(
                 "What changed", "What the last import changed, by institution (w)", screen.action_what_changed
             )

@@ -298,7 +298,10 @@ async def test_move_offers_the_one_marked_unit_as_the_parent(app_wc: Path) -> No
         assert isinstance(app.screen, ParentScreen)
         await press(pilot, "escape")
         screen.marks.clear()
-        screen.marks.add([APOTEK_SI])
+        await goto(pilot, APOTEK_SI)
+        await press(pilot, "space")  # marked in the tree
+        assert screen.marks.ids() == [APOTEK_SI]
+        await goto(pilot, ROSKILDE_AFSNIT)
         await press(pilot, "m")
         assert isinstance(app.screen, ConfirmScreen)
         assert "under the marked unit Værløse Apotek" in app.screen.body.plain

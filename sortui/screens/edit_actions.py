@@ -27,6 +27,7 @@ from sortui.store.journal import EditError
 from sortui.widgets import edit_data
 from sortui.widgets.edit_data import BulkPlan, Choice, EdiData, EditorData, MovePlan
 from sortui.widgets.guard import reports_errors
+from sortui.widgets.marks import marked_words
 from sortui.widgets.safe import clean
 from sortui.widgets.source import Source
 from sortui.widgets.treedata import Item
@@ -43,15 +44,16 @@ class Op:
 OPS = (
     Op("edit", "Edit unit", "Edit the unit under the cursor", "e"),
     Op("create", "New unit", "A new unit under the unit under the cursor (made when the editor saves it)", "a"),
-    Op("close", "Close unit", "Close the unit under the cursor (set Gyldig til)", "X"),
+    Op("close", "Close unit", "Close the marked units, or the unit under the cursor (set Gyldig til)", "X"),
     Op("move", "Move unit", "Move the unit and its subtree under another parent", "m"),
     Op("ean", "Lokationsnummer: own / inherited", "Give the unit its own lokationsnummer, or make it inherit", "L"),
     Op("edi", "EDI message types", "Message types and attributes of the unit's lokationsnummer", "E"),
-    Op("bulk", "Bulk message type", "Add or remove a message type on many lokationsnumre", "B"),
+    Op("bulk", "Bulk message type", "A message type on the marked units' lokationsnumre or the subtree's", "B"),
     Op("changes", "Pending changes", "The journal's pending changes: undo one, discard all", "P"),
 )
 OP_TITLES = {op.name: op.title for op in OPS}
 NEEDS_UNIT = ("edit", "create", "close", "move", "ean", "edi", "bulk")
+ON_MARKED = ("close", "bulk")  # act on the marked units when there are any
 
 
 class EditActions(Controller):
@@ -98,6 +100,10 @@ class EditActions(Controller):
         """Start operation ``op`` (one of ``OPS``) on the unit under the tree's cursor."""
         if self.source.readonly and op != "changes":
             self.notify(f"Read-only: {OP_TITLES[op]} is not possible in read-only mode", severity="warning")
+            return
+        marked = self.main.marks.ids() if op in ON_MARKED else []
+        if marked:  # the marked units, wherever the cursor is
+            getattr(self, f"_start_{op}_marked")(marked)
             return
         if op in NEEDS_UNIT and self.main.has_class("-shak"):
             self.notify("Editing works on the organisation tree: press o to go back to it", severity="warning")
@@ -260,6 +266,49 @@ class EditActions(Controller):
 
         self.app.push_screen(ConfirmScreen("Close the unit?", body, "close"), answered)
 
+    def _start_close_marked(self, sor_ids: list[str]) -> None:
+        self._load("close_marked", sor_ids[0], lambda conn: [n for s in sor_ids if (n := queries.node(conn, s))])
+
+    def _loaded_close_marked(self, _first: str, nodes: list[queries.Node]) -> None:
+        """One Gyldig til for every marked unit, a confirmation listing them, one bulk change."""
+        from sortui.screens.prompts import PromptScreen, check_date, parse_view_date
+
+        if not nodes:
+            self.notify("None of the marked units is in the working copy", severity="warning", markup=False)
+            return
+        words = marked_words(len(nodes))
+
+        def chosen(value: str | None) -> None:
+            day = parse_view_date(value) if value is not None else None
+            if day:
+                self._confirm_close_marked(nodes, day)
+
+        hint = f"Gyldig til (the last valid day) of {words}, YYYY-MM-DD; empty for today."
+        self.app.push_screen(PromptScreen(f"Close {words}", hint, self.main.view_date, check_date), chosen)
+
+    def _confirm_close_marked(self, nodes: list[queries.Node], day: str) -> None:
+        from sortui.screens.confirm import ConfirmScreen
+
+        words, ids = marked_words(len(nodes)), [n.sor_id for n in nodes]
+        body = Text(f"{words[0].upper()}{words[1:]} are valid until {day} (Gyldig til): ")
+        body.append("one bulk change in the journal, P undoes it in one step.")
+        items = [_unit_line(n) for n in nodes]
+
+        def write(conn: sqlite3.Connection) -> str:
+            entries, refused = edits.set_fields_on_many(conn, ids, {"to_date": day})
+            closed = len({e.key for e in entries})
+            notice = f"Closed {plural(closed, 'unit')} on {day} (one bulk change: P undoes it)"
+            if refused:
+                why = "; ".join(f"{sor_id}: {problems[0].message}" for sor_id, problems in refused.items())
+                notice += f"; refused {plural(len(refused), 'unit')}: {why}"
+            return notice
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._write(write, ids, structural=True)
+
+        self.app.push_screen(ConfirmScreen(f"Close {words}?", body, "close", items), answered)
+
     def _start_move(self, item: Item) -> None:
         """The new parent: the one marked unit when there is one (asked first), else by name or code."""
         sor_id = item.sor_id
@@ -347,17 +396,29 @@ class EditActions(Controller):
 
     # -- bulk ---------------------------------------------------------------------------------------
 
-    def _start_bulk(self, item: Item) -> None:
+    def _start_bulk_marked(self, sor_ids: list[str]) -> None:
+        self._start_bulk(None, sor_ids)
+
+    def _start_bulk(self, item: Item | None, marked: list[str] | None = None) -> None:
+        """The message type's scope: the marked units' lokationsnumre (when there are marks) or those
+        under the cursor's unit, or the search hits'."""
         from sortui.widgets.picker import PickerScreen
 
-        assert item.sor_id is not None and item.node is not None
-        sor_id, name = item.sor_id, clean(item.node.name)
         pane = self.main.search
         text, root, total, hits = pane.searched, pane.root[0] if pane.root else None, pane.total, pane.count_text()
-        choices = [
-            Choice("add:subtree", f"Add a message type to the lokationsnumre under {name}"),
-            Choice("remove:subtree", f"Remove a message type from the lokationsnumre under {name}"),
-        ]
+        if marked:
+            sor_id, words = marked[0], marked_words(len(marked))
+            choices = [
+                Choice("add:marked", f"Add a message type to the lokationsnumre of {words}"),
+                Choice("remove:marked", f"Remove a message type from the lokationsnumre of {words}"),
+            ]
+        else:
+            assert item is not None and item.sor_id is not None and item.node is not None
+            sor_id, name = item.sor_id, clean(item.node.name)
+            choices = [
+                Choice("add:subtree", f"Add a message type to the lokationsnumre under {name}"),
+                Choice("remove:subtree", f"Remove a message type from the lokationsnumre under {name}"),
+            ]
         if pane.hits:
             choices.append(Choice("add:search", f"Add a message type to those of the {hits} search hits"))
             choices.append(Choice("remove:search", f"Remove a message type from those of the {hits} search hits"))
@@ -373,10 +434,13 @@ class EditActions(Controller):
             if scope == "search" and pane.more:
                 self.notify(f"The search has {hits} hits: narrow it for a bulk change", severity="warning")
                 return
-            ids = (lambda conn: [sor_id]) if scope == "subtree" else search_ids
+            ids = {"subtree": lambda conn: [sor_id], "marked": lambda conn: queries.existing_units(conn, marked)}.get(
+                scope, search_ids
+            )
             self._load("bulk", sor_id, lambda conn: edit_data.plan_bulk(conn, action, scope, ids(conn)))
 
-        self.app.push_screen(PickerScreen("Bulk message type", choices, filterable=False), chosen)
+        title = f"Bulk message type: {marked_words(len(marked))}" if marked else "Bulk message type"
+        self.app.push_screen(PickerScreen(title, choices, filterable=False), chosen)
 
     def _loaded_bulk(self, sor_id: str, plan: BulkPlan) -> None:
         from sortui.widgets.picker import PickerScreen
@@ -434,6 +498,14 @@ class EditActions(Controller):
 
         screen = ChangesScreen(self.source, lambda keys: self.after_edit(keys, structural=True))
         self.app.push_screen(screen, closed)
+
+
+def _unit_line(node: queries.Node) -> Text:
+    """A unit in a confirmation's list: name, kind and SOR-kode (and when it is closed already)."""
+    line = Text.assemble(clean(node.name), (f"  {node.kind} {node.sor_id}", "dim"))
+    if node.to_date:
+        line.append(f"  (Gyldig til {node.to_date} now)", style="dim")
+    return line
 
 
 def numbers(count: int) -> str:

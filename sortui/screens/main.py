@@ -17,6 +17,7 @@ from textual.widgets import ContentSwitcher, Footer, Tree
 
 from sortui.generator.demo import is_demo_snapshot
 from sortui.screens.edit_actions import EditActions
+from sortui.screens.export_actions import ExportActions
 from sortui.screens.navigation import NavigationScreen
 from sortui.screens.shak import ORGANISATION_TAB, TABS
 from sortui.screens.sync_actions import SyncActions
@@ -83,7 +84,8 @@ class MainScreen(NavigationScreen):
         Binding("E", "edit_op('edi')", "EDI message types of the lokationsnummer", show=False, id="app.edi"),
         Binding("B", "edit_op('bulk')", "Bulk add/remove a message type", show=False, id="app.bulk"),
         Binding("P", "edit_op('changes')", "Changes", tooltip="Pending changes: undo, discard", id="app.changes"),
-        Binding("R", "reviews", "Review sessions: start, resume, delete", show=False, id="app.reviews"),
+        Binding("R", "reviews", "Review sessions: start (marked units first), resume", show=False, id="app.reviews"),
+        Binding("ctrl+e", "export", "Export the marked units or the subtree to a file", show=False, id="app.export"),
         Binding("f5", "sync", "Sync with the central service", show=False, id="app.sync"),
         Binding("w", "what_changed", "What the last import changed", show=False, id="app.what_changed"),
     ]
@@ -158,15 +160,21 @@ class MainScreen(NavigationScreen):
                     tree = OrgTree(self.source, self.view_date, self.show_closed, id="tree")
                     tree.border_title = "Organisation"
                     tree.restore_expanded(self._remembered.expanded)
+                    tree.marked = self.marks
                     yield tree
                     yield ShakPane(self.source, self.view_date, id="shak")
             with Vertical(id="right"):
-                yield SearchPane(self.source, id="search")
+                search = SearchPane(self.source, id="search")
+                search.marked = self.marks
+                yield search
                 yield DetailPanel(self.source, self.debounce, id="detail")
-                yield ShakDetail(self.source, self.debounce, id="shak-detail")
+                shak_detail = ShakDetail(self.source, self.debounce, id="shak-detail")
+                shak_detail.marked = self.marks
+                yield shak_detail
         yield Footer(compact=True)
         yield EditActions(self.source, self.debounce, id="edits")
         yield SyncActions(self.source, id="sync-actions")
+        yield ExportActions(self.source, id="export-actions")
 
     @property
     def detail(self) -> DetailPanel:
@@ -494,7 +502,9 @@ class MainScreen(NavigationScreen):
         pane = self.search
         searched = pane.searched if pane.hits else None
         under = pane.root[0] if pane.root and searched else None
-        ctx = ReviewContext(self.view_date, unit, searched, pane.count_text() if searched else "", under)
+        marked = tuple(self.marks.ids())
+        ctx = ReviewContext(self.view_date, unit, searched, pane.count_text() if searched else "", under, marked)
+        new = new or bool(marked)  # marks are there to act on: the new session's sources, the marked units first
 
         def chosen(name: str | None) -> None:
             if not name:
@@ -516,6 +526,10 @@ class MainScreen(NavigationScreen):
     def action_edit_op(self, op: str) -> None:
         """Editing: ``op`` is one of ``edit_actions.OPS`` (read-only mode refuses them)."""
         self.edits.run(op)
+
+    def action_export(self) -> None:
+        """Export the marked units, or the subtree under the cursor, to a file (ctrl+e)."""
+        self.query_one(ExportActions).run()
 
     def action_sync(self) -> None:
         """Push pending edits to the central service and pull others' changes (F5)."""

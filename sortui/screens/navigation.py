@@ -1,7 +1,7 @@
 """The main screen's navigation: history (``[`` and ``]``), the tree filtered in place (``F``), and the
 session memory (where the user left the working copy, restored on the next start).
 
-``MainScreen`` derives from ``NavigationScreen`` (which derives from ``ShakScreen``); the main screen
+``MainScreen`` derives from ``NavigationScreen`` (which derives from ``MarkingScreen``); the main screen
 provides ``jump_to``, which records a visit once the unit is shown (``visit``), shows the whole tree
 again before a jump from a filtered one, and ends the restoring of the remembered cursor.
 """
@@ -17,7 +17,8 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 
 from sortui.domain.words import plural
-from sortui.screens.shak import ORGANISATION_TAB, SHAK_TAB, ShakScreen
+from sortui.screens.marking import MarkingScreen
+from sortui.screens.shak import ORGANISATION_TAB, SHAK_TAB
 from sortui.store.search import Hit
 from sortui.store.tree_filter import FilterTable
 from sortui.widgets import session
@@ -31,7 +32,7 @@ from sortui.widgets.status_bar import StatusBar
 SESSION_CHECK = 2.0  # seconds between looks at whether where the user is has changed (then it is saved)
 
 
-class NavigationScreen(ShakScreen):
+class NavigationScreen(MarkingScreen):
     """History, filter in place and session memory of the main screen."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -10,6 +10,7 @@ from rich.text import Text
 
 from sortui.store import describe, queries, review
 from sortui.widgets.detail_text import pending_text, unit_text
+from sortui.widgets.marks import marked_words
 from sortui.widgets.safe import clean, safe_text
 
 DECIDED_ROWS = 20  # rows of the decided list fetched after each decision
@@ -109,6 +110,8 @@ def source_text(source: str) -> str:
     if kind == "rule":
         rule = review.RULES.get(value)
         return f"rule: {rule.title if rule else value}"
+    if kind == "marked":
+        return marked_words(int(value)) if value.isdigit() else "marked units"
     return {"search": f"search: {value}", "subtree": f"subtree {value}"}.get(kind, source)
 
 

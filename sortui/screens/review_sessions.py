@@ -2,16 +2,17 @@
 
 ``R`` on the main screen opens ``ReviewSessionsScreen``: the sessions of the working copy with
 their size, decided and flagged counts and source; enter resumes one, ``n`` starts a new one from a
-saved rule (``review.RULES``, by their Danish titles), the current search or the subtree under the
-tree's cursor (a name is suggested), ``D`` deletes one after a confirmation. The screen answers the
-session to open; the main screen then pushes the ``ReviewScreen``.
+saved rule (``review.RULES``, by their Danish titles), the marked units, the current search or the
+subtree under the tree's cursor (when no unit is marked; a name is suggested), ``D`` deletes one
+after a confirmation. With marks, ``R`` opens it with the new session's sources shown, the marked
+units first. The screen answers the session to open; the main screen then pushes the ``ReviewScreen``.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -27,6 +28,7 @@ from sortui.screens.review_data import source_text, suggest_name
 from sortui.store import review
 from sortui.widgets.edit_data import Choice
 from sortui.widgets.guard import reports_errors
+from sortui.widgets.marks import marked_words
 from sortui.widgets.picker import PickerScreen
 from sortui.widgets.safe import Fitted, clean
 from sortui.widgets.source import Source
@@ -44,6 +46,7 @@ class ReviewContext:
     search: str | None = None
     hits: str = ""  # how many the search finds, in words ("57", "10,000+")
     search_under: str | None = None  # the SOR-kode of the subtree the search is limited to
+    marked: tuple[str, ...] = ()  # the SOR-koder of the marked units (they replace the subtree as a source)
 
 
 def session_text(s: review.SessionSummary) -> Text:
@@ -64,13 +67,17 @@ def source_choices(ctx: ReviewContext, counts: dict[str, int] | None = None) -> 
         return "counting…" if counts is None else plural(counts.get(rule, 0), "item")
 
     choices = [Choice(f"rule:{r.name}", f"Rule: {r.title}", queued(r.name)) for r in review.RULES.values()]
+    if ctx.marked:
+        choices.insert(
+            0, Choice("marked:", f"Marked: {marked_words(len(ctx.marked))}", plural(len(ctx.marked), "item"))
+        )
     if ctx.search:
         under = f" in the subtree of {ctx.search_under}" if ctx.search_under else ""
         hits = f"{ctx.hits} {'hit' if ctx.hits == '1' else 'hits'}"
         choices.append(Choice(f"search:{ctx.search}", f"Search: {clean(ctx.search)}{under}", hits))
     else:
         choices.append(Choice("search:", "Search: type a search text…"))
-    if ctx.unit:
+    if ctx.unit and not ctx.marked:
         sor_id, name = ctx.unit
         choices.append(Choice(f"subtree:{sor_id}", f"Subtree: {clean(name)} and below", sor_id))
     return choices
@@ -80,6 +87,8 @@ def default_name(source: str, ctx: ReviewContext, taken: set[str]) -> str:
     kind, _, value = source.partition(":")
     if kind == "rule":
         base = f"{value} {ctx.view_date}"
+    elif kind == "marked":
+        base = f"{len(ctx.marked)} marked {ctx.view_date}"
     elif kind == "subtree":
         base = f"subtree {ctx.unit[1] if ctx.unit else value}"
     else:
@@ -100,7 +109,7 @@ class ReviewSessionsScreen(Screen[str | None]):
     HELP_TITLE = "Review sessions"
     HELP = (
         "Review sessions in the working copy: enter resumes one, n starts one from a rule (with how many items "
-        "each would queue), the search or the subtree, D deletes one."
+        "each would queue), the marked units, the search or the subtree (when none is marked), D deletes one."
     )
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -274,7 +283,8 @@ class ReviewSessionsScreen(Screen[str | None]):
                 self._start(name, source)
 
         size = f" ({plural(queued, 'item')})" if queued is not None else ""
-        hint = f"From {clean(source_text(source))}{size}, on {self.ctx.view_date}"
+        described = marked_words(len(self.ctx.marked)) if kind == "marked" else source_text(source)
+        hint = f"From {clean(described)}{size}, on {self.ctx.view_date}"
         prompt = PromptScreen("Name of the review session", hint, default_name(source, self.ctx, taken), check)
         self.app.push_screen(prompt, named)
 
@@ -283,7 +293,7 @@ class ReviewSessionsScreen(Screen[str | None]):
         kind, _, value = source.partition(":")
         try:
             with self.source.connection() as conn:
-                sources = {kind: value}
+                sources: dict[str, Any] = {"units": list(self.ctx.marked)} if kind == "marked" else {kind: value}
                 if kind == "search" and value == self.ctx.search and self.ctx.search_under:
                     sources["subtree"] = self.ctx.search_under  # the search as the user sees it: in the subtree
                 size = review.start(conn, name, self.ctx.view_date, **sources)

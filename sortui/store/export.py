@@ -1,5 +1,10 @@
 """Export of the working copy to the register's formats (XML, classic CSV), JSON, or a CSV for a
-spreadsheet (the classic CSV's columns, with no cell a spreadsheet would run as a formula)."""
+spreadsheet (the classic CSV's columns, with no cell a spreadsheet would run as a formula).
+
+An export holds every unit, or a ``Selection`` (the app's marked units, or the subtree under the
+cursor). A SOR XML file nests each unit in its institution and owner, so one of a selection also
+holds the units above the selected ones (those alone, not their other sub-units).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ import sqlite3
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -24,42 +29,106 @@ Tree = Iterator[tuple[int, Entity]]
 PROGRESS_EVERY = 2000  # units
 
 
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """The units of ``sor_ids`` (those not in the working copy are left out), with everything below
+    them when ``subtrees``."""
+
+    sor_ids: tuple[str, ...]
+    subtrees: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Exported:
+    units: int  # units written (of the selection, when there is one)
+    above: int = 0  # units above the selection a SOR XML file nests it in, written too
+
+
 def export(
     conn: sqlite3.Connection, fmt: str, path: Path, with_pending: bool = False, progress: Progress | None = None
 ) -> int:
-    """Write the working copy to ``path`` (via a temporary file, renamed when complete).
+    """Write the working copy to ``path`` (via a temporary file, renamed when complete); the units written.
 
     Pending edits are left out unless ``with_pending``: the export then reads a
     throwaway copy of the working copy with every pending edit reverted.
     """
+    return export_units(conn, fmt, path, None, with_pending, progress).units
+
+
+def export_units(
+    conn: sqlite3.Connection,
+    fmt: str,
+    path: Path,
+    selection: Selection | None,
+    with_pending: bool = False,
+    progress: Progress | None = None,
+) -> Exported:
+    """``export`` of the units of ``selection`` (None: all of them)."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
 
-    def write(source: sqlite3.Connection) -> int:
-        tree = walk_tree(source)
+    def write(source: sqlite3.Connection) -> Exported:
+        above: set[str] = set()
+        if selection is None:
+            tree, total = walk_tree(source), queries.entity_count(source)
+        else:
+            chosen = _chosen(source, selection)
+            above = _above(source, selection.sor_ids, chosen)
+            tree = walk_tree(source, chosen | above)
+            if fmt != "xml":
+                tree = ((depth, ent) for depth, ent in tree if ent.sor_id in chosen)
+                above = set()
+            total = len(chosen) + len(above)
         if progress is not None:
-            tree = _reporting(tree, progress, str(path), queries.entity_count(source))
+            progress(str(path), 0, total)  # the bar knows its end from the start
+            tree = _reporting(tree, progress, str(path), total)
         count = _WRITERS[fmt](source, tree, tmp)
         if progress is not None:
             progress(str(path), count, count)
-        return count
+        return Exported(count - len(above), len(above))
 
     try:
         if with_pending or journal.pending_count(conn) == 0:
-            count = write(conn)
+            done = write(conn)
         else:
             with tempfile.TemporaryDirectory(prefix="sortui-export-") as folder:
                 base = db.connect(Path(folder) / "base.sqlite")
                 try:
                     conn.backup(base)
                     journal.revert_all_in(base)
-                    count = write(base)
+                    done = write(base)
                 finally:
                     base.close()
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
-    return count
+    return done
+
+
+_SUBTREE_SQL = """
+WITH RECURSIVE down(sor_id) AS (
+    SELECT sor_id FROM entity WHERE sor_id = ? UNION SELECT e.sor_id FROM entity e JOIN down ON e.parent_sor_id = down.sor_id
+) SELECT sor_id FROM down
+"""
+
+
+def _chosen(conn: sqlite3.Connection, selection: Selection) -> set[str]:
+    """The SOR-koder of the units ``selection`` holds that are in the working copy."""
+    if selection.subtrees:
+        return {r[0] for sor_id in selection.sor_ids for r in conn.execute(_SUBTREE_SQL, (sor_id,))}
+    return set(queries.existing_units(conn, selection.sor_ids))
+
+
+def _above(conn: sqlite3.Connection, sor_ids: tuple[str, ...], chosen: set[str]) -> set[str]:
+    """The ancestors of ``sor_ids`` that ``chosen`` does not hold."""
+    above: set[str] = set()
+    parent_sql = "SELECT parent_sor_id FROM entity WHERE sor_id = ?"
+    for sor_id in sor_ids:
+        row = conn.execute(parent_sql, (sor_id,)).fetchone()
+        while row and row[0] is not None and row[0] not in chosen and row[0] not in above:
+            above.add(row[0])
+            row = conn.execute(parent_sql, (row[0],)).fetchone()
+    return above
 
 
 def _reporting(tree: Tree, progress: Progress, label: str, total: int) -> Tree:

@@ -7,6 +7,7 @@ calls them from thread workers, the CLI directly.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sortui.domain import codes
@@ -90,6 +91,13 @@ def child_count(conn: sqlite3.Connection, parent_sor_id: str | None, on: str | N
 def node(conn: sqlite3.Connection, sor_id: str, on: str | None = None) -> Node | None:
     row = conn.execute(f"{_node_select(on)} WHERE e.sor_id = :id", {"id": sor_id, "on": on}).fetchone()
     return Node(*row) if row else None
+
+
+def existing_units(conn: sqlite3.Connection, sor_ids: Iterable[str]) -> list[str]:
+    """The SOR-koder of ``sor_ids`` the working copy holds, each once, in their order (a list of marks
+    outlives an import that removed a unit)."""
+    exists = "SELECT 1 FROM entity WHERE sor_id = ?"
+    return [s for s in dict.fromkeys(sor_ids) if conn.execute(exists, (s,)).fetchone() is not None]
 
 
 def path_to_root(conn: sqlite3.Connection, sor_id: str) -> list[tuple[str, str, str]]:

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sortui.store import queries
 from sortui.store import search as searching
 
 DECISIONS = ("approved", "flagged", "skipped")
@@ -196,6 +197,11 @@ def _queue_from_subtree(conn: sqlite3.Connection, sor_id: str, on: str) -> list[
     return [tuple(r) for r in rows]
 
 
+def _queue_from_units(conn: sqlite3.Connection, sor_ids: list[str]) -> list[tuple[str, str, str]]:
+    """The units of ``sor_ids`` (the app's marked units) in their order; those not in the working copy are left out."""
+    return [("entity", sor_id, "marked in the app") for sor_id in queries.existing_units(conn, sor_ids)]
+
+
 def start(
     conn: sqlite3.Connection,
     name: str,
@@ -203,17 +209,22 @@ def start(
     rule: str | None = None,
     search: str | None = None,
     subtree: str | None = None,
+    units: list[str] | None = None,
 ) -> int:
-    """Create session ``name`` from one source (a search within ``subtree`` if both are given); returns its size."""
-    searched_subtree = search is not None and subtree is not None and rule is None
-    if sum(x is not None for x in (rule, search, subtree)) != 1 and not searched_subtree:
-        raise ReviewError("give one of a rule, a search or a subtree (or a search and a subtree)")
+    """Create session ``name`` from one source (a search within ``subtree`` if both are given; ``units``:
+    those units, as marked in the app); returns its size."""
+    searched_subtree = search is not None and subtree is not None and rule is None and units is None
+    if sum(x is not None for x in (rule, search, subtree, units)) != 1 and not searched_subtree:
+        raise ReviewError("give one of a rule, a search or a subtree (or a search and a subtree), or units")
     if not name.strip():
         raise ReviewError("a review session needs a name")
     if conn.execute("SELECT 1 FROM review_session WHERE name = ?", (name,)).fetchone():
         raise ReviewError(f"a review session named {name!r} exists already")
     if rule is not None:
         queue, source = _queue_from_rule(conn, rule, on), f"rule:{rule}"
+    elif units is not None:
+        queue = _queue_from_units(conn, units)
+        source = f"marked:{len(queue)}"
     elif search is not None:
         queue = _queue_from_search(conn, search, subtree)
         source = f"search:{search}" + (f" (in the subtree of {subtree})" if subtree else "")

@@ -8,7 +8,7 @@ getters are built once: rows are built for every entity of a national import.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from operator import attrgetter
 
 from sortui.domain.model import Address, Contact, Entity, Location, Speciality
@@ -185,22 +185,28 @@ class _Side:
         return []
 
 
-def walk_tree(conn: sqlite3.Connection) -> Iterator[tuple[int, Entity]]:
-    """(depth, Entity) depth first, parents before children, siblings by name then SOR id.
+def walk_tree(conn: sqlite3.Connection, within: Container[str] | None = None) -> Iterator[tuple[int, Entity]]:
+    """(depth, Entity) depth first, parents before children, siblings by name then SOR id; with
+    ``within``, only the units it holds (the walk goes down through those alone, so it holds their
+    ancestors too).
 
     One query per node keeps memory flat however large the tree is (used by exports).
     """
     conn.row_factory = sqlite3.Row
     children_sql = "SELECT sor_id FROM entity WHERE parent_sor_id IS ? ORDER BY sort_name, sor_id"
-    stack: list[tuple[int, str]] = [(0, r[0]) for r in reversed(conn.execute(children_sql, (None,)).fetchall())]
+
+    def children(parent: str | None, depth: int) -> list[tuple[int, str]]:
+        rows = conn.execute(children_sql, (parent,)).fetchall()
+        return [(depth, r[0]) for r in reversed(rows) if within is None or r[0] in within]
+
+    stack = children(None, 0)
     while stack:
         depth, sor_id = stack.pop()
         ent = load_entity(conn, sor_id)
         if ent is None:
             continue
         yield depth, ent
-        kids = conn.execute(children_sql, (sor_id,)).fetchall()
-        stack.extend((depth + 1, r[0]) for r in reversed(kids))
+        stack.extend(children(sor_id, depth + 1))
 
 
 def load_entities(

@@ -445,14 +445,15 @@ class BulkPlan:
 
 
 def plan_bulk(conn: sqlite3.Connection, action: str, scope: str, sor_ids: list[str]) -> BulkPlan:
-    """``scope`` 'subtree': the numbers owned by ``sor_ids[0]`` and below; 'search': the hits' numbers."""
+    """``scope`` 'subtree': the numbers owned by ``sor_ids[0]`` and below; 'search' and 'marked': the
+    numbers the units of ``sor_ids`` (the hits, the marked units) receive on, own or inherited."""
     if scope == "subtree":
         node = queries.node(conn, sor_ids[0])
         glns = edits.subtree_glns(conn, sor_ids[0])
         words = f"under {node.name if node else sor_ids[0]}"
     else:
         glns = edits.effective_glns(conn, sor_ids)
-        words = f"of the {plural(len(sor_ids), 'search hit')}"
+        words = f"of the {plural(len(sor_ids), 'search hit' if scope == 'search' else 'marked unit')}"
     return BulkPlan(action, words, glns, message_choices(conn, set()))
 
 

@@ -9,6 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from rich.text import Text
+
+from sortui.domain.words import plural
+
+MARKED_MARK = "◆"  # first on the line of a marked row: the tree, the search hits, the SHAK pane
+MARKED_STYLE = "bold magenta"
+
+
+def marked_words(count: int) -> str:
+    """How a prompt names the marked units: "the 3 marked units"."""
+    return f"the {plural(count, 'marked unit')}"
+
+
+def marked_prefix(marked: bool) -> Text:
+    """What a line starts with: the mark when it is marked, else nothing."""
+    return Text(f"{MARKED_MARK} ", style=MARKED_STYLE) if marked else Text()
+
 
 class Marks:
     """An ordered set of marked SOR-koder."""

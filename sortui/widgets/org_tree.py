@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -19,6 +19,7 @@ from textual.widgets.tree import TreeNode
 from sortui.store.queries import Node
 from sortui.store.tree_filter import FilterClosed, FilterTable
 from sortui.widgets import treedata
+from sortui.widgets.marks import marked_prefix
 from sortui.widgets.paged_tree import PagedTree, navigation_bindings
 from sortui.widgets.safe import clean
 from sortui.widgets.source import Source
@@ -45,16 +46,18 @@ def has_pending(item: Item, pending: set[str]) -> bool:
     return node is not None and (node.sor_id in pending or (node.own_gln or "") in pending)
 
 
-def item_label(item: Item, on: str, pending: bool = False, changed: bool = False) -> Text:
-    """The tree line of ``item``: (● when the last import changed it) name, child count, kind, SHAK-kode,
-    own lokationsnummer, validity."""
+def item_label(item: Item, on: str, pending: bool = False, changed: bool = False, marked: bool = False) -> Text:
+    """The tree line of ``item``: (◆ when marked, ● when the last import changed it) name, child count,
+    kind, SHAK-kode, own lokationsnummer, validity."""
     if item.kind == "group":
         return Text.assemble((item.title, "bold"), (f" ({item.count:,})", "dim"))
     if item.kind in ("more", "earlier", "loading"):
         return Text(item.title, style="italic dim")
     node = item.node
     assert node is not None
-    label = Text(f"{CHANGED_MARK} ", style="bold yellow") if changed else Text()
+    label = marked_prefix(marked)
+    if changed:
+        label.append(f"{CHANGED_MARK} ", style="bold yellow")
     label.append(clean(node.name))
     if node.child_count:
         label.append(f" ({node.child_count:,})", style="dim")
@@ -94,6 +97,7 @@ class OrgTree(PagedTree[Item, Page]):
         self.show_closed = show_closed
         self.pending: set[str] = set()  # SOR ids and GLNs with pending edits (journal.pending_keys)
         self.changed: set[str] = set()  # SOR ids the last import changed, not seen yet (diff.unseen_units)
+        self.marked: Container[str] = frozenset()  # SOR ids the user marked (the main screen's ``marks``)
         self.filter: FilterTable | None = None  # the tree shows only what this filter keeps
         self._opened = 0  # levels a filter opened by itself (at most AUTO_OPEN)
         # the first match in the filtered tree, where the cursor was put (False: the user has moved it since)
@@ -155,7 +159,9 @@ class OrgTree(PagedTree[Item, Page]):
         return page.items
 
     def label(self, item: Item) -> Text:
-        label = item_label(item, self.view_date, has_pending(item, self.pending), item.sor_id in self.changed)
+        sor_id = item.sor_id
+        marked = sor_id is not None and sor_id in self.marked
+        label = item_label(item, self.view_date, has_pending(item, self.pending), sor_id in self.changed, marked)
         if item.context:  # kept by a filter for the matches below it
             label.stylize("dim")
         return label
@@ -252,6 +258,23 @@ class OrgTree(PagedTree[Item, Page]):
         """Mark the units the last import changed that the user has not seen yet."""
         old, self.changed = self.changed, set(sor_ids)
         self._relabel(lambda item: (item.sor_id in old) != (item.sor_id in self.changed))
+
+    def relabel_units(self, sor_ids: Container[str]) -> None:
+        """Draw the loaded lines of ``sor_ids`` again (their marks changed)."""
+        self._relabel(lambda item: item.sor_id in sor_ids)
+
+    def visible_units(self) -> list[str]:
+        """The SOR-koder of the units on the tree's lines: loaded, and every node above them expanded."""
+        found: list[str] = []
+        stack = list(reversed(self.root.children))
+        while stack:
+            node = stack.pop()
+            item = node.data
+            if item is not None and item.kind == "unit" and item.sor_id is not None:
+                found.append(item.sor_id)
+            if node.is_expanded:
+                stack.extend(reversed(node.children))
+        return found
 
     def _relabel(self, differs: Callable[[Item], bool]) -> None:
         for node in self._unit_nodes():

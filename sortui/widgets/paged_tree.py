@@ -58,7 +58,7 @@ def navigation_bindings(prefix: str, open_description: str) -> list[Binding]:
         Binding("pageup", "page_up", "Page up", show=False, id=f"{prefix}.page_up"),
         Binding("pagedown", "page_down", "Page down", show=False, id=f"{prefix}.page_down"),
         Binding("enter", "activate", open_description, show=False, id=f"{prefix}.open"),
-        Binding("space", "activate", "Expand or collapse", show=False, id=f"{prefix}.toggle"),
+        Binding("space", "screen.toggle_mark", "Mark or unmark the row", show=False, id=f"{prefix}.mark"),
     ]
 
 

@@ -6,6 +6,7 @@ page. A search covers the whole register, or the subtree of one unit (``search_u
 
 from __future__ import annotations
 
+from collections.abc import Container
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -23,6 +24,7 @@ from sortui.store.search import Hit, Scope, SearchPage, search, subtree_scope
 from sortui.widgets.form import SafeInput
 from sortui.widgets.guard import reports_errors
 from sortui.widgets.hit_line import hit_line
+from sortui.widgets.marks import marked_prefix
 from sortui.widgets.safe import clean
 from sortui.widgets.source import Source
 
@@ -91,6 +93,7 @@ class SearchPane(Vertical):
         self.root: tuple[str, str] | None = None  # (SOR-kode, name) of the subtree searched, None: everything
         self._scope: Scope | None = None  # the root's subtree, once read
         self._reading_more = False
+        self.marked: Container[str] = frozenset()  # SOR ids the user marked (the main screen's ``marks``)
 
     def compose(self) -> ComposeResult:
         field = SearchInput(
@@ -194,7 +197,7 @@ class SearchPane(Vertical):
         self.total, self.more = page.total, page.more
         hits = self.query_one(HitList)
         width = self._line_width()
-        hits.add_options([Option(hit_line(h, width)) for h in page.hits])
+        hits.add_options([Option(self._hit_text(h, width)) for h in page.hits])
         if page.hits and not page.offset:
             hits.highlighted = 0
         self.border_subtitle = page.count_text() if message.text.strip() else ""
@@ -210,4 +213,21 @@ class SearchPane(Vertical):
         hits = self.query_one(HitList)
         width = self._line_width()
         for index, hit in enumerate(self.hits):
-            hits.replace_option_prompt_at_index(index, hit_line(hit, width))
+            hits.replace_option_prompt_at_index(index, self._hit_text(hit, width))
+
+    def _hit_text(self, hit: Hit, width: int) -> Text:
+        """A hit's line, after the mark when it is marked."""
+        if hit.sor_id not in self.marked:
+            return hit_line(hit, width)
+        return marked_prefix(True).append_text(hit_line(hit, width - 2))
+
+    def relabel_hits(self, sor_ids: Container[str]) -> None:
+        """Draw the hits of ``sor_ids`` again (their marks changed)."""
+        hits, width = self.query_one(HitList), self._line_width()
+        for index, hit in enumerate(self.hits):
+            if hit.sor_id in sor_ids:
+                hits.replace_option_prompt_at_index(index, self._hit_text(hit, width))
+
+    def highlighted_hit(self) -> Hit | None:
+        index = self.query_one(HitList).highlighted
+        return self.hits[index] if index is not None and index < len(self.hits) else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Container
 from functools import partial
 from typing import Any, ClassVar
 
@@ -15,8 +16,10 @@ from textual.geometry import Region
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from sortui.store.queries import Node
 from sortui.widgets import shak_data
 from sortui.widgets.debounced import DebouncedLoad
+from sortui.widgets.marks import marked_prefix
 from sortui.widgets.safe import Fitted
 from sortui.widgets.shak_data import ShakDetails
 from sortui.widgets.shak_nav import ShakPane
@@ -57,6 +60,8 @@ class ShakDetail(DebouncedLoad[Code], VerticalScroll, can_focus=False):
         self.code: str | None = None
         self.details: ShakDetails | None = None
         self.text = Text()
+        self.marked: Container[str] = frozenset()  # SOR ids the user marked (the main screen's ``marks``)
+        self._on = ""  # the date the unit list was drawn for
 
     def compose(self) -> ComposeResult:
         yield Static(Text(HINT, style="dim"), id="shak-detail-body")
@@ -84,11 +89,21 @@ class ShakDetail(DebouncedLoad[Code], VerticalScroll, can_focus=False):
         units = self.units
         units.clear_options()
         nodes = details.units if details else []
-        units.add_options([Option(Fitted(unit_label(n, on)), id=n.sor_id) for n in nodes])
+        self._on = on
+        units.add_options([Option(self._unit_text(n), id=n.sor_id) for n in nodes])
         units.display = bool(nodes)
         if nodes:
             units.highlighted = 0
         self.scroll_home(animate=False)
+
+    def _unit_text(self, node: Node) -> Fitted:
+        return Fitted(marked_prefix(node.sor_id in self.marked).append_text(unit_label(node, self._on)))
+
+    def relabel_units(self, sor_ids: Container[str]) -> None:
+        """Draw the units of ``sor_ids`` in the list again (their marks changed)."""
+        for index, node in enumerate(self.details.units if self.details else []):
+            if node.sor_id in sor_ids:
+                self.units.replace_option_prompt_at_index(index, self._unit_text(node))
 
     def focus_units(self) -> bool:
         """Focus the unit list; False when the code has no units."""

@@ -247,6 +247,12 @@ class ShakPane(Vertical):
             return self.query_one(ShakChecks).cursor_code()
         return self.tree.cursor_code()
 
+    def visible_codes(self) -> list[str]:
+        """The codes the pane shows that SOR units carry: the tree's lines, or the codes matching the filter."""
+        if self.mode == "shak-hits":
+            return [entry.code for entry in self.hits if entry.units]
+        return self.tree.visible_codes() if self.mode == "shak-tree" else []
+
     def _show(self, mode: str) -> None:
         self.query_one(ContentSwitcher).current = mode
         self.set_class(mode == "shak-hits", "-filtering")

@@ -7,6 +7,7 @@ expanded; a level wider than a page comes in pages with "… N more" / "… N ea
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Container
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -17,6 +18,7 @@ from textual.widgets.tree import TreeNode
 
 from sortui.store import queries
 from sortui.widgets import shak_data
+from sortui.widgets.marks import marked_prefix
 from sortui.widgets.paged_tree import PagedTree, navigation_bindings
 from sortui.widgets.shak_data import ShakItem, ShakPage, ShakStep, View
 from sortui.widgets.shak_text import item_label
@@ -57,6 +59,7 @@ class ShakTree(PagedTree[ShakItem, ShakPage]):
     def __init__(self, source: Source, view: View, **kwargs: Any) -> None:
         super().__init__("SHAK", ShakItem("root", "root"), source, **kwargs)
         self.view = view
+        self.marked_codes: Container[str] = frozenset()  # codes whose units are all marked (the main screen says)
 
     def reset(self, view: View | None = None) -> None:
         """Forget everything loaded (the caller loads the top level, or reveals a code)."""
@@ -87,7 +90,34 @@ class ShakTree(PagedTree[ShakItem, ShakPage]):
         return [ShakItem("code", e.code, e) for e in page.entries]
 
     def label(self, item: ShakItem) -> Text:
-        return item_label(item, self.view.on)
+        label = item_label(item, self.view.on)
+        if item.code is not None and item.code in self.marked_codes:
+            label = marked_prefix(True).append_text(label)
+        return label
+
+    def set_marked_codes(self, codes: set[str]) -> None:
+        """Mark the lines of ``codes`` (their units are all marked), unmark the others."""
+        old, self.marked_codes = self.marked_codes, frozenset(codes)
+        stack = list(self.root.children)
+        while stack:
+            node = stack.pop()
+            code = node.data.code if node.data is not None else None
+            if code is not None and (code in old) != (code in self.marked_codes):
+                node.set_label(self.label(node.data))  # type: ignore[arg-type]
+            stack.extend(node.children)
+
+    def visible_codes(self) -> list[str]:
+        """The codes on the tree's lines that SOR units carry (loaded, every node above them expanded)."""
+        found: list[str] = []
+        stack = list(reversed(self.root.children))
+        while stack:
+            node = stack.pop()
+            item = node.data
+            if item is not None and item.entry is not None and item.entry.units:
+                found.append(item.entry.code)
+            if node.is_expanded:
+                stack.extend(reversed(node.children))
+        return found
 
     def expandable(self, item: ShakItem) -> bool:
         return item.expandable

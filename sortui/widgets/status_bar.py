@@ -11,6 +11,7 @@ from rich.text import Text
 from textual.screen import Screen
 from textual.widgets import Static
 
+from sortui.widgets.marks import MARKED_STYLE
 from sortui.widgets.safe import clean
 
 
@@ -20,6 +21,7 @@ class Status:
     path: str
     snapshot_date: str | None = None
     pending_edits: int = 0
+    marked: int = 0  # units marked with space
     readonly: bool = False
     show_closed: bool = False
     label: str | None = None  # shown instead of the path (e.g. the file inspected offline)
@@ -60,6 +62,8 @@ def status_text(s: Status) -> Text:
     t.append(" snapshot ")
     t.append(s.snapshot_date or "–", style="bold")
     t.append(f"  {s.pending_edits} pending")
+    if s.marked:
+        t.append(f"  {s.marked:,} marked", style=MARKED_STYLE)
     if s.readonly:
         t.append("  READ-ONLY", style="bold")
     if s.show_closed:
