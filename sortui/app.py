@@ -34,12 +34,14 @@ def binding_ids() -> list[str]:
     from sortui.screens.help import HelpScreen
     from sortui.screens.main import MainScreen
     from sortui.screens.marking import MarkingScreen
+    from sortui.screens.navigation import NavigationScreen
     from sortui.screens.prompts import PromptScreen
     from sortui.widgets.detail_panel import DetailPanel
     from sortui.widgets.org_tree import OrgTree
     from sortui.widgets.search_pane import HitList, SearchInput
 
-    classes = (SortApp, MainScreen, MarkingScreen, OrgTree, DetailPanel, SearchInput, HitList, HelpScreen, PromptScreen)
+    screens = (SortApp, MainScreen, MarkingScreen, NavigationScreen, HelpScreen, PromptScreen)
+    classes = (*screens, OrgTree, DetailPanel, SearchInput, HitList)
     every = (
         *classes,
         *shak_classes(),
@@ -82,10 +84,12 @@ def edit_classes() -> tuple[type, ...]:
     from sortui.screens.confirm import ConfirmScreen
     from sortui.screens.edi import EdiScreen, MessageTable, NewLocationScreen, ValidityScreen
     from sortui.screens.editor import UnitEditor
+    from sortui.screens.move_parent import ParentScreen
     from sortui.widgets.form import FlagField, FormScroll
     from sortui.widgets.picker import PickerScreen
 
     screens = (UnitEditor, EdiScreen, NewLocationScreen, ValidityScreen, ChangesScreen, ConfirmScreen, PickerScreen)
+    screens += (ParentScreen,)
     return (*screens, MessageTable, ChangeList, FlagField, FormScroll)
 
 
@@ -128,13 +132,22 @@ class SortApp(App[None]):
         label: str | None = None,
         demo: bool = False,
         debounce: float = 0.1,
+        session_dir: Path | None = None,
     ) -> None:
         """The app on the working copy ``db_path``; with ``demo`` it is the demo's own file, (re)built
-        from the bundled snapshot first when missing or out of date, and labelled demo throughout."""
+        from the bundled snapshot first when missing or out of date, and labelled demo throughout.
+
+        Where the user left this working copy is remembered in ``session_dir`` (default: the user state
+        folder); without ``view_date`` the remembered view date is taken (else today's).
+        """
+        from sortui.widgets import session
+
         super().__init__()
         self.animation_level = "none"
         self.source = Source(Path(db_path), readonly)
-        self.view_date = view_date or date.today().isoformat()
+        self.session_path = session.state_file(Path(db_path), session_dir)
+        self.remembered = session.load(self.session_path)
+        self.view_date = view_date or self.remembered.view_date or date.today().isoformat()
         self.settings = config.load(config_path, binding_ids())
         self.config_path = config_path
         self.label = label
@@ -162,7 +175,16 @@ class SortApp(App[None]):
     def _open_main(self) -> None:
         from sortui.screens.main import MainScreen
 
-        self.push_screen(MainScreen(self.source, self.view_date, self.label, self.debounce, demo=self.demo))
+        main = MainScreen(
+            self.source,
+            self.view_date,
+            self.label,
+            self.debounce,
+            demo=self.demo,
+            session_path=self.session_path,
+            remembered=self.remembered,
+        )
+        self.push_screen(main)
 
     @work(thread=True, group="startup")
     def prepare_demo(self, progress: ImportProgress) -> None:
@@ -217,7 +239,7 @@ class SortApp(App[None]):
         lost = unsaved_work(self.screen_stack)
         lost += [t for s in self.screen_stack if isinstance(s, MainScreen) for t in s.work_in_progress()]
         if not lost:
-            self.exit()
+            self._quit_remembering()
             return
         if self._asking_to_quit:
             return
@@ -226,11 +248,20 @@ class SortApp(App[None]):
         def answered(quit_anyway: bool | None) -> None:
             self._asking_to_quit = False
             if quit_anyway:
-                self.exit()
+                self._quit_remembering()
 
         body = Text("\n").join(lost)
         body.append("\nQuitting now throws that away.")
         self.push_screen(ConfirmScreen("Quit without saving?", body, "quit"), answered)
+
+    def _quit_remembering(self) -> None:
+        """Quit, remembering where the user left the main screen."""
+        from sortui.screens.main import MainScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                screen.save_session()
+        self.exit()
 
     def action_help(self) -> None:
         """F1 on any screen: its help (the main and review screens have their own)."""
@@ -256,6 +287,13 @@ class SortApp(App[None]):
                 "Search under the cursor", "Search the unit and below it (f)", screen.action_search_under
             )
             yield SystemCommand("Next search hit", "Jump to the next hit (n)", screen.action_next_hit)
+            yield SystemCommand("Back", "Back to the place visited before ([)", screen.action_history_back)
+            yield SystemCommand("Forward", "Forward in the places visited (])", screen.action_history_forward)
+            yield SystemCommand(
+                "Filter the tree",
+                "Only the units whose name or code matches, and those above (F)",
+                screen.action_filter,
+            )
             yield SystemCommand("Toggle closed units", "Show or hide closed units (c)", screen.action_toggle_closed)
             yield SystemCommand("Set view date", "View the register on another date (d)", screen.action_set_date)
             yield SystemCommand("Copy SOR-kode", "Copy the SOR-kode under the cursor (y)", screen.action_copy_id)

@@ -43,6 +43,11 @@ def is_demo(path: Path) -> bool:
     return Path(path).expanduser().resolve() == demo_db_path().resolve()
 
 
+def state_dir() -> Path:
+    """Where the app remembers where the user left each working copy (``widgets.session``)."""
+    return Path(platformdirs.user_state_dir(APP_NAME))
+
+
 def config_dir() -> Path:
     return Path(platformdirs.user_config_dir(APP_NAME))
 

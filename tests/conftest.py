@@ -27,6 +27,12 @@ SAMPLES = Path(os.environ.get("SORTUI_TEST_SAMPLES") or Path(__file__).resolve()
 SOR_SAMPLES = ("ONE_SYGEHUS.xml", "ONE_APOTEK.xml", "ONE_PRAKSIS.xml")
 
 
+@pytest.fixture(autouse=True)
+def _user_state_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app remembers where the user left a working copy in the user state folder: a test's own."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
+
+
 @pytest.fixture(scope="session")
 def samples_dir() -> Path:
     if not (SAMPLES / "sor").is_dir():

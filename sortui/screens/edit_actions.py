@@ -310,18 +310,42 @@ class EditActions(Controller):
         self.app.push_screen(ConfirmScreen(f"Close {words}?", body, "close", items), answered)
 
     def _start_move(self, item: Item) -> None:
-        from sortui.screens.prompts import PromptScreen
-
+        """The new parent: the one marked unit when there is one (asked first), else by name or code."""
         sor_id = item.sor_id
         assert sor_id is not None and item.node is not None
+        name = clean(item.node.name)
+        marked = self.main.marks.ids()
+        if len(marked) == 1 and marked[0] != sor_id:
+            self._load("move_marked", sor_id, lambda conn: (name, queries.node(conn, marked[0])))
+        else:
+            self._ask_parent(sor_id, name)
+
+    def _loaded_move_marked(self, sor_id: str, payload: tuple[str, queries.Node | None]) -> None:
+        from sortui.screens.confirm import ConfirmScreen
+
+        name, parent = payload
+        if parent is None:  # the marked unit is gone (an import replaced the working copy)
+            self._ask_parent(sor_id, name)
+            return
+        body = Text(f"Move {name} under the marked unit {clean(parent.name)} ({parent.kind} {parent.sor_id})?")
+        body.append("\nn: choose another parent by name or code", style="dim")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._load("move", sor_id, lambda conn: _plan_move(conn, sor_id, f"sor:{parent.sor_id}"))
+            else:
+                self._ask_parent(sor_id, name)
+
+        self.app.push_screen(ConfirmScreen("Move under the marked unit?", body, "yes"), answered)
+
+    def _ask_parent(self, sor_id: str, name: str) -> None:
+        from sortui.screens.move_parent import ParentScreen
 
         def chosen(key: str | None) -> None:
             if key:
                 self._load("move", sor_id, lambda conn: _plan_move(conn, sor_id, key))
 
-        hint = "The new parent: SOR-kode, lokationsnummer (GLN), SHAK-kode or ydernummer (as with :)"
-        check = lambda v: None if v else "type the new parent's SOR-kode, GLN, SHAK-kode or ydernummer"  # noqa: E731
-        self.app.push_screen(PromptScreen(f"Move {clean(item.node.name)} under", hint, check=check), chosen)
+        self.app.push_screen(ParentScreen(self.source, f"Move {name} under"), chosen)
 
     def _loaded_move(self, sor_id: str, plan: MovePlan | None) -> None:
         from sortui.screens.confirm import ConfirmScreen
@@ -470,7 +494,7 @@ class EditActions(Controller):
 
         def closed(sor_id: str | None) -> None:
             if sor_id:
-                self.main.jump_to(sor_id)
+                self.main.visit_unit(sor_id)
 
         screen = ChangesScreen(self.source, lambda keys: self.after_edit(keys, structural=True))
         self.app.push_screen(screen, closed)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
@@ -20,8 +21,8 @@ from sortui.generator.demo import is_demo_snapshot
 from sortui.screens.edit_actions import EditActions
 from sortui.screens.export_actions import ExportActions
 from sortui.screens.import_actions import ImportActions
-from sortui.screens.marking import MarkingScreen
-from sortui.screens.shak import ORGANISATION_TAB, SHAK_TAB, TABS
+from sortui.screens.navigation import NavigationScreen
+from sortui.screens.shak import ORGANISATION_TAB, TABS
 from sortui.screens.sync_actions import SyncActions
 from sortui.store import diff, journal, queries
 from sortui.store.lookup import Target, go_to_target
@@ -29,11 +30,13 @@ from sortui.store.search import Hit
 from sortui.widgets import treedata
 from sortui.widgets.detail_panel import DetailPanel
 from sortui.widgets.guard import reports_errors
+from sortui.widgets.history import UNIT, Place
 from sortui.widgets.marks import Marks
 from sortui.widgets.org_tree import OrgTree
 from sortui.widgets.pane_tabs import PaneTabs
 from sortui.widgets.safe import clean
 from sortui.widgets.search_pane import HitList, SearchInput, SearchPane
+from sortui.widgets.session import SessionState
 from sortui.widgets.shak_detail import ShakDetail
 from sortui.widgets.shak_nav import ShakPane
 from sortui.widgets.source import Source
@@ -54,7 +57,7 @@ def pending_edits(conn: sqlite3.Connection) -> int:
     return journal.pending_count(conn)
 
 
-class MainScreen(MarkingScreen):
+class MainScreen(NavigationScreen):
     """Tree on the left (on top when narrow), search and details on the right (below)."""
 
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (100, "-wide")]
@@ -96,7 +99,13 @@ class MainScreen(MarkingScreen):
 
     class Located(Message):
         def __init__(
-            self, sor_id: str, located: Located | None, on: str | None, force: bool, hit: Hit | None = None
+            self,
+            sor_id: str,
+            located: Located | None,
+            on: str | None,
+            force: bool,
+            hit: Hit | None = None,
+            visit: bool = False,
         ) -> None:
             super().__init__()
             self.sor_id = sor_id
@@ -104,6 +113,7 @@ class MainScreen(MarkingScreen):
             self.on = on
             self.force = force
             self.hit = hit
+            self.visit = visit  # a visit: the history records the unit once it is shown
 
     class Resolved(Message):
         def __init__(self, key: str, target: Target) -> None:
@@ -120,12 +130,19 @@ class MainScreen(MarkingScreen):
             self.changed = changed  # units the last import changed, not seen yet
 
     def __init__(
-        self, source: Source, view_date: str, label: str | None = None, debounce: float = 0.1, demo: bool = False
+        self,
+        source: Source,
+        view_date: str,
+        label: str | None = None,
+        debounce: float = 0.1,
+        demo: bool = False,
+        session_path: Path | None = None,
+        remembered: SessionState | None = None,
     ) -> None:
-        super().__init__()
+        """``session_path`` and ``remembered``: see ``NavigationScreen``."""
+        super().__init__(session_path, remembered)
         self.source = source
         self.view_date = view_date
-        self.show_closed = False
         self.label = label
         self.demo = demo
         self.debounce = debounce
@@ -147,8 +164,9 @@ class MainScreen(MarkingScreen):
             with Vertical(id="left"):
                 yield PaneTabs(TABS, ORGANISATION_TAB, id="tabs")
                 with ContentSwitcher(initial=ORGANISATION_TAB, id="left-panes"):
-                    tree = OrgTree(self.source, self.view_date, id="tree")
+                    tree = OrgTree(self.source, self.view_date, self.show_closed, id="tree")
                     tree.border_title = "Organisation"
+                    tree.restore_expanded(self._remembered.expanded)
                     tree.marked = self.marks
                     yield tree
                     yield ShakPane(self.source, self.view_date, id="shak")
@@ -165,10 +183,6 @@ class MainScreen(MarkingScreen):
         yield SyncActions(self.source, id="sync-actions")
         yield ImportActions(self.source, id="import-actions")
         yield ExportActions(self.source, id="export-actions")
-
-    @property
-    def tree(self) -> OrgTree:
-        return self.query_one(OrgTree)
 
     @property
     def detail(self) -> DetailPanel:
@@ -217,10 +231,9 @@ class MainScreen(MarkingScreen):
 
         def chosen(key: str | None) -> None:
             if key and key.startswith(SHAK_KEY):
-                self.show_tab(SHAK_TAB)
-                self.shak_pane.show_code(key.removeprefix(SHAK_KEY))
+                self.visit_code(key.removeprefix(SHAK_KEY))
             elif key:
-                self.jump_to(key)
+                self.visit_unit(key)
 
         self.app.push_screen(WhatChangedScreen(self.source, lambda _keys: self.refresh_info()), chosen)
 
@@ -240,7 +253,7 @@ class MainScreen(MarkingScreen):
 
     def reload(self) -> None:
         """Read everything again (after the working copy was replaced)."""
-        self.tree.reload()
+        self._set_filter(None)
         self.shak_pane.reload()
         self.refresh_info()
 
@@ -250,6 +263,8 @@ class MainScreen(MarkingScreen):
     def _tree_ready(self) -> None:
         if self.tree.cursor_line < 0 and self.tree.root.children:
             self.tree.move_to(self.tree.root.children[0])
+        if self._restore_cursor is not None:
+            self.jump_to(self._restore_cursor, force=False)  # as near as the view date allows
 
     @on(Tree.NodeHighlighted, "#tree")
     def _highlighted(self, event: Tree.NodeHighlighted[Item]) -> None:
@@ -267,9 +282,14 @@ class MainScreen(MarkingScreen):
         self.app.view_date = self.view_date  # type: ignore[attr-defined]  # the other screens' badges follow
         self.tree.view_date = self.view_date
         self.tree.show_closed = self.show_closed
-        self.tree.reload()
         self.status.set(view_date=self.view_date, show_closed=self.show_closed)
         self.shak_view_changed()
+        if self.tree.filter is not None:  # what it keeps depends on the date: worked out again
+            self._run_filter(self.tree.filter.text, self.tree.filter_date, self._unfiltered_unit)
+            if notice:
+                self.notify(notice, markup=False, timeout=3)
+            return
+        self.tree.reload()
         keep = go_to or (item.sor_id if item is not None else None)
         if keep and go_to is None and self._kept and self._kept[1] == keep:
             keep = self._kept[0]  # the unit the cursor was on before a view date hid it
@@ -298,30 +318,37 @@ class MainScreen(MarkingScreen):
 
     # -- jumping ------------------------------------------------------------------------
 
-    def jump_to(self, sor_id: str, force: bool = True, hit: Hit | None = None) -> None:
+    def jump_to(self, sor_id: str, force: bool = True, hit: Hit | None = None, visit: bool = False) -> None:
         """Expand the path to ``sor_id`` and put the cursor on it; with ``force`` show closed units if needed.
 
         A search ``hit`` that is not shown (closed, or not valid on the view date) is not: the user is
-        told so, and ``c`` (showing closed units) goes there.
+        told so, and ``c`` (showing closed units) goes there. With ``visit`` the history records it.
+        A filtered tree shows the whole tree again first (the unit may not be in the filter).
         """
-        self._locate(sor_id, self.tree.filter_date, force, hit)
+        if self.tree.filter is not None:
+            self._set_filter(None)
+        if sor_id != self._restore_cursor:
+            self._restore_cursor = None  # the user went elsewhere first
+        self._locate(sor_id, self.tree.filter_date, force, hit, visit)
 
     @work(thread=True, exclusive=True, group="locate")
     @reports_errors
-    def _locate(self, sor_id: str, on: str | None, force: bool, hit: Hit | None = None) -> None:
+    def _locate(self, sor_id: str, on: str | None, force: bool, hit: Hit | None = None, visit: bool = False) -> None:
         """Where ``sor_id`` is in the tree; without ``force``, where the nearest unit above it that is
         shown is, when it is not (a new view date keeps the cursor as near as it can)."""
         with self.source.connection() as conn:
             located = treedata.locate(conn, sor_id, on) if force else treedata.locate_nearest(conn, sor_id, on)
-        self.post_message(self.Located(sor_id, located, on, force, hit))
+        self.post_message(self.Located(sor_id, located, on, force, hit, visit))
 
     @on(Located)
     def _located(self, message: Located) -> None:
         if message.on != self.tree.filter_date:
-            self.jump_to(message.sor_id, message.force, message.hit)
+            self.jump_to(message.sor_id, message.force, message.hit, message.visit)
             return
         self._jumping = False
         found = message.located
+        if message.sor_id == self._restore_cursor:
+            self._restore_cursor = None  # restored (or gone from the working copy): changes are saved from now on
         if found is None:
             if message.force:
                 self.notify(f"SOR-kode {message.sor_id} is not in the working copy", severity="error", markup=False)
@@ -336,13 +363,15 @@ class MainScreen(MarkingScreen):
             if message.force:
                 self.show_closed = True
                 self._refresh_view(f"{message.sor_id} is not valid on {self.view_date}: closed units are shown")
-                self.jump_to(message.sor_id)
+                self.jump_to(message.sor_id, visit=message.visit)
             return
         if message.force:
             self.show_tab(ORGANISATION_TAB)
         self._kept = (message.sor_id, found.sor_id) if found.sor_id != message.sor_id else None
         if self.tree.reveal(found) is not None and message.force:
             self.tree.focus()
+        if message.visit:
+            self.history.visit(Place(UNIT, message.sor_id))
 
     def action_goto(self) -> None:
         from sortui.screens.prompts import goto_prompt
@@ -368,7 +397,7 @@ class MainScreen(MarkingScreen):
             return
         if target.note:
             self.notify(clean(target.note), markup=False, timeout=3)
-        self.jump_to(target.sor_id)
+        self.visit_unit(target.sor_id)
 
     # -- search -------------------------------------------------------------------------
 
@@ -430,9 +459,10 @@ class MainScreen(MarkingScreen):
         self.hit_index = index % len(hits)
         hit = hits[self.hit_index]
         where = f" in {clean(pane.root[1])}" if pane.root else ""
-        self.tree.border_subtitle = f"hit {self.hit_index + 1}/{pane.count_text()}: {clean(pane.searched)}{where}"
+        counter = f"hit {self.hit_index + 1}/{pane.count_text()}: {clean(pane.searched)}{where}"
+        self.tree.border_subtitle = Text(counter)  # a name in it is shown, never read as markup
         self._hit_shown, self._jumping, self._closed_hit = hit.sor_id, True, None
-        self.jump_to(hit.sor_id, hit=hit)
+        self.visit_unit(hit.sor_id, hit=hit)
 
     def _hide_hit_counter(self) -> None:
         self._hit_shown = None
@@ -541,13 +571,20 @@ class MainScreen(MarkingScreen):
         ctx = ReviewContext(self.view_date, unit, searched, pane.count_text() if searched else "", under, marked)
         new = new or bool(marked)  # marks are there to act on: the new session's sources, the marked units first
 
-        def reviewed(keys: list[str] | None) -> None:
-            if keys:
-                self.edits.after_edit(keys)
-
         def chosen(name: str | None) -> None:
-            if name:
-                self.app.push_screen(ReviewScreen(self.source, name, self.view_date, self.debounce), reviewed)
+            if not name:
+                return
+            review = ReviewScreen(self.source, name, self.view_date, self.debounce)
+
+            def reviewed(keys: list[str] | None) -> None:
+                left_on = review.unit_shown
+                if left_on and (item is None or left_on != item.sor_id):  # [ goes to the unit the review was on
+                    self.history.visit(Place(UNIT, left_on))
+                    self._record_here()
+                if keys:
+                    self.edits.after_edit(keys)
+
+            self.app.push_screen(review, reviewed)
 
         self.app.push_screen(ReviewSessionsScreen(self.source, ctx, new), chosen)
 

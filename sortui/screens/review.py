@@ -157,6 +157,12 @@ class ReviewScreen(Screen[list[str]]):
     def queue_shown(self) -> bool:
         return self.list_mode == "queue"
 
+    @property
+    def unit_shown(self) -> str | None:
+        """The SOR-kode of the unit the item shown is about (None: a lokationsnummer, or nothing shown)."""
+        row = self.view.row if self.view is not None else None
+        return row.key if row is not None and row.target == "entity" else None
+
     @work(thread=True, group="review-read")
     def _open(self) -> None:
         try:

@@ -21,6 +21,7 @@ from sortui.screens.prompts import goto_prompt
 from sortui.screens.shak_history import ShakHistoryScreen
 from sortui.widgets.org_tree import OrgTree
 from sortui.widgets.pane_tabs import PaneTabs
+from sortui.widgets.shak_data import normalise_code
 from sortui.widgets.shak_detail import ShakDetail
 from sortui.widgets.shak_nav import ShakPane
 from sortui.widgets.shak_tree import ShakTree
@@ -32,7 +33,8 @@ TABS = [(ORGANISATION_TAB, "Organisation"), (SHAK_TAB, "SHAK")]
 
 
 class ShakScreen(Screen[None]):
-    """The SHAK part of the main screen (the main screen provides ``jump_to`` and ``_resolve``)."""
+    """The SHAK part of the main screen (``visit_unit``, ``visit_code`` and ``record_code_visit``: the
+    navigation's, ``_resolve``: the main screen's)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "shak_pane", "SHAK navigator", show=False, id="app.shak"),
@@ -44,7 +46,13 @@ class ShakScreen(Screen[None]):
     view_date: str
     _shak_opened = False  # the SHAK tab was shown once for a working copy with SHAK codes only
 
-    def jump_to(self, sor_id: str, force: bool = True) -> None:
+    def visit_unit(self, sor_id: str) -> None:
+        raise NotImplementedError
+
+    def visit_code(self, code: str) -> None:
+        raise NotImplementedError
+
+    def record_code_visit(self, code: str) -> None:
         raise NotImplementedError
 
     def _resolve(self, key: str) -> Any:
@@ -64,6 +72,9 @@ class ShakScreen(Screen[None]):
         self.query_one("#left-panes", ContentSwitcher).current = tab
         self.query_one(PaneTabs).active = tab
         self.set_class(tab == SHAK_TAB, "-shak")
+        tree = self.query_one(OrgTree)
+        if tab == ORGANISATION_TAB and tree.cursor_node is not None:  # moved while hidden: in view once shown
+            tree.call_after_refresh(tree.scroll_to_node, tree.cursor_node, animate=False)
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._show_tab_keys)
@@ -110,13 +121,11 @@ class ShakScreen(Screen[None]):
         elif not node.shak_code:
             self.notify(f"{node.name} has no SHAK-kode", severity="warning", markup=False)
         else:
-            self.show_tab(SHAK_TAB)
-            self.shak_pane.show_code(node.shak_code)
+            self.visit_code(node.shak_code)
 
     @on(ShakPane.ShowUnit)
     def _show_unit(self, message: ShakPane.ShowUnit) -> None:
-        self.show_tab(ORGANISATION_TAB)
-        self.call_after_refresh(self.jump_to, message.sor_id)
+        self.visit_unit(message.sor_id)  # first: the visit leaves the code under the SHAK cursor
 
     @on(ShakPane.GotoElsewhere)
     def _goto_elsewhere(self, message: ShakPane.GotoElsewhere) -> None:
@@ -126,6 +135,9 @@ class ShakScreen(Screen[None]):
     def _shak_goto_asked(self) -> None:
         def chosen(value: str | None) -> None:
             if value:
+                code = normalise_code(value)
+                if code:  # a SHAK-kode: a visit (anything else goes to the organisation tree as one)
+                    self.record_code_visit(code)
                 self.shak_pane.goto(value)
 
         self.app.push_screen(goto_prompt(), chosen)

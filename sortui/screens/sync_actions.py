@@ -408,7 +408,7 @@ class SyncActions(Controller):
 
         def closed(sor_id: str | None) -> None:
             if sor_id:
-                self.main.jump_to(sor_id)
+                self.main.visit_unit(sor_id)
 
         screen = ConflictsScreen(self.source, lambda _keys: self._refresh_main({}), self.url)
         self.app.push_screen(screen, closed)

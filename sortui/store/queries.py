@@ -55,8 +55,10 @@ _NODE_COLUMNS = (
 )
 
 
-def _node_select(on: str | None) -> str:
+def _node_select(on: str | None, within: str | None = None) -> str:
     child_filter = f" AND {valid_on_sql('c')}" if on else ""
+    if within:
+        child_filter += f" AND c.sor_id IN (SELECT sor_id FROM {within})"
     return "SELECT " + _NODE_COLUMNS.format(child_filter=child_filter) + " FROM entity e"
 
 
@@ -320,8 +322,13 @@ def sor_ids_for_provider(conn: sqlite3.Connection, provider_number: str) -> list
 # page at a time. owner_type "" selects owners without a type.
 
 
-def _level_where(parent_sor_id: str | None, owner_type: str | None, letter: str | None, on: str | None) -> str:
+def _level_where(
+    parent_sor_id: str | None, owner_type: str | None, letter: str | None, on: str | None, within: str | None = None
+) -> str:
+    """The condition of a tree level; ``within``: only the units in that table (a filter's, ``store.tree_filter``)."""
     where = "e.parent_sor_id IS :parent"
+    if within:
+        where += f" AND e.sor_id IN (SELECT sor_id FROM {within})"
     if owner_type is not None:
         where += " AND coalesce(e.entity_type_code, '') = :otype"
     if letter is not None:
@@ -339,10 +346,11 @@ def level_children(
     offset: int = 0,
     limit: int = 200,
     on: str | None = None,
+    within: str | None = None,
 ) -> list[Node]:
     """Like ``children``, optionally narrowed to owners of one type and initial letter of their sort name."""
-    where = _level_where(parent_sor_id, owner_type, letter, on)
-    sql = f"{_node_select(on)} WHERE {where} ORDER BY e.sort_name, e.sor_id LIMIT :limit OFFSET :offset"
+    where = _level_where(parent_sor_id, owner_type, letter, on, within)
+    sql = f"{_node_select(on, within)} WHERE {where} ORDER BY e.sort_name, e.sor_id LIMIT :limit OFFSET :offset"
     params = {"parent": parent_sor_id, "otype": owner_type, "letter": letter, "limit": limit, "offset": offset}
     return [Node(*r) for r in conn.execute(sql, {**params, "on": on})]
 
@@ -353,8 +361,9 @@ def level_count(
     owner_type: str | None = None,
     letter: str | None = None,
     on: str | None = None,
+    within: str | None = None,
 ) -> int:
-    where = _level_where(parent_sor_id, owner_type, letter, on)
+    where = _level_where(parent_sor_id, owner_type, letter, on, within)
     params = {"parent": parent_sor_id, "otype": owner_type, "letter": letter, "on": on}
     return conn.execute(f"SELECT count(*) FROM entity e WHERE {where}", params).fetchone()[0]
 
@@ -375,10 +384,12 @@ def level_position(
     return conn.execute(f"SELECT count(*) FROM entity e WHERE {where}", params).fetchone()[0]
 
 
-def owner_groups(conn: sqlite3.Connection, on: str | None = None) -> list[tuple[str, str, int, str | None]]:
+def owner_groups(
+    conn: sqlite3.Connection, on: str | None = None, within: str | None = None
+) -> list[tuple[str, str, int, str | None]]:
     """(owner type code or '', its text or '', number of owners, how sure the name is: yes / inferred / no,
     None when the list has no name) for the tree's top level."""
-    where = _level_where(None, None, None, on)
+    where = _level_where(None, None, None, on, within)
     sql = (
         "SELECT coalesce(e.entity_type_code, ''), coalesce(c.text, ''), count(*), c.confirmed FROM entity e"
         " LEFT JOIN code_list c ON c.list = 'owner_type' AND c.code = e.entity_type_code"
@@ -387,9 +398,11 @@ def owner_groups(conn: sqlite3.Connection, on: str | None = None) -> list[tuple[
     return [tuple(r) for r in conn.execute(sql, {"parent": None, "on": on})]
 
 
-def owner_letters(conn: sqlite3.Connection, owner_type: str, on: str | None = None) -> list[tuple[str, int]]:
+def owner_letters(
+    conn: sqlite3.Connection, owner_type: str, on: str | None = None, within: str | None = None
+) -> list[tuple[str, int]]:
     """(first letter of the sort name, number of owners) within one owner type."""
-    where = _level_where(None, owner_type, None, on)
+    where = _level_where(None, owner_type, None, on, within)
     sql = f"SELECT substr(e.sort_name, 1, 1), count(*) FROM entity e WHERE {where} GROUP BY 1 ORDER BY 1"
     return [tuple(r) for r in conn.execute(sql, {"parent": None, "otype": owner_type, "on": on})]
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sortui.domain.model import Address
 from sortui.store.queries import ShakEntry, shak_entries, shak_valid_sql
-from sortui.store.search_index import START, TIERS, WHOLE, Terms, first_come, indexed, level_in
+from sortui.store.search_index import INSIDE, START, TIERS, WHOLE, Terms, first_come, indexed, level_in
 
 COUNT_CAP = 10_000  # hits are counted up to this many ("10,000+ hits")
 RANK_ALL = 1_000  # this many hits or fewer are ranked all at once; more tier by tier, a page at a time
@@ -211,21 +211,17 @@ def _within(tier: int, wider: int) -> bool:
     return level <= wider_level and (name_only or not wider_name_only)
 
 
-# (what, the SQL of (entity rowid, code) for a condition on the code column, in code order)
-_CODES = (
-    ("SOR-kode", "sor_id", "SELECT rowid, sor_id FROM entity WHERE sor_id {cond} ORDER BY sor_id"),
-    (
-        "lokationsnummer",
-        "l.gln",
-        "SELECT e.rowid, l.gln FROM location l JOIN entity e ON e.sor_id = l.owner_sor_id"
-        " WHERE l.gln {cond} ORDER BY l.gln",
-    ),
-    ("SHAK-kode", "shak_code", "SELECT rowid, shak_code FROM entity WHERE shak_code {cond} ORDER BY shak_code, rowid"),
-    (
-        "ydernummer",
-        "provider_number",
-        "SELECT rowid, provider_number FROM entity WHERE provider_number {cond} ORDER BY provider_number, rowid",
-    ),
+# (what, code column, entity rowid, from, order): the SQL of (entity rowid, code) for a condition on the code column
+_CODE_SOURCES = (
+    ("SOR-kode", "sor_id", "rowid", "entity", "sor_id"),
+    ("lokationsnummer", "l.gln", "e.rowid", "location l JOIN entity e ON e.sor_id = l.owner_sor_id", "l.gln"),
+    ("SHAK-kode", "shak_code", "rowid", "entity", "shak_code, rowid"),
+    ("ydernummer", "provider_number", "rowid", "entity", "provider_number, rowid"),
+)
+# (what, column, the SQL of (entity rowid, code) for a condition on the code column, in code order)
+_CODES = tuple(
+    (what, column, f"SELECT {rowid}, {column} FROM {source} WHERE {column} {{cond}} ORDER BY {order}")
+    for what, column, rowid, source, order in _CODE_SOURCES
 )
 _PREFIX_END = "\U0010ffff"  # sorts after every character: key <= code < key + this is "code starts with key"
 
@@ -265,6 +261,33 @@ def _contents(conn: sqlite3.Connection, rowids: list[int]) -> dict[int, tuple[st
 def _entity_column(conn: sqlite3.Connection, column: str, rowids: list[int]) -> list[tuple[int, str]]:
     sql = f"SELECT rowid, {column} FROM entity WHERE rowid IN (SELECT value FROM json_each(?))"
     return conn.execute(sql, (json.dumps(rowids),)).fetchall()
+
+
+# -- the tree's filter: the rule of search on names and codes, as one SQL query -----------------
+
+_NAME_ANYWHERE = TIERS.index((INSIDE, True))  # every word inside a word of the name
+
+
+def name_or_code_rowids(text: str) -> tuple[str, dict[str, str]] | None:
+    """SQL (with its parameters) of the entity rowids whose name or code matches ``text`` as search
+    matches it (``Terms``: folded words in the name; a first word like a code: the start of a
+    SOR-kode, lokationsnummer, SHAK-kode or ydernummer, narrowed by the words after it); None: nothing typed.
+    """
+    terms = Terms.parse(text)
+    if not terms:
+        return None
+    params = {"q": terms.fts(_NAME_ANYWHERE)}
+    arms = ["SELECT rowid FROM search WHERE search MATCH :q"]
+    if terms.code is not None:
+        params |= {"key": terms.code, "end": terms.code + _PREFIX_END}
+        narrowed = ""
+        if terms.rest is not None:
+            params["rest"] = terms.rest.fts(_NAME_ANYWHERE)
+            narrowed = " AND {rowid} IN (SELECT rowid FROM search WHERE search MATCH :rest)"
+        for _, column, rowid, source, _ in _CODE_SOURCES:
+            where = f"{column} >= :key AND {column} < :end" + narrowed.format(rowid=rowid)
+            arms.append(f"SELECT {rowid} FROM {source} WHERE {where}")
+    return " UNION ".join(arms), params
 
 
 # -- what a hit shows ---------------------------------------------------------------------------

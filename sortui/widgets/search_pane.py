@@ -69,6 +69,13 @@ class SearchPane(Vertical):
             super().__init__()
             self.index = index
 
+    class Typed(Message):
+        """Enter on text that has no hits (yet): what was typed, for a screen that takes a code as it is."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
     class Loaded(Message):
         """Hits arrived: ``new`` a new search's (what pointed into the old hits is stale), else one more page."""
 
@@ -108,7 +115,7 @@ class SearchPane(Vertical):
         """Search everything (None) or the subtree of (SOR-kode, name) from now on; searches again."""
         if root != self.root:
             self.root, self._scope = root, None
-        self.border_title = f"Search in {clean(root[1])}" if root else "Search"
+        self.border_title = Text(f"Search in {clean(root[1])}") if root else "Search"  # a name: never markup
         self.run_search(self.query_one(SearchInput).value)
 
     def forget_scope(self) -> None:
@@ -126,6 +133,8 @@ class SearchPane(Vertical):
         hits = self.query_one(HitList)
         if self.hits and self.searched == event.value:
             self.post_message(self.Chosen(hits.highlighted or 0))
+        else:
+            self.post_message(self.Typed(event.value))
 
     @on(OptionList.OptionSelected, "#search-hits")
     def _selected(self, event: OptionList.OptionSelected) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 from sortui.domain.codelists import CodeName, code_words
-from sortui.store import queries
+from sortui.store import queries, tree_filter
 
 PAGE = 200
 LETTER_SPLIT = 300  # owner groups larger than this are split by initial letter
@@ -49,6 +49,7 @@ class Item:
     total: int = 0
     loaded: bool = False
     loading: bool = False
+    context: bool = False  # in a filtered tree: not a match, there for the units below it
 
     @property
     def sor_id(self) -> str | None:
@@ -90,19 +91,26 @@ def letter_name(letter: str) -> str:
     return _LETTER_NAMES.get(letter, letter.upper())
 
 
-def fetch_page(conn: sqlite3.Connection, level: Level, offset: int, on: str | None) -> Page:
-    """The page of ``level``'s children at ``offset`` (groups are returned whole)."""
+def fetch_page(conn: sqlite3.Connection, level: Level, offset: int, on: str | None, filtered: bool = False) -> Page:
+    """The page of ``level``'s children at ``offset`` (groups are returned whole); ``filtered``: only the
+    units ``conn``'s filter keeps (``store.tree_filter``), those kept for the units below them marked."""
+    within = tree_filter.KEPT if filtered else None
     if level.kind == "root":
-        return _group_page(conn, on)
+        return _group_page(conn, on, within)
     if level.kind == "type":
-        count = queries.level_count(conn, None, level.owner_type, None, on)
+        count = queries.level_count(conn, None, level.owner_type, None, on, within)
         if count > LETTER_SPLIT:
-            return _letter_page(conn, level, on)
-    return _unit_page(conn, level, offset, on)
+            return _letter_page(conn, level, on, within)
+    page = _unit_page(conn, level, offset, on, within)
+    if filtered and page.items:
+        hits = tree_filter.hits_among(conn, [item.key for item in page.items])
+        for item in page.items:
+            item.context = item.key not in hits
+    return page
 
 
-def _group_page(conn: sqlite3.Connection, on: str | None) -> Page:
-    rows = queries.owner_groups(conn, on)
+def _group_page(conn: sqlite3.Connection, on: str | None, within: str | None = None) -> Page:
+    rows = queries.owner_groups(conn, on, within)
     order = {name: i for i, name in enumerate(GROUP_ORDER)}
     rows.sort(key=lambda r: (order.get(r[1], len(order)), r[1], r[0]))
     items = [
@@ -119,7 +127,7 @@ def _group_page(conn: sqlite3.Connection, on: str | None) -> Page:
     return Page(ROOT, items, 0, len(items))
 
 
-def _letter_page(conn: sqlite3.Connection, level: Level, on: str | None) -> Page:
+def _letter_page(conn: sqlite3.Connection, level: Level, on: str | None, within: str | None = None) -> Page:
     assert level.owner_type is not None
     items = [
         Item(
@@ -129,15 +137,15 @@ def _letter_page(conn: sqlite3.Connection, level: Level, on: str | None) -> Page
             title=letter_name(c),
             count=n,
         )
-        for c, n in queries.owner_letters(conn, level.owner_type, on)
+        for c, n in queries.owner_letters(conn, level.owner_type, on, within)
     ]
     return Page(level, items, 0, len(items))
 
 
-def _unit_page(conn: sqlite3.Connection, level: Level, offset: int, on: str | None) -> Page:
+def _unit_page(conn: sqlite3.Connection, level: Level, offset: int, on: str | None, within: str | None = None) -> Page:
     args = (level.parent_sor_id, level.owner_type, level.letter)
-    nodes = queries.level_children(conn, *args, offset=offset, limit=PAGE, on=on)
-    total = queries.level_count(conn, *args, on=on)
+    nodes = queries.level_children(conn, *args, offset=offset, limit=PAGE, on=on, within=within)
+    total = queries.level_count(conn, *args, on=on, within=within)
     return Page(level, [unit_item(n) for n in nodes], offset, total)
 
 
