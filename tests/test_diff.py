@@ -242,9 +242,40 @@ def test_the_changes_know_their_unit_and_institution(wc: Path, sides: tuple[list
         moved = changes["entity", SECTION, "moved"]
         assert (moved.unit, moved.institution, moved.institution_name) == (SECTION, SI_HOSPITAL, "Roskilde Øjenklinik")
         assert changes["entity", SI_PRACTICE, "closed"].institution == SI_PRACTICE
-        assert changes["message", PHARMACY_GLN, "added"].unit == "306011000016003"
+        message = changes["message", PHARMACY_GLN, "added"]
+        assert message.unit == "306011000016003"
+        assert message.institution == _institution_of(conn, "306011000016003") != SI_HOSPITAL
+        for change in changes.values():  # each stands under its own unit's institution (a removed one: the old)
+            if change.target in ("location", "message") and change.change != "removed":
+                assert change.institution == _institution_of(conn, change.unit), change
         assert diff.mark_seen(conn, [SECTION]) == 2
         assert SECTION not in diff.unseen_units(conn)
+
+
+def test_every_number_and_message_type_change_stands_under_its_own_institution(wc: Path, tmp_path: Path) -> None:
+    """Two generated registers of many institutions: each change of a lokationsnummer or a message type
+    is grouped under the institution of the unit it belongs to (not any institution that changed)."""
+    from sortui.generator.files import write_file_set
+
+    old = write_file_set(tmp_path / "old", 600, 1, ("xml", "edi"))
+    new = write_file_set(tmp_path / "new", 600, 2, ("xml", "edi"))
+    import_files(wc, list(old.values()))
+    import_files(wc, list(new.values()))
+    with closing(db.open_working_copy(wc)) as conn:
+        placed = [c for c in diff.read_changes(conn) if c.target in ("location", "message") and c.change == "added"]
+        assert len({c.institution for c in placed}) > 5
+        for change in placed:
+            assert change.institution == _institution_of(conn, change.unit), change
+
+
+def _institution_of(conn: sqlite3.Connection, sor_id: str | None) -> str | None:
+    """The SI (or IE) above ``sor_id``, or itself when it is one."""
+    while sor_id is not None:
+        kind, parent = conn.execute("SELECT kind, parent_sor_id FROM entity WHERE sor_id = ?", (sor_id,)).fetchone()
+        if kind != "OE":
+            return sor_id
+        sor_id = parent
+    return None
 
 
 def test_a_removed_unit_stands_under_its_parent(wc: Path, sor_samples: list[Path], tmp_path: Path) -> None:

@@ -364,7 +364,7 @@ def _place(conn: sqlite3.Connection, old: str, new: str, table: str) -> None:
             f"""CREATE TEMP TABLE diff_place AS
             WITH RECURSIVE up(unit, sor_id, kind, parent_sor_id, name, depth) AS (
                 SELECT e.sor_id, e.sor_id, e.kind, e.parent_sor_id, e.name, 0 FROM {side}.entity e
-                WHERE e.sor_id IN (SELECT {_PLACED_BY} FROM {table} WHERE institution IS NULL)
+                WHERE e.sor_id IN (SELECT {_placed_by(_bare(table))} FROM {table} WHERE institution IS NULL)
                 UNION ALL
                 SELECT up.unit, p.sor_id, p.kind, p.parent_sor_id, p.name, up.depth + 1
                 FROM up JOIN {side}.entity p ON p.sor_id = up.parent_sor_id
@@ -375,14 +375,17 @@ def _place(conn: sqlite3.Connection, old: str, new: str, table: str) -> None:
         conn.execute("CREATE INDEX temp.ix_diff_place ON diff_place (unit)")
         conn.execute(
             f"UPDATE {table} SET (institution, institution_name) ="
-            f" (SELECT p.sor_id, p.name FROM temp.diff_place p WHERE p.unit = {_PLACED_BY})"
-            f" WHERE institution IS NULL AND {_PLACED_BY} IN (SELECT unit FROM temp.diff_place)"
+            f" (SELECT p.sor_id, p.name FROM temp.diff_place p WHERE p.unit = {_placed_by(_bare(table))})"
+            f" WHERE institution IS NULL AND {_placed_by(_bare(table))} IN (SELECT unit FROM temp.diff_place)"
         )
         conn.execute("DROP TABLE temp.diff_place")
 
 
-# The unit whose institution a change stands under: a unit's own (a removed one's too), a number's owner's.
-_PLACED_BY = "CASE target WHEN 'entity' THEN key ELSE unit END"
+def _placed_by(table: str) -> str:
+    """The unit whose institution a change of ``table`` stands under: a unit's own (a removed one's too), a
+    number's owner's. The columns are named with their table: in a sub-query of ``diff_place``, whose
+    ``unit`` column would be taken instead, a number's change stood under any institution."""
+    return f"CASE {table}.target WHEN 'entity' THEN {table}.key ELSE {table}.unit END"
 
 
 def _bare(table: str) -> str:
