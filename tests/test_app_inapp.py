@@ -27,7 +27,7 @@ from sortui.store import db as store_db
 from sortui.store import edits, workfiles
 from sortui.store.importer import import_files
 from sortui.sync import credentials, state
-from sortui.widgets.path_completion import MAX_SCAN, complete
+from sortui.widgets.path_completion import MAX_SCAN, complete, expand
 
 HOSTILE = "900000000200003"  # named "\x1b[31mEvil red" (tests/conftest.py add_app_test_units)
 
@@ -85,6 +85,16 @@ def test_completion_lists_files_and_folders_and_completes_as_far_as_they_agree(t
     assert complete(f"{tmp_path}/", Path("/")).suggestion is None  # nothing begun: nothing greyed
     missing = complete("nowhere/x", tmp_path)
     assert missing.matches == [] and missing.problem is not None and "nowhere" in missing.problem
+
+
+def test_a_path_typed_after_the_start_folder_begins_again_at_a_double_slash(tmp_path: Path) -> None:
+    """The prompt starts with the current folder: typing an absolute path (or ~) after it starts over."""
+    (tmp_path / "SHAKCOMPLETE.TXT").write_text("x")
+    start = Path("/somewhere/else")
+    assert expand(f"/somewhere/else/{tmp_path}/SHAKCOMPLETE.TXT", start) == tmp_path / "SHAKCOMPLETE.TXT"
+    assert expand("/somewhere/else/~/x", start) == Path.home() / "x"
+    assert expand("sor.xml", start) == start / "sor.xml" and expand("a//", start) == Path("/")
+    assert complete(f"/somewhere/else/{tmp_path}/SH", start).matches == ["SHAKCOMPLETE.TXT"]
 
 
 def test_completion_reads_a_bounded_part_of_a_huge_folder(tmp_path: Path) -> None:

@@ -55,8 +55,15 @@ class Completion:
 
 def expand(typed: str, cwd: Path) -> Path:
     """The path ``typed`` names, absolute and without ``..``: ``~`` is the home folder, a relative path
-    is under ``cwd``."""
-    return Path(os.path.abspath(cwd / os.path.expanduser(typed)))
+    is under ``cwd``. As in Emacs, a path typed after the folder the prompt starts with begins again
+    at ``//`` (the root) or ``/~`` (the home folder): ``/tmp//work/x`` is ``/work/x``."""
+    return Path(os.path.abspath(cwd / os.path.expanduser(restarted(typed))))
+
+
+def restarted(typed: str) -> str:
+    """``typed`` from where it begins again: its last ``//`` (from the second slash) or ``/~``."""
+    at = max(typed.rfind("//") + 1, typed.rfind("/~") + 1)
+    return typed[at:] if at > 0 else typed
 
 
 def complete(typed: str, cwd: Path) -> Completion:
