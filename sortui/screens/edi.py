@@ -314,12 +314,11 @@ class EdiScreen(AsksBeforeLeaving, CodeFields, Screen[None]):
             self.entries = entries
             self.problems = problems
 
-    def __init__(self, source: Source, data: EdiData, on_change: OnChange, debounce: float = 0.1) -> None:
+    def __init__(self, source: Source, data: EdiData, on_change: OnChange) -> None:
         super().__init__()
         self.source = source
         self.data = data
         self.on_change = on_change
-        self.debounce = debounce
         self.code_choices = data.choices
         self.original: dict[str, str] = {}
         self.generation = 0

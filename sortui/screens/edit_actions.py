@@ -392,7 +392,7 @@ class EditActions(Controller):
         if data is None:
             self.notify("This unit has no lokationsnummer (own or inherited): L gives it its own", severity="warning")
             return
-        self.app.push_screen(EdiScreen(self.source, data, lambda keys: self.after_edit(keys), self.debounce))
+        self.app.push_screen(EdiScreen(self.source, data, lambda keys: self.after_edit(keys)))
 
     # -- bulk ---------------------------------------------------------------------------------------
 

@@ -502,7 +502,7 @@ class ReviewScreen(Screen[list[str]]):
             editor = UnitEditor(self.source, message.payload, self.debounce, on_change=self.edited.update)
             self.app.push_screen(editor, lambda entries: self._edited([message.key] if entries else []))
         else:
-            edi = EdiScreen(self.source, message.payload, self.edited.update, self.debounce)
+            edi = EdiScreen(self.source, message.payload, self.edited.update)
             self.app.push_screen(edi, lambda _: self._edited([message.key]))
 
     def _edited(self, keys: list[str]) -> None:
