@@ -161,6 +161,7 @@ async def test_close_the_marked_units_in_one_bulk_change_undone_in_one_step(full
         text = screen_text(app)
         assert "Close the 2 marked units?" in text and "valid until 2024-06-30" in text
         assert "Roskilde Øjenklinik, beh. afsnit" in text and f"IE {APOTEK}" in text  # the units, listed
+        assert "1 sub-unit not marked is valid on" in text and "and stays open" in text  # the apotek's SI
         await press(pilot, "y")
         assert "Closed 2 units on 2024-06-30 (one bulk change: P undoes it)" in notices(app)
         conn = connect(full_wc)

@@ -84,3 +84,17 @@ def test_a_review_of_given_units_keeps_their_order(conn: sqlite3.Connection) -> 
     assert review.summary(conn, "marked").source == "marked:2"
     with pytest.raises(review.ReviewError, match="give one of"):
         review.start(conn, "both", "2024-06-01", units=[APOTEK], subtree=ROSKILDE_SI)
+
+
+def test_the_sub_units_closing_marked_units_leaves_open(conn: sqlite3.Connection) -> None:
+    from sortui.store.queries import open_children_outside
+
+    day = "2026-12-01"
+    assert open_children_outside(conn, [APOTEK], day) == 1  # its SI
+    assert open_children_outside(conn, [APOTEK, APOTEK_SI], day) == 1  # the SI marked too: its OE stays
+    assert open_children_outside(conn, [APOTEK, APOTEK_SI, "306031000016009"], day) == 0  # all closed together
+    assert open_children_outside(conn, [ROSKILDE_IE, ROSKILDE_SI], day) == 1  # the SI's department
+    assert open_children_outside(conn, [ROSKILDE_AFSNIT], day) == 0  # no sub-units
+    edits.set_fields(conn, APOTEK_SI, {"to_date": "2020-01-01"})
+    assert open_children_outside(conn, [APOTEK], day) == 0  # closed already: not left open
+    assert open_children_outside(conn, [], day) == 0

@@ -267,12 +267,19 @@ class EditActions(Controller):
         self.app.push_screen(ConfirmScreen("Close the unit?", body, "close"), answered)
 
     def _start_close_marked(self, sor_ids: list[str]) -> None:
-        self._load("close_marked", sor_ids[0], lambda conn: [n for s in sor_ids if (n := queries.node(conn, s))])
+        on = self.main.view_date
 
-    def _loaded_close_marked(self, _first: str, nodes: list[queries.Node]) -> None:
+        def read(conn: sqlite3.Connection) -> tuple[list[queries.Node], int]:
+            nodes = [n for s in sor_ids if (n := queries.node(conn, s))]
+            return nodes, queries.open_children_outside(conn, [n.sor_id for n in nodes], on)
+
+        self._load("close_marked", sor_ids[0], read)
+
+    def _loaded_close_marked(self, _first: str, payload: tuple[list[queries.Node], int]) -> None:
         """One Gyldig til for every marked unit, a confirmation listing them, one bulk change."""
         from sortui.screens.prompts import PromptScreen, check_date, parse_view_date
 
+        nodes, open_children = payload
         if not nodes:
             self.notify("None of the marked units is in the working copy", severity="warning", markup=False)
             return
@@ -281,17 +288,22 @@ class EditActions(Controller):
         def chosen(value: str | None) -> None:
             day = parse_view_date(value) if value is not None else None
             if day:
-                self._confirm_close_marked(nodes, day)
+                self._confirm_close_marked(nodes, day, open_children)
 
         hint = f"Gyldig til (the last valid day) of {words}, YYYY-MM-DD; empty for today."
         self.app.push_screen(PromptScreen(f"Close {words}", hint, self.main.view_date, check_date), chosen)
 
-    def _confirm_close_marked(self, nodes: list[queries.Node], day: str) -> None:
+    def _confirm_close_marked(self, nodes: list[queries.Node], day: str, open_children: int) -> None:
         from sortui.screens.confirm import ConfirmScreen
 
         words, ids = marked_words(len(nodes)), [n.sor_id for n in nodes]
         body = Text(f"{words[0].upper()}{words[1:]} are valid until {day} (Gyldig til): ")
         body.append("one bulk change in the journal, P undoes it in one step.")
+        if open_children:
+            stay = plural(open_children, "sub-unit")
+            one = open_children == 1
+            body.append(f"\n{stay} not marked {'is' if one else 'are'} valid on {self.main.view_date}")
+            body.append(f" and {'stays' if one else 'stay'} open.")
         items = [_unit_line(n) for n in nodes]
 
         def write(conn: sqlite3.Connection) -> str:

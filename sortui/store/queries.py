@@ -6,6 +6,7 @@ calls them from thread workers, the CLI directly.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -86,6 +87,16 @@ def child_count(conn: sqlite3.Connection, parent_sor_id: str | None, on: str | N
     return conn.execute(f"SELECT count(*) FROM entity e WHERE {where}", {"parent": parent_sor_id, "on": on}).fetchone()[
         0
     ]
+
+
+def open_children_outside(conn: sqlite3.Connection, sor_ids: list[str], on: str) -> int:
+    """The sub-units of ``sor_ids`` valid on ``on`` that are not among them (closing those leaves these open)."""
+    ids = json.dumps(sor_ids)
+    sql = (
+        f"SELECT count(*) FROM entity e WHERE e.parent_sor_id IN (SELECT value FROM json_each(:ids))"
+        f" AND e.sor_id NOT IN (SELECT value FROM json_each(:ids)) AND {valid_on_sql('e')}"
+    )
+    return conn.execute(sql, {"ids": ids, "on": on}).fetchone()[0]
 
 
 def node(conn: sqlite3.Connection, sor_id: str, on: str | None = None) -> Node | None:
