@@ -147,8 +147,7 @@ class MarkingScreen(ShakScreen):
             self.notify(f"No SOR unit carries SHAK-kode {codes}", severity="warning", markup=False)
             return
         if message.toggle and all(sor_id in self.marks for sor_id in ids):
-            for sor_id in ids:
-                self.marks.toggle(sor_id)
+            self.marks.remove(ids)
             self.marks_changed(ids)
             self.notify(f"Unmarked {plural(len(ids), 'unit')} with SHAK-kode {codes}", markup=False, timeout=3)
             return

@@ -397,16 +397,11 @@ def group_words(entries: list[Any]) -> str:
     """One bulk change (a journal group: a bulk edit, a review's change, a batch file) in words: what it
     did, to how many."""
     first = entries[0]
-    units = [e.key for e in entries if e.target == "entity"]
-    numbers = [e.key for e in entries if e.target != "entity"]
-    on = " and ".join(
-        words
-        for words in (
-            plural(len(set(units)), "unit") if units else "",
-            plural(len(set(numbers)), "lokationsnummer", "lokationsnumre") if numbers else "",
-        )
-        if words
-    )
+    units = {e.key for e in entries if e.target == "entity"}
+    numbers = {e.key for e in entries if e.target != "entity"}
+    counts = [plural(len(units), "unit")] if units else []
+    counts += [plural(len(numbers), "lokationsnummer", "lokationsnumre")] if numbers else []
+    on = " and ".join(counts)
     if all(e.target == "message" and e.field == first.field for e in entries):
         verbs = {"add": "added", "remove": "removed"}
         verb = verbs.get(first.op, first.op) if all(e.op == first.op for e in entries) else "changed"

@@ -42,16 +42,12 @@ class Marks:
     def __len__(self) -> int:
         return len(self._ids)
 
-    def __bool__(self) -> bool:
-        return bool(self._ids)
-
-    def toggle(self, sor_id: str) -> bool:
-        """Mark ``sor_id``, or unmark it when it is marked; answers whether it is marked now."""
+    def toggle(self, sor_id: str) -> None:
+        """Mark ``sor_id``, or unmark it when it is marked."""
         if sor_id in self._ids:
             del self._ids[sor_id]
-            return False
-        self._ids[sor_id] = None
-        return True
+        else:
+            self._ids[sor_id] = None
 
     def add(self, sor_ids: Iterable[str]) -> int:
         """Mark ``sor_ids``; answers how many were not marked before."""
@@ -59,11 +55,12 @@ class Marks:
         self._ids.update(dict.fromkeys(sor_ids))
         return len(self._ids) - before
 
-    def clear(self) -> int:
-        """Unmark everything; answers how many were marked."""
-        count = len(self._ids)
+    def remove(self, sor_ids: Iterable[str]) -> None:
+        for sor_id in sor_ids:
+            self._ids.pop(sor_id, None)
+
+    def clear(self) -> None:
         self._ids.clear()
-        return count
 
     def ids(self) -> list[str]:
         return list(self._ids)
