@@ -148,7 +148,7 @@ class SortApp(App[None]):
         self.session_path = session.state_file(Path(db_path), session_dir)
         self.remembered = session.load(self.session_path)
         self.view_date = view_date or self.remembered.view_date or date.today().isoformat()
-        self.settings = config.load(config_path, binding_ids())
+        self.settings = config.load(config_path, binding_ids)
         self.config_path = config_path
         self.label = label
         self.demo = demo

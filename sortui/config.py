@@ -12,7 +12,7 @@ A missing file means defaults; a broken one gives problems to show, never a cras
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,8 +24,11 @@ class Settings:
     path: Path | None = None
 
 
-def load(path: Path | None, known_ids: Iterable[str] = ()) -> Settings:
-    """Settings from ``path``; every problem found is in ``problems`` and the rest still applies."""
+def load(path: Path | None, known_ids: Callable[[], Iterable[str]] = tuple) -> Settings:
+    """Settings from ``path``; every problem found is in ``problems`` and the rest still applies.
+
+    ``known_ids`` gives the binding ids a keymap may name; it is called only when there is a keymap
+    (the app's list imports every screen, which a start without a keymap does not need)."""
     settings = Settings(path=path)
     if path is None or not path.exists():
         return settings
@@ -38,7 +41,7 @@ def load(path: Path | None, known_ids: Iterable[str] = ()) -> Settings:
     if not isinstance(keymap, dict):
         settings.problems.append(f'{path}: [keymap] must be a table of binding id = "key"')
         return settings
-    known = set(known_ids)
+    known = set(known_ids()) if keymap else set()
     for binding_id, keys in keymap.items():
         if not isinstance(keys, str) or not keys.strip():
             settings.problems.append(f'{path}: keymap {binding_id!r} must be a key such as "c" or "ctrl+f,f3"')
