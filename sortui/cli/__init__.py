@@ -23,7 +23,8 @@ from sortui.store import db as store_db
 from sortui.store import workfiles
 
 # Each command and the module that defines it, the groups in the order --help lists them. A command
-# run loads only its own module; --help, and anything that is not a command, load them all.
+# run loads only its own module, the app (no command) none; --help, and anything that is not a
+# command, load them all.
 COMMANDS: dict[str, str] = {
     **dict.fromkeys(("import", "export"), "sortui.cli.files"),
     **dict.fromkeys(("diff", "update"), "sortui.cli.updates"),
@@ -39,6 +40,7 @@ COMMANDS: dict[str, str] = {
     **dict.fromkeys(("serve", "server"), "sortui.cli.service"),
 }
 COMMAND_MODULES: tuple[str, ...] = tuple(dict.fromkeys(COMMANDS.values()))
+APP = ""  # what ``_command_of`` says of a start of the app
 
 
 class SafeArgumentParser(argparse.ArgumentParser):
@@ -51,8 +53,8 @@ class SafeArgumentParser(argparse.ArgumentParser):
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The parser of every command, or only of those of ``command``'s module (a command's own
-    parser is the same either way)."""
+    """The parser of every command, or only of those of ``command``'s module, or (``APP``) of none
+    (a command's own parser, and the global options', are the same either way)."""
     parser = SafeArgumentParser(
         prog="sortui",
         description="Keyboard-first terminal tool for SOR, the Danish health-care organisation register. "
@@ -68,20 +70,24 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--readonly", action="store_true", help="never write to the working copy")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (COMMANDS[command],) if command in COMMANDS else COMMAND_MODULES:
+    modules = (COMMANDS[command],) if command in COMMANDS else () if command == APP else COMMAND_MODULES
+    for module in modules:
         importlib.import_module(module).add_parser(sub)
     return parser
 
 
 def _command_of(argv: Sequence[str]) -> str | None:
-    """The command ``argv`` names (the first word after the global options), if any."""
+    """The command ``argv`` names (the first word after the global options); ``APP`` when it names
+    none and asks for no help (``-h`` or ``--help``, which argparse takes as short as ``--h``)."""
     words = iter(argv)
     for word in words:
         if word == "--db":
             next(words, None)
+        elif word == "-h" or (len(word) > 2 and "--help".startswith(word)):
+            return None
         elif not word.startswith("-"):
             return word
-    return None
+    return APP
 
 
 def main(argv: Sequence[str] | None = None) -> int:
