@@ -160,11 +160,7 @@ class SortApp(App[None]):
         for problem in self.settings.problems:
             self.notify(problem, title="Config", severity="warning", timeout=10, markup=False)
         if self.demo:
-            from sortui.widgets.import_progress import ImportProgress
-
-            preparing = ImportProgress("Preparing the demo snapshot…", id="preparing")
-            self.screen.mount(preparing)
-            self.prepare_demo(preparing)
+            self.prepare_demo()
         else:
             self._open_main()
             self.check_empty()
@@ -187,17 +183,26 @@ class SortApp(App[None]):
         self.push_screen(main)
 
     @work(thread=True, group="startup")
-    def prepare_demo(self, progress: ImportProgress) -> None:
+    def prepare_demo(self) -> None:
         """Build the demo working copy if needed before anything reads it (its import's progress shown
-        by ``progress``), then open the main screen."""
-        from sortui.generator.demo import ensure_demo
+        while it builds), then open the main screen."""
+        from sortui.generator.demo import ensure_demo, holds_demo
 
         try:
-            built = ensure_demo(self.source.path, progress.report)
+            # the progress only when there is an import to follow: a current demo opens at once
+            progress = None if holds_demo(self.source.path) else self.call_from_thread(self._preparing).report
+            built = ensure_demo(self.source.path, progress)
         except (OSError, sqlite3.Error, InputError, db.WorkingCopyError) as exc:
             self.call_from_thread(self.exit, None, 2, Text(printable(f"sortui: the demo could not be prepared: {exc}")))
             return
         self.call_from_thread(self._demo_ready, built)
+
+    def _preparing(self) -> ImportProgress:
+        from sortui.widgets.import_progress import ImportProgress
+
+        preparing = ImportProgress("Preparing the demo snapshot…", id="preparing")
+        self.screen.mount(preparing)
+        return preparing
 
     def _demo_ready(self, built: bool) -> None:
         self._open_main()
