@@ -13,7 +13,7 @@ import os
 import sqlite3
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -21,12 +21,14 @@ from textual.message import Message
 
 from sortui.domain.words import plural
 from sortui.screens.controller import Controller
-from sortui.store.export import Exported, Selection, export_units
 from sortui.widgets.edit_data import Choice
 from sortui.widgets.import_progress import ImportProgress
 from sortui.widgets.marks import marked_words
 from sortui.widgets.safe import clean
 from sortui.widgets.source import Source
+
+if TYPE_CHECKING:  # the writers load with the first export, not with the app
+    from sortui.store.export import Exported, Selection
 
 FORMATS = (  # (format, file name ending, label, what it is): those of `sortui export`
     ("xml", "xml", "SOR XML", "as sor.xml; with the units above, which the file nests them in"),
@@ -93,6 +95,8 @@ class ExportActions(Controller):
 
     def run(self) -> None:
         """Start with the marked units, or the subtree under the tree's cursor when none is marked."""
+        from sortui.store.export import Selection
+
         if self.job is not None:
             self.notify("An export is running: wait for it to finish", severity="warning", markup=False)
             return
@@ -156,6 +160,8 @@ class ExportActions(Controller):
 
     @work(thread=True, group="export")
     def _export(self, job: Job) -> None:
+        from sortui.store.export import export_units
+
         assert job.path is not None
         try:
             with self.source.connection() as conn:
