@@ -17,8 +17,6 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher
 
-from sortui.screens.prompts import goto_prompt
-from sortui.screens.shak_history import ShakHistoryScreen
 from sortui.widgets.org_tree import OrgTree
 from sortui.widgets.pane_tabs import PaneTabs
 from sortui.widgets.shak_data import normalise_code
@@ -133,6 +131,8 @@ class ShakScreen(Screen[None]):
 
     @on(ShakPane.GotoAsked)
     def _shak_goto_asked(self) -> None:
+        from sortui.screens.prompts import goto_prompt
+
         def chosen(value: str | None) -> None:
             if value:
                 code = normalise_code(value)
@@ -144,6 +144,8 @@ class ShakScreen(Screen[None]):
 
     @on(ShakPane.HistoryAsked)
     def _shak_history_asked(self, message: ShakPane.HistoryAsked) -> None:
+        from sortui.screens.shak_history import ShakHistoryScreen
+
         self.app.push_screen(ShakHistoryScreen(self.source, message.code, self.shak_pane.view.on))
 
     @on(ShakPane.Highlighted)
