@@ -261,6 +261,7 @@ class MainScreen(NavigationScreen):
 
     @on(OrgTree.Ready)
     def _tree_ready(self) -> None:
+        self.call_after_refresh(self.shak_pane.start)  # once the tree is on the screen
         if self.tree.cursor_line < 0 and self.tree.root.children:
             self.tree.move_to(self.tree.root.children[0])
         if self._restore_cursor is not None:

@@ -91,6 +91,7 @@ class ShakScreen(Screen[None]):
         return self.has_class("-shak")
 
     def action_shak_pane(self) -> None:
+        self.shak_pane.start()  # shown before the main screen asked it to read its top level
         self.show_tab(SHAK_TAB)
         self.shak_pane.focus_view()
 

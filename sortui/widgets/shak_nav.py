@@ -232,8 +232,14 @@ class ShakPane(Vertical):
         return self.query_one(ContentSwitcher).current or "shak-tree"
 
     def on_mount(self) -> None:
-        self.tree.load_root()
         self._subtitle()
+
+    def start(self) -> None:
+        """Read the top level, unless it is read or being read: the main screen asks once its organisation
+        tree is shown, so that the hidden SHAK tree's reading and filling do not delay the first screen."""
+        root = self.tree.root.data
+        if root is not None and not (root.loaded or root.loading):
+            self.tree.load_root()
 
     def focus_view(self) -> None:
         """Focus what the pane shows: the tree, the matching codes or the checks."""
