@@ -84,3 +84,40 @@ def test_a_command_loads_only_its_own_module(sor_wc: Path, tmp_path: Path) -> No
     _, modules = _loaded_sortui("--db", sor_wc, "show", AFSNIT, tmp_path=tmp_path)
     assert "sortui.cli.lookup" in modules
     assert modules.isdisjoint({"sortui.cli.edit", "sortui.cli.review", "sortui.cli.sync", "sortui.store.export"})
+
+
+_APP_PROBE = """
+import asyncio, json, sys
+from sortui import app
+from sortui.cli import main
+
+def first_screen(self):  # headless, until the tree's top level is in
+    async def run():
+        async with self.run_test() as pilot:
+            while not any(tree.root.children for tree in self.screen.query("OrgTree")):
+                await pilot.pause(0.01)
+    asyncio.run(run())
+
+app.SortApp.run = first_screen
+main(sys.argv[1:])
+print(json.dumps(sorted(sys.modules)))
+"""
+# What the first screen never needs: every other screen is loaded when it is first opened, the
+# export and import machinery with the first export or import, the sync client with the first sync.
+NOT_AT_START = (
+    *(f"sortui.screens.{name}" for name in ("help", "editor", "edi", "changes", "confirm", "review", "conflicts")),
+    *(f"sortui.screens.{name}" for name in ("login", "sync", "what_changed", "path_prompt", "shak_history")),
+    *("sortui.store.export", "sortui.store.importer", "sortui.sync.client", "sortui.sync.engine"),
+    *("sortui.cli.files", "sortui.cli.lookup", "sortui.cli.sync", "httpx", "keyring"),
+)
+
+
+def test_the_apps_first_screen_loads_no_other_screen_nor_the_export_import_or_sync_machinery(
+    sor_wc: Path, tmp_path: Path
+) -> None:
+    env = dict(os.environ, XDG_STATE_HOME=str(tmp_path / "xdg-state"), XDG_CONFIG_HOME=str(tmp_path / "xdg-config"))
+    argv = [sys.executable, "-c", _APP_PROBE, "--readonly", "--db", str(sor_wc)]
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120, check=True)
+    modules = set(json.loads(done.stdout.strip().splitlines()[-1]))
+    assert "sortui.screens.main" in modules
+    assert modules.isdisjoint(NOT_AT_START), sorted(modules.intersection(NOT_AT_START))
