@@ -9,7 +9,7 @@ which bubbles to its screen with the keys whose display changed.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -17,13 +17,14 @@ from textual.message import Message
 from textual.widget import Widget
 
 from sortui.domain.words import plural
-from sortui.store import edits, journal
+from sortui.store import journal
 from sortui.store.journal import EditError
-from sortui.widgets import edit_data
-from sortui.widgets.edit_data import EanInfo
 from sortui.widgets.guard import reports_errors
 from sortui.widgets.safe import clean
 from sortui.widgets.source import Source
+
+if TYPE_CHECKING:  # the editing machinery loads with the first edit, not with the main screen
+    from sortui.widgets.edit_data import EanInfo
 
 
 class EanFlow(Widget):
@@ -64,6 +65,8 @@ class EanFlow(Widget):
     @work(thread=True, group="ean-read")
     @reports_errors
     def _read(self, sor_id: str, want: str | None) -> None:
+        from sortui.widgets import edit_data
+
         with self.source.connection() as conn:
             info = edit_data.load_ean_info(conn, sor_id)
         self.post_message(self.Loaded(info, want))
@@ -116,6 +119,8 @@ class EanFlow(Widget):
     @work(thread=True, group="ean-write")
     @reports_errors
     def _write(self, info: EanInfo, mode: str, gln: str) -> None:
+        from sortui.store import edits
+
         try:
             with self.source.connection() as conn:
                 edits.set_ean_mode(conn, info.sor_id, mode)

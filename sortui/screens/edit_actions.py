@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -21,16 +21,17 @@ from textual.message import Message
 from sortui.domain.words import plural
 from sortui.screens.controller import Controller
 from sortui.screens.ean_flow import EanFlow
-from sortui.store import edits, journal, queries, search
+from sortui.store import journal, queries, search
 from sortui.store.describe import message_code
 from sortui.store.journal import EditError
-from sortui.widgets import edit_data
-from sortui.widgets.edit_data import BulkPlan, Choice, EdiData, EditorData, MovePlan
 from sortui.widgets.guard import reports_errors
 from sortui.widgets.marks import marked_words
 from sortui.widgets.safe import clean
 from sortui.widgets.source import Source
 from sortui.widgets.treedata import Item
+
+if TYPE_CHECKING:  # the editing machinery loads with the first edit, not with the main screen
+    from sortui.widgets.edit_data import BulkPlan, EdiData, EditorData, MovePlan
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +189,8 @@ class EditActions(Controller):
     # -- edit --------------------------------------------------------------------------------------
 
     def _start_edit(self, item: Item) -> None:
+        from sortui.widgets import edit_data
+
         sor_id = item.sor_id
         assert sor_id is not None
         self._load("edit", sor_id, lambda conn: edit_data.load_editor_data(conn, sor_id))
@@ -209,6 +212,8 @@ class EditActions(Controller):
     # -- create, close, move ----------------------------------------------------------------------
 
     def _start_create(self, item: Item) -> None:
+        from sortui.widgets import edit_data
+
         parent, on = item.sor_id, self.main.view_date
         assert parent is not None
         self._load("create", parent, lambda conn: edit_data.load_new_unit_data(conn, parent, on))
@@ -250,6 +255,7 @@ class EditActions(Controller):
 
     def _confirm_close(self, node: queries.Node, day: str, open_children: int) -> None:
         from sortui.screens.confirm import ConfirmScreen
+        from sortui.store import edits
 
         body = Text(f"{clean(node.name)} ({node.kind} {node.sor_id}) is valid until {day} (Gyldig til).")
         if open_children:
@@ -295,6 +301,7 @@ class EditActions(Controller):
 
     def _confirm_close_marked(self, nodes: list[queries.Node], day: str, open_children: int) -> None:
         from sortui.screens.confirm import ConfirmScreen
+        from sortui.store import edits
 
         words, ids = marked_words(len(nodes)), [n.sor_id for n in nodes]
         body = Text(f"{words[0].upper()}{words[1:]} are valid until {day} (Gyldig til): ")
@@ -361,6 +368,7 @@ class EditActions(Controller):
 
     def _loaded_move(self, sor_id: str, plan: MovePlan | None) -> None:
         from sortui.screens.confirm import ConfirmScreen
+        from sortui.store import edits
 
         if plan is None or plan.new_parent is None:
             self.notify(clean(plan.problem or "not found") if plan else "not found", severity="error", markup=False)
@@ -394,6 +402,8 @@ class EditActions(Controller):
         self.after_edit(message.keys)
 
     def _start_edi(self, item: Item) -> None:
+        from sortui.widgets import edit_data
+
         sor_id = item.sor_id
         assert sor_id is not None
         self._load("edi", sor_id, lambda conn: edit_data.load_edi_data(conn, sor_id))
@@ -414,6 +424,8 @@ class EditActions(Controller):
     def _start_bulk(self, item: Item | None, marked: list[str] | None = None) -> None:
         """The message type's scope: the marked units' lokationsnumre (when there are marks) or those
         under the cursor's unit, or the search hits'."""
+        from sortui.widgets import edit_data
+        from sortui.widgets.edit_data import Choice
         from sortui.widgets.picker import PickerScreen
 
         pane = self.main.search
@@ -455,6 +467,7 @@ class EditActions(Controller):
         self.app.push_screen(PickerScreen(title, choices, filterable=False), chosen)
 
     def _loaded_bulk(self, sor_id: str, plan: BulkPlan) -> None:
+        from sortui.widgets import edit_data
         from sortui.widgets.picker import PickerScreen
 
         if not plan.glns:
@@ -470,6 +483,8 @@ class EditActions(Controller):
 
     def _loaded_bulk_preview(self, sor_id: str, plan: BulkPlan) -> None:
         from sortui.screens.confirm import ConfirmScreen
+        from sortui.store import edits
+        from sortui.widgets import edit_data
 
         assert plan.urn is not None
         urn, verb = plan.urn, "Add" if plan.action == "add" else "Remove"
@@ -532,6 +547,7 @@ def _parent_id(node: Any) -> str | None:
 
 def _plan_move(conn: sqlite3.Connection, sor_id: str, key: str) -> MovePlan | None:
     from sortui.store.lookup import go_to_target
+    from sortui.widgets import edit_data
 
     target = go_to_target(conn, key)
     return edit_data.plan_move(conn, sor_id, target.sor_id, target.note)

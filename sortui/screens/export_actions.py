@@ -21,7 +21,6 @@ from textual.message import Message
 
 from sortui.domain.words import plural
 from sortui.screens.controller import Controller
-from sortui.widgets.edit_data import Choice
 from sortui.widgets.import_progress import ImportProgress
 from sortui.widgets.marks import marked_words
 from sortui.widgets.safe import clean
@@ -112,6 +111,7 @@ class ExportActions(Controller):
         self._pick_format(job)
 
     def _pick_format(self, job: Job) -> None:
+        from sortui.widgets.edit_data import Choice
         from sortui.widgets.picker import PickerScreen
 
         choices = [Choice(fmt, label, detail) for fmt, _, label, detail in FORMATS]
