@@ -11,7 +11,6 @@ A missing file means defaults; a broken one gives problems to show, never a cras
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +31,8 @@ def load(path: Path | None, known_ids: Callable[[], Iterable[str]] = tuple) -> S
     settings = Settings(path=path)
     if path is None or not path.exists():
         return settings
+    import tomllib  # only with a file to read: its regular expressions cost a start without one
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

@@ -104,13 +104,13 @@ print(json.dumps(sorted(sys.modules)))
 """
 # What the first screen never needs: every other screen is loaded when it is first opened, the
 # editing, export and import machinery with the first edit, export or import, the sync client with
-# the first sync.
+# the first sync, the settings' TOML parser only when there is a settings file.
 NOT_AT_START = (
     *(f"sortui.screens.{name}" for name in ("help", "editor", "edi", "changes", "confirm", "review", "conflicts")),
     *(f"sortui.screens.{name}" for name in ("login", "sync", "what_changed", "path_prompt", "shak_history")),
     *("sortui.store.edits", "sortui.widgets.edit_data", "sortui.store.export", "sortui.store.importer"),
     *("sortui.sync.client", "sortui.sync.engine"),
-    *("sortui.cli.files", "sortui.cli.lookup", "sortui.cli.sync", "httpx", "keyring"),
+    *("sortui.cli.files", "sortui.cli.lookup", "sortui.cli.sync", "httpx", "keyring", "tomllib"),
 )
 
 
