@@ -442,3 +442,22 @@ def test_a_lokationsnummer_on_two_units_is_named_at_the_second(run_cli, tmp_path
     )
     line = data.count(b"\n", 0, record) + 1
     assert f"{taken}:{line}" in result.err and "EanLocationCode" in result.err
+
+
+def test_a_record_naming_two_sor_koder_is_read_as_the_import_reads_it(
+    run_cli, tmp_path: Path, samples_dir: Path
+) -> None:
+    """The last SorIdentifier of a record is its SOR-kode, in the kept records as in the parsed ones."""
+    source = samples_dir / "sor" / "ONE_APOTEK.xml"
+    data = source.read_bytes()
+    owner = data.split(b"<SorIdentifier>")[1].split(b"<")[0]
+    unit = data.index(b"<OrganizationalUnit>") + len(b"<OrganizationalUnit>")
+    twice = tmp_path / "twice.xml"
+    twice.write_bytes(
+        data[:unit]
+        + b"<SorIdentifier>1</SorIdentifier>"
+        + data[unit:].replace(b"</SorIdentifier>", b"</SorIdentifier><SorIdentifier>" + owner + b"</SorIdentifier>", 1)
+    )
+    result = run_cli("diff", str(source), str(twice), db=None)
+    assert result.code == 2 and "Traceback" not in result.err
+    assert f"duplicate SOR-kode {owner.decode()}" in result.err and f"{twice}:" in result.err

@@ -447,18 +447,15 @@ class SorXmlReader:
         return ent
 
     def _raw_record(self, rec: etree._Element, kind: str, parent_id: str | None) -> RawRecord:
-        sor_id = _stripped(_child_text(rec, _SOR_ID))
+        """The record's bytes, and its SOR-kode, name and lokationsnummer read as ``_entity`` reads them
+        (the last element of a name wins), so that a record parsed later is the same unit."""
+        sor_id = _stripped(_last_text(rec, _SOR_ID))
         if not sor_id:
             raise InputError("record has no SorIdentifier", self.label, rec.sourceline, n.RECORD[kind])
-        own = _child(rec, _EAN_ENTITY)
-        if own is None:
-            optional = _child(rec, _OPTIONAL_EAN)
-            own = _child(optional, _EAN_ENTITY) if optional is not None else None
-        gln = _stripped(_child_text(own, _GLN)) if own is not None else None
         raw = etree.tostring(rec, with_tail=False)
         cut = raw.index(b">") + 1  # the start tag, with the namespace declarations lxml repeats on each record
-        name = _stripped(_child_text(rec, _NAME))
-        return RawRecord(kind, sor_id, parent_id, rec.sourceline, name, gln, raw[:cut], raw[cut:])
+        name = _stripped(_last_text(rec, _NAME))
+        return RawRecord(kind, sor_id, parent_id, rec.sourceline, name, _own_gln(rec), raw[:cut], raw[cut:])
 
     def _optional_ean(self, el: etree._Element, ent: Entity) -> None:
         for sub in el:
@@ -586,14 +583,23 @@ _GLN = next(tag for tag, name in _LOCATION_BY_TAG.items() if name == "gln")
 _FRAGMENT_PARSER = etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False)
 
 
-def _child(el: etree._Element, tag: str) -> etree._Element | None:
-    """The first child named ``tag`` (found in C: no path machinery)."""
-    return next(el.iterchildren(tag), None)
+def _last_text(el: etree._Element, tag: str) -> str | None:
+    """The text of the last child named ``tag`` (found in C: no path machinery)."""
+    text = None
+    for child in el.iterchildren(tag):
+        text = child.text
+    return text
 
 
-def _child_text(el: etree._Element, tag: str) -> str | None:
-    child = next(el.iterchildren(tag), None)
-    return child.text if child is not None else None
+def _own_gln(rec: etree._Element) -> str | None:
+    """The record's own lokationsnummer, from the last EanLocationCodeEntity ``_entity`` would read."""
+    own = None
+    for child in rec.iterchildren(_EAN_ENTITY, _OPTIONAL_EAN):
+        if child.tag == _EAN_ENTITY:
+            own = child
+        else:
+            own = next((sub for sub in reversed(child) if sub.tag == _EAN_ENTITY), own)
+    return _stripped(_last_text(own, _GLN)) if own is not None else None
 
 
 def _stripped(text: str | None) -> str | None:
