@@ -268,24 +268,30 @@ def _place_units(conn: sqlite3.Connection, start: int, label: str) -> None:
     These are all a change's placement reads of a unit that did not change; a duplicate SOR-kode or
     lokationsnummer is refused here with the line of its second record, as a full read refuses it.
     """
-    try:
-        conn.execute(
-            "INSERT INTO entity (sor_id, kind, parent_sor_id, name)"
-            " SELECT sor_id, kind, parent_sor_id, name FROM sor_raw WHERE rowid > ? ORDER BY sor_id",
-            (start,),
-        )
-    except sqlite3.IntegrityError:
-        sor_id, line = _first_repeat(conn, "sor_id")
-        raise InputError(f"duplicate SOR-kode {sor_id}", label, line, "SorIdentifier") from None
-    try:
-        conn.execute(
-            "INSERT INTO location (gln, owner_sor_id)"
-            " SELECT gln, sor_id FROM sor_raw WHERE rowid > ? AND gln IS NOT NULL ORDER BY gln",
-            (start,),
-        )
-    except sqlite3.IntegrityError:
-        gln, line = _first_repeat(conn, "gln")
-        raise InputError(f"duplicate lokationsnummer {gln}", label, line, "EanLocationCode") from None
+    for sql, column, what, where in _PLACES:
+        try:
+            conn.execute(sql, (start,))
+        except sqlite3.IntegrityError:
+            value, line = _first_repeat(conn, column)
+            raise InputError(f"duplicate {what} {value}", label, line, where) from None
+
+
+_PLACES = (
+    (
+        "INSERT INTO entity (sor_id, kind, parent_sor_id, name)"
+        " SELECT sor_id, kind, parent_sor_id, name FROM sor_raw WHERE rowid > ? ORDER BY sor_id",
+        "sor_id",
+        "SOR-kode",
+        "SorIdentifier",
+    ),
+    (
+        "INSERT INTO location (gln, owner_sor_id)"
+        " SELECT gln, sor_id FROM sor_raw WHERE rowid > ? AND gln IS NOT NULL ORDER BY gln",
+        "gln",
+        "lokationsnummer",
+        "EanLocationCode",
+    ),
+)
 
 
 def _first_repeat(conn: sqlite3.Connection, column: str) -> tuple[str, int | None]:
