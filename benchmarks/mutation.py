@@ -30,7 +30,8 @@ _KILLED = ("killed", "caught by type check")
 
 
 def run(mutants: list[str], children: int) -> int:
-    env = {**os.environ, "SORTUI_TEST_SAMPLES": str(SAMPLES)}
+    # The service in a thread of the tests' process, where mutmut switches the mutant on.
+    env = {**os.environ, "SORTUI_TEST_SAMPLES": str(SAMPLES), "SORTUI_TEST_SERVICE": "thread"}
     command = [sys.executable, "-m", "mutmut", "run", "--max-children", str(children), *mutants]
     return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
 

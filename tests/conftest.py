@@ -319,6 +319,63 @@ class Service:
         return httpx.Client(base_url=f"{self.url}/api/v1", headers=headers, timeout=10)
 
 
+class ThreadService(Service):
+    """The same service in a thread of the test process, still real HTTP on a free port.
+
+    Mutation testing (benchmarks/mutation.py sets ``SORTUI_TEST_SERVICE=thread``) switches a mutant
+    on in the process that runs the tests: the service's code must run there to be mutated. The
+    log goes to the same file, through the same redacting configuration, as ``serve`` writes it.
+    """
+
+    def launch(self) -> None:
+        import threading
+
+        import uvicorn
+
+        from sortui.server.db import make_engine
+        from sortui.server.run import _app, log_config
+
+        settings: dict[str, Any] = {"database": self.db_url, "token_minutes": None, "body_limit": None}
+        options = dict(zip(self.extra[::2], self.extra[1::2], strict=True))
+        settings["files_dir"] = options.pop("--files-dir", None)
+        if "--token-minutes" in options:
+            settings["token_minutes"] = int(options.pop("--token-minutes"))
+        if "--max-body-mb" in options:
+            settings["body_limit"] = int(options.pop("--max-body-mb")) << 20
+        assert not options, f"not in a thread: {options}"
+        logging = log_config("info")
+        for handler in logging["handlers"].values():
+            handler.pop("stream")
+            handler.update({"class": "logging.FileHandler", "filename": str(self.log), "encoding": "utf-8"})
+        config = uvicorn.Config(
+            _app(make_engine(self.db_url), settings),
+            host="127.0.0.1",
+            port=self.port,
+            log_config=logging,
+            server_header=False,
+            timeout_graceful_shutdown=5,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread.start()
+        self.proc = self  # poll() below stands for the process's
+
+    def poll(self) -> int | None:
+        return None if self._thread.is_alive() else 0
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(15)
+
+
+def new_service(db_url: str, log: Path, extra: tuple[str, ...] = ()) -> Service:
+    """A service process, or a service thread under mutation testing (``ThreadService``)."""
+    import os
+
+    kind = ThreadService if os.environ.get("SORTUI_TEST_SERVICE") == "thread" else Service
+    return kind(db_url, log, extra)
+
+
 def load_service_database(url: str, sor_samples: list[Path]) -> None:
     """Load the three samples into the (empty) service database at ``url`` with `sortui server init`,
     and add SERVICE_USERS with `sortui server add-user`."""
@@ -405,7 +462,7 @@ def service(tmp_path: Path, service_db: str) -> Any:
     """A running service on a fresh database (SQLite, or PostgreSQL for ``ON_BOTH_DATABASES``); stopped after."""
     folder = tmp_path / "service"
     folder.mkdir(exist_ok=True)
-    svc = Service(service_db, folder / "service.log")
+    svc = new_service(service_db, folder / "service.log")
     svc.start()
     yield svc
     svc.stop()

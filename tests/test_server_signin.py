@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import httpx
-from conftest import ON_BOTH_DATABASES, SERVICE_USERS, Service
+from conftest import ON_BOTH_DATABASES, SERVICE_USERS, Service, new_service
 
 pytestmark = ON_BOTH_DATABASES
 
@@ -40,7 +40,7 @@ def test_many_user_names_from_one_address_are_throttled(service: Service) -> Non
 
 
 def test_throttling_holds_across_service_processes(service: Service, tmp_path: Path) -> None:
-    other = Service(service.db_url, tmp_path / "other.log")
+    other = new_service(service.db_url, tmp_path / "other.log")
     other.start()
     try:
         for n in range(6):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import SAMPLES, SERVICE_USERS, Desk, Service, free_port
+from conftest import SAMPLES, SERVICE_USERS, Desk, Service, free_port, new_service
 from lxml import etree
 
 from sortui import cli as sortui_cli
@@ -52,7 +52,7 @@ def _files_template(tmp_path_factory: pytest.TempPathFactory, sor_samples: list[
 def _start(folder: Path, template: Path) -> Service:
     folder.mkdir()
     shutil.copyfile(template, folder / "service.sqlite")
-    svc = Service(
+    svc = new_service(
         f"sqlite:///{folder / 'service.sqlite'}", folder / "service.log", ("--files-dir", str(folder / "files"))
     )
     svc.start()
