@@ -5,6 +5,7 @@ Every error is JSON: ``{"error": {"code": ..., "message": ...}}`` (409 adds ``co
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -131,6 +132,9 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:  # every process beats (server/availability.py)
         beats = availability.Heartbeats(engine)
         beats.start()
+        # What start-up made lives as long as the process: out of the collector's way. A full collection
+        # over it took 110 ms under load, every request in flight waiting; now a few ms.
+        gc.freeze()
         yield
         beats.stop()
 
