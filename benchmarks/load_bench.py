@@ -8,6 +8,8 @@ number of service processes (``sortui serve --workers W``), two runs:
 - contended: every editor changes one of two shared units; a 409 gives the service's version,
   and the editor tries again on it.
 
+Each editor first sends one changeset of its own unit, not measured (a warm-up: connections and
+compiled statements exist, as in a service that has been running); then all start together.
 Each run is bounded: ``--changesets`` per editor (retries of a conflict do not count), and a
 deadline. It reports applied changesets per second (wall time), the latency of each request
 (p50, p99), the 409s, and checks consistency at the end against the service's own records: the
@@ -35,6 +37,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -155,6 +158,7 @@ class Run:
     wall_s: float = 0.0
     latencies: list[float] = field(default_factory=list)
     applied_ids: list[str] = field(default_factory=list)
+    warm_up_ids: list[str] = field(default_factory=list)  # one changeset per editor before the clock starts
     consistency: str = ""
     lost: int = 0
     service_cpu_s: float = 0.0
@@ -226,11 +230,26 @@ class Connection:
             self.writer.close()
 
 
-async def _editor(service: Service, run: Run, i: int, count: int, deadline: float) -> None:
+async def _warm_up(http: Connection, run: Run, i: int) -> None:
+    """One changeset of the editor's own unit, not measured: the connection, the service's pool
+    connection and its compiled statements exist before the clock starts, as in a running service."""
+    key = unit_id(i)
+    version = (await http.request("GET", f"/units/{key}"))[1]["version"]
+    changeset = uuid.uuid4().hex
+    status, _ = await http.request("POST", "/changesets", {"id": changeset, "operations": [_op(key, "warm", version)]})
+    if status != 200:
+        raise RuntimeError(f"the warm-up changeset was answered {status}")
+    run.warm_up_ids.append(changeset)
+
+
+async def _editor(service: Service, run: Run, i: int, count: int, start: asyncio.Barrier) -> None:
     key = unit_id(i) if run.mode == "uncontended" else unit_id(UNITS - 1 - i % 2)
     http = Connection(service.port, service.token)
     try:
+        await _warm_up(http, run, i)
         version = (await http.request("GET", f"/units/{key}"))[1]["version"]
+        await start.wait()
+        deadline = time.monotonic() + DEADLINE_S
         done = 0
         while done < count and time.monotonic() < deadline:
             changeset = uuid.uuid4().hex
@@ -253,10 +272,18 @@ async def _editor(service: Service, run: Run, i: int, count: int, deadline: floa
         http.close()
 
 
-async def _load(service: Service, run: Run, count: int) -> None:
-    deadline = time.monotonic() + DEADLINE_S
+async def _load(service: Service, run: Run, count: int, on_start: Callable[[], None]) -> None:
+    """The editors warm up, then all start at once: ``on_start`` runs, the clock starts."""
+    start = asyncio.Barrier(run.editors + 1)
+    editors = asyncio.gather(*(_editor(service, run, i, count, start) for i in range(run.editors)))
+    waiting = asyncio.ensure_future(start.wait())
+    await asyncio.wait([waiting, editors], return_when=asyncio.FIRST_COMPLETED)
+    if not waiting.done():  # an editor failed before the start
+        waiting.cancel()
+        await editors
+    on_start()
     started = time.perf_counter()
-    await asyncio.gather(*(_editor(service, run, i, count, deadline) for i in range(run.editors)))
+    await editors
     run.wall_s = time.perf_counter() - started
 
 
@@ -278,13 +305,13 @@ def check_consistency(service: Service, run: Run) -> None:
     problems = []
     if [c["seq"] for c in feed] != list(range(1, head + 1)):
         problems.append("feed has gaps or duplicates")
-    if sorted(c["changeset"] for c in feed) != sorted(run.applied_ids):
+    if sorted(c["changeset"] for c in feed) != sorted(run.applied_ids + run.warm_up_ids):
         problems.append("feed and applied changesets differ")
     for key in keys:
         steps = [c["version"] for c in feed if c["key"] == key]
         if steps != list(range(1, len(steps) + 1)) or versions[key] != len(steps):
             problems.append(f"{key}: versions {steps[:5]}... end at {versions[key]}")
-    run.lost = run.applied - sum(versions.values())
+    run.lost = run.applied + len(run.warm_up_ids) - sum(versions.values())
     if run.lost:
         problems.append(f"{run.lost} updates lost")
     run.consistency = "ok" if not problems else "; ".join(problems[:3])
@@ -306,20 +333,29 @@ def measure(
         service = Service(url, workers, folder / f"{database}-{workers}-{mode}.log")
         try:
             run = Run(database, workers, mode, editors)
-            before = service.cpu_s(), database_cpu(cluster), time.process_time()
-            by_process = service.cpu_by_process()
-            asyncio.run(_load(service, run, count))
-            used = [cpu - by_process.get(pid, 0.0) for pid, cpu in service.cpu_by_process().items()]
-            run.busiest_share = max(used) / max(sum(used), 1e-9)
-            run.service_cpu_s = service.cpu_s() - before[0]
-            run.database_cpu_s = database_cpu(cluster) - before[1]
-            run.client_cpu_s = time.process_time() - before[2]
+            _run_load(service, run, count, cluster)
             check_consistency(service, run)
         finally:
             service.stop()
         runs.append(run)
         _reset(database, url)
     return runs
+
+
+def _run_load(service: Service, run: Run, count: int, cluster: Cluster | None) -> None:
+    """The load, with the CPU each side used from the start (after the warm-up) to the end."""
+    before: dict[str, Any] = {}
+
+    def on_start() -> None:
+        before.update(by_process=service.cpu_by_process(), database=database_cpu(cluster))
+        before["client"] = time.process_time()
+
+    asyncio.run(_load(service, run, count, on_start))
+    used = [cpu - before["by_process"].get(pid, 0.0) for pid, cpu in service.cpu_by_process().items()]
+    run.busiest_share = max(used) / max(sum(used), 1e-9)
+    run.service_cpu_s = sum(used)
+    run.database_cpu_s = database_cpu(cluster) - before["database"]
+    run.client_cpu_s = time.process_time() - before["client"]
 
 
 def _reset(database: str, url: str) -> None:
