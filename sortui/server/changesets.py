@@ -170,24 +170,33 @@ def commit_changeset(engine: Engine, user: User, changeset_id: str, ops: list[Op
 
 def _apply(engine: Engine, user: User, changeset_id: str, ops: list[Operation], serialize: bool) -> dict[str, Any]:
     with write_transaction(engine, REGISTER_LOCK if serialize else None) as conn:
-        stored = _stored_result(conn, changeset_id, user, ops)
-        if stored is not None:
-            return stored
-        created = _resolve_provisional(conn, ops)
-        records = _load_records(conn, ops, locked=serialize)
-        _check_subtrees(conn, user, ops, records)
+        if serialize:
+            stored = _stored_result(conn, changeset_id, user, ops)
+            if stored is not None:
+                return stored
         try:
-            _check_versions(ops, records)
+            return _apply_new(conn, user, changeset_id, ops, serialize)
         except Refused:
-            # The same id may have been committed by another process since it was looked up (and made
-            # these versions): its stored result, then. Each statement reads what is committed.
+            # A changeset id seen before is the stored result, whatever else is true now. Side by side it is
+            # looked up only here, a round trip less for every new id: a replay is always refused (its first
+            # time moved the versions it names), and an id committed beside this one since it was looked up
+            # fails the insert (IntegrityError), so it is decided again, looked up first.
             stored = _stored_result(conn, changeset_id, user, ops)
             if stored is None:
                 raise
             return stored
-        changes = [_apply_operation(conn, op, records) for op in ops]
-        _validate(records)
-        return _write(conn, user, changeset_id, ops, records, changes, created)
+
+
+def _apply_new(
+    conn: Connection, user: User, changeset_id: str, ops: list[Operation], serialize: bool
+) -> dict[str, Any]:
+    created = _resolve_provisional(conn, ops)
+    records = _load_records(conn, ops, locked=serialize)
+    _check_subtrees(conn, user, ops, records)
+    _check_versions(ops, records)
+    changes = [_apply_operation(conn, op, records) for op in ops]
+    _validate(records)
+    return _write(conn, user, changeset_id, ops, records, changes, created)
 
 
 def operations_digest(ops: list[Operation]) -> str:
