@@ -407,3 +407,57 @@ def test_a_unit_twice_in_a_sor_file_is_named_by_its_second_line(run_cli, tmp_pat
     assert result.code == 2 and "duplicate SOR-kode 306031000016009" in result.err
     line = second.count(b"\n", 0, at) + 1
     assert f"{twice}:{line}" in result.err
+
+
+def test_a_bad_value_in_a_record_that_differs_is_named_at_its_line_in_the_file(
+    run_cli, tmp_path: Path, samples_dir: Path
+) -> None:
+    """Records that differ are parsed after both sides are read: the error still names the file's line."""
+    source = samples_dir / "sor" / "ONE_APOTEK.xml"
+    data = source.read_bytes()
+    at = data.index(b"<EntityInheritedIndicator>true<")
+    bad = tmp_path / "bad.xml"
+    bad.write_bytes(
+        data[:at] + b"<EntityInheritedIndicator>maybe<" + data[at + len(b"<EntityInheritedIndicator>true<") :]
+    )
+    line = data.count(b"\n", 0, at) + 1
+    for args in ((source, bad), (bad, source)):  # either side: the old one is read by the worker
+        result = run_cli("diff", *map(str, args), db=None)
+        assert result.code == 2 and "Traceback" not in result.err
+        assert f"{bad}:{line}" in result.err and "expected true or false, found 'maybe'" in result.err
+
+
+def test_a_lokationsnummer_on_two_units_is_named_at_the_second(run_cli, tmp_path: Path, samples_dir: Path) -> None:
+    apotek, praksis = samples_dir / "sor" / "ONE_APOTEK.xml", samples_dir / "sor" / "ONE_PRAKSIS.xml"
+    gln_of = lambda data: data.split(b"<EanLocationCode>")[1].split(b"<")[0]  # noqa: E731
+    data = praksis.read_bytes()
+    at = data.index(b"<EanLocationCode>")
+    taken = tmp_path / "taken.xml"
+    taken.write_bytes(data.replace(gln_of(data), gln_of(apotek.read_bytes())))
+    result = run_cli("diff", _side_arg([apotek, praksis]), _side_arg([apotek, taken]), db=None)
+    assert result.code == 2 and "Traceback" not in result.err
+    assert f"duplicate lokationsnummer {gln_of(apotek.read_bytes()).decode()}" in result.err
+    record = max(
+        data.rfind(tag, 0, at) for tag in (b"<InstitutionOwner>", b"<HealthInstitution>", b"<OrganizationalUnit>")
+    )
+    line = data.count(b"\n", 0, record) + 1
+    assert f"{taken}:{line}" in result.err and "EanLocationCode" in result.err
+
+
+def test_a_record_naming_two_sor_koder_is_read_as_the_import_reads_it(
+    run_cli, tmp_path: Path, samples_dir: Path
+) -> None:
+    """The last SorIdentifier of a record is its SOR-kode, in the kept records as in the parsed ones."""
+    source = samples_dir / "sor" / "ONE_APOTEK.xml"
+    data = source.read_bytes()
+    owner = data.split(b"<SorIdentifier>")[1].split(b"<")[0]
+    unit = data.index(b"<OrganizationalUnit>") + len(b"<OrganizationalUnit>")
+    twice = tmp_path / "twice.xml"
+    twice.write_bytes(
+        data[:unit]
+        + b"<SorIdentifier>1</SorIdentifier>"
+        + data[unit:].replace(b"</SorIdentifier>", b"</SorIdentifier><SorIdentifier>" + owner + b"</SorIdentifier>", 1)
+    )
+    result = run_cli("diff", str(source), str(twice), db=None)
+    assert result.code == 2 and "Traceback" not in result.err
+    assert f"duplicate SOR-kode {owner.decode()}" in result.err and f"{twice}:" in result.err

@@ -84,3 +84,10 @@ def test_a_command_loads_only_its_own_module(sor_wc: Path, tmp_path: Path) -> No
     _, modules = _loaded_sortui("--db", sor_wc, "show", AFSNIT, tmp_path=tmp_path)
     assert "sortui.cli.lookup" in modules
     assert modules.isdisjoint({"sortui.cli.edit", "sortui.cli.review", "sortui.cli.sync", "sortui.store.export"})
+
+
+@pytest.mark.parametrize("command", [("show", AFSNIT), ("show", AFSNIT, "--json"), ("shak", "2529010")])
+def test_a_lookup_printed_to_a_pipe_loads_no_rich(command: tuple[str, ...], sor_wc: Path, tmp_path: Path) -> None:
+    """Output that is not a terminal is plain text, printed without rich's console (a third of a start)."""
+    code, modules = _loaded("--db", sor_wc, *command, tmp_path=tmp_path)
+    assert code == 0 and "rich" not in modules

@@ -1,8 +1,8 @@
 """What every command shares: exit codes, the two consoles, errors, opening the working copy.
 
 With ``--json`` only JSON is written to stdout (``print_json``); messages go to stderr (``err``).
-Everything printed shows data and never obeys it (``SafeConsole``, ``print_json``, and
-``SafeArgumentParser`` for argparse's own messages): no escape sequence, control character or
+Everything printed shows data and never obeys it (``console.SafeConsole``, ``print_styled``,
+``print_json``, and ``SafeArgumentParser`` for argparse's own messages): no escape sequence, control character or
 bidi control from a unit's name, a file name or a typed argument reaches the terminal raw.
 """
 
@@ -11,72 +11,70 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
 import sqlite3
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console, ConsoleOptions, RenderableType
-from rich.segment import Segment
-from rich.text import Text
-
-from sortui.domain.text import json_printable, printable
+from sortui.domain.text import Styled, json_printable, printable
 from sortui.store import db as store_db
-from sortui.widgets.safe import safe_text
+
+if TYPE_CHECKING:
+    from rich.text import Text
+
+    from sortui.cli.console import SafeConsole
 
 EXIT_OK, EXIT_NOT_FOUND, EXIT_BAD_INPUT = 0, 1, 2
 
 Command = Callable[[argparse.Namespace], int]
 
 
-class SafeConsole(Console):
-    """A rich console that prints data as text: no markup, no emoji codes, no control characters.
-
-    Each ``str`` or ``Text`` printed is one line: its control characters, line feeds included, are
-    shown as symbols (``domain.text.printable``; multi-line output is printed a line at a time).
-    Under that, every segment of text rendered by any means (tables, progress bars) is made
-    printable too, keeping only its line breaks, so nothing printed can carry an escape sequence.
-    Rich's own control codes (styles, cursor moves) are not text and pass.
-    """
+class _LazyConsole:
+    """``console.SafeConsole``, made when first used: a lookup that prints to a pipe never loads rich."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(highlight=False, soft_wrap=True, markup=False, emoji=False, **kwargs)
+        self._kwargs, self._made = kwargs, None
 
-    def print(self, *objects: Any, **kwargs: Any) -> None:
-        super().print(*(_one_line(o) for o in objects), **kwargs)
+    def console(self) -> SafeConsole:
+        if self._made is None:
+            from sortui.cli.console import SafeConsole
 
-    def render(self, renderable: RenderableType, options: ConsoleOptions | None = None) -> Iterable[Segment]:
-        for segment in super().render(renderable, options):
-            if segment.control or not segment.text:
-                yield segment
-            else:
-                yield Segment(printable(segment.text, keep_newlines=True), segment.style)
+            self._made = SafeConsole(**self._kwargs)
+        return self._made
 
-
-def _one_line(value: object) -> object:
-    if isinstance(value, Text):
-        return safe_text(value, keep_newlines=False)
-    if isinstance(value, str):
-        return Text(printable(value))
-    return value
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.console(), name)
 
 
 def safe_line(text: str, style: str = "") -> Text:
     """A line of output: ``text`` with its control characters as symbols, before rich would drop some."""
+    from rich.text import Text
+
     return Text(printable(text), style=style)
 
 
-def print_lines(console: Console, text: Text) -> None:
-    """Print a multi-line ``text`` (its data made printable already) a line at a time."""
-    for line in text.split("\n"):
-        console.print(line)
+def print_styled(text: Styled) -> None:
+    """Print ``text`` on stdout: styled on a terminal, plain (and without loading rich) elsewhere."""
+    if sys.stdout.isatty() or os.environ.get("FORCE_COLOR"):
+        for line in text.to_rich().split("\n"):  # a line at a time (``SafeConsole.print``)
+            out.print(line)
+        return
+    try:
+        lines = text.plain.split("\n")
+        for line in lines[:-1] if lines[-1] == "" and len(lines) > 1 else lines:  # as rich's split
+            sys.stdout.write(printable(line) + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader went away (``| head``): quietly, as rich's console does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise SystemExit(1) from None
 
 
-out = SafeConsole()
-err = SafeConsole(stderr=True)
+out: Any = _LazyConsole()
+err: Any = _LazyConsole(stderr=True)
 
 
 class CliError(Exception):
@@ -169,7 +167,7 @@ class progress:
             *amount,
             TextColumn("left", markup=False),
             TimeRemainingColumn(),
-            console=err,
+            console=err.console(),
             transient=True,
         )
         bar.start()

@@ -16,12 +16,12 @@ from sortui.cli.common import (
     open_db,
     out,
     print_json,
-    print_lines,
+    print_styled,
     safe_line,
 )
+from sortui.domain.text import Styled
 from sortui.store import queries, search
 from sortui.store.search_index import Terms
-from sortui.widgets.hit_line import hit_line
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -92,8 +92,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     else:
         for i, obj in enumerate(objects):
             if i:
-                out.print()
-            print_lines(out, describe.as_text(obj))
+                print_styled(Styled())
+            print_styled(describe.as_styled(obj))
     return EXIT_OK
 
 
@@ -115,6 +115,8 @@ def _not_negative(text: str) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    from sortui.widgets.hit_line import hit_line
+
     if not Terms.parse(args.text):
         raise CliError("nothing to search for: give part of a name or an address, or a code", EXIT_NOT_FOUND)
     with closing(open_db(args)) as conn:
@@ -222,9 +224,9 @@ def cmd_shak(args: argparse.Namespace) -> int:
         print_json(data)
     elif isinstance(data, list):
         for row in data:
-            out.print(describe.shak_line(row))
+            print_styled(describe.shak_line(row))
     else:
-        print_lines(out, describe.as_text(data))
+        print_styled(describe.as_styled(data))
     return EXIT_OK
 
 

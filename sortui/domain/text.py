@@ -145,3 +145,34 @@ def json_printable(dumped: str) -> str:
     Lossless: a JSON parser reads the same strings back.
     """
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", dumped)
+
+
+class Styled:
+    """Text with a style on each part ("bold", "dim", "cyan"), built without rich.
+
+    A lookup whose output goes to a pipe prints ``plain`` and never loads rich; a terminal, and the
+    app, get ``to_rich()``. The parts are appended as they are: make data ``printable`` first.
+    """
+
+    __slots__ = ("parts",)
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[str, str]] = []
+
+    def append(self, text: str, style: str = "") -> None:
+        self.parts.append((text, style))
+
+    def append_text(self, other: Styled) -> None:
+        self.parts += other.parts
+
+    @property
+    def plain(self) -> str:
+        return "".join(text for text, _ in self.parts)
+
+    def to_rich(self):  # -> rich.text.Text (not annotated: rich loads only when this runs)
+        from rich.text import Text
+
+        out = Text()
+        for text, style in self.parts:
+            out.append(text, style=style or None)
+        return out

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, NamedTuple
 
 from lxml import etree
 
@@ -239,13 +239,32 @@ class SorXmlReader:
         return self.part.start + max(0, min(done - self._lead, end - self.part.start))
 
     def __iter__(self) -> Iterator[Entity]:
+        return self._items(self._entity)
+
+    def records(self) -> Iterator[RawRecord]:
+        """The records as they stand in the file (``RawRecord``), for a diff to parse only those that differ."""
+        return self._items(self._raw_record)
+
+    def entity_from_raw(self, kind: str, parent_id: str | None, line: int | None, raw: bytes) -> Entity:
+        """The entity of a record ``records()`` gave (``head + body``), with errors at their line in the file."""
+        rec = etree.fromstring(raw, _FRAGMENT_PARSER)
+        try:
+            ent = self._entity(rec, kind, parent_id)
+        except InputError as exc:
+            at = exc.at
+            moved = line + at.line - 1 if line is not None and at.line is not None else line
+            raise InputError(exc.message, at.file, moved, at.where) from None
+        ent.source_line = line
+        return ent
+
+    def _items(self, build: Callable[[etree._Element, str, str | None], _Item]) -> Iterator[_Item]:
         if self.part is not None:
             with open(self.path, "rb") as raw:
                 feeds = self.part.line_feeds
                 if feeds is None:
                     feeds = _line_feeds_before(raw, self.part.start, self.label)
                 self._lead = feeds + len(self.part.head)
-                yield from self._parse(_PartStream(raw, self.part, feeds))  # type: ignore[arg-type]
+                yield from self._parse(build, _PartStream(raw, self.part, feeds))  # type: ignore[arg-type]
         elif zipfile.is_zipfile(self.path):
             with zipfile.ZipFile(self.path) as zf:
                 member = self._xml_member(zf)
@@ -257,10 +276,10 @@ class SorXmlReader:
                 except ZIP_ERRORS as exc:
                     raise InputError(f"cannot read the zip: {exc}", self.label) from None
                 with raw:
-                    yield from self._parse(raw, limit)
+                    yield from self._parse(build, raw, limit)
         else:
             with open(self.path, "rb") as raw:
-                yield from self._parse(raw)
+                yield from self._parse(build, raw)
 
     def _xml_member(self, zf: zipfile.ZipFile) -> zipfile.ZipInfo:
         members = [m for m in zf.infolist() if m.filename.lower().endswith(".xml") and not m.is_dir()]
@@ -269,7 +288,7 @@ class SorXmlReader:
             raise InputError(f"expected exactly one .xml file in the zip, found {found}", self.label)
         return members[0]
 
-    def _parse(self, raw: IO[bytes], limit: int | None = None) -> Iterator[Entity]:
+    def _parse(self, build: Callable, raw: IO[bytes], limit: int | None = None) -> Iterator:
         try:
             prefix = raw.read(_PROLOG_BYTES)
         except (OSError, *ZIP_ERRORS) as exc:
@@ -278,7 +297,7 @@ class SorXmlReader:
         self._stream = CountingStream(raw, prefix, self.label, self._lead, limit)
         context = etree.iterparse(
             self._stream,
-            events=("start", "end"),
+            events=("end",),
             tag=_WALK_TAGS,
             resolve_entities=False,
             load_dtd=False,
@@ -289,7 +308,7 @@ class SorXmlReader:
             huge_tree=False,
         )
         try:
-            yield from self._walk(context)
+            yield from self._walk(context, build)
             if not self._root_checked and context.root is not None:
                 self._check_root(context.root)  # no SOR element at all: say what the root is
         except etree.XMLSyntaxError as exc:
@@ -310,28 +329,27 @@ class SorXmlReader:
                 "DOCTYPE",
             )
 
-    def _walk(self, context: etree.iterparse) -> Iterator[Entity]:
+    def _walk(self, context: etree.iterparse, build: Callable) -> Iterator:
+        """The records of the file, each made by ``build``; the root is checked at the first element reported."""
         self._root_checked = False
         stream = self._stream
         assert stream is not None
-        for event, el in context:
+        for _, el in context:
             stream.quiet_since = stream.bytes_read
             if not self._root_checked:
                 self._check_root(el.getroottree().getroot())
                 self._root_checked = True
-            if event == "start":
-                continue
             tag = el.tag
             kind = n.KIND_BY_RECORD_TAG.get(tag)
             if kind is not None:
                 wrapper = el.getparent()
                 outer = wrapper.getparent() if wrapper is not None else None
                 parent_id = outer.get("_sid") if outer is not None and kind != "IE" else None
-                entity = self._entity(el, kind, parent_id)
+                item = build(el, kind, parent_id)
                 if wrapper is not None:
-                    wrapper.set("_sid", entity.sor_id)
+                    wrapper.set("_sid", item.sor_id)
                 el.clear(keep_tail=False)
-                yield entity
+                yield item
             elif tag in n.KIND_BY_WRAPPER_TAG:
                 el.clear(keep_tail=False)
                 parent = el.getparent()
@@ -427,6 +445,17 @@ class SorXmlReader:
         if ent.location is not None:
             ent.location.owner_sor_id = ent.sor_id
         return ent
+
+    def _raw_record(self, rec: etree._Element, kind: str, parent_id: str | None) -> RawRecord:
+        """The record's bytes, and its SOR-kode, name and lokationsnummer read as ``_entity`` reads them
+        (the last element of a name wins), so that a record parsed later is the same unit."""
+        sor_id = _stripped(_last_text(rec, _SOR_ID))
+        if not sor_id:
+            raise InputError("record has no SorIdentifier", self.label, rec.sourceline, n.RECORD[kind])
+        raw = etree.tostring(rec, with_tail=False)
+        cut = raw.index(b">") + 1  # the start tag, with the namespace declarations lxml repeats on each record
+        name = _stripped(_last_text(rec, _NAME))
+        return RawRecord(kind, sor_id, parent_id, rec.sourceline, name, _own_gln(rec), raw[:cut], raw[cut:])
 
     def _optional_ean(self, el: etree._Element, ent: Entity) -> None:
         for sub in el:
@@ -531,6 +560,50 @@ _RECORD_PARTS: dict[str, str | int] = {
     _REPLACED_BY: _P_REPLACED_BY,
     _LOCAL_ATTRIBUTES: _P_LOCAL_ATTRIBUTES,
 }
+
+
+class RawRecord(NamedTuple):
+    """A record as it stands in the file, with what a diff needs of every unit (its place and number)."""
+
+    kind: str
+    sor_id: str
+    parent_id: str | None
+    line: int | None
+    name: str | None
+    gln: str | None
+    # The record element serialised, its start tag apart: equal bytes, equal entity (for the same parent).
+    head: bytes
+    body: bytes
+
+
+_Item = Entity | RawRecord
+_SOR_ID, _NAME = _tag(ENTITY_FIELDS["sor_id"]), _tag(ENTITY_FIELDS["name"])
+_GLN = next(tag for tag, name in _LOCATION_BY_TAG.items() if name == "gln")
+# Records serialised by the reader itself: nothing to guard against but its own output.
+_FRAGMENT_PARSER = etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False)
+
+
+def _last_text(el: etree._Element, tag: str) -> str | None:
+    """The text of the last child named ``tag`` (found in C: no path machinery)."""
+    text = None
+    for child in el.iterchildren(tag):
+        text = child.text
+    return text
+
+
+def _own_gln(rec: etree._Element) -> str | None:
+    """The record's own lokationsnummer, from the last EanLocationCodeEntity ``_entity`` would read."""
+    own = None
+    for child in rec.iterchildren(_EAN_ENTITY, _OPTIONAL_EAN):
+        if child.tag == _EAN_ENTITY:
+            own = child
+        else:
+            own = next((sub for sub in reversed(child) if sub.tag == _EAN_ENTITY), own)
+    return _stripped(_last_text(own, _GLN)) if own is not None else None
+
+
+def _stripped(text: str | None) -> str | None:
+    return (text.strip() or None) if text is not None else None
 
 
 def _is_top(el: etree._Element) -> bool:

@@ -1,17 +1,16 @@
 """Plain descriptions of units, lokationsnumre and SHAK-koder, shared by the CLI and the app.
 
 ``unit``, ``location`` and ``shak`` return JSON-ready dicts (the ``show --json``
-contract); ``as_text`` renders such a dict as ``rich.text.Text`` (never markup), its values made
-printable (``domain.text``): the only line breaks in it are its own.
+contract); ``as_styled`` renders such a dict as ``domain.text.Styled`` and ``as_text`` as
+``rich.text.Text`` (never markup), its values made printable (``domain.text``): the only line
+breaks in it are its own. Nothing here loads rich until ``as_text`` is called.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from dataclasses import asdict
-from typing import Any
-
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from sortui.domain.codelists import ENTITY_TYPE_LISTS, FIELD_LISTS, code_words
 from sortui.domain.fields import (
@@ -24,10 +23,13 @@ from sortui.domain.fields import (
     field_label,
 )
 from sortui.domain.model import ADDRESS_KIND_NAMES, KIND_NAMES, Address, Contact
-from sortui.domain.text import printable
+from sortui.domain.text import Styled, printable
 from sortui.domain.words import plural
 from sortui.store import codelists, queries
 from sortui.store.rows import load_entity
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 # A lokationsnummer's coded attributes and the list each takes its codes from.
 LOCATION_CODES = {
@@ -200,7 +202,7 @@ def yes_no(value: bool) -> str:
     return "yes" if value else "no"
 
 
-def _line(text: Text, label: str, value: object, style: str = "") -> None:
+def _line(text: Styled, label: str, value: object, style: str = "") -> None:
     if value is None or value == "" or value == []:
         return
     text.append(f"{label:<{LABEL_WIDTH}}", style="bold")
@@ -209,6 +211,11 @@ def _line(text: Text, label: str, value: object, style: str = "") -> None:
 
 
 def as_text(obj: dict[str, Any]) -> Text:
+    """``obj`` as rich text (the app's detail panel)."""
+    return as_styled(obj).to_rich()
+
+
+def as_styled(obj: dict[str, Any]) -> Styled:
     if obj["type"] == "unit":
         return _unit_text(obj)
     if obj["type"] == "location":
@@ -216,8 +223,8 @@ def as_text(obj: dict[str, Any]) -> Text:
     return _shak_text(obj)
 
 
-def _unit_text(u: dict[str, Any]) -> Text:
-    t = Text()
+def _unit_text(u: dict[str, Any]) -> Styled:
+    t = Styled()
     t.append(printable(u["name"]), style="bold")
     t.append(printable(f"  {u['kind']} {u['sor_id']}") + "\n")
     t.append(printable(" › ".join(p["name"] for p in u["path"])) + "\n", style="dim")
@@ -274,8 +281,8 @@ def _origin(eff: dict[str, Any]) -> str:
     return f"  ({', '.join(parts)})" if parts else ""
 
 
-def _location_text(loc: dict[str, Any]) -> Text:
-    t = Text()
+def _location_text(loc: dict[str, Any]) -> Styled:
+    t = Styled()
     t.append(printable(f"Lokationsnummer {loc['gln']}"), style="bold")
     owner = loc.get("owner_name")
     who = (
@@ -301,16 +308,16 @@ def _location_text(loc: dict[str, Any]) -> Text:
     return t
 
 
-def shak_line(row: dict[str, Any]) -> Text:
-    t = Text()
+def shak_line(row: dict[str, Any]) -> Styled:
+    t = Styled()
     t.append(printable(f"{row['code']:<8}"), style="cyan")
     t.append(printable(f"{row['from']} – {row['to'] or '':<10}  "), style="dim")
     t.append(printable(row["text"]))
     return t
 
 
-def _shak_text(s: dict[str, Any]) -> Text:
-    t = Text()
+def _shak_text(s: dict[str, Any]) -> Styled:
+    t = Styled()
     t.append(printable(f"SHAK-kode {s['code']}"), style="bold")
     t.append(f"  ({s['level']})\n")
     for v in s["versions"]:

@@ -7,6 +7,15 @@ refuses bad data). The old side is read by a worker process (a fresh interpreter
 importer's) while this process reads the new one; then ``diff.compare`` runs on the two, attached
 to one connection.
 
+When both sides' SOR trees are SOR XML (the register's own download, and by far the largest
+file), a side keeps each record as it stands in the file (``sor_raw``: the record element
+serialised) with only what placing a change needs of every unit (kind, parent, name, its
+lokationsnummer) in the record tables. Equal bytes under the same parent make the same unit, so
+only the records whose bytes differ, or that one side lacks, are parsed into the record tables
+of both sides (``_expand_changed``) before ``compare``: a day's changes touch a few units in a
+hundred, and parsing is most of a side's cost. A value that does not parse (an impossible
+boolean) is then reported only in a record that differs.
+
 Malformed files and duplicate keys are refused with file, line and field, as ``import`` does.
 """
 
@@ -75,6 +84,8 @@ class Side:
     files: list[SideFile] = field(default_factory=list)
     snapshot_date: str | None = None
     notes: list[str] = field(default_factory=list)
+    raw_sor: bool = False  # SOR XML kept as records (``sor_raw``), parsed only where the sides differ
+    sor_files: list[tuple[str, str]] = field(default_factory=list)  # (path, label) by ``sor_raw.file``
 
     @property
     def groups(self) -> set[str]:
@@ -129,7 +140,7 @@ def _folder(folder: Path, notes: list[str]) -> list[SideFile]:
 # -- reading one side into a working copy ---------------------------------------------------------
 
 
-def _create_side(path: Path) -> sqlite3.Connection:
+def _create_side(path: Path, raw_sor: bool) -> sqlite3.Connection:
     """A throw-away file with the record tables a diff compares: keyed rows, clustered on the key."""
     conn = db.connect(path)
     conn.execute("PRAGMA journal_mode = MEMORY")  # nothing to recover, but a savepoint must roll back
@@ -139,12 +150,26 @@ def _create_side(path: Path) -> sqlite3.Connection:
         cols = ", ".join(c.name for c in table.columns)
         conn.execute(f"CREATE TABLE {table.name} ({cols}, PRIMARY KEY ({', '.join(table.primary_key)})) WITHOUT ROWID")
     conn.execute(CHANGE_TABLE_DDL)
+    if raw_sor:
+        conn.execute(_RAW_DDL)
+        conn.execute(_HEAD_DDL)
+        conn.execute("CREATE INDEX sor_raw_id ON sor_raw (sor_id)")
     return conn
+
+
+# A SOR XML record as it stands in the file (``sorxml.RawRecord``), with the file it came from; its
+# start tag (the same for nearly every record of a file) is kept once, in ``sor_head``.
+_RAW_DDL = (
+    "CREATE TABLE sor_raw (file INTEGER NOT NULL, kind TEXT NOT NULL, sor_id TEXT NOT NULL,"
+    " parent_sor_id TEXT, line INTEGER, name TEXT, gln TEXT, head INTEGER NOT NULL, body BLOB NOT NULL)"
+)
+_HEAD_DDL = "CREATE TABLE sor_head (id INTEGER PRIMARY KEY, head BLOB NOT NULL UNIQUE)"
+_RAW_INSERT = "INSERT INTO sor_raw VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
 def load_side(side: Side, path: Path, progress: Progress | None = None) -> Side:
     """Read the files of ``side`` into a new file at ``path``; the rows read are filled in."""
-    conn = _create_side(path)
+    conn = _create_side(path, side.raw_sor)
     try:
         catalogue = shipped_catalogue()
         with conn:
@@ -182,6 +207,9 @@ def _sor_entities(f: SideFile) -> tuple[Iterator[Entity], SorXmlReader | None]:
 def _load_sor(
     conn: sqlite3.Connection, f: SideFile, side: Side, progress: Progress | None, catalogue: Catalogue
 ) -> None:
+    if side.raw_sor:
+        _load_sor_raw(conn, f, side, progress)
+        return
     entities, reader = _sor_entities(f)
     batch, written = EntityBatch(), []  # the batch's entities, to name a duplicate by its line
     for ent in entities:
@@ -195,6 +223,121 @@ def _load_sor(
     _flush(conn, batch, written, reader.label if reader else str(f.path))
     if reader is not None:
         side.snapshot_date = side.snapshot_date or reader.snapshot_date
+
+
+def _load_sor_raw(conn: sqlite3.Connection, f: SideFile, side: Side, progress: Progress | None) -> None:
+    """A SOR XML file's records as they stand, and each unit's place and number in the record tables."""
+    from sortui.formats.sorxml import SorXmlReader
+
+    reader = SorXmlReader(f.path, str(f.path))
+    number = len(side.sor_files)
+    start = conn.execute("SELECT coalesce(max(rowid), 0) FROM sor_raw").fetchone()[0]
+    rows: list[tuple] = []
+    heads = dict(conn.execute("SELECT head, id FROM sor_head LIMIT ?", (_KNOWN_HEADS,)).fetchall())
+    for *record, head, body in reader.records():
+        head_id = heads.get(head)
+        if head_id is None:
+            head_id = _head_id(conn, heads, head)
+        rows.append((number, *record, head_id, body))
+        if len(rows) >= BATCH:
+            conn.executemany(_RAW_INSERT, rows)
+            rows.clear()
+            if progress:
+                progress(str(f.path), reader.bytes_read, reader.total_bytes)
+    conn.executemany(_RAW_INSERT, rows)
+    f.rows = conn.execute("SELECT count(*) FROM sor_raw WHERE rowid > ?", (start,)).fetchone()[0]
+    side.sor_files.append((str(f.path), reader.label))
+    side.snapshot_date = side.snapshot_date or reader.snapshot_date
+    _place_units(conn, start, reader.label)
+
+
+_KNOWN_HEADS = 256  # start tags remembered in memory: a file whose every record declares its own stays bounded
+
+
+def _head_id(conn: sqlite3.Connection, heads: dict[bytes, int], head: bytes) -> int:
+    conn.execute("INSERT OR IGNORE INTO sor_head (head) VALUES (?)", (head,))
+    head_id = conn.execute("SELECT id FROM sor_head WHERE head = ?", (head,)).fetchone()[0]
+    if len(heads) < _KNOWN_HEADS:
+        heads[head] = head_id
+    return head_id
+
+
+def _place_units(conn: sqlite3.Connection, start: int, label: str) -> None:
+    """Each unit's kind, parent and name, and its lokationsnummer's owner, from the records after ``start``.
+
+    These are all a change's placement reads of a unit that did not change; a duplicate SOR-kode or
+    lokationsnummer is refused here with the line of its second record, as a full read refuses it.
+    """
+    for sql, column, what, where in _PLACES:
+        try:
+            conn.execute(sql, (start,))
+        except sqlite3.IntegrityError:
+            value, line = _first_repeat(conn, column)
+            raise InputError(f"duplicate {what} {value}", label, line, where) from None
+
+
+_PLACES = (
+    (
+        "INSERT INTO entity (sor_id, kind, parent_sor_id, name)"
+        " SELECT sor_id, kind, parent_sor_id, name FROM sor_raw WHERE rowid > ? ORDER BY sor_id",
+        "sor_id",
+        "SOR-kode",
+        "SorIdentifier",
+    ),
+    (
+        "INSERT INTO location (gln, owner_sor_id)"
+        " SELECT gln, sor_id FROM sor_raw WHERE rowid > ? AND gln IS NOT NULL ORDER BY gln",
+        "gln",
+        "lokationsnummer",
+        "EanLocationCode",
+    ),
+)
+
+
+def _first_repeat(conn: sqlite3.Connection, column: str) -> tuple[str, int | None]:
+    """The first record, in reading order, whose ``column`` an earlier record has too."""
+    return conn.execute(
+        f"SELECT r.{column}, r.line FROM sor_raw r JOIN (SELECT {column} AS value, min(rowid) AS first"
+        f" FROM sor_raw WHERE {column} IS NOT NULL GROUP BY {column} HAVING count(*) > 1) d"
+        f" ON r.{column} = d.value AND r.rowid > d.first ORDER BY r.rowid LIMIT 1"
+    ).fetchone()
+
+
+def _expand_changed(conn: sqlite3.Connection, old: Side, new: Side) -> None:
+    """Parse into the record tables of both sides (``old`` and ``main``) the records whose bytes differ."""
+    conn.execute("CREATE TEMP TABLE raw_changed (sor_id TEXT PRIMARY KEY) WITHOUT ROWID")
+    conn.execute(
+        "INSERT OR IGNORE INTO temp.raw_changed SELECT o.sor_id FROM old.sor_raw o"
+        " LEFT JOIN main.sor_raw n ON n.sor_id = o.sor_id WHERE n.sor_id IS NULL OR n.body IS NOT o.body"
+        " OR n.kind IS NOT o.kind OR n.parent_sor_id IS NOT o.parent_sor_id"
+        " OR (SELECT head FROM main.sor_head WHERE id = n.head) IS NOT (SELECT head FROM old.sor_head WHERE id = o.head)"
+    )
+    conn.execute(
+        "INSERT OR IGNORE INTO temp.raw_changed SELECT n.sor_id FROM main.sor_raw n"
+        " WHERE NOT EXISTS (SELECT 1 FROM old.sor_raw o WHERE o.sor_id = n.sor_id)"
+    )
+    for schema, side in (("old", old), ("main", new)):
+        _parse_changed(conn, schema, side)
+    conn.execute("DROP TABLE temp.raw_changed")
+
+
+def _parse_changed(conn: sqlite3.Connection, schema: str, side: Side) -> None:
+    from sortui.formats.sorxml import SorXmlReader
+
+    changed = "(SELECT sor_id FROM temp.raw_changed)"
+    conn.execute(f"DELETE FROM {schema}.location WHERE owner_sor_id IN {changed}")
+    conn.execute(f"DELETE FROM {schema}.entity WHERE sor_id IN {changed}")
+    readers = [SorXmlReader(Path(path), label) for path, label in side.sor_files]
+    batch = EntityBatch(schema)
+    records = conn.execute(
+        f"SELECT r.file, r.kind, r.parent_sor_id, r.line, h.head, r.body FROM {schema}.sor_raw r"
+        f" JOIN {schema}.sor_head h ON h.id = r.head WHERE r.sor_id IN {changed}"
+    )
+    for number, kind, parent, line, head, body in records:
+        batch.add(readers[number].entity_from_raw(kind, parent, line, head + body))
+        if batch.count >= BATCH:
+            batch.flush(conn)
+    batch.flush(conn)
 
 
 def _flush(conn: sqlite3.Connection, batch: EntityBatch, entities: list[Entity], label: str) -> None:
@@ -403,6 +546,7 @@ def diff_files(
     them; ``summary`` says which one side only had. The temporary files go when the block ends.
     """
     old_side, new_side = side_files(old), side_files(new)
+    old_side.raw_sor = new_side.raw_sor = _all_sor_xml(old_side) and _all_sor_xml(new_side)
     with tempfile.TemporaryDirectory(prefix="sortui-diff-", dir=work_dir) as folder:
         old_db, new_db = Path(folder) / "old.sqlite", Path(folder) / "new.sqlite"
         worker = _SideWorker(old_side, old_db)
@@ -418,8 +562,16 @@ def diff_files(
             summary.only_old = {g: old_side.rows(g) for g in GROUP_TABLES if g in old_side.groups - new_side.groups}
             summary.only_new = {g: new_side.rows(g) for g in GROUP_TABLES if g in new_side.groups - old_side.groups}
             with conn:
+                if new_side.raw_sor:
+                    _expand_changed(conn, old_side, new_side)
                 compare(conn, "old", "main", summary.compared)
             summary.counts = change_counts(conn)
             yield FileDiff(conn, old_side, new_side, summary)
         finally:
             conn.close()
+
+
+def _all_sor_xml(side: Side) -> bool:
+    """Whether the side's SOR tree is there and read from SOR XML only (plain or zipped)."""
+    kinds = [f.kind for f in side.files if GROUP_OF.get(f.kind) == "sor"]
+    return bool(kinds) and all(kind == "sor-xml" for kind in kinds)

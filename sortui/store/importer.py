@@ -752,13 +752,17 @@ def _check_entity(ent: Entity, label: str, report: FileReport, kind: str = "sor-
 SPLIT_MIN_BYTES = {"sor-xml": 8 << 20, "sor-csv": 2 << 20, "sor2-csv": 2 << 20}
 # The share of the file read here (the cut falls at the owner nearest to it). This process also writes
 # every row into SQLite, so it reads about a third: 0.37 of 220 MB, 0.32 of 660 MB of generated data on
-# 2 CPUs, and more of a small file, where the worker's start weighs more. A share that is off only makes
-# one process wait for the other at the end.
-SPLIT_SHARE, SPLIT_HEAD_START, SPLIT_MAX_SHARE = 0.30, 10 << 20, 0.4
+# 2 CPUs, and more of a small file, where the worker's start weighs more. The head start is the
+# worker's start in bytes of the file: about 9,000 units of XML, and of CSV, which holds a unit in a
+# fifth of the bytes, as many in 1 MB (10 MB gave a 45 MB sor.csv the cap, 0.4: this process read and
+# wrote for 13 s of CPU while the worker read for 10). A share that is off only makes one process
+# wait for the other at the end.
+SPLIT_SHARE, SPLIT_MAX_SHARE = 0.30, 0.4
+SPLIT_HEAD_START = {"sor-xml": 10 << 20, "sor-csv": 1 << 20, "sor2-csv": 1 << 20}
 
 
-def _split_share(size: int) -> float:
-    return min(SPLIT_MAX_SHARE, SPLIT_SHARE + SPLIT_HEAD_START / size)
+def _split_share(size: int, kind: str) -> float:
+    return min(SPLIT_MAX_SHARE, SPLIT_SHARE + SPLIT_HEAD_START[kind] / size)
 
 
 _UNZIPPED = itertools.count(1)  # numbers the XML files taken out of zips
@@ -862,10 +866,10 @@ def _parts(path: Path, kind: str) -> tuple[Part, Part] | None:
     if kind == "sor-xml":
         from sortui.formats.sorxml import split_sor_xml
 
-        return split_sor_xml(path, _split_share(size))
+        return split_sor_xml(path, _split_share(size, kind))
     from sortui.formats.common import split_csv
 
-    return split_csv(path, _split_share(size))
+    return split_csv(path, _split_share(size, kind))
 
 
 def _part_entities(kind: str, path: Path, label: str, part: Part) -> tuple[Iterator[Entity], object]:

@@ -77,11 +77,14 @@ def location_row(loc: Location) -> tuple:
 
 
 class EntityBatch:
-    """Collects rows of many entities and writes them with one executemany per table."""
+    """Collects rows of many entities and writes them with one executemany per table (of ``schema``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, schema: str | None = None) -> None:
         self.tables: dict[str, list[tuple]] = {t: [] for t in ENTITY_TABLES}
         self.count = 0
+        self._sql = (
+            _INSERT_SQL if schema is None else {t: insert_sql(f"{schema}.{t}", TABLES[t].names) for t in ENTITY_TABLES}
+        )
 
     def add(self, ent: Entity) -> None:
         t = self.tables
@@ -108,7 +111,7 @@ class EntityBatch:
     def flush(self, conn: sqlite3.Connection) -> None:
         for table, rows in self.tables.items():
             if rows:
-                conn.executemany(_INSERT_SQL[table], rows)
+                conn.executemany(self._sql[table], rows)
                 rows.clear()
         self.count = 0
 
