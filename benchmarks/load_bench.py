@@ -8,6 +8,8 @@ number of service processes (``sortui serve --workers W``), two runs:
 - contended: every editor changes one of two shared units; a 409 gives the service's version,
   and the editor tries again on it.
 
+Each editor first sends one changeset of its own unit, not measured (a warm-up: connections and
+compiled statements exist, as in a service that has been running); then all start together.
 Each run is bounded: ``--changesets`` per editor (retries of a conflict do not count), and a
 deadline. It reports applied changesets per second (wall time), the latency of each request
 (p50, p99), the 409s, and checks consistency at the end against the service's own records: the
@@ -18,7 +20,8 @@ up to the applied changesets (a lost update would make them fewer).
 Run: ``python benchmarks/load_bench.py [--editors 20] [--changesets 50] [--databases sqlite,postgresql]
 [--workers 1,2]``. The editors run as asyncio tasks in this one process, on the same 2 CPUs as the
 service: the figures include the load generator's share of the machine (a light client of its own,
-see ``Connection``), and the CPU milliseconds per request of the service and of the client.
+see ``Connection``), and the CPU milliseconds per request of the service and of the client, and
+the busiest service process's share of the service's CPU (with ``--workers 2``: whether both worked).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -102,7 +106,10 @@ class Service:
 
     def cpu_s(self) -> float:
         """CPU time (user + system) of the service's processes so far: the main one and its workers."""
-        return sum(_cpu_of(pid) for pid in _tree(self.proc.pid))
+        return sum(self.cpu_by_process().values())
+
+    def cpu_by_process(self) -> dict[int, float]:
+        return {pid: _cpu_of(pid) for pid in _tree(self.proc.pid)}
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -151,11 +158,13 @@ class Run:
     wall_s: float = 0.0
     latencies: list[float] = field(default_factory=list)
     applied_ids: list[str] = field(default_factory=list)
+    warm_up_ids: list[str] = field(default_factory=list)  # one changeset per editor before the clock starts
     consistency: str = ""
     lost: int = 0
     service_cpu_s: float = 0.0
     database_cpu_s: float = 0.0  # PostgreSQL's server processes (SQLite runs inside the service)
     client_cpu_s: float = 0.0
+    busiest_share: float = 1.0  # of the service's CPU, the share of its busiest process
 
     @property
     def rate(self) -> float:
@@ -221,11 +230,26 @@ class Connection:
             self.writer.close()
 
 
-async def _editor(service: Service, run: Run, i: int, count: int, deadline: float) -> None:
+async def _warm_up(http: Connection, run: Run, i: int) -> None:
+    """One changeset of the editor's own unit, not measured: the connection, the service's pool
+    connection and its compiled statements exist before the clock starts, as in a running service."""
+    key = unit_id(i)
+    version = (await http.request("GET", f"/units/{key}"))[1]["version"]
+    changeset = uuid.uuid4().hex
+    status, _ = await http.request("POST", "/changesets", {"id": changeset, "operations": [_op(key, "warm", version)]})
+    if status != 200:
+        raise RuntimeError(f"the warm-up changeset was answered {status}")
+    run.warm_up_ids.append(changeset)
+
+
+async def _editor(service: Service, run: Run, i: int, count: int, start: asyncio.Barrier) -> None:
     key = unit_id(i) if run.mode == "uncontended" else unit_id(UNITS - 1 - i % 2)
     http = Connection(service.port, service.token)
     try:
+        await _warm_up(http, run, i)
         version = (await http.request("GET", f"/units/{key}"))[1]["version"]
+        await start.wait()
+        deadline = time.monotonic() + DEADLINE_S
         done = 0
         while done < count and time.monotonic() < deadline:
             changeset = uuid.uuid4().hex
@@ -248,10 +272,18 @@ async def _editor(service: Service, run: Run, i: int, count: int, deadline: floa
         http.close()
 
 
-async def _load(service: Service, run: Run, count: int) -> None:
-    deadline = time.monotonic() + DEADLINE_S
+async def _load(service: Service, run: Run, count: int, on_start: Callable[[], None]) -> None:
+    """The editors warm up, then all start at once: ``on_start`` runs, the clock starts."""
+    start = asyncio.Barrier(run.editors + 1)
+    editors = asyncio.gather(*(_editor(service, run, i, count, start) for i in range(run.editors)))
+    waiting = asyncio.ensure_future(start.wait())
+    await asyncio.wait([waiting, editors], return_when=asyncio.FIRST_COMPLETED)
+    if not waiting.done():  # an editor failed before the start
+        waiting.cancel()
+        await editors
+    on_start()
     started = time.perf_counter()
-    await asyncio.gather(*(_editor(service, run, i, count, deadline) for i in range(run.editors)))
+    await editors
     run.wall_s = time.perf_counter() - started
 
 
@@ -273,13 +305,13 @@ def check_consistency(service: Service, run: Run) -> None:
     problems = []
     if [c["seq"] for c in feed] != list(range(1, head + 1)):
         problems.append("feed has gaps or duplicates")
-    if sorted(c["changeset"] for c in feed) != sorted(run.applied_ids):
+    if sorted(c["changeset"] for c in feed) != sorted(run.applied_ids + run.warm_up_ids):
         problems.append("feed and applied changesets differ")
     for key in keys:
         steps = [c["version"] for c in feed if c["key"] == key]
         if steps != list(range(1, len(steps) + 1)) or versions[key] != len(steps):
             problems.append(f"{key}: versions {steps[:5]}... end at {versions[key]}")
-    run.lost = run.applied - sum(versions.values())
+    run.lost = run.applied + len(run.warm_up_ids) - sum(versions.values())
     if run.lost:
         problems.append(f"{run.lost} updates lost")
     run.consistency = "ok" if not problems else "; ".join(problems[:3])
@@ -301,17 +333,29 @@ def measure(
         service = Service(url, workers, folder / f"{database}-{workers}-{mode}.log")
         try:
             run = Run(database, workers, mode, editors)
-            before = service.cpu_s(), database_cpu(cluster), time.process_time()
-            asyncio.run(_load(service, run, count))
-            run.service_cpu_s = service.cpu_s() - before[0]
-            run.database_cpu_s = database_cpu(cluster) - before[1]
-            run.client_cpu_s = time.process_time() - before[2]
+            _run_load(service, run, count, cluster)
             check_consistency(service, run)
         finally:
             service.stop()
         runs.append(run)
         _reset(database, url)
     return runs
+
+
+def _run_load(service: Service, run: Run, count: int, cluster: Cluster | None) -> None:
+    """The load, with the CPU each side used from the start (after the warm-up) to the end."""
+    before: dict[str, Any] = {}
+
+    def on_start() -> None:
+        before.update(by_process=service.cpu_by_process(), database=database_cpu(cluster))
+        before["client"] = time.process_time()
+
+    asyncio.run(_load(service, run, count, on_start))
+    used = [cpu - before["by_process"].get(pid, 0.0) for pid, cpu in service.cpu_by_process().items()]
+    run.busiest_share = max(used) / max(sum(used), 1e-9)
+    run.service_cpu_s = sum(used)
+    run.database_cpu_s = database_cpu(cluster) - before["database"]
+    run.client_cpu_s = time.process_time() - before["client"]
 
 
 def _reset(database: str, url: str) -> None:
@@ -380,14 +424,15 @@ def sign_in_flood(url: str, folder: Path, tries: int = 1000, concurrency: int = 
 def table(runs: list[Run]) -> str:
     lines = [
         "| database | workers | mode | editors | applied | 409s | changesets/s | p50 ms | p99 ms "
-        "| CPU ms/request: service, PostgreSQL, client | lost updates | consistency |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| CPU ms/request: service, PostgreSQL, client | busiest process | lost updates | consistency |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in runs:
         lines.append(
             f"| {r.database} | {r.workers} | {r.mode} | {r.editors} | {r.applied} | {r.conflicts} | {r.rate:.0f} | "
             f"{r.percentile(50):.1f} | {r.percentile(99):.1f} | {r.cpu_ms(r.service_cpu_s):.1f}, "
-            f"{r.cpu_ms(r.database_cpu_s):.1f}, {r.cpu_ms(r.client_cpu_s):.1f} | {r.lost} | {r.consistency} |"
+            f"{r.cpu_ms(r.database_cpu_s):.1f}, {r.cpu_ms(r.client_cpu_s):.1f} | {100 * r.busiest_share:.0f} % "
+            f"| {r.lost} | {r.consistency} |"
         )
     return "\n".join(lines)
 

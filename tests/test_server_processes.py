@@ -99,10 +99,24 @@ def assert_feed_is_whole(changes: list[dict[str, Any]], head: int) -> None:
         assert seen == list(range(1, len(seen) + 1)), f"{key}: versions {seen}"
 
 
+def assert_numbers_answered(answers: list[dict[str, Any]], changes: list[dict[str, Any]]) -> None:
+    """Each applied changeset's answer names its own feed rows: consecutive, in the order of its operations."""
+    seqs: dict[str, list[int]] = {}
+    for c in changes:
+        seqs.setdefault(c["changeset"], []).append(c["seq"])
+    assert answers and len({a["changeset"] for a in answers}) == len(answers)
+    for a in answers:
+        assert (
+            seqs[a["changeset"]] == list(range(a["first_seq"], a["last_seq"] + 1))
+            and a["last_seq"] - a["first_seq"] + 1 == a["applied"]
+        ), a
+
+
 @ON_BOTH_DATABASES
 def test_contended_edits_through_two_processes_lose_nothing(services: list[Service]) -> None:
     token = services[0].token("alice")
     applied: Counter[str] = Counter()
+    answers: list[dict[str, Any]] = []
     refused: Counter[int] = Counter()
     lock = threading.Lock()
 
@@ -118,6 +132,7 @@ def test_contended_edits_through_two_processes_lose_nothing(services: list[Servi
                 with lock:
                     if answer.status_code == 200:
                         applied[answer.json()["changeset"]] += 1
+                        answers.append(answer.json())
                     else:
                         assert answer.status_code == 409 and answer.json()["error"]["code"] == "conflict", answer.text
                         refused[answer.status_code] += 1
@@ -134,6 +149,8 @@ def test_contended_edits_through_two_processes_lose_nothing(services: list[Servi
     assert_feed_is_whole(changes, head)
     by_changeset = Counter(c["changeset"] for c in changes)
     assert by_changeset == Counter(dict.fromkeys(applied, 2))  # both operations of each, atomically
+    assert_numbers_answered(answers, changes)
+    assert [c["field"] for c in changes] == ["note", "name"] * len(applied)  # each changeset's rows together
     last = changes[-1]
     assert unit["data"]["note"] == next(c["new"] for c in reversed(changes) if c["field"] == "note")
     assert last["version"] == unit["version"]
@@ -144,6 +161,7 @@ def test_uncontended_edits_through_two_processes_all_apply(services: list[Servic
     """Each editor its own record: nothing conflicts, so everything is applied, in one gapless feed."""
     token = services[0].token("alice")
     keys = [AFSNIT, AFDELING, HOSPITAL, APOTEK]
+    answers: list[dict[str, Any]] = []
 
     def editor(i: int) -> None:
         key = keys[i % len(keys)] if i < len(keys) else None
@@ -155,11 +173,13 @@ def test_uncontended_edits_through_two_processes_all_apply(services: list[Servic
                     ops = [{**op, "old": None, "new": f"note {i} {r}", "base_version": loc["version"]}]
                 else:
                     version = http.get(f"/units/{key}").json()["version"]
-                    ops = [set_op(key, "note", f"{i}-{r}", version)]
+                    ops = [set_op(key, "note", f"{i}-{r}", version), set_op(key, "name", f"Navn {i}-{r}", version)]
                 answer = http.post("/changesets", json={"id": uuid.uuid4().hex, "operations": ops})
                 assert answer.status_code in (200, 409), answer.text
                 if key is not None:  # nobody else writes this unit
                     assert answer.status_code == 200, answer.text
+                if answer.status_code == 200:
+                    answers.append(answer.json())  # list.append is atomic
 
     hammer(editor, threads=6)
     with client(services[0], token) as http:
@@ -168,6 +188,7 @@ def test_uncontended_edits_through_two_processes_all_apply(services: list[Servic
         versions = {k: http.get(f"/units/{k}").json()["version"] for k in keys}
     assert_feed_is_whole(changes, head)
     assert versions == dict.fromkeys(keys, ROUNDS)
+    assert_numbers_answered(answers, changes)  # numbered side by side, each changeset's rows together
 
 
 @ON_BOTH_DATABASES

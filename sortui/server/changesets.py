@@ -16,10 +16,19 @@ message types) or take it away (deleted here); who may do that is in ``rights``.
 
 Several service processes can share one PostgreSQL database. A changeset that creates, moves
 or gives and takes location numbers runs under the register's lock from its start (it reads the
-tree). Any other changeset runs beside the others: its updates carry the versions it checked
-(``WHERE version = ...``), so a record changed meanwhile by another process updates no row, and
-the changeset runs again under the lock, which answers the 409 (or, for the same changeset id
-sent twice at once, the stored result). Feed numbers are taken at the end (``claim_seqs``).
+tree), and reads the records it changes ``FOR UPDATE``. Any other changeset runs beside the
+others: its updates carry the versions it checked (``WHERE version = ...``), so a record changed
+meanwhile by another process updates no row, and the changeset runs again the structural way,
+whose locked reads answer the 409 (or, for the same changeset id sent twice at once, the stored
+result).
+
+A changeset is applied in two transactions. The first writes the records, the feed rows without
+numbers and the stored result, and commits without touching ``register_state``: commits run side
+by side (PostgreSQL flushes their WAL together). The second numbers the feed (``feed.py``, which
+says why that keeps the feed whole and in order) and reads the changeset's numbers for
+the answer. A replay reads them the same way, so it answers what the first time did, even when
+the process that applied it died between the two: the next numbering, or a service start,
+numbers its rows.
 """
 
 from __future__ import annotations
@@ -41,7 +50,8 @@ from sortui.domain import wire
 from sortui.domain.provisional import is_provisional
 from sortui.domain.validation import Problem, validate_entity, validate_location, validity_problems
 from sortui.server import sor_ids
-from sortui.server.db import claim_seqs, now, write_transaction
+from sortui.server.db import REGISTER_LOCK, now, write_transaction
+from sortui.server.feed import changeset_seqs
 from sortui.server.rights import Forbidden, SubtreeCheck, check_ean, check_target
 from sortui.server.schema import Change, Changeset, EntityRecord, LocationRecord
 from sortui.server.users import User
@@ -132,6 +142,13 @@ class _Raced(Exception):
 
 def apply_changeset(engine: Engine, user: User, changeset_id: str, ops: list[Operation]) -> dict[str, Any]:
     """Apply ``ops`` atomically and return the result (or the stored one for a known id); raises Refused."""
+    result = commit_changeset(engine, user, changeset_id, ops)
+    first, last = changeset_seqs(engine, changeset_id)  # the feed numbered, this changeset's rows with it
+    return {**result, "first_seq": first, "last_seq": last}
+
+
+def commit_changeset(engine: Engine, user: User, changeset_id: str, ops: list[Operation]) -> dict[str, Any]:
+    """The changeset applied and committed (or found stored), its feed rows not numbered yet."""
     _check_shapes(changeset_id, ops)
     _check_roles(user, ops)
     serialize = any(op.op in SERIALIZED_OPS for op in ops)
@@ -139,36 +156,47 @@ def apply_changeset(engine: Engine, user: User, changeset_id: str, ops: list[Ope
         try:  # on copies: an attempt renames the created units' ids
             return _apply(engine, user, changeset_id, [replace(op) for op in ops], serialize)
         except (_Raced, IntegrityError):
-            if serialize:
+            # Another transaction was in the way. Structural changesets do not exclude the side-by-side
+            # ones, so even one of those can meet an id committed beside it: decide again, then.
+            if attempt == MAX_ATTEMPTS:
                 raise
         except DBAPIError as exc:  # PostgreSQL chose this transaction as a deadlock's victim
             if getattr(exc.orig, "sqlstate", None) not in _RETRY_STATES or attempt == MAX_ATTEMPTS:
                 raise
             time.sleep(random.uniform(0, _RETRY_PAUSE_S * attempt))
-        serialize = True  # another transaction was in the way: decide again under the lock
+        serialize = True  # decide again under the lock, the records read FOR UPDATE
     raise AssertionError("unreachable")
 
 
 def _apply(engine: Engine, user: User, changeset_id: str, ops: list[Operation], serialize: bool) -> dict[str, Any]:
-    with write_transaction(engine, serialize) as conn:
-        stored = _stored_result(conn, changeset_id, user, ops)
-        if stored is not None:
-            return stored
-        created = _resolve_provisional(conn, ops)
-        records = _load_records(conn, ops)
-        _check_subtrees(conn, user, ops, records)
+    with write_transaction(engine, REGISTER_LOCK if serialize else None) as conn:
+        if serialize:
+            stored = _stored_result(conn, changeset_id, user, ops)
+            if stored is not None:
+                return stored
         try:
-            _check_versions(ops, records)
+            return _apply_new(conn, user, changeset_id, ops, serialize)
         except Refused:
-            # Side by side, the same id may have been committed by another process since it was looked up
-            # (and made these versions): its stored result, then. Each statement reads what is committed.
-            stored = None if serialize else _stored_result(conn, changeset_id, user, ops)
+            # A changeset id seen before is the stored result, whatever else is true now. Side by side it is
+            # looked up only here, a round trip less for every new id: a replay is always refused (its first
+            # time moved the versions it names), and an id committed beside this one since it was looked up
+            # fails the insert (IntegrityError), so it is decided again, looked up first.
+            stored = _stored_result(conn, changeset_id, user, ops)
             if stored is None:
                 raise
             return stored
-        changes = [_apply_operation(conn, op, records) for op in ops]
-        _validate(records)
-        return _write(conn, user, changeset_id, ops, records, changes, created)
+
+
+def _apply_new(
+    conn: Connection, user: User, changeset_id: str, ops: list[Operation], serialize: bool
+) -> dict[str, Any]:
+    created = _resolve_provisional(conn, ops)
+    records = _load_records(conn, ops, locked=serialize)
+    _check_subtrees(conn, user, ops, records)
+    _check_versions(ops, records)
+    changes = [_apply_operation(conn, op, records) for op in ops]
+    _validate(records)
+    return _write(conn, user, changeset_id, ops, records, changes, created)
 
 
 def operations_digest(ops: list[Operation]) -> str:
@@ -371,30 +399,34 @@ def _rename(op: Operation, mapping: dict[str, str]) -> None:
 # -- loading ----------------------------------------------------------------
 
 
-def _load_records(conn: Connection, ops: list[Operation]) -> Records:
-    """The records the operations change or need, and the ones they create (404 for any missing)."""
+def _load_records(conn: Connection, ops: list[Operation], locked: bool = False) -> Records:
+    """The records the operations change or need, and the ones they create (404 for any missing).
+
+    ``locked``: read ``FOR UPDATE`` (PostgreSQL; SQLite has one writer anyway), so no side-by-side
+    changeset changes them between this read and the writes: what is decided here stands.
+    """
     created = {op.key for op in ops if op.op == "create"}
     entity_keys = {op.key for op in ops if op.target == "entity"} - created
     entity_keys |= {op.new["parent_sor_id"] for op in ops if op.op == "create"} - created
     location_keys = {op.key for op in ops if op.target != "entity"}
     location_keys |= {_ean_location(op.new)["gln"] for op in ops if op.op == "ean" and _ean_location(op.new)}
     records: Records = {}
-    _load_entities(conn, sorted(entity_keys), records)
-    _load_locations(conn, _LOCATION.c.gln, sorted(location_keys), records)
-    _load_locations(conn, _LOCATION.c.owner_sor_id, sorted(op.key for op in ops if op.op == "ean"), records)
+    _load_entities(conn, sorted(entity_keys), records, locked)
+    _load_locations(conn, _LOCATION.c.gln, sorted(location_keys), records, locked)
+    _load_locations(conn, _LOCATION.c.owner_sor_id, sorted(op.key for op in ops if op.op == "ean"), records, locked)
     missing = _walk(ops, records)
     if missing:
         raise Refused(404, "not_found", "not in the register: " + ", ".join(missing[:20]), missing=missing)
     return records
 
 
-def _load_entities(conn: Connection, keys: list[str], records: Records) -> None:
-    for sid, version, data, parent, kind in _select_chunks(conn, _ENTITY_COLUMNS, _ENTITY.c.sor_id, keys):
+def _load_entities(conn: Connection, keys: list[str], records: Records, locked: bool) -> None:
+    for sid, version, data, parent, kind in _select_chunks(conn, _ENTITY_COLUMNS, _ENTITY.c.sor_id, keys, locked):
         records["entity", sid] = Record("entity", sid, version, json.loads(data), parent, kind)
 
 
-def _load_locations(conn: Connection, column: Any, keys: list[str], records: Records) -> None:
-    for gln, version, data, owner in _select_chunks(conn, _LOCATION_COLUMNS, column, keys):
+def _load_locations(conn: Connection, column: Any, keys: list[str], records: Records, locked: bool) -> None:
+    for gln, version, data, owner in _select_chunks(conn, _LOCATION_COLUMNS, column, keys, locked):
         records["location", gln] = Record("location", gln, version, json.loads(data), owner)
 
 
@@ -402,18 +434,22 @@ _ENTITY_COLUMNS = (_ENTITY.c.sor_id, _ENTITY.c.version, _ENTITY.c.data, _ENTITY.
 _LOCATION_COLUMNS = (_LOCATION.c.gln, _LOCATION.c.version, _LOCATION.c.data, _LOCATION.c.owner_sor_id)
 
 
-def _select_chunks(conn: Connection, columns: tuple[Any, ...], column: Any, keys: list[str]) -> Iterator[Any]:
+def _select_chunks(
+    conn: Connection, columns: tuple[Any, ...], column: Any, keys: list[str], locked: bool
+) -> Iterator[Any]:
     """The rows whose ``column`` is one of ``keys``; one key (most changesets) without an expanding IN."""
     if len(keys) == 1:
-        yield from conn.execute(_one_row(columns, column), {"key": keys[0]})
+        yield from conn.execute(_one_row(columns, column, locked), {"key": keys[0]})
         return
     for chunk in _chunks(keys):
-        yield from conn.execute(select(*columns).where(column.in_(chunk)))
+        query = select(*columns).where(column.in_(chunk))
+        yield from conn.execute(query.with_for_update() if locked else query)
 
 
 @cache
-def _one_row(columns: tuple[Any, ...], column: Any) -> Any:
-    return select(*columns).where(column == bindparam("key"))
+def _one_row(columns: tuple[Any, ...], column: Any, locked: bool) -> Any:
+    query = select(*columns).where(column == bindparam("key"))
+    return query.with_for_update() if locked else query
 
 
 def _walk(ops: list[Operation], records: Records) -> list[str]:
@@ -584,13 +620,13 @@ def _write(
     _update_records(conn, records)
     for rec in changed:
         rec.version += 1
-    first = claim_seqs(conn, len(ops))
     when = now()
+    # After the updates, which hold the records' row locks: a later change of one of them writes its
+    # feed rows after this commit, so their ids, and their feed numbers, come after these.
     conn.execute(
         _INSERT_CHANGE,
         [
             {
-                "seq": first + i,
                 "changeset_id": changeset_id,
                 "target": op.target,
                 "key": op.key,
@@ -602,15 +638,14 @@ def _write(
                 "account": user.name,
                 "created_at": when,
             }
-            for i, (op, (old, new)) in enumerate(zip(ops, changes, strict=True))
+            for op, (old, new) in zip(ops, changes, strict=True)
         ],
     )
-    last = first + len(ops) - 1
     result = {
         "changeset": changeset_id,
         "applied": len(ops),
-        "first_seq": first,
-        "last_seq": last,
+        "first_seq": None,  # numbered after the commit: apply_changeset reads them from the feed
+        "last_seq": None,
         "versions": [{"target": r.table, "key": r.key, "version": r.version} for r in changed],
         "created": created,
         "replayed": False,

@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import platformdirs
-from sqlalchemy import Connection, Engine, bindparam, create_engine, event, inspect, select, text, update
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, select, text, update
 from sqlalchemy.engine import make_url
 
-from sortui.server.schema import METADATA, RegisterState
+from sortui.server.schema import METADATA, Change, RegisterState
 
 ENV_DATABASE = "SORTUI_SERVER_DATABASE"
 _WRITE_LOCK = threading.Lock()  # SQLite: one writer at a time inside this process as well
@@ -47,6 +47,7 @@ def make_engine(url: str) -> Engine:
     METADATA.create_all(engine)
     _add_missing_columns(engine)
     _ensure_state(engine)
+    _give_feed_rows_ids(engine)
     return engine
 
 
@@ -61,6 +62,37 @@ def _add_missing_columns(engine: Engine) -> None:
         if column not in {c["name"] for c in inspector.get_columns(table)}:
             with engine.begin() as conn:
                 conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {kind}"))
+
+
+def _give_feed_rows_ids(engine: Engine) -> None:
+    """A database from before the feed was numbered after the commit: ``change`` keyed by ``seq``.
+
+    The rows get an ``id`` (their ``seq``: all of them are numbered) and ``seq`` may be NULL. Under
+    the numbering's lock, so that two processes starting at once do it once.
+    """
+    with write_transaction(engine, FEED_LOCK) as conn:
+        if "id" in {c["name"] for c in inspect(conn).get_columns("change")}:
+            return
+        if is_sqlite(engine):
+            _rebuild_change(conn)
+            return
+        pkey = inspect(conn).get_pk_constraint("change")["name"]
+        conn.execute(text(f'ALTER TABLE change DROP CONSTRAINT "{pkey}"'))
+        conn.execute(text("ALTER TABLE change ALTER COLUMN seq DROP NOT NULL"))
+        conn.execute(text("ALTER TABLE change ADD COLUMN id SERIAL PRIMARY KEY"))
+        for index in _CHANGE.indexes:
+            index.create(conn, checkfirst=True)
+
+
+def _rebuild_change(conn: Connection) -> None:
+    """SQLite cannot change a table's key in place: a new table, the rows copied, the old one dropped."""
+    for index in _CHANGE.indexes:
+        conn.execute(text(f"DROP INDEX IF EXISTS {index.name}"))
+    conn.execute(text("ALTER TABLE change RENAME TO change_keyed_by_seq"))
+    _CHANGE.create(conn)
+    names = ", ".join(c.name for c in _CHANGE.columns if c.name != "id")
+    conn.execute(text(f"INSERT INTO change (id, {names}) SELECT seq, {names} FROM change_keyed_by_seq"))
+    conn.execute(text("DROP TABLE change_keyed_by_seq"))
 
 
 def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
@@ -83,13 +115,12 @@ def _ensure_state(engine: Engine) -> None:
 
 # Built once (Core, not ORM: these run in every changeset).
 _STATE = RegisterState.__table__  # type: ignore[attr-defined]
+_CHANGE = Change.__table__  # type: ignore[attr-defined]
 _LOCK = update(_STATE).where(_STATE.c.id == 1).values(head_seq=_STATE.c.head_seq)
-_CLAIM = (
-    update(_STATE)
-    .where(_STATE.c.id == 1)
-    .values(head_seq=_STATE.c.head_seq + bindparam("n"), changesets=_STATE.c.changesets + 1)
-    .returning(_STATE.c.head_seq)
-)
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+# PostgreSQL's advisory locks of this database (a lock that writes nothing: no WAL, no fsync).
+REGISTER_LOCK = int.from_bytes(b"sortui-r", "big")  # structural changesets, one at a time
+FEED_LOCK = int.from_bytes(b"sortui-f", "big")  # numbering the feed, one at a time (server/feed.py)
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -97,30 +128,26 @@ def is_sqlite(engine: Engine) -> bool:
 
 
 @contextmanager
-def write_transaction(engine: Engine, serialize: bool = True) -> Iterator[Connection]:
-    """A transaction that writes the register.
+def write_transaction(engine: Engine, lock: int | None = REGISTER_LOCK) -> Iterator[Connection]:
+    """A transaction that writes the register, holding ``lock`` from its first statement to its end.
 
-    ``serialize``: it holds the register's lock (the ``register_state`` row) from its first
-    statement on, so it sees no concurrent change at all (structural changesets: creates, moves,
-    location numbers given or taken). Without it (PostgreSQL only: SQLite has one writer anyway),
-    changesets run side by side and their row versions are checked by the updates themselves
-    (``WHERE version = ...``); the lock is taken only at the end, by ``claim_seqs``.
+    ``REGISTER_LOCK``: structural changesets (creates, moves, location numbers given or taken) run one
+    at a time, so they see no other structural change while they read the tree. ``FEED_LOCK``: the
+    feed's numbering (``feed.py``). None (PostgreSQL): changesets that only set fields run side
+    by side, their row versions checked by the updates themselves (``WHERE version = ...``).
+
+    On PostgreSQL both are advisory locks, so the numbering never waits for a structural
+    changeset. On SQLite, which has one writer anyway, every write transaction takes the database's
+    write lock at its first statement (a no-op update of ``register_state``), and this process's
+    threads queue for it here rather than in SQLite's busy loop.
     """
-    lock = _WRITE_LOCK if is_sqlite(engine) else nullcontext()
-    with lock, engine.begin() as conn:
-        if serialize or is_sqlite(engine):
+    sqlite = is_sqlite(engine)
+    with _WRITE_LOCK if sqlite else nullcontext(), engine.begin() as conn:
+        if sqlite:
             conn.execute(_LOCK)
+        elif lock is not None:
+            conn.execute(_ADVISORY_LOCK, {"key": lock})
         yield conn
-
-
-def claim_seqs(conn: Connection, count: int) -> int:
-    """The first of ``count`` new feed sequence numbers, taken under the register's lock.
-
-    The lock (the row's) is held until the transaction ends, so feed numbers are handed out in
-    commit order and a rolled-back transaction gives its numbers back: the feed has no gaps.
-    """
-    last = conn.execute(_CLAIM, {"n": count}).scalar_one()
-    return last - count + 1
 
 
 @contextmanager

@@ -68,7 +68,7 @@ def history(conn: Connection, sor_id: str, limit: int, before: int | None) -> li
     cond = (Change.target == "entity") & (Change.key == sor_id)
     if glns:
         cond = cond | (Change.target.in_(("location", "message")) & Change.key.in_(glns))
-    query = select(Change).where(cond)
+    query = select(Change).where(cond, Change.seq.is_not(None))  # a row is in the trail once it is numbered
     if before is not None:
         query = query.where(Change.seq < before)
     rows = conn.execute(query.order_by(Change.seq.desc()).limit(max(1, min(limit, MAX_PAGE)))).all()
@@ -83,7 +83,9 @@ def snapshot_lines(engine: Engine, batch: int = 2000) -> Iterator[bytes]:
     """The whole register as JSON lines: a header (feed position, counts), then units, then location numbers.
 
     The header's ``seq`` is read first, so the records are at least that new; a client pulls from
-    ``seq`` afterwards, and applying a change twice is harmless.
+    ``seq`` afterwards, and applying a change twice is harmless. The records may hold changes
+    numbered after ``seq``: committed, not numbered yet when it was read (or committed since), so
+    the client meets them again in the feed (field values written again, versions only raised).
     """
     with engine.connect() as conn:
         head = _head(conn)

@@ -84,8 +84,10 @@ def serve(
     they must agree on, the changesets, the feed, the sign-in throttling, is kept there.
     """
     from sortui.server.db import make_engine
+    from sortui.server.feed import number_feed
 
     engine = make_engine(database_url)  # creates the tables once, before any worker starts
+    number_feed(engine)  # rows committed by a process that did not live to number them
     settings = {
         "database": database_url,
         "token_minutes": token_minutes,

@@ -1,14 +1,14 @@
 """The service's tables (SQLModel, with a registry of their own, apart from the working copy's).
 
-Every write that changes the register goes through ``register_state``: its one row is
-locked by each changeset's transaction (at its start, or when it takes its feed numbers:
-``db.claim_seqs``) until it commits, so feed sequence numbers are handed out in commit order
-on SQLite and PostgreSQL alike, without gaps.
+The change feed is numbered after the changesets commit: a changeset writes its ``change`` rows
+without a number (``seq`` NULL), and ``feed.py`` numbers every committed row without
+one, one numbering at a time, moving ``register_state.head_seq`` past them. So the feed is
+1..head without gaps, and a changeset's transaction never waits for another's commit.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, Text
+from sqlalchemy import Column, Index, Text, text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -24,8 +24,8 @@ def _json() -> Column:  # type: ignore[type-arg]
 class RegisterState(ServerModel, table=True):
     __tablename__ = "register_state"
     id: int = Field(default=1, primary_key=True)
-    head_seq: int = 0  # the newest sequence number in the change feed
-    changesets: int = 0
+    head_seq: int = 0  # the newest sequence number in the change feed: every row up to it is numbered
+    changesets: int = 0  # changesets numbered
     service_id: str  # random, made at creation: tells one service's feed from another's
     created_at: str
 
@@ -99,8 +99,14 @@ class Change(ServerModel, table=True):
     """The change feed, which is also the audit log: who, when, what, before and after."""
 
     __tablename__ = "change"
-    __table_args__ = (Index("ix_change_item", "target", "key", "seq"), Index("ix_change_changeset", "changeset_id"))
-    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    __table_args__ = (
+        Index("ux_change_seq", "seq", unique=True),
+        Index("ix_change_unnumbered", "id", sqlite_where=text("seq IS NULL"), postgresql_where=text("seq IS NULL")),
+        Index("ix_change_item", "target", "key", "seq"),
+        Index("ix_change_changeset", "changeset_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)  # the order the rows were written in
+    seq: int | None = None  # the feed's number, given after the commit (server/feed.py); NULL until then
     changeset_id: str = Field(max_length=100)
     target: str = Field(max_length=10)
     key: str = Field(max_length=18)
