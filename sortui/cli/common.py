@@ -58,15 +58,15 @@ def safe_line(text: str, style: str = "") -> Text:
 
 
 def print_styled(text: Styled) -> None:
-    """Print ``text`` on stdout: styled on a terminal, plain (and without loading rich) elsewhere."""
-    if sys.stdout.isatty() or os.environ.get("FORCE_COLOR"):
-        for line in text.to_rich().split("\n"):  # a line at a time (``SafeConsole.print``)
-            out.print(line)
-        return
+    """Print ``text`` on stdout, a line at a time: styled on a terminal (unless NO_COLOR or TERM=dumb),
+    plain elsewhere (FORCE_COLOR styles it anyway), without loading rich."""
+    styled = (sys.stdout.isatty() or bool(os.environ.get("FORCE_COLOR"))) and not (
+        os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb"
+    )
+    lines = text.lines()
     try:
-        lines = text.plain.split("\n")
-        for line in lines[:-1] if lines[-1] == "" and len(lines) > 1 else lines:  # as rich's split
-            sys.stdout.write(printable(line) + "\n")
+        for line in lines:
+            sys.stdout.write((line.ansi() if styled else line.plain) + "\n")
         sys.stdout.flush()
     except BrokenPipeError:  # the reader went away (``| head``): quietly, as rich's console does
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -147,11 +147,15 @@ def json_printable(dumped: str) -> str:
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", dumped)
 
 
+_SGR = {"bold": "1", "dim": "2", "cyan": "36"}
+
+
 class Styled:
     """Text with a style on each part ("bold", "dim", "cyan"), built without rich.
 
-    A lookup whose output goes to a pipe prints ``plain`` and never loads rich; a terminal, and the
-    app, get ``to_rich()``. The parts are appended as they are: make data ``printable`` first.
+    A lookup prints ``plain`` to a pipe and ``ansi()`` to a terminal, and never loads rich (a third
+    of its start); the app gets ``to_rich()``. The parts are appended as they are: make data
+    ``printable`` first.
     """
 
     __slots__ = ("parts",)
@@ -168,6 +172,26 @@ class Styled:
     @property
     def plain(self) -> str:
         return "".join(text for text, _ in self.parts)
+
+    def lines(self) -> list[Styled]:
+        """One ``Styled`` per line, each part made printable again (a final line break ends the
+        last line: no empty line after it, as rich's ``split``)."""
+        out = [Styled()]
+        for text, style in self.parts:
+            for i, piece in enumerate(text.split("\n")):
+                if i:
+                    out.append(Styled())
+                if piece:
+                    out[-1].parts.append((printable(piece), style))
+        if len(out) > 1 and not out[-1].parts:
+            out.pop()
+        return out
+
+    def ansi(self) -> str:
+        """The text with its styles as SGR codes (bold, dim, cyan: all that descriptions use)."""
+        return "".join(
+            f"\x1b[{_SGR[style]}m{text}\x1b[0m" if style in _SGR and text else text for text, style in self.parts
+        )
 
     def to_rich(self):  # -> rich.text.Text (not annotated: rich loads only when this runs)
         from rich.text import Text
