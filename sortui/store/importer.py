@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, TypeVar
 
 from sortui.domain.errors import InputError, InputWarning, SourcePos
 from sortui.domain.model import Entity, LocationMessage, ShakCode, ShakHospital, Snapshot
@@ -146,17 +146,23 @@ def import_files(
         raise db.WorkingCopyBusy(f"{db_path}: {running[0].describe()} is running; wait for it to finish")
     report = ImportReport()
     with workfiles.ImportLock(db_path, [p for p, _ in jobs]) as lock, contextlib.ExitStack() as workers:
-        # A worker for a large SOR XML file starts first, to get going while the working copy is opened.
-        early = _start_worker(jobs, lock, workers)
-        with _target(db_path, lock) as (conn, has_old), db.write_transaction(conn):
-            loader = _Loader(conn, progress, lock, early, keep_old=has_old)
-            for path, kind in jobs:
-                report.files.append(loader.load(path, kind))
-            loader.refuse_emptying(allow_empty)
-            report.notes = loader.finish()
-            report.replaced = loader.replaced()
-            # What this import changed, recorded with it (in the same transaction).
-            report.changes = diff.record_import(conn, loader.cleared, diff.OLD if has_old else None)
+        # A worker for a large SOR file starts first, to get going while the working copy is opened; it
+        # is started in a thread, so that a zip's XML file is written out for it (inflating and writing
+        # run without the GIL) while this thread opens the working copy.
+        starting = _in_background(lambda stack: _start_worker(jobs, lock, stack), workers)
+        try:
+            with _target(db_path, lock) as (conn, has_old), db.write_transaction(conn):
+                loader = _Loader(conn, progress, lock, starting(), keep_old=has_old)
+                for path, kind in jobs:
+                    report.files.append(loader.load(path, kind))
+                loader.refuse_emptying(allow_empty)
+                report.notes = loader.finish()
+                report.replaced = loader.replaced()
+                # What this import changed, recorded with it (in the same transaction).
+                report.changes = diff.record_import(conn, loader.cleared, diff.OLD if has_old else None)
+        finally:
+            with contextlib.suppress(Exception):  # its worker, if any, is in ``workers``: ended with them
+                starting()
     return report
 
 
@@ -765,6 +771,7 @@ def _split_share(size: int, kind: str) -> float:
     return min(SPLIT_MAX_SHARE, SPLIT_SHARE + SPLIT_HEAD_START[kind] / size)
 
 
+_T, _R = TypeVar("_T"), TypeVar("_R")
 _UNZIPPED = itertools.count(1)  # numbers the XML files taken out of zips
 
 
@@ -830,21 +837,21 @@ def _new_worker(path: Path, kind: str, label: str, part: Part, lock: workfiles.I
         return None
 
 
-def _in_background(func: Callable[[Path], str], path: Path) -> Callable[[], str]:
-    """Run ``func(path)`` in a thread (hashing a file mostly waits for I/O or runs without the GIL); the
+def _in_background(func: Callable[[_T], _R], arg: _T) -> Callable[[], _R]:
+    """Run ``func(arg)`` in a thread (work that mostly waits for I/O or runs without the GIL); the
     returned function waits for the result (and raises what ``func`` raised)."""
     result: list = []
 
     def run() -> None:
         try:
-            result.append((True, func(path)))
+            result.append((True, func(arg)))
         except BaseException as exc:  # handed to whoever asks for the result
             result.append((False, exc))
 
-    thread = threading.Thread(target=run, name="sortui-import-hash", daemon=True)
+    thread = threading.Thread(target=run, name="sortui-import", daemon=True)
     thread.start()
 
-    def wait() -> str:
+    def wait() -> _R:
         thread.join()
         ok, value = result[0]
         if not ok:
