@@ -116,7 +116,8 @@ class ShakDetail(DebouncedLoad[Code], VerticalScroll, can_focus=False):
     @on(OptionList.OptionHighlighted, "#shak-units")
     def _unit_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()
-        self._keep_in_view(event.option_index)
+        if self.units.has_focus:  # the user moves in the list; a code just shown stays at its top
+            self._keep_in_view(event.option_index)
 
     def _keep_in_view(self, index: int) -> None:
         """Scroll the panel so the unit under the list's cursor shows (the list is part of the panel)."""
