@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from conftest import ON_BOTH_DATABASES, Desk, Service
 from sqlalchemy import Engine, create_engine, text
+from test_server_processes import set_op as op_json
 
 from sortui.domain.provisional import provisional_sor_id
 from sortui.server.changesets import Operation, commit_changeset
@@ -125,18 +126,6 @@ def test_a_snapshot_between_commit_and_numbering_is_safe_to_pull_after(desk: Des
         ("Ny enhed", AFDELING, 1)
     ]
     assert desk.journal("a") == []
-
-
-def op_json(key: str, field: str, value: Any, base: int) -> dict[str, Any]:
-    return {
-        "target": "entity",
-        "key": key,
-        "op": "set",
-        "field": field,
-        "old": None,
-        "new": value,
-        "base_version": base,
-    }
 
 
 def create_op(key: str, parent: str) -> Operation:
