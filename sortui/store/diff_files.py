@@ -239,13 +239,13 @@ def _load_sor_raw(conn: sqlite3.Connection, f: SideFile, side: Side, progress: P
         if head_id is None:
             head_id = _head_id(conn, heads, head)
         rows.append((number, *record, head_id, body))
+        f.rows += 1
         if len(rows) >= BATCH:
             conn.executemany(_RAW_INSERT, rows)
             rows.clear()
             if progress:
                 progress(str(f.path), reader.bytes_read, reader.total_bytes)
     conn.executemany(_RAW_INSERT, rows)
-    f.rows = conn.execute("SELECT count(*) FROM sor_raw WHERE rowid > ?", (start,)).fetchone()[0]
     side.sor_files.append((str(f.path), reader.label))
     side.snapshot_date = side.snapshot_date or reader.snapshot_date
     _place_units(conn, start, reader.label)

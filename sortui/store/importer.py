@@ -16,6 +16,7 @@ same as reading it as a whole, which is what happens on any error.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import itertools
 import json
@@ -149,7 +150,7 @@ def import_files(
         # A worker for a large SOR file starts first, to get going while the working copy is opened; it
         # is started in a thread, so that a zip's XML file is written out for it (inflating and writing
         # run without the GIL) while this thread opens the working copy.
-        starting = _in_background(lambda stack: _start_worker(jobs, lock, stack), workers)
+        starting = _in_background(functools.partial(_start_worker, jobs, lock), workers)
         try:
             with _target(db_path, lock) as (conn, has_old), db.write_transaction(conn):
                 loader = _Loader(conn, progress, lock, starting(), keep_old=has_old)
