@@ -153,6 +153,7 @@ def _create_side(path: Path, raw_sor: bool) -> sqlite3.Connection:
     if raw_sor:
         conn.execute(_RAW_DDL)
         conn.execute(_HEAD_DDL)
+        conn.execute("CREATE INDEX sor_raw_id ON sor_raw (sor_id)")
     return conn
 
 
@@ -174,8 +175,6 @@ def load_side(side: Side, path: Path, progress: Progress | None = None) -> Side:
         with conn:
             for f in side.files:
                 _LOADERS[f.kind](conn, f, side, progress, catalogue)
-            if side.raw_sor:  # built once the records are in: a sort, not a B-tree insert per record
-                conn.execute("CREATE INDEX sor_raw_id ON sor_raw (sor_id)")
     finally:
         conn.close()
     return side
