@@ -139,3 +139,124 @@ def test_malformed_xml_in_either_part_is_named_as_the_whole_read_names_it(
     _read_whole()
     assert in_parts == _import_error(tmp_path / "whole.sqlite", bad)
     assert f"line {line}" in in_parts
+
+
+# -- the worker's own read, run in this process ------------------------------------------------
+# The worker is a process of its own in every import; here its function runs in a thread of the
+# test's process, so that what it sends can be compared with a one-process read directly.
+
+
+def _whole_rows(kind: str, path: Path) -> tuple[dict[str, list[tuple]], list[tuple], dict[str, object]]:
+    """Every table row and search row of ``path`` read by one reader, and what its header said."""
+    entities, reader = importer._part_entities(kind, path, str(path), None)  # type: ignore[arg-type]
+    batch, search = importer.EntityBatch(), []
+    for ent in entities:
+        batch.add(ent)
+        search.append(importer.search_row(ent))
+    header = {k: getattr(reader, k, None) for k in ("snapshot_date", "created_at")}
+    return batch.tables, search, header
+
+
+def _run_worker(kind: str, path: Path, part: object, spill: Path) -> tuple[list[tuple], list[tuple]]:
+    """Run the worker's read of ``part`` in a thread; returns (its messages, the chunks they name)."""
+    import os
+    import threading
+    from multiprocessing.connection import Connection
+
+    read_end, write_end = os.pipe()
+    receiver = Connection(read_end, writable=False)
+    sender = Connection(write_end, readable=False)
+    thread = threading.Thread(
+        target=importer._read_part, args=(str(path), kind, str(path), part, str(spill), sender), daemon=True
+    )
+    thread.start()
+    messages, chunks = [], []
+    with receiver:
+        while True:
+            try:
+                messages.append(receiver.recv())
+            except EOFError:
+                break
+    thread.join()
+    with open(spill, "rb") as out:
+        for message in messages:
+            if message[0] == "rows":
+                chunks.append(importer.marshal.loads(out.read(message[2])))
+        assert out.read() == b""  # every byte spilled is named by a message
+    return messages, chunks
+
+
+@pytest.fixture(scope="module")
+def flat_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return write_file_set(tmp_path_factory.mktemp("flat"), 1200, 5, formats=("csv", "sor2"))
+
+
+@pytest.mark.parametrize("kind", ["sor-xml", "sor-csv", "sor2-csv"])
+def test_the_workers_part_and_the_first_part_are_the_whole_file_row_for_row(
+    register: Path, flat_files: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    path = {"sor-xml": register, "sor-csv": flat_files["csv"], "sor2-csv": flat_files["sor2"]}[kind]
+    monkeypatch.setattr(importer, "SPLIT_MIN_BYTES", dict.fromkeys(importer.SPLIT_MIN_BYTES, 0))
+    monkeypatch.setattr(importer, "BATCH", 97)  # many chunks, the last one short
+    first, second = importer._parts(path, kind)  # type: ignore[misc]
+    messages, chunks = _run_worker(kind, path, second, tmp_path / "rows.spill")
+
+    tables, search, header = _whole_rows(kind, path)
+    entities, reader = importer._part_entities(kind, path, str(path), first)
+    head = importer.EntityBatch()
+    for ent in entities:
+        head.add(ent)
+    assert head.count and len(chunks) >= 3
+    for table, rows in tables.items():
+        assert head.tables[table] + [r for c, _ in chunks for r in c[table]] == rows, table
+    assert [r for _, s in chunks for r in s] == search[head.count :]
+    assert all(len(c["entity"]) == 97 for c, _ in chunks[:-1]) and 0 < len(chunks[-1][0]["entity"]) <= 97
+
+    rows, done = messages[:-1], messages[-1]
+    assert [m[0] for m in rows] == ["rows"] * len(chunks)
+    read = [m[1] for m in rows]
+    assert read == sorted(read) and read[0] > 0 and read[-1] <= path.stat().st_size
+    assert done[0] == "done"
+    warnings, warning_count, seen = done[1]
+    assert warning_count == len(warnings)
+    if kind == "sor-xml":  # the part's own header is not the file's; what it says later is
+        assert {**{k: getattr(reader, k) for k in ("snapshot_date", "created_at")}, **seen} == header
+    else:
+        assert seen == {}
+
+
+def test_a_worker_that_cannot_read_its_part_says_why_and_closes_the_pipe(
+    register: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bad, _ = _with_bad_date(register, tmp_path / "bad.xml", 0.95)
+    monkeypatch.setattr(importer, "SPLIT_MIN_BYTES", dict.fromkeys(importer.SPLIT_MIN_BYTES, 0))
+    _, second = importer._parts(bad, "sor-xml")  # type: ignore[misc]
+    messages, _ = _run_worker("sor-xml", bad, second, tmp_path / "rows.spill")
+    assert messages[-1][0] == "failed"
+    assert messages[-1][1].startswith("InputError: ") and "FromDate" in messages[-1][1]
+    assert all(m[0] == "rows" for m in messages[:-1])
+
+
+def test_the_worker_takes_its_arguments_from_stdin(
+    register: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+    import os
+    import pickle
+    import types
+    from multiprocessing.connection import Connection
+
+    monkeypatch.setattr(importer, "SPLIT_MIN_BYTES", dict.fromkeys(importer.SPLIT_MIN_BYTES, 0))
+    _, second = importer._parts(register, "sor-xml")  # type: ignore[misc]
+    read_end, write_end = os.pipe()
+    spill = tmp_path / "rows.spill"
+    args = pickle.dumps((str(register), "sor-xml", "the label", second, str(spill), write_end))
+    monkeypatch.setattr(importer.sys, "stdin", types.SimpleNamespace(buffer=io.BytesIO(args)))
+    monkeypatch.setattr(importer, "BATCH", 1 << 30)  # one chunk: the pipe holds its notice
+    importer._part_main()
+    with Connection(read_end, writable=False) as receiver:
+        first = receiver.recv()
+        assert first[0] == "rows" and first[2] == spill.stat().st_size
+        assert receiver.recv()[0] == "done"
+        with pytest.raises(EOFError):
+            receiver.recv()

@@ -1,0 +1,184 @@
+"""The register's rules an import enforces, each refusal worded exactly: duplicate SOR-koder and
+lokationsnumre (in one batch, across batches, across files) and parents that lead round in a loop.
+
+tests/test_bad_input.py and tests/test_hostile_input.py show that such files are refused with
+the working copy unchanged; these pin down what the refusal says and where it points.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from test_bad_input import line_of, sor_id
+from test_hostile_input import HEADER, TREE
+
+from sortui.domain.errors import InputError
+from sortui.generator.files import write_file_set
+from sortui.store import importer
+from sortui.store.importer import import_files
+
+_UNIT_TAG = re.compile(rb"<(InstitutionOwner|HealthInstitution|OrganizationalUnit)>")
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    return write_file_set(tmp_path_factory.mktemp("rules"), 500, 3, formats=("xml",))["xml"].read_bytes()
+
+
+def _refusal(db: Path, *paths: Path) -> InputError:
+    with pytest.raises(InputError) as caught:
+        import_files(db, list(paths))
+    assert not db.exists()
+    return caught.value
+
+
+def _owner_at(data: bytes, at: int) -> tuple[str, int]:
+    """The SOR-kode and the line of the unit whose element holds position ``at``."""
+    start = [m for m in _UNIT_TAG.finditer(data, 0, at)][-1]
+    own = data.index(b"<SorIdentifier>", start.end()) + len(b"<SorIdentifier>")
+    return data[own : data.index(b"<", own)].decode(), data.count(b"\n", 0, start.start()) + 1
+
+
+def _glns(data: bytes) -> list[tuple[int, bytes]]:
+    """(position, GLN) of each EanLocationCode in ``data``."""
+    return [(m.start(1), m.group(1)) for m in re.finditer(rb"<EanLocationCode>(\d+)</EanLocationCode>", data)]
+
+
+def _with_gln_of(data: bytes, first: int, later: int) -> tuple[bytes, str, int]:
+    """``data`` with the ``later``-th lokationsnummer made the ``first``-th's; (data, gln, position)."""
+    glns = _glns(data)
+    (_, gln), (at, old) = glns[first], glns[later]
+    return data[:at] + gln + data[at + len(old) :], gln.decode(), at
+
+
+def test_a_lokationsnummer_twice_in_one_batch_names_its_second_owner(generated: bytes, tmp_path: Path) -> None:
+    data, gln, at = _with_gln_of(generated, 0, 3)
+    path = tmp_path / "twice.xml"
+    path.write_bytes(data)
+    owner, line = _owner_at(data, at)
+    error = _refusal(tmp_path / "wc.sqlite", path)
+    assert str(error) == f"{path}:{line} (EanLocationCode): duplicate lokationsnummer {gln} (owned by {owner})"
+
+
+def test_a_lokationsnummer_of_an_earlier_batch_is_found_in_the_working_copy(
+    generated: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importer, "BATCH", 10)
+    glns = _glns(generated)
+    data, gln, at = _with_gln_of(generated, 0, len(glns) - 1)  # the first and the last: batches apart
+    path = tmp_path / "twice.xml"
+    path.write_bytes(data)
+    owner, line = _owner_at(data, at)
+    error = _refusal(tmp_path / "wc.sqlite", path)
+    assert str(error) == f"{path}:{line} (EanLocationCode): duplicate lokationsnummer {gln} (owned by {owner})"
+
+
+def test_a_lokationsnummer_of_another_file_is_a_duplicate(generated: bytes, tmp_path: Path, samples_dir: Path) -> None:
+    apotek = (samples_dir / "sor" / "ONE_APOTEK.xml").read_bytes()
+    (_, gln), *_ = _glns(apotek)
+    first_at, first_gln = _glns(generated)[0]
+    data = generated[:first_at] + gln + generated[first_at + len(first_gln) :]
+    one, other = tmp_path / "apotek.xml", tmp_path / "other.xml"
+    one.write_bytes(apotek)
+    other.write_bytes(data)
+    owner, line = _owner_at(data, first_at)
+    error = _refusal(tmp_path / "wc.sqlite", one, other)
+    expected = f"duplicate lokationsnummer {gln.decode()} (owned by {owner})"
+    assert str(error) == f"{other}:{line} (EanLocationCode): {expected}"
+
+
+def test_a_sor_kode_of_an_earlier_batch_is_a_duplicate_where_it_comes_again(
+    generated: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importer, "BATCH", 10)
+    ids = [m for m in re.finditer(rb"<SorIdentifier>(\d+)</SorIdentifier>", generated)]
+    first, last = ids[1], ids[-1]
+    data = generated[: last.start(1)] + first.group(1) + generated[last.end(1) :]
+    path = tmp_path / "twice.xml"
+    path.write_bytes(data)
+    _, line = _owner_at(data, last.start(1))
+    error = _refusal(tmp_path / "wc.sqlite", path)
+    assert str(error) == f"{path}:{line} (SorIdentifier): duplicate SOR-kode {first.group(1).decode()}"
+
+
+def test_a_sor_kode_twice_in_one_batch_is_named_where_it_comes_again(generated: bytes, tmp_path: Path) -> None:
+    ids = [m for m in re.finditer(rb"<SorIdentifier>(\d+)</SorIdentifier>", generated)]
+    first, later = ids[5], ids[9]
+    data = generated[: later.start(1)] + first.group(1) + generated[later.end(1) :]
+    path = tmp_path / "twice.xml"
+    path.write_bytes(data)
+    _, line = _owner_at(data, later.start(1))
+    error = _refusal(tmp_path / "wc.sqlite", path)
+    assert str(error) == f"{path}:{line} (SorIdentifier): duplicate SOR-kode {first.group(1).decode()}"
+
+
+# -- parents that lead round ---------------------------------------------------------------------------
+
+
+def _csv(path: Path, *rows: tuple[str, str, str, str]) -> Path:
+    lines = [HEADER, *(";".join(r) for r in (*TREE, *rows))]
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("latin-1"))
+    return path
+
+
+def _loop(first: int, length: int) -> list[tuple[str, str, str, str]]:
+    """``length`` units, each the parent of the one before it, the first the child of the last."""
+    ids = [sor_id(first + i) for i in range(length)]
+    return [(ids[i], ids[(i + 1) % length], "OE", f"Afd {i}") for i in range(length)]
+
+
+def test_a_loop_of_five_is_shown_whole(tmp_path: Path) -> None:
+    path = _csv(tmp_path / "sor.csv", *_loop(510, 5))
+    error = _refusal(tmp_path / "wc.sqlite", path)
+    ids = [sor_id(510 + i) for i in (0, 1, 2, 3, 4, 0)]
+    assert str(error) == (
+        f"{path}:4 (Parent-SOR-kode): the parents of unit {ids[0]} lead round to itself ({' → '.join(ids)})"
+    )
+
+
+def test_a_long_loop_is_shown_by_its_first_five_and_an_ellipsis(tmp_path: Path) -> None:
+    path = _csv(tmp_path / "sor.csv", *_loop(510, 7))
+    error = _refusal(tmp_path / "wc.sqlite", path)
+    shown = " → ".join([*(sor_id(510 + i) for i in range(5)), "…", sor_id(510)])
+    assert str(error) == (
+        f"{path}:4 (Parent-SOR-kode): the parents of unit {sor_id(510)} lead round to itself ({shown})"
+    )
+
+
+def test_units_hanging_under_a_loop_name_the_loop_not_themselves(tmp_path: Path) -> None:
+    # A branch of two units hangs under a loop of three; the branch comes first in the file.
+    branch = [(sor_id(520), sor_id(521), "OE", "Gren 1"), (sor_id(521), sor_id(531), "OE", "Gren 2")]
+    loop = [
+        (sor_id(530), sor_id(532), "OE", "A"),
+        (sor_id(531), sor_id(530), "OE", "B"),
+        (sor_id(532), sor_id(531), "OE", "C"),
+    ]
+    path = _csv(tmp_path / "sor.csv", *branch, *loop)
+    error = _refusal(tmp_path / "wc.sqlite", path)
+    shown = " → ".join(sor_id(n) for n in (531, 530, 532, 531))
+    line = 4 + len(branch) + 1  # the line of the first unit of the loop the branch reaches
+    assert str(error) == (
+        f"{path}:{line} (Parent-SOR-kode): the parents of unit {sor_id(531)} lead round to itself ({shown})"
+    )
+
+
+def test_a_unit_that_is_its_own_parent_is_named_on_its_line(tmp_path: Path) -> None:
+    path = _csv(tmp_path / "sor.csv", (sor_id(503), sor_id(502), "OE", "A"), (sor_id(504), sor_id(504), "OE", "B"))
+    error = _refusal(tmp_path / "wc.sqlite", path)
+    assert str(error) == f"{path}:5 (Parent-SOR-kode): unit {sor_id(504)} is its own parent"
+
+
+def test_a_tree_without_loops_imports(tmp_path: Path) -> None:
+    path = _csv(tmp_path / "sor.csv", (sor_id(503), sor_id(502), "OE", "A"), (sor_id(504), sor_id(503), "OE", "B"))
+    report = import_files(tmp_path / "wc.sqlite", [path])
+    assert report.files[0].rows == 4
+
+
+def test_the_line_of_an_xml_unit_is_that_of_its_element(samples_dir: Path) -> None:
+    data = (samples_dir / "sor" / "ONE_APOTEK.xml").read_bytes()
+    assert _owner_at(data, data.index(b"306031000016009") + 3) == (
+        "306031000016009",
+        line_of(data, b"<OrganizationalUnit>"),
+    )
