@@ -8,12 +8,14 @@ the working copy unchanged; these pin down what the refusal says and where it po
 from __future__ import annotations
 
 import re
+import zipfile
 from pathlib import Path
 
 import pytest
 from test_bad_input import line_of, sor_id
 from test_hostile_input import HEADER, TREE
 
+from sortui.domain import codes
 from sortui.domain.errors import InputError
 from sortui.generator.files import write_file_set
 from sortui.store import importer
@@ -182,3 +184,59 @@ def test_the_line_of_an_xml_unit_is_that_of_its_element(samples_dir: Path) -> No
         "306031000016009",
         line_of(data, b"<OrganizationalUnit>"),
     )
+
+
+def test_a_duplicate_inside_a_zip_is_named_by_the_zip_and_its_member(generated: bytes, tmp_path: Path) -> None:
+    ids = [m for m in re.finditer(rb"<SorIdentifier>(\d+)</SorIdentifier>", generated)]
+    first, later = ids[2], ids[7]
+    data = generated[: later.start(1)] + first.group(1) + generated[later.end(1) :]
+    path = tmp_path / "sor.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("Sor.xml", data)
+    _, line = _owner_at(data, later.start(1))
+    error = _refusal(tmp_path / "wc.sqlite", path)
+    assert str(error) == f"{path}!Sor.xml:{line} (SorIdentifier): duplicate SOR-kode {first.group(1).decode()}"
+
+
+# -- warnings: all counted, the first 50 kept ------------------------------------------------------------
+
+
+def _bad_check_digit(n: int) -> str:
+    """A SOR-kode of the right shape whose Verhoeff check digit is wrong (a warning, not an error)."""
+    body = f"{n}100001600"
+    return body + str((int(codes.verhoeff_digit(body)) + 1) % 10)
+
+
+def _units_with_warnings(path: Path, count: int) -> Path:
+    return _csv(path, *((_bad_check_digit(1000 + i), sor_id(502), "OE", f"Afd {i}") for i in range(count)))
+
+
+def test_every_warning_is_counted_and_the_first_fifty_kept(tmp_path: Path) -> None:
+    path = _units_with_warnings(tmp_path / "sor.csv", 60)
+    report = import_files(tmp_path / "wc.sqlite", [path]).files[0]
+    assert (report.rows, report.warning_count, len(report.warnings)) == (62, 60, importer.MAX_WARNINGS_KEPT)
+    first, last = report.warnings[0], report.warnings[-1]
+    assert str(first) == (
+        f"{path}:4 (SOR-kode): warning: OE {_bad_check_digit(1000)}: "
+        f"SOR-kode {_bad_check_digit(1000)} fails the Verhoeff check digit"
+    )
+    assert last.at.line == 4 + 49
+
+
+def test_fifty_warnings_are_all_kept(tmp_path: Path) -> None:
+    path = _units_with_warnings(tmp_path / "sor.csv", 50)
+    report = import_files(tmp_path / "wc.sqlite", [path]).files[0]
+    assert (report.warning_count, len(report.warnings)) == (50, 50)
+
+
+def test_warnings_read_in_two_parts_are_counted_as_in_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _units_with_warnings(tmp_path / "sor.csv", 3000)
+    whole = import_files(tmp_path / "whole.sqlite", [path]).files[0]
+    monkeypatch.setattr(importer, "SPLIT_MIN_BYTES", dict.fromkeys(importer.SPLIT_MIN_BYTES, 0))
+    monkeypatch.setattr(importer, "_cpus", lambda: 2)
+    started: list[object] = []
+    real = importer._new_worker
+    monkeypatch.setattr(importer, "_new_worker", lambda *a: started.append(1) or real(*a))
+    split = import_files(tmp_path / "split.sqlite", [path]).files[0]
+    assert started and whole.warning_count == split.warning_count == 3000
+    assert [str(w) for w in split.warnings] == [str(w) for w in whole.warnings]
