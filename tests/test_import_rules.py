@@ -240,3 +240,49 @@ def test_warnings_read_in_two_parts_are_counted_as_in_one(tmp_path: Path, monkey
     split = import_files(tmp_path / "split.sqlite", [path]).files[0]
     assert started and whole.warning_count == split.warning_count == 3000
     assert [str(w) for w in split.warnings] == [str(w) for w in whole.warnings]
+
+
+# -- SHAKregion.txt ----------------------------------------------------------------------------------------
+
+
+def _region(path: Path, *lines: str) -> Path:
+    path.write_bytes("".join(f"{line}\n" for line in lines).encode("latin-1"))
+    return path
+
+
+def test_a_shak_region_file_replaces_the_hospitals_and_says_what_it_read(
+    tmp_path: Path, sor_samples: list[Path]
+) -> None:
+    import hashlib
+    import sqlite3
+    from contextlib import closing
+
+    db = tmp_path / "wc.sqlite"
+    first = _region(
+        tmp_path / "SHAKregion.txt",
+        "1301\tRigshospitalet\t19760401\t25000101\t1\t101\t1084\t347811000016004",
+        "2529\tRoskilde Øjenklinik\t20050201\t20101231\t2\t161\t1085\t",
+        "2529\tRoskilde Øjenklinik, ny\t20050201\t25000101\t2\t161\t1085\t",  # the same key again: the last counts
+    )
+    report = import_files(db, [*sor_samples, first])
+    assert [(f.kind, f.rows) for f in report.files][-1] == ("shak-region", 3)
+    with closing(sqlite3.connect(db)) as conn:
+        rows = conn.execute(
+            "SELECT code, name, valid_from, valid_to, ownership, institution_type, region_code, sor_id"
+            " FROM shak_hospital ORDER BY code"
+        ).fetchall()
+        snapshot = conn.execute("SELECT source_file, rows, sha256 FROM snapshot WHERE kind = 'shak-region'").fetchall()
+    assert rows == [
+        ("1301", "Rigshospitalet", "1976-04-01", None, "1", "101", "1084", "347811000016004"),
+        ("2529", "Roskilde Øjenklinik, ny", "2005-02-01", None, "2", "161", "1085", None),
+    ]
+    assert snapshot == [(str(first.resolve()), 3, hashlib.sha256(first.read_bytes()).hexdigest())]
+
+    second = _region(tmp_path / "other.txt", "4202\tAalborg\t20070101\t25000101\t1\t101\t1081\t")
+    import_files(db, [second])
+    with closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("SELECT code FROM shak_hospital").fetchall() == [("4202",)]
+        assert conn.execute("SELECT source_file FROM snapshot WHERE kind = 'shak-region'").fetchall() == [
+            (str(second.resolve()),)
+        ]
+        assert conn.execute("SELECT count(*) FROM entity").fetchone()[0] > 0  # the rest is kept

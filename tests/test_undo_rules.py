@@ -116,3 +116,11 @@ def test_a_new_group_is_one_past_the_highest(conn: sqlite3.Connection) -> None:
     assert {e.group_id for e in entries} == {1} and journal.new_group(conn) == 2
     assert [e.id for e in journal.group_entries(conn, 1)] == [e.id for e in entries]
     assert journal.group_entries(conn, 2) == []
+
+
+def test_entries_by_id_come_in_the_order_asked_without_the_missing(conn: sqlite3.Connection) -> None:
+    (first,) = edits.set_fields(conn, AFSNIT, {"name": "Et"})
+    (second,) = edits.set_fields(conn, AFSNIT, {"note": "to"})
+    found = journal.entries_by_id(conn, [second.id, 999, first.id])
+    assert [(e.id, e.field, e.new_value) for e in found] == [(second.id, "note", "to"), (first.id, "name", "Et")]
+    assert journal.entries_by_id(conn, []) == []

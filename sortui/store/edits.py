@@ -434,10 +434,6 @@ def _write_attributes(conn: sqlite3.Connection, loc: Location, changes: dict[str
     return entries
 
 
-def check_gln(gln: str) -> None:
-    _raise_errors([Problem("gln", "EanLocationCode", m) for m in codes.gln_errors(gln)])
-
-
 # -- a unit's location-number mode -----------------------------------------------------
 
 
