@@ -63,7 +63,7 @@ def results() -> list[tuple[str, str, str]]:
 
 # SQL is read without regard to case, but for quoted literals and identifiers (SQLite; PostgreSQL folds
 # unquoted names): a mutant that only changes the case of an SQL string outside its quotes is equivalent.
-_SQL_CALLS = frozenset({"execute", "executemany", "executescript", "exec_driver_sql", "text", "entries_where"})
+_SQL_CALLS = frozenset({"execute", "executemany", "executescript", "exec_driver_sql", "text", "entries_where", "insert_sql"})
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 
 

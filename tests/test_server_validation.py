@@ -1,0 +1,89 @@
+"""Which problems of a changed record refuse a changeset on the service (changesets._validate):
+those of the fields it changes, with a date range judged whole; problems the record already had
+in other fields do not stop an edit of something else."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from conftest import ON_BOTH_DATABASES, Service
+from test_server import AFSNIT, op, push
+
+from sortui.domain.provisional import provisional_sor_id
+
+pytestmark = ON_BOTH_DATABASES
+
+
+def _error(answer: Any) -> tuple[int, str, str, list[str] | None]:
+    body = answer.json()["error"]
+    return answer.status_code, body["code"], body["message"], body.get("details", {}).get("problems")
+
+
+def _spoil_name(service: Service, sor_id: str, name: str) -> None:
+    """Give a unit, in the service's own database, a name the rules refuse (as old data may hold)."""
+    from sqlalchemy import text
+
+    from sortui.server.db import make_engine
+
+    engine = make_engine(service.db_url)
+    try:
+        with engine.begin() as conn:
+            data = json.loads(conn.execute(text("SELECT data FROM entity WHERE sor_id = :s"), {"s": sor_id}).scalar())
+            data["name"] = name
+            conn.execute(text("UPDATE entity SET data = :d WHERE sor_id = :s"), {"d": json.dumps(data), "s": sor_id})
+    finally:
+        engine.dispose()
+
+
+def test_a_bad_speciality_code_is_refused_as_the_specialities_field(service: Service) -> None:
+    with service.http("alice") as http:
+        answer = push(http, op(AFSNIT, "specialities", ["not a code"]))
+        unit = http.get(f"/units/{AFSNIT}").json()
+    status, code, message, _ = _error(answer)
+    assert (status, code) == (422, "invalid_value") and message.startswith(f"{AFSNIT}: "), message
+    assert "not a code" in message
+    assert unit["version"] == 0
+
+
+def test_a_new_start_after_the_end_is_refused_though_only_the_start_changed(service: Service) -> None:
+    with service.http("alice") as http:
+        assert push(http, op(AFSNIT, "to_date", "2030-01-01")).status_code == 200
+        answer = push(http, op(AFSNIT, "from_date", "2031-01-01", base=1))
+        unit = http.get(f"/units/{AFSNIT}").json()
+    status, code, message, _ = _error(answer)
+    assert (status, code) == (422, "invalid_value")
+    assert message == f"{AFSNIT}: Gyldig til 2030-01-01 is before Gyldig fra 2031-01-01"
+    assert unit["version"] == 1 and unit["data"]["from_date"] != "2031-01-01"
+
+
+def test_an_old_problem_of_another_field_does_not_stop_an_edit(service: Service) -> None:
+    _spoil_name(service, AFSNIT, "x" * 61)
+    with service.http("alice") as http:
+        note = push(http, op(AFSNIT, "note", "en note"))
+        start = push(http, op(AFSNIT, "from_date", "2001-01-01", base=1))
+        name = push(http, op(AFSNIT, "name", "y" * 61, base=2))
+        unit = http.get(f"/units/{AFSNIT}").json()
+    assert note.status_code == 200, note.text
+    assert start.status_code == 200, start.text
+    status, code, message, _ = _error(name)
+    assert (status, code) == (422, "invalid_value") and "Navn is 61 characters" in message
+    assert unit["version"] == 2 and unit["data"]["note"] == "en note"
+
+
+def test_a_missing_unit_or_lokationsnummer_is_named(service: Service) -> None:
+    missing_unit, missing_gln = "999999999999999", "5790000999996"
+    new = provisional_sor_id(7)
+    with service.http("alice") as http:
+        unit = push(http, op(missing_unit, "note", "x"))
+        location = push(http, op(missing_gln, "location.note", "x", target="location"))
+        provisional = push(http, op(new, "note", "x"))
+        both = push(http, op(missing_unit, "note", "x"), op(missing_gln, "location.note", "x", target="location"))
+    assert _error(unit)[:3] == (404, "not_found", f"not in the register: unit {missing_unit}")
+    assert _error(location)[:3] == (404, "not_found", f"not in the register: lokationsnummer {missing_gln}")
+    assert _error(provisional)[:3] == (
+        404,
+        "not_found",
+        f"not in the register: unit {new} (a provisional id: the unit was not created in this changeset)",
+    )
+    assert _error(both)[2] == f"not in the register: lokationsnummer {missing_gln}, unit {missing_unit}"
