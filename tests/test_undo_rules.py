@@ -124,3 +124,8 @@ def test_entries_by_id_come_in_the_order_asked_without_the_missing(conn: sqlite3
     found = journal.entries_by_id(conn, [second.id, 999, first.id])
     assert [(e.id, e.field, e.new_value) for e in found] == [(second.id, "note", "to"), (first.id, "name", "Et")]
     assert journal.entries_by_id(conn, []) == []
+
+
+def test_an_edit_error_says_each_problem_in_turn() -> None:
+    error = EditError([Problem("name", None, "Navn is required"), Problem("note", None, "too long")])
+    assert str(error) == "Navn is required; too long" and [p.field for p in error.problems] == ["name", "note"]
