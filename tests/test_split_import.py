@@ -260,3 +260,120 @@ def test_the_worker_takes_its_arguments_from_stdin(
         assert receiver.recv()[0] == "done"
         with pytest.raises(EOFError):
             receiver.recv()
+
+
+# -- when a file is read in two parts ------------------------------------------------------------------
+
+
+def test_the_share_read_here_is_a_third_plus_the_workers_head_start_at_most_two_fifths() -> None:
+    mib = 1 << 20
+    assert importer._split_share(1000 * mib, "sor-xml") == pytest.approx(0.30 + 10 / 1000)
+    assert importer._split_share(100 * mib, "sor-csv") == pytest.approx(0.30 + 1 / 100)
+    assert importer._split_share(20 * mib, "sor-xml") == 0.4  # a small file: the cap
+    assert importer._split_share(10 * mib, "sor2-csv") == 0.4
+
+
+def test_a_file_below_its_threshold_is_read_whole(register: Path, tmp_path: Path) -> None:
+    size = register.stat().st_size
+    assert importer._parts(register, "sor-xml") is None  # a few MB: below 8 MiB
+    importer.SPLIT_MIN_BYTES["sor-xml"], saved = size, importer.SPLIT_MIN_BYTES["sor-xml"]
+    try:
+        first, second = importer._parts(register, "sor-xml")  # type: ignore[misc]
+        assert first.start == 0 and first.end == second.start and second.end is None  # type: ignore[attr-defined]
+        assert abs(first.end - 0.4 * size) < 0.05 * size  # type: ignore[attr-defined]  # at the owner nearest the share
+        importer.SPLIT_MIN_BYTES["sor-xml"] = size + 1
+        assert importer._parts(register, "sor-xml") is None
+    finally:
+        importer.SPLIT_MIN_BYTES["sor-xml"] = saved
+
+
+def test_one_cpu_or_no_interpreter_reads_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(importer, "_cpus", lambda: 2)
+    assert importer._can_split()
+    monkeypatch.setattr(importer.sys, "frozen", True, raising=False)
+    assert not importer._can_split()
+    monkeypatch.delattr(importer.sys, "frozen")
+    monkeypatch.setattr(importer.sys, "executable", "")
+    assert not importer._can_split()
+    monkeypatch.setattr(importer.sys, "executable", "/usr/bin/python3")
+    monkeypatch.setattr(importer, "_cpus", lambda: 1)
+    assert not importer._can_split()
+
+
+def test_the_cpus_counted_are_those_this_process_may_use() -> None:
+    import os
+
+    assert importer._cpus() == len(os.sched_getaffinity(0))
+
+
+def test_a_zips_size_is_what_its_members_claim(tmp_path: Path) -> None:
+    import zipfile
+
+    path = tmp_path / "sor.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("a.xml", b"a" * 1000)
+        zf.writestr("b.txt", b"b" * 234)
+    assert importer._zipped_size(path) == 1234
+    (tmp_path / "broken.zip").write_bytes(b"PK\x03\x04 not a zip")
+    assert importer._zipped_size(tmp_path / "broken.zip") == 0
+    assert importer._zipped_size(tmp_path / "missing.zip") == 0
+
+
+def test_a_small_zip_is_not_unpacked_for_a_worker(register: Path, tmp_path: Path, split: list[object]) -> None:
+    import zipfile
+
+    from sortui.store import workfiles
+
+    path = tmp_path / "sor.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.write(register, "Sor.xml")
+    db = tmp_path / "wc.sqlite"
+    importer.SPLIT_MIN_BYTES["sor-xml"] = register.stat().st_size + 1  # the member is just too small
+    with workfiles.ImportLock(db, [path]) as lock:
+        assert importer._split(path, "sor-xml", str(path), lock) is None
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["sor.zip", *_lock_files(tmp_path)])
+    importer.SPLIT_MIN_BYTES["sor-xml"] = 0
+    with workfiles.ImportLock(db, [path]) as lock:
+        found = importer._split(path, "sor-xml", str(path), lock)
+        assert found is not None
+        with found.worker:
+            assert found.label == f"{path}!Sor.xml" and found.source.read_bytes() == register.read_bytes()
+            assert found.source.parent == lock.folder and found.kind == "sor-xml"
+        found.source.unlink()
+
+
+def _lock_files(folder: Path) -> list[str]:
+    return [p.name for p in folder.iterdir() if p.name != "sor.zip"]
+
+
+def test_a_kind_that_is_not_a_sor_file_is_never_split(register: Path, tmp_path: Path, split: list[object]) -> None:
+    from sortui.store import workfiles
+
+    with workfiles.ImportLock(tmp_path / "wc.sqlite", [register]) as lock:
+        assert importer._split(register, "shak-complete", str(register), lock) is None
+        assert not split
+
+
+def test_a_worker_that_cannot_start_leaves_the_file_to_this_process(
+    register: Path, tmp_path: Path, split: list[object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sortui.store import workfiles
+
+    def cannot(*args: object) -> object:
+        raise OSError("no process can be started here")
+
+    monkeypatch.setattr(importer, "_PartWorker", cannot)
+    with workfiles.ImportLock(tmp_path / "wc.sqlite", [register]) as lock:
+        assert importer._new_worker(register, "sor-xml", str(register), None, lock) is None  # type: ignore[arg-type]
+    report = import_files(tmp_path / "wc.sqlite", [register])
+    assert report.files[0].rows == 1500
+
+
+def test_work_in_the_background_hands_back_its_result_or_its_error() -> None:
+    assert importer._in_background(lambda x: x * 2, 21)() == 42
+
+    def fails(_: object) -> None:
+        raise ValueError("the reason")
+
+    with pytest.raises(ValueError, match="the reason"):
+        importer._in_background(fails, None)()
