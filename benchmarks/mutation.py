@@ -4,24 +4,34 @@
     python benchmarks/mutation.py                      # run (resumes where a run stopped), then the table
     python benchmarks/mutation.py --report             # only the table of the last run
     python benchmarks/mutation.py 'sortui.server.rights*'  # some mutants only
+    python benchmarks/mutation.py --sample 100         # the same random 100 of each module, run, then scored
+    python benchmarks/mutation.py --report --sample 100  # only the sample's table
 
 mutmut (configured in pyproject.toml, ``[tool.mutmut]``) copies the package and the tests into
 ``mutants/``, changes one thing at a time in the functions of the listed modules, and runs the
 tests that reach the function. A mutant the tests do not notice "survived": either a test is
 missing, or the change does not matter (benchmarks/README.md lists the survivors and why each is
 harmless). Not in CI: a full run takes hours on 2 cores.
+
+A sample is a fixed random choice (``--seed``) of mutants from each module, among all of them: its
+score estimates the module's, with a 95 % interval (Wilson). Running it tests again the mutants of
+the sample that were not killed before (tests may have been added since) and those not run yet.
+Sampling needs the mutants made: a run that was started once, even if stopped, has made them.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import math
 import os
+import random
 import re
 import subprocess
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT.parent / "shared" / "samples"
@@ -38,9 +48,16 @@ def run(mutants: list[str], children: int) -> int:
     return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
 
 
-def results() -> list[tuple[str, str, str]]:
-    """(module, function, status) of every mutant of the last run; a survivor that only changes the
-    case of SQL is "equivalent (SQL case)"."""
+class Result(NamedTuple):
+    name: str  # the mutant's full name
+    module: str
+    function: str
+    status: str
+
+
+def results() -> list[Result]:
+    """Every mutant and its status in the last run; a survivor that only changes the case of SQL is
+    "equivalent (SQL case)"."""
     out = subprocess.run(
         [sys.executable, "-m", "mutmut", "results", "--all", "true"],
         cwd=ROOT,
@@ -57,13 +74,32 @@ def results() -> list[tuple[str, str, str]]:
             status = match["status"].strip()
             if status == "survived" and match["full"] in sql_case:
                 status = _SQL_CASE
-            rows.append((module, function.lstrip("_ǁ"), status))
+            rows.append(Result(match["full"], module, function.lstrip("_ǁ"), status))
     return rows
+
+
+def sample(rows: list[Result], per_module: int, seed: int) -> list[Result]:
+    """The same random ``per_module`` mutants of each module for the same ``seed`` (all of a smaller one)."""
+    by_module: dict[str, list[Result]] = defaultdict(list)
+    for row in rows:
+        by_module[row.module].append(row)
+    chosen: list[Result] = []
+    for module, found in sorted(by_module.items()):
+        found.sort()
+        chosen += random.Random(f"{seed}:{module}").sample(found, min(per_module, len(found)))
+    return chosen
+
+
+def to_test_again(rows: list[Result]) -> list[str]:
+    """The mutants that tests added since could now kill, or that were never run."""
+    return [r.name for r in rows if r.status not in (*_KILLED, "timeout", _SQL_CASE)]
 
 
 # SQL is read without regard to case, but for quoted literals and identifiers (SQLite; PostgreSQL folds
 # unquoted names): a mutant that only changes the case of an SQL string outside its quotes is equivalent.
-_SQL_CALLS = frozenset({"execute", "executemany", "executescript", "exec_driver_sql", "text", "entries_where", "insert_sql"})
+_SQL_CALLS = frozenset(
+    {"execute", "executemany", "executescript", "exec_driver_sql", "text", "entries_where", "insert_sql"}
+)
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 
 
@@ -127,14 +163,14 @@ def _shape(tree: ast.AST) -> str:
     )
 
 
-def report(rows: list[tuple[str, str, str]]) -> None:
+def report(rows: list[Result]) -> None:
     """The score of each module over the mutants tested (those not yet run are counted apart)."""
     by_module: dict[str, Counter[str]] = defaultdict(Counter)
-    for module, _, status in rows:
-        by_module[module][status] += 1
+    for row in rows:
+        by_module[row.module][row.status] += 1
     print(
         "| module | mutants tested | killed | survived | equivalent (SQL case) | timeout | no tests | not run yet"
-        " | killed % | killed % of the non-equivalent |"
+        " | killed % (95 % interval) | killed % of the non-equivalent |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     total: Counter[str] = Counter()
@@ -143,7 +179,9 @@ def report(rows: list[tuple[str, str, str]]) -> None:
         total.update(counts)
         print(_row(module, counts))
     print(_row("**all**", total))
-    survivors = Counter((m, f, s) for m, f, s in rows if s not in (*_KILLED, _SQL_CASE, "not checked"))
+    survivors = Counter(
+        (r.module, r.function, r.status) for r in rows if r.status not in (*_KILLED, _SQL_CASE, "not checked")
+    )
     if survivors:
         print("\nNot killed (module, function: status × how many):")
         for (module, function, status), n in sorted(survivors.items()):
@@ -153,7 +191,7 @@ def report(rows: list[tuple[str, str, str]]) -> None:
 def _row(name: str, counts: Counter[str]) -> str:
     n = sum(counts.values()) - counts["not checked"]
     killed = sum(counts[s] for s in _KILLED) + counts["timeout"]  # a mutant that hangs the tests is caught
-    share = f"{100 * killed / n:.1f}" if n else "-"
+    share = f"{100 * killed / n:.1f} ({_wilson(killed, n)})" if n else "-"
     rest = n - counts[_SQL_CASE]
     share_of_rest = f"{100 * killed / rest:.1f}" if rest else "-"
     return (
@@ -162,18 +200,38 @@ def _row(name: str, counts: Counter[str]) -> str:
     )
 
 
+def _wilson(k: int, n: int, z: float = 1.96) -> str:
+    """The 95 % Wilson interval of the share ``k`` of ``n``, in per cent."""
+    p, spread = k / n, z * z / n
+    centre = (p + spread / 2) / (1 + spread)
+    half = z * math.sqrt(p * (1 - p) / n + spread / (4 * n)) / (1 + spread)
+    return f"{100 * (centre - half):.0f}-{100 * (centre + half):.0f}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("mutants", nargs="*", help="mutant names or globs (default: all)")
     parser.add_argument("--report", action="store_true", help="only print the table of the last run")
     parser.add_argument("--children", type=int, default=os.cpu_count() or 2, help="mutants tested at once")
+    parser.add_argument("--sample", type=int, metavar="N", help="only N random mutants of each module")
+    parser.add_argument("--seed", type=int, default=19, help="which random sample (default: %(default)s)")
     args = parser.parse_args(argv)
     if not SAMPLES.is_dir():
         print(f"the sample files are not at {SAMPLES}", file=sys.stderr)
         return 2
-    if not args.report:
-        run(args.mutants, args.children)
-    report(results())
+    if args.sample is None:
+        if not args.report:
+            run(args.mutants, args.children)
+        report(results())
+        return 0
+    chosen = sample(results(), args.sample, args.seed)
+    if not chosen:
+        print("no mutants made yet: start a run (python benchmarks/mutation.py) and stop it", file=sys.stderr)
+        return 2
+    if not args.report and (names := to_test_again(chosen)):
+        run(names, args.children)
+    chosen_names = {r.name for r in chosen}
+    report([r for r in results() if r.name in chosen_names])
     return 0
 
 
