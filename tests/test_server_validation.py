@@ -17,7 +17,7 @@ pytestmark = ON_BOTH_DATABASES
 
 def _error(answer: Any) -> tuple[int, str, str, list[str] | None]:
     body = answer.json()["error"]
-    return answer.status_code, body["code"], body["message"], body.get("details", {}).get("problems")
+    return answer.status_code, body["code"], body["message"], body.get("problems")
 
 
 def _spoil_name(service: Service, sor_id: str, name: str) -> None:
@@ -87,3 +87,47 @@ def test_a_missing_unit_or_lokationsnummer_is_named(service: Service) -> None:
         f"not in the register: unit {new} (a provisional id: the unit was not created in this changeset)",
     )
     assert _error(both)[2] == f"not in the register: lokationsnummer {missing_gln}, unit {missing_unit}"
+
+
+def _own(gln: str, **attributes: Any) -> dict[str, Any]:
+    """An ean value giving a unit the lokationsnummer ``gln`` of its own."""
+    return {"ean_mode": "own", "location": {"gln": gln, **attributes}, "messages": []}
+
+
+OWN_ATTRIBUTES = {
+    "system_supplier": "1001000055001",
+    "system_type": "221000045007",
+    "communication_supplier": "41000035001",
+    "region_code": "1085",
+    "edi_administrator": "106",
+}
+
+
+def test_a_new_lokationsnummer_is_checked_whole(service: Service) -> None:
+    new_gln = "5790000999996"
+    with service.http("alice") as http:
+        bare = push(http, op(AFSNIT, "ean_mode", _own(new_gln), kind="ean"))
+        unit = http.get(f"/units/{AFSNIT}").json()
+    status, code, message, problems = _error(bare)
+    required = ("Systemleverandør", "EDB-system", "Netoperatør", "Region", "EDI-administrator")
+    assert (status, code) == (422, "invalid_value")
+    assert message == f"{new_gln}: " + "; ".join(f"{name} is required for a new lokationsnummer" for name in required)
+    assert problems == [
+        "location.system_supplier",
+        "location.system_type",
+        "location.communication_supplier",
+        "location.region_code",
+        "location.edi_administrator",
+    ]
+    assert unit["version"] == 0
+
+
+def test_a_lokationsnummer_another_unit_has_is_refused_as_taken(service: Service) -> None:
+    from test_server import APOTEK_GLN
+
+    with service.http("alice") as http:
+        answer = push(http, op(AFSNIT, "ean_mode", _own(APOTEK_GLN, **OWN_ATTRIBUTES), kind="ean"))
+    status, code, message, _ = _error(answer)
+    assert (status, code) == (409, "gln_taken")
+    assert message == f"lokationsnummer {APOTEK_GLN} is already used by unit 306011000016003"
+    assert answer.json()["error"]["gln"] == APOTEK_GLN

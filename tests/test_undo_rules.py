@@ -129,3 +129,13 @@ def test_entries_by_id_come_in_the_order_asked_without_the_missing(conn: sqlite3
 def test_an_edit_error_says_each_problem_in_turn() -> None:
     error = EditError([Problem("name", None, "Navn is required"), Problem("note", None, "too long")])
     assert str(error) == "Navn is required; too long" and [p.field for p in error.problems] == ["name", "note"]
+
+
+def test_a_refusal_of_an_entry_without_a_field_names_no_field(conn: sqlite3.Connection) -> None:
+    new = _created(conn)
+    (create,) = journal.entries_where(conn, "op = 'create'")
+    assert create.key == new and create.field is None
+    _set_status(conn, create.id, "sent")
+    assert _refusal(conn, create.id) == [Problem("", None, f"change {create.id} is being sent; sync first")]
+    _set_status(conn, create.id, "synced")
+    assert _refusal(conn, create.id) == [Problem("", None, f"change {create.id} is already synchronised")]
