@@ -410,8 +410,14 @@ def check_location_changes(conn: sqlite3.Connection, gln: str, changes: dict[str
     ]
     changed = replace(loc, **changes)
     problems += [p for p in validate_location(changed) if p.field.partition(".")[2] in changes]
-    if changed.from_date and changed.to_date and changed.to_date < changed.from_date:
-        problems.append(Problem("location.to_date", "ToDate", f"Gyldig til {changed.to_date} is before Gyldig fra"))
+    # Only a change of either date concerns their order: an import may have left them the wrong way round.
+    dated = "from_date" in changes or "to_date" in changes
+    if dated and changed.from_date and changed.to_date and changed.to_date < changed.from_date:
+        problems.append(
+            Problem(
+                "location.to_date", "ToDate", f"Gyldig til {changed.to_date} is before Gyldig fra {changed.from_date}"
+            )
+        )
     return _unique(problems)
 
 
