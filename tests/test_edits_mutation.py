@@ -30,8 +30,8 @@ SHAK_WARNING = "SHAK-kode 999901 does not start with the hospital's code 2529"
 
 
 @pytest.fixture
-def conn(sor_wc: Path) -> Iterator[sqlite3.Connection]:
-    connection = db.open_working_copy(sor_wc)
+def conn(full_wc: Path) -> Iterator[sqlite3.Connection]:
+    connection = db.open_working_copy(full_wc)
     yield connection
     connection.close()
 
@@ -879,3 +879,19 @@ def test_set_ean_mode_journals_the_old_and_new_state(versioned: sqlite3.Connecti
     assert again is not None and again.new_value["location"]["gln"] == "5790000999989"
     assert conn.execute("SELECT gln FROM location WHERE owner_sor_id = ?", (AFSNIT,)).fetchall() == [("5790000999989",)]
     assert edits.set_ean_mode(conn, IE, "none") is None
+
+
+def test_a_new_value_replaces_the_stored_one_in_the_check_of_an_address_and_the_contact(
+    conn: sqlite3.Connection,
+) -> None:
+    # Values the register's file may hold beyond the rules: a street too long, a phone too short.
+    conn.execute("UPDATE address SET street = ? WHERE sor_id = ? AND kind = 'postal'", ("x" * 41, IE))
+    conn.execute("UPDATE contact SET phone = '1' WHERE sor_id = ?", (IE,))
+    conn.commit()
+    assert edits.check_entity_changes(conn, IE, {"postal.street": "Hestetorvet", "contact.phone": "46361266"}) == []
+    assert edits.check_entity_changes(conn, IE, {"postal.postcode": "40"}) == [
+        Problem("postal.postcode", "PostCodeIdentifier", "Postnummer is 2 characters, at least 3 required")
+    ]
+    assert edits.check_entity_changes(conn, IE, {"visiting.street": "x" * 41}) == [
+        Problem("visiting.street", "StreetName", "Vejnavn is 41 characters, at most 40 allowed")
+    ]
