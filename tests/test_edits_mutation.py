@@ -879,6 +879,8 @@ def test_set_ean_mode_journals_the_old_and_new_state(versioned: sqlite3.Connecti
     assert again is not None and again.new_value["location"]["gln"] == "5790000999989"
     assert conn.execute("SELECT gln FROM location WHERE owner_sor_id = ?", (AFSNIT,)).fetchall() == [("5790000999989",)]
     assert edits.set_ean_mode(conn, IE, "none") is None
+    assert edits.set_ean_mode(conn, APOTEK_SI, "inherited") is None
+    assert [e.key for e in journal.pending(conn)] == [AFSNIT, AFSNIT, AFSNIT]
 
 
 def test_a_new_value_replaces_the_stored_one_in_the_check_of_an_address_and_the_contact(
@@ -895,3 +897,59 @@ def test_a_new_value_replaces_the_stored_one_in_the_check_of_an_address_and_the_
     assert edits.check_entity_changes(conn, IE, {"visiting.street": "x" * 41}) == [
         Problem("visiting.street", "StreetName", "Vejnavn is 41 characters, at most 40 allowed")
     ]
+
+
+def test_check_entity_changes_lists_the_problems_in_the_order_of_the_changes(conn: sqlite3.Connection) -> None:
+    assert edits.check_entity_changes(conn, AFSNIT, {"name": "", "specialities": [str(n) for n in range(1, 10)]}) == [
+        Problem("name", "EntityName", "Navn is required"),
+        Problem("specialities", None, "at most 8 specialities"),
+        Problem("specialities", "ClinicalSpeciality", "at most 8 specialities"),
+    ]
+
+
+# -- naming a MedCom message type ---------------------------------------------------------------------
+
+XDIS_URN = "urn:dk:healthcare:medcom:messaging:oioxml:schema:xsd:meddis:xdis15:xd1530l"
+HOSPITAL_NOTIFICATION = (
+    "urn:dk:healthcare:medcom:messaging:fhir:structuredefinition::hospitalnotification-message"
+    "##urn:dk:medcom:fhir:hospitalnotification-message::3.0"
+)
+
+
+@pytest.mark.parametrize(
+    ("key", "urn"),
+    [
+        (XDIS_URN, XDIS_URN),
+        (f"  {XDIS_URN} ", XDIS_URN),
+        ("XDIS15:XD1530L", XDIS_URN),
+        (" xdis15:xd1530l ", XDIS_URN),
+        ("XD1530L", XDIS_URN),
+        (" xd1530l", XDIS_URN),
+        ("HospitalNotification:3.0", HOSPITAL_NOTIFICATION),  # the catalogue's lower-case FHIR names
+        ("3.0", HOSPITAL_NOTIFICATION),
+    ],
+)
+def test_resolve_message_takes_the_urn_type_and_version_or_version_in_any_case(
+    conn: sqlite3.Connection, key: str, urn: str
+) -> None:
+    assert edits.resolve_message(conn, key) == urn
+
+
+@pytest.mark.parametrize("key", ["nope", "XDIS15:XH1530R", "urn:xdis15:xd1530l", " "])
+def test_resolve_message_refuses_what_names_no_message_type(conn: sqlite3.Connection, key: str) -> None:
+    assert problems_of(edits.resolve_message, conn, key) == [
+        Problem("message", None, f"{key.strip()!r} is not a message type in the MedCom catalogue")
+    ]
+
+
+def test_a_version_code_two_message_types_share_names_neither(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        "INSERT INTO message_definition (urn, format, grp, type_code, version_code, title)"
+        " VALUES ('urn:test:other', 'oioxml', 'test', 'OTHER', 'xd1530l', 'Another with the same version code')"
+    )
+    conn.commit()
+    assert problems_of(edits.resolve_message, conn, "XD1530L") == [
+        Problem("message", None, "'XD1530L' is not a message type in the MedCom catalogue")
+    ]
+    assert edits.resolve_message(conn, "XDIS15:XD1530L") == XDIS_URN
+    assert edits.resolve_message(conn, "other:XD1530L") == "urn:test:other"
