@@ -953,3 +953,19 @@ def test_a_version_code_two_message_types_share_names_neither(conn: sqlite3.Conn
     ]
     assert edits.resolve_message(conn, "XDIS15:XD1530L") == XDIS_URN
     assert edits.resolve_message(conn, "other:XD1530L") == "urn:test:other"
+
+
+def test_check_new_unit_requires_a_name(conn: sqlite3.Connection) -> None:
+    assert edits.check_new_unit(conn, AFDELING, {"from_date": "2024-01-01"}) == [
+        Problem("name", "EntityName", "Navn is required")
+    ]
+
+
+def test_an_unchanged_attribute_does_not_stop_the_changes_after_it(versioned: sqlite3.Connection) -> None:
+    conn = versioned
+    entries = edits.set_location_fields(conn, APOTEK_GLN, {"region_code": "1084", "note": "Ny", "non_active": False})
+    assert entry_facts(entries) == [("location", APOTEK_GLN, "set", "location.note", None, "Ny", 3, None)]
+    assert conn.execute("SELECT region_code, note FROM location WHERE gln = ?", (APOTEK_GLN,)).fetchone() == (
+        "1084",
+        "Ny",
+    )
