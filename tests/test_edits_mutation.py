@@ -969,3 +969,11 @@ def test_an_unchanged_attribute_does_not_stop_the_changes_after_it(versioned: sq
         "1084",
         "Ny",
     )
+
+
+def test_two_contact_values_changed_together_are_both_checked(conn: sqlite3.Connection) -> None:
+    long_email = "x" * 255
+    problem = Problem("contact.email", "EmailAddressIdentifier", "E-mail is 255 characters, at most 254 allowed")
+    changes = {"contact.email": long_email, "contact.phone": "12345678"}
+    assert edits.check_entity_changes(conn, AFSNIT, changes) == [problem]
+    assert edits.check_new_unit(conn, AFDELING, {"name": "X", "from_date": "2024-01-01", **changes}) == [problem]
