@@ -977,3 +977,22 @@ def test_two_contact_values_changed_together_are_both_checked(conn: sqlite3.Conn
     changes = {"contact.email": long_email, "contact.phone": "12345678"}
     assert edits.check_entity_changes(conn, AFSNIT, changes) == [problem]
     assert edits.check_new_unit(conn, AFDELING, {"name": "X", "from_date": "2024-01-01", **changes}) == [problem]
+
+
+def test_the_edi_editors_save_writes_attributes_and_message_types_together(versioned: sqlite3.Connection) -> None:
+    conn = versioned
+    entries = edits.save_location(conn, APOTEK_GLN, {"note": "samlet"}, {XREF: ("2024-01-01", None)})
+    assert entry_facts(entries) == [
+        ("location", APOTEK_GLN, "set", "location.note", None, "samlet", 3, None),
+        ("message", APOTEK_GLN, "add", XREF_URN, None, {"from_date": "2024-01-01", "to_date": None}, 3, None),
+    ]
+    assert conn.execute("SELECT note FROM location WHERE gln = ?", (APOTEK_GLN,)).fetchone() == ("samlet",)
+    assert messages(conn) == [(APOTEK_GLN, XREF_URN, "2024-01-01", None)]
+
+
+def test_the_edi_editors_save_refuses_a_bad_attribute_and_writes_nothing(conn: sqlite3.Connection) -> None:
+    assert problems_of(edits.save_location, conn, APOTEK_GLN, {"region_code": None}, {XREF: (None, None)}) == [
+        Problem("location.region_code", "RegionCode", "Region is required")
+    ]
+    assert messages(conn) == [] and journal.pending(conn) == []
+    assert conn.execute("SELECT region_code FROM location WHERE gln = ?", (APOTEK_GLN,)).fetchone() == ("1084",)
