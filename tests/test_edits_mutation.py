@@ -266,19 +266,6 @@ def test_an_unknown_field_of_a_unit_is_refused_with_the_close_names(conn: sqlite
     ]
 
 
-# -- check_gln -------------------------------------------------------------------------------
-
-
-def test_check_gln_passes_a_valid_number_and_refuses_a_wrong_one_exactly() -> None:
-    assert edits.check_gln(NEW_GLN) is None
-    assert problems_of(edits.check_gln, "5790000999990") == [
-        Problem("gln", "EanLocationCode", "lokationsnummer 5790000999990 has a wrong GS1 check digit (expected 6)")
-    ]
-    assert problems_of(edits.check_gln, "57900") == [
-        Problem("gln", "EanLocationCode", "lokationsnummer '57900' must be exactly 13 digits")
-    ]
-
-
 # -- message types on lokationsnumre ----------------------------------------------------------
 
 
