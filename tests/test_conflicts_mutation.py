@@ -393,3 +393,48 @@ def test_only_a_units_mode_is_a_location_number_conflict() -> None:
     assert conflicts.is_ean(conflict("entity", AFSNIT, "ean_mode")) is True
     assert conflicts.is_ean(conflict("entity", AFSNIT, "name")) is False
     assert conflicts.is_ean(conflict("location", APOTEK_GLN, "ean_mode")) is False
+
+
+# -- a new value is checked as the edit it stands for is ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("unit", "text", "message"),
+    [
+        (AFSNIT, AFSNIT, "a unit cannot be moved into its own subtree"),
+        (AFDELING, AFSNIT, "a unit cannot be moved into its own subtree"),
+        (AFSNIT, "306011000016003", "a unit (OE) must sit under an institution or another unit"),
+    ],
+    ids=["itself", "below-itself", "under-an-owner"],
+)
+def test_a_new_value_for_a_move_is_refused_where_the_move_would_be(
+    conn: sqlite3.Connection, unit: str, text: str, message: str
+) -> None:
+    entry = edits.move_unit(conn, unit, PRACTICE)
+    recorded = record(conn, [entry], HOSPITAL, 2)
+    with pytest.raises(ResolveError) as refused:
+        conflicts.resolve(conn, entry.id, "value", text)
+    assert str(refused.value) == f"refused: {message}"
+    assert state.conflicts(conn) == [recorded]
+    assert one(conn, "SELECT parent_sor_id FROM entity WHERE sor_id = ?", unit) == [(PRACTICE,)]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "text", "message"),
+    [
+        ({"system_type": "12345"}, "system_type", "", "EDB-system is required"),
+        ({"to_date": "2030-12-31"}, "to_date", "1990-01-01", "Gyldig til 1990-01-01 is before Gyldig fra"),
+        ({"to_date": "2030-12-31"}, "to_date", "2030-13-01", "Gyldig til '2030-13-01' is not a date (YYYY-MM-DD)"),
+    ],
+    ids=["mandatory-emptied", "to-before-from", "not-a-date"],
+)
+def test_a_new_value_for_a_location_attribute_is_refused_where_the_edit_would_be(
+    conn: sqlite3.Connection, changes: dict[str, str], field: str, text: str, message: str
+) -> None:
+    (entry,) = edits.set_location_fields(conn, APOTEK_GLN, changes)
+    recorded = record(conn, [entry], "67890" if field == "system_type" else "2031-12-31", 2)
+    with pytest.raises(ResolveError) as refused:
+        conflicts.resolve(conn, entry.id, "value", text)
+    assert str(refused.value) == f"refused: {message}"
+    assert state.conflicts(conn) == [recorded]
+    assert one(conn, f"SELECT {field} FROM location WHERE gln = ?", APOTEK_GLN) == [(changes[field],)]
