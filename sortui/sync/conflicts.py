@@ -76,14 +76,15 @@ def _take_server(conn: sqlite3.Connection, conflict: state.Conflict, entry_ids: 
 def _set_value(
     conn: sqlite3.Connection, conflict: state.Conflict, chain: list[journal.JournalEntry], value: Any
 ) -> list[int]:
-    """One entry (the first of the chain) now sets ``value`` on top of the service's version."""
+    """One entry (the first of the chain) now sets ``value`` on top of the service's version.
+
+    It keeps its op: a message type or a location-number mode takes no new value (``_parse`` refuses).
+    """
     first, rest = chain[0], chain[1:]
     bookkeeping.drop_entries(conn, [e.id for e in rest])
     bookkeeping.rebase(conn, [first.id], conflict.server_version or 0, conflict.server_value)
     bookkeeping.set_entry_value(conn, first.id, value)
-    op = first.op if conflict.target != "message" else _item_op(conflict, value)
-    conn.execute("UPDATE journal SET op = ? WHERE id = ?", (op, first.id))
-    bookkeeping.write_value(conn, conflict.target, conflict.key, op, conflict.field, value)
+    bookkeeping.write_value(conn, conflict.target, conflict.key, first.op, conflict.field, value)
     return [first.id]
 
 
