@@ -258,6 +258,11 @@ def move_unit(conn: sqlite3.Connection, sor_id: str, new_parent: str) -> Journal
         return record_entry(conn, "entity", sor_id, "move", "parent_sor_id", ent.parent_sor_id, new_parent, ent.version)
 
 
+def check_move(conn: sqlite3.Connection, sor_id: str, new_parent: str) -> list[Problem]:
+    """Problems that moving unit ``sor_id`` under ``new_parent`` would cause (as ``move_unit`` refuses)."""
+    return _move_problems(conn, _entity_or_fail(conn, sor_id), _entity_or_fail(conn, new_parent))
+
+
 def _move_problems(conn: sqlite3.Connection, ent: Entity, parent: Entity) -> list[Problem]:
     sor_id, new_parent = ent.sor_id, parent.sor_id
     problems: list[Problem] = []

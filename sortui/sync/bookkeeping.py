@@ -136,11 +136,11 @@ def apply_remote(
     fields before they reach SQL. Not a transaction of its own.
     """
     _check_remote_path(target, path)
-    entry = JournalEntry(0, "", target, key, op, path, None, value, version, "synced")
-    if not journal.target_exists(conn, entry):
+    table, column = _item(target)
+    if conn.execute(f"SELECT 1 FROM {table} WHERE {column} = ?", (key,)).fetchone() is None:
         return False
     write_value(conn, target, key, op, path, value)
-    set_version(conn, _item(target)[0], key, version)
+    set_version(conn, table, key, version)
     return True
 
 

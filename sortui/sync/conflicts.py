@@ -11,8 +11,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from sortui.domain.fields import LOCATION_FIELDS, field_label
-from sortui.domain.validation import Problem
+from sortui.domain.fields import field_label
 from sortui.store import edits, journal
 from sortui.store.describe import value_words
 from sortui.store.journal import EditError
@@ -77,14 +76,15 @@ def _take_server(conn: sqlite3.Connection, conflict: state.Conflict, entry_ids: 
 def _set_value(
     conn: sqlite3.Connection, conflict: state.Conflict, chain: list[journal.JournalEntry], value: Any
 ) -> list[int]:
-    """One entry (the first of the chain) now sets ``value`` on top of the service's version."""
+    """One entry (the first of the chain) now sets ``value`` on top of the service's version.
+
+    It keeps its op: a message type or a location-number mode takes no new value (``_parse`` refuses).
+    """
     first, rest = chain[0], chain[1:]
     bookkeeping.drop_entries(conn, [e.id for e in rest])
     bookkeeping.rebase(conn, [first.id], conflict.server_version or 0, conflict.server_value)
     bookkeeping.set_entry_value(conn, first.id, value)
-    op = first.op if conflict.target != "message" else _item_op(conflict, value)
-    conn.execute("UPDATE journal SET op = ? WHERE id = ?", (op, first.id))
-    bookkeeping.write_value(conn, conflict.target, conflict.key, op, conflict.field, value)
+    bookkeeping.write_value(conn, conflict.target, conflict.key, first.op, conflict.field, value)
     return [first.id]
 
 
@@ -100,22 +100,20 @@ def _parse(conn: sqlite3.Connection, conflict: state.Conflict, text: str | None)
     if is_ean(conflict):
         raise ResolveError("a location-number mode is kept or taken from the service: use --mine or --server")
     try:
-        if conflict.target == "location":
+        if conflict.target == "location":  # checked as an edit of the attribute is: a mandatory one stays set
             name = path.partition(".")[2]
             value = edits.parse_value(name, text)
-            fd = LOCATION_FIELDS.get(name)
-            errors = fd.check(value)[0] if fd is not None and isinstance(value, str) else []
-            if errors:
-                raise EditError([Problem(path, None, e) for e in errors])
-            return value
-        if path == "parent_sor_id":
+            problems = edits.check_location_changes(conn, conflict.key, {name: value})
+        elif path == "parent_sor_id":  # checked as a move is: never into its own subtree
             if not text or conn.execute("SELECT 1 FROM entity WHERE sor_id = ?", (text,)).fetchone() is None:
                 raise ResolveError(f"{text!r} is not a unit in the working copy")
-            return text
-        value = edits.parse_value(path, text)
-        problems = [p for p in edits.check_entity_changes(conn, conflict.key, {path: value}) if p.is_error]
-        if problems:
-            raise EditError(problems)
+            value, problems = text, edits.check_move(conn, conflict.key, text)
+        else:
+            value = edits.parse_value(path, text)
+            problems = edits.check_entity_changes(conn, conflict.key, {path: value})
+        errors = [p for p in problems if p.is_error]
+        if errors:
+            raise EditError(errors)
         return value
     except EditError as exc:
         raise ResolveError(f"refused: {exc}") from None
