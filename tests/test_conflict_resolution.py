@@ -423,7 +423,7 @@ def test_a_new_value_for_a_move_is_refused_where_the_move_would_be(
     ("changes", "field", "text", "message"),
     [
         ({"system_type": "12345"}, "system_type", "", "EDB-system is required"),
-        ({"to_date": "2030-12-31"}, "to_date", "1990-01-01", "Gyldig til 1990-01-01 is before Gyldig fra"),
+        ({"to_date": "2030-12-31"}, "to_date", "1990-01-01", "Gyldig til 1990-01-01 is before Gyldig fra 1995-02-20"),
         ({"to_date": "2030-12-31"}, "to_date", "2030-13-01", "Gyldig til '2030-13-01' is not a date (YYYY-MM-DD)"),
     ],
     ids=["mandatory-emptied", "to-before-from", "not-a-date"],
