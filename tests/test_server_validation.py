@@ -131,3 +131,18 @@ def test_a_lokationsnummer_another_unit_has_is_refused_as_taken(service: Service
     assert (status, code) == (409, "gln_taken")
     assert message == f"lokationsnummer {APOTEK_GLN} is already used by unit 306011000016003"
     assert answer.json()["error"]["gln"] == APOTEK_GLN
+
+
+def test_a_refusal_says_which_operation_and_who_may_not(service: Service) -> None:
+    with service.http("alice") as alice, service.http("viv") as viv, service.http("erik") as erik:
+        second_bad = push(alice, op(AFSNIT, "note", "ok"), op(AFSNIT, "colour", "blå"))
+        viewer = push(viv, op(AFSNIT, "note", "x"))
+        mine = push(alice, op(AFSNIT, "note", "alices"), cs="cs-alice")
+        theirs = push(erik, op(AFSNIT, "note", "alices"), cs="cs-alice")
+        stale = push(alice, op(AFSNIT, "note", "gammel", base=0))
+    assert second_bad.json()["error"]["index"] == 1
+    assert _error(viewer)[:3] == (403, "forbidden", "viv (viewer) may not change units")
+    assert mine.status_code == 200
+    assert _error(theirs)[:3] == (409, "duplicate_changeset", "changeset id cs-alice was used by another user")
+    (item,) = stale.json()["error"]["conflicts"]
+    assert (item["key"], item["field"], item["server_value"]) == (AFSNIT, "note", "alices")

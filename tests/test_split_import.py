@@ -377,3 +377,31 @@ def test_work_in_the_background_hands_back_its_result_or_its_error() -> None:
 
     with pytest.raises(ValueError, match="the reason"):
         importer._in_background(fails, None)()
+
+
+def test_a_split_import_uses_both_parts_and_reports_its_progress_in_order_to_the_end(
+    register: Path, tmp_path: Path, split: list[object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outcomes: list[bool] = []
+    spills: list[str] = []
+    real_parts, real_init = importer._Loader._load_sor_parts, importer._PartWorker.__init__
+
+    def recorded(self: object, *args: object) -> bool:
+        outcomes.append(real_parts(self, *args))  # type: ignore[arg-type]
+        return outcomes[-1]
+
+    def named(self: importer._PartWorker, *args: object) -> None:
+        real_init(self, *args)  # type: ignore[arg-type]
+        spills.append(self._spill.name if self._spill else "")
+
+    monkeypatch.setattr(importer._Loader, "_load_sor_parts", recorded)
+    monkeypatch.setattr(importer._PartWorker, "__init__", named)
+    monkeypatch.setattr(importer, "BATCH", 97)  # progress after every batch
+    calls: list[tuple[str, int, int]] = []
+    import_files(tmp_path / "wc.sqlite", [register], progress=lambda *a: calls.append(a))  # type: ignore[arg-type]
+    assert outcomes == [True]  # the parts were used, not the whole read after a failure
+    assert len(spills) == 1 and spills[0].endswith(".rows.tmp")
+    size = register.stat().st_size
+    done = [c[1] for c in calls]
+    assert all(c[0] == str(register) and c[2] == size for c in calls)
+    assert len(done) > 3 and done == sorted(done) and done[0] < size and done[-1] == size
