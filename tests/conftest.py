@@ -61,6 +61,34 @@ def sor_wc(wc: Path, sor_samples: list[Path]) -> Path:
     return wc
 
 
+@pytest.fixture
+def sor_conn(sor_wc: Path) -> Any:
+    """An open connection to ``sor_wc`` (closed after the test)."""
+    from sortui.store import db
+
+    conn = db.open_working_copy(sor_wc)
+    yield conn
+    conn.close()
+
+
+NEW_GLN = "5790000999996"  # a valid lokationsnummer no unit of the samples has
+
+
+def new_location(gln: str = NEW_GLN, owner: str = "", **changes: str) -> Any:
+    """A new lokationsnummer with every attribute a new one needs (``changes`` replace some)."""
+    from sortui.domain.model import Location
+
+    values = {
+        "system_supplier": "1001000055001",
+        "system_type": "221000045007",
+        "communication_supplier": "41000035001",
+        "region_code": "1085",
+        "edi_administrator": "106",
+        **changes,
+    }
+    return Location(gln, owner, **values)  # type: ignore[arg-type]
+
+
 @pytest.fixture(scope="session")
 def _full_template(tmp_path_factory: pytest.TempPathFactory, sor_samples: list[Path], samples_dir: Path) -> Path:
     path = tmp_path_factory.mktemp("template") / "full.sqlite"

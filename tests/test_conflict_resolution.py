@@ -9,15 +9,12 @@ are read back row by row.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import NEW_GLN, new_location
 
-from sortui.domain.model import Location
-from sortui.store import db as store_db
 from sortui.store import edits
 from sortui.store.journal import JournalEntry
 from sortui.sync import bookkeeping, conflicts, state
@@ -29,7 +26,6 @@ HOSPITAL = "347811000016004"  # the SI above both
 PRACTICE = "8331000016009"  # an SI elsewhere
 APOTEK_GLN = "5790000173624"
 PRACTICE_GLN = "5790000141227"
-NEW_GLN = "5790000999996"
 OTHER_GLN = "5790000999989"
 URN = "urn:dk:healthcare:medcom:messaging:oioxml:schema:xsd:medref:xref15:xh1530r"
 DETECTED = "2026-01-01T00:00:00+00:00"
@@ -37,21 +33,8 @@ ORIGINAL_NAME = "Roskilde Øjenklinik, beh. afsnit"
 
 
 @pytest.fixture
-def conn(sor_wc: Path) -> Iterator[sqlite3.Connection]:
-    c = store_db.open_working_copy(sor_wc)
-    yield c
-    c.close()
-
-
-def new_location(gln: str, owner: str = "") -> Location:
-    values = {
-        "system_supplier": "1001000055001",
-        "system_type": "221000045007",
-        "communication_supplier": "41000035001",
-        "region_code": "1085",
-        "edi_administrator": "106",
-    }
-    return Location(gln, owner, **values)  # type: ignore[arg-type]
+def conn(sor_conn: sqlite3.Connection) -> sqlite3.Connection:
+    return sor_conn
 
 
 def record(conn: sqlite3.Connection, chain: list[JournalEntry], server: Any, version: int | None) -> state.Conflict:

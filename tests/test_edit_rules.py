@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import NEW_GLN, new_location
 
-from sortui.domain.model import Location
 from sortui.domain.validation import Problem
 from sortui.store import db, edits, journal
 from sortui.store.journal import EditError
@@ -23,7 +23,6 @@ APOTEK_IE = "306011000016003"  # owns APOTEK_GLN
 APOTEK_SI = "306021000016007"  # inherits APOTEK_GLN
 PRAKSIS_GLN = "5790000141227"  # owned by the practice's IE
 APOTEK_GLN = "5790000173624"
-NEW_GLN = "5790000999996"
 XREF = "XREF15:XH1530R"
 XREF_URN = "urn:dk:healthcare:medcom:messaging:oioxml:schema:xsd:medref:xref15:xh1530r"
 SHAK_WARNING = "SHAK-kode 999901 does not start with the hospital's code 2529"
@@ -50,18 +49,6 @@ def messages(conn: sqlite3.Connection) -> list[tuple]:
 
 def entry_facts(entries: list[journal.JournalEntry]) -> list[tuple]:
     return [(e.target, e.key, e.op, e.field, e.old_value, e.new_value, e.base_version, e.group_id) for e in entries]
-
-
-def new_location(gln: str = NEW_GLN, **changes: object) -> Location:
-    values = {
-        "system_supplier": "1001000055001",
-        "system_type": "221000045007",
-        "communication_supplier": "41000035001",
-        "region_code": "1085",
-        "edi_administrator": "106",
-        **changes,
-    }
-    return Location(gln, "", **values)  # type: ignore[arg-type]
 
 
 # -- a new unit from the editor: check_new_unit and create_new_unit ---------------------------

@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import NEW_GLN, new_location
 
 from sortui.domain import codes, provisional
-from sortui.domain.model import Location
 from sortui.store import db, edits, journal
 from sortui.store.importer import import_files
 from sortui.store.journal import EditError
@@ -18,20 +18,7 @@ AFDELING = "347821000016008"  # its parent OE
 APOTEK_IE = "306011000016003"  # owns APOTEK_GLN
 APOTEK_SI = "306021000016007"  # inherits it
 APOTEK_GLN = "5790000173624"
-NEW_GLN = "5790000999996"
 XREF = "XREF15:XH1530R"
-
-
-def new_location(gln: str = NEW_GLN, **changes: str) -> Location:
-    values = {
-        "system_supplier": "1001000055001",
-        "system_type": "221000045007",
-        "communication_supplier": "41000035001",
-        "region_code": "1085",
-        "edi_administrator": "106",
-        **changes,
-    }
-    return Location(gln, "", **values)  # type: ignore[arg-type]
 
 
 def name_of(conn: object, sor_id: str) -> str | None:

@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import NEW_GLN, new_location
 
-from sortui.domain.model import Location
-from sortui.store import db as store_db
 from sortui.store import edits, review
 from sortui.sync import bookkeeping, state
 
@@ -24,17 +21,14 @@ HOSPITAL = "347811000016004"
 PRACTICE = "8331000016009"
 APOTEK = "306011000016003"
 APOTEK_GLN = "5790000173624"  # the pharmacy's own number, version 0
-NEW_GLN = "5790000999996"
 URN = "urn:dk:healthcare:medcom:messaging:oioxml:schema:xsd:medref:xref15:xh1530r"
 REAL = "999991000016004"  # the id the service issues for a unit created here
 DETECTED = "2026-01-01T00:00:00+00:00"
 
 
 @pytest.fixture
-def conn(sor_wc: Path) -> Iterator[sqlite3.Connection]:
-    c = store_db.open_working_copy(sor_wc)
-    yield c
-    c.close()
+def conn(sor_conn: sqlite3.Connection) -> sqlite3.Connection:
+    return sor_conn
 
 
 def rows(conn: sqlite3.Connection, sql: str, *params: object) -> list[tuple]:
@@ -43,17 +37,6 @@ def rows(conn: sqlite3.Connection, sql: str, *params: object) -> list[tuple]:
 
 def status(conn: sqlite3.Connection) -> list[tuple]:
     return rows(conn, "SELECT id, status, changeset_id, base_version FROM journal ORDER BY id")
-
-
-def new_location(gln: str = NEW_GLN, owner: str = "") -> Location:
-    values = {
-        "system_supplier": "1001000055001",
-        "system_type": "221000045007",
-        "communication_supplier": "41000035001",
-        "region_code": "1085",
-        "edi_administrator": "106",
-    }
-    return Location(gln, owner, **values)  # type: ignore[arg-type]
 
 
 def version(conn: sqlite3.Connection, table: str, key: str) -> int:

@@ -9,10 +9,9 @@ import uuid
 from contextlib import closing
 from typing import Any
 
-from conftest import Desk
+from conftest import NEW_GLN, Desk, new_location
 
 from sortui.domain import codes, provisional
-from sortui.domain.model import Location
 from sortui.store import db as store_db
 from sortui.store import edits
 
@@ -20,20 +19,8 @@ HOSPITAL = "347811000016004"  # the SI of erik's and bob's subtree
 AFDELING = "347821000016008"  # an OE under it
 AFSNIT = "347831000016005"  # an OE under AFDELING, ean_mode none
 APOTEK = "306011000016003"  # an IE outside the subtree
-NEW_GLN = "5790000999996"
 URN = "urn:dk:healthcare:medcom:messaging:oioxml:schema:xsd:medref:xref15:xh1530r"
 REAL_ID = re.compile(r"^[0-9]+100001600[0-9]$")
-
-
-def new_location(gln: str = NEW_GLN) -> Location:
-    values = {
-        "system_supplier": "1001000055001",
-        "system_type": "221000045007",
-        "communication_supplier": "41000035001",
-        "region_code": "1085",
-        "edi_administrator": "106",
-    }
-    return Location(gln, "", **values)  # type: ignore[arg-type]
 
 
 def edit(desk: Desk, name: str) -> Any:

@@ -7,10 +7,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from test_journal_ops import new_location
+from conftest import new_location
 
 from sortui.domain.validation import Problem
-from sortui.store import db, edits, journal
+from sortui.store import edits, journal
 from sortui.store.journal import EditError
 
 AFSNIT = "347831000016005"  # Roskilde Øjenklinik, beh. afsnit
@@ -18,10 +18,8 @@ AFDELING = "347821000016008"  # its parent
 
 
 @pytest.fixture
-def conn(sor_wc: Path) -> sqlite3.Connection:
-    connection = db.open_working_copy(sor_wc)
-    yield connection  # type: ignore[misc]
-    connection.close()
+def conn(sor_conn: sqlite3.Connection) -> sqlite3.Connection:
+    return sor_conn
 
 
 def _refusal(conn: sqlite3.Connection, entry_id: int) -> list[Problem]:
