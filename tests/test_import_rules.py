@@ -55,6 +55,13 @@ def _with_gln_of(data: bytes, first: int, later: int) -> tuple[bytes, str, int]:
     return data[:at] + gln + data[at + len(old) :], gln.decode(), at
 
 
+def _with_sor_id_of(data: bytes, first: int, later: int) -> tuple[bytes, str, int]:
+    """``data`` with the ``later``-th SOR-kode made the ``first``-th's; (data, SOR-kode, position)."""
+    ids = list(re.finditer(rb"<SorIdentifier>(\d+)</SorIdentifier>", data))
+    same, where = ids[first].group(1), ids[later]
+    return data[: where.start(1)] + same + data[where.end(1) :], same.decode(), where.start(1)
+
+
 def test_a_lokationsnummer_twice_in_one_batch_names_its_second_owner(generated: bytes, tmp_path: Path) -> None:
     data, gln, at = _with_gln_of(generated, 0, 3)
     path = tmp_path / "twice.xml"
@@ -95,25 +102,21 @@ def test_a_sor_kode_of_an_earlier_batch_is_a_duplicate_where_it_comes_again(
     generated: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(importer, "BATCH", 10)
-    ids = [m for m in re.finditer(rb"<SorIdentifier>(\d+)</SorIdentifier>", generated)]
-    first, last = ids[1], ids[-1]
-    data = generated[: last.start(1)] + first.group(1) + generated[last.end(1) :]
+    data, sor_id_, at = _with_sor_id_of(generated, 1, -1)
     path = tmp_path / "twice.xml"
     path.write_bytes(data)
-    _, line = _owner_at(data, last.start(1))
+    _, line = _owner_at(data, at)
     error = _refusal(tmp_path / "wc.sqlite", path)
-    assert str(error) == f"{path}:{line} (SorIdentifier): duplicate SOR-kode {first.group(1).decode()}"
+    assert str(error) == f"{path}:{line} (SorIdentifier): duplicate SOR-kode {sor_id_}"
 
 
 def test_a_sor_kode_twice_in_one_batch_is_named_where_it_comes_again(generated: bytes, tmp_path: Path) -> None:
-    ids = [m for m in re.finditer(rb"<SorIdentifier>(\d+)</SorIdentifier>", generated)]
-    first, later = ids[5], ids[9]
-    data = generated[: later.start(1)] + first.group(1) + generated[later.end(1) :]
+    data, sor_id_, at = _with_sor_id_of(generated, 5, 9)
     path = tmp_path / "twice.xml"
     path.write_bytes(data)
-    _, line = _owner_at(data, later.start(1))
+    _, line = _owner_at(data, at)
     error = _refusal(tmp_path / "wc.sqlite", path)
-    assert str(error) == f"{path}:{line} (SorIdentifier): duplicate SOR-kode {first.group(1).decode()}"
+    assert str(error) == f"{path}:{line} (SorIdentifier): duplicate SOR-kode {sor_id_}"
 
 
 # -- parents that lead round ---------------------------------------------------------------------------
@@ -187,15 +190,13 @@ def test_the_line_of_an_xml_unit_is_that_of_its_element(samples_dir: Path) -> No
 
 
 def test_a_duplicate_inside_a_zip_is_named_by_the_zip_and_its_member(generated: bytes, tmp_path: Path) -> None:
-    ids = [m for m in re.finditer(rb"<SorIdentifier>(\d+)</SorIdentifier>", generated)]
-    first, later = ids[2], ids[7]
-    data = generated[: later.start(1)] + first.group(1) + generated[later.end(1) :]
+    data, sor_id_, at = _with_sor_id_of(generated, 2, 7)
     path = tmp_path / "sor.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("Sor.xml", data)
-    _, line = _owner_at(data, later.start(1))
+    _, line = _owner_at(data, at)
     error = _refusal(tmp_path / "wc.sqlite", path)
-    assert str(error) == f"{path}!Sor.xml:{line} (SorIdentifier): duplicate SOR-kode {first.group(1).decode()}"
+    assert str(error) == f"{path}!Sor.xml:{line} (SorIdentifier): duplicate SOR-kode {sor_id_}"
 
 
 # -- warnings: all counted, the first 50 kept ------------------------------------------------------------
