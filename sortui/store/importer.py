@@ -608,8 +608,8 @@ class _Loader:
         rows: list[tuple] = []
         code: ShakCode
         for code in read_shak_complete(path, label):
-            # Legacy codes (capital letters in positions 5-7) fail shak_level; their length still says the level.
-            level = shak_level(code.code) or {4: "sgh", 6: "afd", 7: "afsnit"}.get(len(code.code), code.record_type)
+            # The reader refuses a code without a level (capital letters in positions 5-7 have one).
+            level = shak_level(code.code)
             rows.append(SHAK_CODE.values(code, level=level, parent_code=shak_parent(code.code)))
             report.rows += 1
             if len(rows) >= BATCH:
