@@ -5,6 +5,7 @@
     python benchmarks/mutation.py --report             # only the table of the last run
     python benchmarks/mutation.py 'sortui.server.rights*'  # some mutants only
     python benchmarks/mutation.py --sample 100         # the same random 100 of each module, run, then scored
+    python benchmarks/mutation.py --sample 100 'sortui.store.importer*'  # that sample of one module
     python benchmarks/mutation.py --report --sample 100  # only the sample's table
 
 mutmut (configured in pyproject.toml, ``[tool.mutmut]``) copies the package and the tests into
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import fnmatch
 import math
 import os
 import random
@@ -88,6 +90,10 @@ def sample(rows: list[Result], per_module: int, seed: int) -> list[Result]:
         found.sort()
         chosen += random.Random(f"{seed}:{module}").sample(found, min(per_module, len(found)))
     return chosen
+
+
+def _named(name: str, globs: list[str]) -> bool:
+    return not globs or any(fnmatch.fnmatchcase(name, glob) for glob in globs)
 
 
 def to_test_again(rows: list[Result]) -> list[str]:
@@ -224,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
             run(args.mutants, args.children)
         report(results())
         return 0
-    chosen = sample(results(), args.sample, args.seed)
+    chosen = [r for r in sample(results(), args.sample, args.seed) if _named(r.name, args.mutants)]
     if not chosen:
         print("no mutants made yet: start a run (python benchmarks/mutation.py) and stop it", file=sys.stderr)
         return 2
