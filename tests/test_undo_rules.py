@@ -137,3 +137,68 @@ def test_a_refusal_of_an_entry_without_a_field_names_no_field(conn: sqlite3.Conn
     assert _refusal(conn, create.id) == [Problem("", None, f"change {create.id} is being sent; sync first")]
     _set_status(conn, create.id, "synced")
     assert _refusal(conn, create.id) == [Problem("", None, f"change {create.id} is already synchronised")]
+
+
+def test_an_entry_that_is_not_there_is_a_key_error(conn: sqlite3.Connection) -> None:
+    (entry,) = edits.set_fields(conn, AFSNIT, {"note": "en note"})
+    assert journal.get_entry(conn, entry.id) == entry
+    with pytest.raises(KeyError):
+        journal.get_entry(conn, entry.id + 1)
+
+
+def test_what_is_pending_leaves_out_the_synced_and_keeps_what_is_being_sent(conn: sqlite3.Connection) -> None:
+    (noted,) = edits.set_fields(conn, AFSNIT, {"note": "en note"})
+    (renamed,) = edits.set_fields(conn, AFSNIT, {"name": "Nyt navn"})
+    (sent,) = edits.set_fields(conn, AFDELING, {"note": "sendes"})
+    _set_status(conn, renamed.id, "synced")
+    _set_status(conn, sent.id, "sent")
+    assert journal.pending_count(conn) == 2
+    assert [e.id for e in journal.pending(conn)] == [noted.id, sent.id]
+    assert journal.pending_keys(conn) == {AFSNIT, AFDELING}
+    assert [e.id for e in journal.pending_for(conn, [AFSNIT])] == [noted.id]
+    assert [e.id for e in journal.pending_for(conn, [AFDELING, AFSNIT])] == [noted.id, sent.id]
+    assert journal.pending_for(conn, ["999999999999999"]) == []
+    assert [e.id for e in journal.entries_with_status(conn, "synced")] == [renamed.id]
+    _set_status(conn, noted.id, "synced")
+    assert journal.pending_keys(conn) == {AFDELING} and journal.pending_count(conn) == 1
+
+
+def test_a_reimport_rebases_each_pending_entry_on_the_new_data(
+    sor_wc: Path, sor_samples: list[Path], tmp_path: Path
+) -> None:
+    """Each pending entry's old value becomes what the new file holds, so that undo gives the new data;
+    an entry whose unit the new files lack is skipped and counted; a synced entry is left alone."""
+    from sortui.store import db
+    from sortui.store.importer import import_files
+
+    apotek_unit = "306021000016007"
+    conn = db.open_working_copy(sor_wc)
+    (renamed,) = edits.set_fields(conn, AFDELING, {"name": "Mit navn"})
+    (noted,) = edits.set_fields(conn, AFSNIT, {"note": "ny note"})
+    edits.set_fields(conn, apotek_unit, {"note": "forsvinder"})
+    (synced,) = edits.set_fields(conn, AFSNIT, {"name": "Synket"})
+    _set_status(conn, synced.id, "synced")
+    conn.close()
+    by_name = {p.name: p for p in sor_samples}
+    sygehus = tmp_path / "ONE_SYGEHUS.xml"
+    data = by_name["ONE_SYGEHUS.xml"].read_text(encoding="utf-8")
+    sygehus.write_text(data.replace("Roskilde Øjenklinik, afdeling<", "Roskilde Øjenklinik, ny afdeling<"), "utf-8")
+
+    report = import_files(sor_wc, [sygehus, by_name["ONE_PRAKSIS.xml"]])
+
+    assert (report.notes.reapplied, report.notes.orphaned) == (2, 1)
+    conn = db.open_working_copy(sor_wc)
+    try:
+        assert journal.get_entry(conn, renamed.id).old_value == "Roskilde Øjenklinik, ny afdeling"
+        raw = conn.execute("SELECT old_value FROM journal WHERE id = ?", (renamed.id,)).fetchone()[0]
+        assert raw == '"Roskilde Øjenklinik, ny afdeling"'  # readable in the file, not \\u-escaped
+        assert journal.get_entry(conn, noted.id).old_value is None
+        assert journal.get_entry(conn, synced.id).old_value == "Roskilde Øjenklinik, beh. afsnit"
+        names = dict(conn.execute("SELECT sor_id, name FROM entity WHERE sor_id IN (?, ?)", (AFDELING, AFSNIT)))
+        assert names == {AFDELING: "Mit navn", AFSNIT: "Roskilde Øjenklinik, beh. afsnit"}
+        journal.undo(conn, renamed.id)
+        assert conn.execute("SELECT name FROM entity WHERE sor_id = ?", (AFDELING,)).fetchone() == (
+            "Roskilde Øjenklinik, ny afdeling",
+        )
+    finally:
+        conn.close()
