@@ -146,3 +146,45 @@ def test_a_refusal_says_which_operation_and_who_may_not(service: Service) -> Non
     assert _error(theirs)[:3] == (409, "duplicate_changeset", "changeset id cs-alice was used by another user")
     (item,) = stale.json()["error"]["conflicts"]
     assert (item["key"], item["field"], item["server_value"]) == (AFSNIT, "note", "alices")
+
+
+def test_the_message_types_a_new_lokationsnummer_brings_have_their_periods_checked(service: Service) -> None:
+    from test_server import URN
+
+    new_gln = "5790000999996"
+    backwards = {**_own(new_gln, **OWN_ATTRIBUTES), "messages": [[URN, "2025-01-01", "2024-01-01"]]}
+    not_a_date = {**_own(new_gln, **OWN_ATTRIBUTES), "messages": [[URN, "1. maj", None]]}
+    with service.http("alice") as http:
+        refused = [push(http, op(AFSNIT, "ean_mode", value, kind="ean")) for value in (backwards, not_a_date)]
+        unit = http.get(f"/units/{AFSNIT}").json()
+        fine = push(http, op(AFSNIT, "ean_mode", {**backwards, "messages": [[URN, "2024-01-01", None]]}, kind="ean"))
+    assert _error(refused[0]) == (
+        422,
+        "invalid_value",
+        "operation 0: Gyldig til 2024-01-01 is before Gyldig fra 2025-01-01",
+        ["to_date"],
+    )
+    status, code, message, problems = _error(refused[1])
+    assert (status, code, problems) == (422, "invalid_value", ["from_date"])
+    assert message.startswith("operation 0: ") and "1. maj" in message
+    assert unit["version"] == 0
+    assert fine.status_code == 200, fine.text
+
+
+def test_a_changeset_of_more_records_than_one_query_reads_finds_them_all(service: Service) -> None:
+    """The records a changeset changes are read 500 keys at a time: every one of them is found."""
+    count = 1201  # three reads, the last of one key
+    with service.http("alice") as http:
+        new = [{"kind": "OE", "parent_sor_id": AFSNIT, "name": f"Afsnit {n}"} for n in range(count)]
+        creates = [{**op(provisional_sor_id(n + 1), "", v, kind="create"), "field": None} for n, v in enumerate(new)]
+        created = push(http, *creates)
+        assert created.status_code == 200, created.text
+        ids = list(created.json()["created"].values())
+        assert len(ids) == count
+        noted = push(http, *(op(sid, "note", f"note {n}", base=1) for n, sid in enumerate(ids)))
+        assert noted.status_code == 200, noted.text
+        missing = push(http, *(op(sid, "note", "igen", base=2) for sid in ids[:-1]), op("999999999999999", "note", "x"))
+        last = http.get(f"/units/{ids[-1]}").json()
+    assert last["version"] == 2 and last["data"]["note"] == f"note {count - 1}"
+    status, code, message, _ = _error(missing)
+    assert (status, code) == (404, "not_found") and "999999999999999" in message
