@@ -398,11 +398,11 @@ class _Loader:
             search.append(search_row(ent))
             report.rows += 1
             if batch.count >= BATCH:
-                self._flush(batch, label, search, explain)
+                self._flush(batch, search, explain)
                 if self.progress:
                     done = reader.bytes_read if reader is not None else 0  # type: ignore[attr-defined]
                     self.progress(label, done, getattr(reader, "total_bytes", total))
-        self._flush(batch, label, search, explain)
+        self._flush(batch, search, explain)
         if self.progress and whole:
             size = getattr(reader, "total_bytes", total)
             self.progress(label, size, size)
@@ -448,7 +448,7 @@ class _Loader:
             for tables, search, done in worker.chunks():
                 batch.tables, batch.count = tables, len(tables["entity"])
                 attempt.rows += batch.count
-                self._flush(batch, label, search, explain=False)
+                self._flush(batch, search, explain=False)
                 if self.progress:
                     self.progress(label, done, reader.total_bytes)  # type: ignore[attr-defined]
             warnings, warning_count, seen = worker.result
@@ -472,7 +472,7 @@ class _Loader:
         self._sor_done(path, report, header["snapshot_date"], header["created_at"], digest())
         return True
 
-    def _flush(self, batch: EntityBatch, label: str, search: list[tuple], explain: bool = True) -> None:
+    def _flush(self, batch: EntityBatch, search: list[tuple], explain: bool = True) -> None:
         pending = {t: list(rows) for t, rows in batch.tables.items()} if explain else {}
         try:
             self.conn.execute("SAVEPOINT batch")
@@ -482,7 +482,7 @@ class _Loader:
             self.conn.execute("ROLLBACK TO batch")
             self.conn.execute("RELEASE batch")
             if explain:
-                self._explain_duplicate(pending, label)
+                self._explain_duplicate(pending)
             raise
         self._index(search)
 
@@ -496,13 +496,13 @@ class _Loader:
             self.conn.executemany(SEARCH_INSERT_SQL, [(rowid, *row) for rowid, row in enumerate(search, first)])
         search.clear()
 
-    def _explain_duplicate(self, pending: dict[str, list[tuple]], label: str) -> None:
+    def _explain_duplicate(self, pending: dict[str, list[tuple]]) -> None:
         """Find which row of a failed batch is a duplicate and say where it is."""
         seen: set[str] = set()
         for row in pending["entity"]:
             sor_id = row[0]
             if sor_id in seen or self.conn.execute("SELECT 1 FROM entity WHERE sor_id = ?", (sor_id,)).fetchone():
-                raise InputError(f"duplicate SOR-kode {sor_id}", *self._find_line(sor_id, label), "SorIdentifier")
+                raise InputError(f"duplicate SOR-kode {sor_id}", *self._find_line(sor_id), "SorIdentifier")
             seen.add(sor_id)
         seen.clear()
         for row in pending["location"]:
@@ -510,14 +510,15 @@ class _Loader:
             if gln in seen or self.conn.execute("SELECT 1 FROM location WHERE gln = ?", (gln,)).fetchone():
                 raise InputError(
                     f"duplicate lokationsnummer {gln} (owned by {row[1]})",
-                    *self._find_line(row[1], label),
+                    *self._find_line(row[1]),
                     "EanLocationCode",
                 )
             seen.add(gln)
 
-    def _find_line(self, sor_id: str, label: str) -> tuple[str, int | None]:
-        """The file and line of the last occurrence of ``sor_id`` among this run's SOR files."""
-        found: tuple[str, int | None] = (label, None)
+    def _find_line(self, sor_id: str) -> tuple[str, int | None]:
+        """The file and line of the last occurrence of ``sor_id`` among this run's SOR files (every
+        caller's unit is in one of them)."""
+        found: tuple[str, int | None] = (self.sor_sources[-1][2], None)
         for path, kind, lbl in self.sor_sources:
             entities, reader = self._sor_reader(path, kind, lbl)
             for ent in entities:
@@ -540,7 +541,7 @@ class _Loader:
     def _refuse_own_parent(self) -> None:
         row = self.conn.execute("SELECT sor_id FROM entity WHERE parent_sor_id = sor_id LIMIT 1").fetchone()
         if row:
-            file, line = self._find_line(row[0], self.sor_sources[-1][2])
+            file, line = self._find_line(row[0])
             raise InputError(f"unit {row[0]} is its own parent", file, line, self._parent_column(file))
 
     def _refuse_loops(self) -> None:
@@ -558,7 +559,7 @@ class _Loader:
             current = self.conn.execute("SELECT parent_sor_id FROM entity WHERE sor_id = ?", (current,)).fetchone()[0]
         loop = chain[chain.index(current) :]
         shown = " → ".join([*loop[:5], *(["…"] if len(loop) > 5 else []), loop[0]])
-        file, line = self._find_line(loop[0], self.sor_sources[-1][2])
+        file, line = self._find_line(loop[0])
         raise InputError(
             f"the parents of unit {loop[0]} lead round to itself ({shown})", file, line, self._parent_column(file)
         )
@@ -581,7 +582,7 @@ class _Loader:
             " WHERE c.parent_sor_id IS NOT NULL AND p.sor_id IS NULL LIMIT 1"
         ).fetchone()
         if orphan:
-            file, line = self._find_line(orphan[0], self.sor_sources[-1][2])
+            file, line = self._find_line(orphan[0])
             raise InputError(
                 f"unit {orphan[0]} has parent {orphan[1]}, which is not in the file",
                 file,
@@ -594,7 +595,7 @@ class _Loader:
             " OR c.kind = 'IE' LIMIT 1"
         ).fetchone()
         if wrong:
-            file, line = self._find_line(wrong[0], self.sor_sources[-1][2])
+            file, line = self._find_line(wrong[0])
             raise InputError(f"{wrong[1]} {wrong[0]} cannot have a parent of kind {wrong[2]}", file, line)
 
     # -- SHAK ----------------------------------------------------------------
