@@ -42,9 +42,13 @@ def mark_pending(conn: sqlite3.Connection, changeset_id: str) -> int:
     return cur.rowcount
 
 
+_KEY_COLUMN = {"entity": "sor_id", "location": "gln"}  # of each versioned table
+
+
 def _item(target: str) -> tuple[str, str]:
     """(table, key column) of the versioned record a journal target changes."""
-    return ("entity", "sor_id") if target == "entity" else ("location", "gln")
+    table = "entity" if target == "entity" else "location"
+    return table, _KEY_COLUMN[table]
 
 
 def mark_synced(conn: sqlite3.Connection, changeset_id: str, versions: dict[tuple[str, str], int]) -> int:
@@ -75,8 +79,7 @@ def mark_synced(conn: sqlite3.Connection, changeset_id: str, versions: dict[tupl
 
 def set_version(conn: sqlite3.Connection, table: str, key: str, version: int) -> None:
     """Raise a record's version to ``version`` (never lowers it). Not a transaction of its own."""
-    column = {"entity": "sor_id", "location": "gln"}[table]
-    conn.execute(f"UPDATE {table} SET version = max(version, ?) WHERE {column} = ?", (version, key))
+    conn.execute(f"UPDATE {table} SET version = max(version, ?) WHERE {_KEY_COLUMN[table]} = ?", (version, key))
 
 
 def own_changeset_ids(conn: sqlite3.Connection) -> set[str]:
