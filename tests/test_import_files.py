@@ -159,6 +159,7 @@ def test_a_new_working_copy_replaces_a_write_ahead_log_left_beside_its_name(samp
     Path(f"{db}-wal").write_bytes(wal)
     Path(f"{db}-shm").write_bytes(shm)
     import_files(db, [samples_dir / "sor" / "ONE_APOTEK.xml"])
+    assert not Path(f"{db}-wal").exists() and not Path(f"{db}-shm").exists()
     with closing(sqlite3.connect(db)) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert conn.execute("SELECT count(*) FROM entity").fetchone()[0] == 3
@@ -271,3 +272,22 @@ def test_units_numbered_otherwise_than_streamed_get_their_index_rebuilt(
     streamed, rebuilt = _streamed_and_rebuilt(db)
     assert streamed == rebuilt and len(rebuilt) == _units(db)
     assert rebuilds == [1]
+
+
+# -- SHAK codes -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("batch", [1000, 7])
+def test_a_shak_code_twice_from_the_same_day_is_named_where_it_comes_again(
+    samples_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch: int
+) -> None:
+    monkeypatch.setattr(importer, "BATCH", batch)  # the second one in the last batch, or batches later
+    lines = (samples_dir / "sor" / "SHAKCOMPLETE.TXT").read_bytes().splitlines(keepends=True)[:30]
+    path = tmp_path / "SHAKCOMPLETE.TXT"
+    path.write_bytes(b"".join([*lines, lines[4]]))
+    code, valid_from = lines[4][3:13].decode().strip(), lines[4][23:31].decode()
+    with pytest.raises(InputError) as caught:
+        import_files(tmp_path / "wc.sqlite", [path])
+    day = f"{valid_from[:4]}-{valid_from[4:6]}-{valid_from[6:]}"
+    assert str(caught.value) == f"{path}:31 (DatoFra): SHAK-kode {code} from {day} appears twice"
+    assert not (tmp_path / "wc.sqlite").exists()

@@ -142,8 +142,9 @@ def test_a_refusal_of_an_entry_without_a_field_names_no_field(conn: sqlite3.Conn
 def test_an_entry_that_is_not_there_is_a_key_error(conn: sqlite3.Connection) -> None:
     (entry,) = edits.set_fields(conn, AFSNIT, {"note": "en note"})
     assert journal.get_entry(conn, entry.id) == entry
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError) as missing:
         journal.get_entry(conn, entry.id + 1)
+    assert missing.value.args == (entry.id + 1,)
 
 
 def test_what_is_pending_leaves_out_the_synced_and_keeps_what_is_being_sent(conn: sqlite3.Connection) -> None:
