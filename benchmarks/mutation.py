@@ -102,7 +102,8 @@ def to_test_again(rows: list[Result]) -> list[str]:
 
 
 # SQL is read without regard to case, but for quoted literals and identifiers (SQLite; PostgreSQL folds
-# unquoted names): a mutant that only changes the case of an SQL string outside its quotes is equivalent.
+# unquoted names): a mutant that only changes the case of an SQL string outside its quotes, or of a
+# table's or column's name on its way into one (``for table in ("address", ...)``), is equivalent.
 _SQL_CALLS = frozenset(
     {"execute", "executemany", "executescript", "exec_driver_sql", "text", "entries_where", "insert_sql"}
 )
@@ -110,8 +111,9 @@ _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 
 
 def sql_case_mutants(root: Path = ROOT) -> set[str]:
-    """The mutants (full names) that only change the case of an SQL statement outside its quotes."""
+    """The mutants (full names) that only change the case of SQL (``_only_sql_case``)."""
     found: set[str] = set()
+    names = sql_names()
     for path in (root / "mutants").rglob("*.py.meta"):
         source = path.with_suffix("")
         module = ".".join(source.relative_to(root / "mutants").with_suffix("").parts)
@@ -123,27 +125,35 @@ def sql_case_mutants(root: Path = ROOT) -> set[str]:
         for name, node in functions.items():
             base, _, number = name.rpartition("__mutmut_")
             orig = functions.get(f"{base}__mutmut_orig")
-            if number.isdigit() and orig is not None and _only_sql_case(orig, node):
+            if number.isdigit() and orig is not None and _only_sql_case(orig, node, names):
                 found.add(f"{module}.{name}")
     return found
 
 
-def _only_sql_case(orig: ast.AST, mutant: ast.AST) -> bool:
+def _only_sql_case(orig: ast.AST, mutant: ast.AST, names: frozenset[str] = frozenset()) -> bool:
+    """Whether ``mutant`` only changes the letter case of SQL: of a statement outside its quotes, or of
+    one of ``names`` (the tables and columns) held as a plain value (not compared, not a key) that
+    reaches SQL through a variable."""
     before, after = _strings(orig), _strings(mutant)
     if len(before) != len(after) or _shape(orig) != _shape(mutant):
         return False
     changed = [(a, b) for a, b in zip(before, after, strict=True) if a[0] != b[0]]
     if len(changed) != 1:
         return False
-    (text, in_sql), (new, _) = changed[0]
-    return in_sql and text.lower() == new.lower() and _QUOTED.findall(text) == _QUOTED.findall(new)
+    (text, in_sql, plain), (new, _, _) = changed[0]
+    if text.lower() != new.lower():
+        return False
+    if in_sql:
+        return _QUOTED.findall(text) == _QUOTED.findall(new)
+    return plain and text in names
 
 
-def _strings(tree: ast.AST) -> list[tuple[str, bool]]:
-    """Each string constant of ``tree`` in order, and whether it is (part of) an SQL call's argument."""
-    out: list[tuple[str, bool]] = []
+def _strings(tree: ast.AST) -> list[tuple[str, bool, bool]]:
+    """Each string constant of ``tree`` in order, whether it is (part of) an SQL call's argument, and
+    whether it is a plain value (not compared, not a dictionary's key or an index)."""
+    out: list[tuple[str, bool, bool]] = []
 
-    def visit(node: ast.AST, in_sql: bool) -> None:
+    def visit(node: ast.AST, in_sql: bool, plain: bool = True) -> None:
         if isinstance(node, ast.Call):
             callee = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
             for arg in node.args:
@@ -153,12 +163,43 @@ def _strings(tree: ast.AST) -> list[tuple[str, bool]]:
             visit(node.func, in_sql)
             return
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            out.append((node.value, in_sql))
+            out.append((node.value, in_sql, plain))
         for child in ast.iter_child_nodes(node):
-            visit(child, in_sql and isinstance(node, ast.JoinedStr | ast.BinOp | ast.FormattedValue))
+            # " OR ".join(...) inside a statement is part of it
+            joined = isinstance(node, ast.Attribute) and node.attr == "join"
+            keeps = isinstance(node, ast.JoinedStr | ast.BinOp | ast.FormattedValue) or joined
+            visit(child, in_sql and keeps, plain and not _keyed(node, child))
 
     visit(tree, False)
     return out
+
+
+def _keyed(node: ast.AST, child: ast.AST) -> bool:
+    """Whether ``child`` is compared, or used as a key or index, in ``node``."""
+    if isinstance(node, ast.Compare):
+        return True
+    if isinstance(node, ast.Dict):
+        return any(child is key for key in node.keys)
+    return isinstance(node, ast.Subscript) and child is node.slice
+
+
+def sql_names() -> frozenset[str]:
+    """The tables and columns of the working copy and of the service's database."""
+    import tempfile
+
+    sys.path.insert(0, str(ROOT))
+    from sortui.server.schema import METADATA
+    from sortui.store import db
+
+    found = {t.name for t in METADATA.tables.values()} | {c.name for t in METADATA.tables.values() for c in t.columns}
+    with tempfile.TemporaryDirectory() as folder:
+        conn = db.open_working_copy(Path(folder) / "names.sqlite")
+        try:
+            tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")]
+            found |= set(tables) | {c[1] for t in tables for c in conn.execute(f"PRAGMA table_info([{t}])")}
+        finally:
+            conn.close()
+    return frozenset(found)
 
 
 def _shape(tree: ast.AST) -> str:
