@@ -291,3 +291,101 @@ def test_a_shak_code_twice_from_the_same_day_is_named_where_it_comes_again(
     day = f"{valid_from[:4]}-{valid_from[4:6]}-{valid_from[6:]}"
     assert str(caught.value) == f"{path}:31 (DatoFra): SHAK-kode {code} from {day} appears twice"
     assert not (tmp_path / "wc.sqlite").exists()
+
+
+# -- message types on lokationsnumre ----------------------------------------------------------------
+
+APOTEK_GLN = "5790000173624"
+XREF = "urn:dk:healthcare:medcom:messaging:oioxml:schema:xsd:medref:xref15:xh1530r"
+EDI_HEADER = "EanLocationCode;MessageUrn;TypeCode;VersionCode;Format;FromDate;ToDate\r\n"
+
+
+def _edi_map(folder: Path, *rows: str) -> Path:
+    path = folder / "LocationsCodeEDITypeMap.csv"
+    path.write_text(EDI_HEADER + "".join(f"{r}\r\n" for r in rows), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def catalogue(samples_dir: Path) -> Path:
+    return samples_dir / "medcom" / "message-definitions.csv"
+
+
+def _edi_refusal(db: Path, *paths: Path) -> str:
+    before = db.read_bytes()
+    with pytest.raises(InputError) as caught:
+        import_files(db, list(paths))
+    assert db.read_bytes() == before
+    return str(caught.value)
+
+
+def test_a_message_type_the_catalogue_lacks_is_named_on_its_line(sor_wc: Path, catalogue: Path, tmp_path: Path) -> None:
+    path = _edi_map(tmp_path, f"{APOTEK_GLN};{XREF};;;;2024-01-01;", f"{APOTEK_GLN};urn:dk:ukendt:type;;;;;")
+    assert _edi_refusal(sor_wc, catalogue, path) == (
+        f"{path}:3 (MessageUrn): message type 'urn:dk:ukendt:type' is not in the MedCom catalogue"
+    )
+    unknown_codes = _edi_map(tmp_path, f"{APOTEK_GLN};;XREF99;XH9999R;;;")
+    assert _edi_refusal(sor_wc, catalogue, unknown_codes) == (
+        f"{unknown_codes}:2 (MessageUrn): message type 'XREF99:XH9999R' is not in the MedCom catalogue"
+    )
+
+
+def test_a_message_type_registered_twice_on_a_lokationsnummer_is_refused_where_it_comes_again(
+    sor_wc: Path, catalogue: Path, tmp_path: Path
+) -> None:
+    path = _edi_map(tmp_path, f"{APOTEK_GLN};{XREF};;;;2024-01-01;", f"{APOTEK_GLN};;XREF15;XH1530R;;;")
+    assert _edi_refusal(sor_wc, catalogue, path) == f"{path}:3: message type {XREF} registered twice on {APOTEK_GLN}"
+
+
+def test_message_types_by_urn_or_by_codes_are_stored_and_unknown_numbers_warned_of(
+    sor_wc: Path, catalogue: Path, tmp_path: Path
+) -> None:
+    stranger = "5790000999996"  # a valid lokationsnummer no unit of the working copy has
+    path = _edi_map(
+        tmp_path,
+        f"{APOTEK_GLN};;XREF15;XH1530R;;2024-01-01;2030-12-31",
+        f"{stranger};{XREF};;;;;",
+    )
+    report = import_files(sor_wc, [catalogue, path])
+    edi = next(f for f in report.files if f.kind == "edi-map")
+    assert edi.rows == 2
+    assert [str(w) for w in edi.warnings] == [
+        f"{path}:3 (EanLocationCode): warning: lokationsnummer {stranger} is not in the working copy"
+    ]
+    with closing(sqlite3.connect(sor_wc)) as conn:
+        stored = conn.execute("SELECT gln, message_urn, from_date, to_date FROM location_message ORDER BY gln")
+        assert stored.fetchall() == [(APOTEK_GLN, XREF, "2024-01-01", "2030-12-31"), (stranger, XREF, None, None)]
+
+
+# -- the worker process of a split import ---------------------------------------------------------
+
+
+def test_a_worker_whose_python_fails_says_nothing_on_the_terminal_and_the_file_is_read_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Its traceback would land in the middle of the user's progress bar: its stderr goes nowhere, and
+    this process reads the file itself."""
+    from sortui.generator.files import write_file_set
+
+    register = write_file_set(tmp_path / "data", 500, 5, formats=("xml",))["xml"]
+    failing = tmp_path / "python"
+    failing.write_text("#!/bin/sh\necho 'Traceback (most recent call last): boom' >&2\nexit 1\n", encoding="utf-8")
+    failing.chmod(0o755)
+    monkeypatch.setattr(importer, "SPLIT_MIN_BYTES", dict.fromkeys(importer.SPLIT_MIN_BYTES, 0))
+    monkeypatch.setattr(importer, "_cpus", lambda: 2)
+    monkeypatch.setattr(importer.sys, "executable", str(failing))
+    spills: list[Path] = []
+    real = importer._PartWorker
+
+    def recorded(*args: object) -> object:
+        worker = real(*args)  # type: ignore[arg-type]
+        spills.append(worker._spill)  # type: ignore[arg-type]
+        return worker
+
+    monkeypatch.setattr(importer, "_PartWorker", recorded)
+    report = import_files(tmp_path / "wc.sqlite", [register])
+    assert report.files[0].rows == 500
+    assert capfd.readouterr().err == ""
+    (spill,) = spills
+    assert spill.parent == tmp_path  # beside the working copy, where a killed import's leftovers are found
+    assert not spill.exists()

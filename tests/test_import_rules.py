@@ -279,10 +279,17 @@ def test_a_shak_region_file_replaces_the_hospitals_and_says_what_it_read(
     ]
     assert snapshot == [(str(first.resolve()), 3, hashlib.sha256(first.read_bytes()).hexdigest())]
 
-    second = _region(tmp_path / "other.txt", "4202\tAalborg\t20070101\t25000101\t1\t101\t1081\t")
+    second = _region(
+        tmp_path / "other.txt",
+        "4202\tAalborg\t20070101\t25000101\t1\t101\t1081\t",
+        "4203\tHjørring\t\t25000101\t1\t101\t1081\t",  # no start: an empty one, part of the key
+    )
     import_files(db, [second])
     with closing(sqlite3.connect(db)) as conn:
-        assert conn.execute("SELECT code FROM shak_hospital").fetchall() == [("4202",)]
+        assert conn.execute("SELECT code, valid_from FROM shak_hospital ORDER BY code").fetchall() == [
+            ("4202", "2007-01-01"),
+            ("4203", ""),
+        ]
         assert conn.execute("SELECT source_file FROM snapshot WHERE kind = 'shak-region'").fetchall() == [
             (str(second.resolve()),)
         ]
