@@ -389,3 +389,41 @@ def test_a_worker_whose_python_fails_says_nothing_on_the_terminal_and_the_file_i
     (spill,) = spills
     assert spill.parent == tmp_path  # beside the working copy, where a killed import's leftovers are found
     assert not spill.exists()
+
+
+def test_a_working_copy_that_cannot_be_opened_is_the_error_though_the_worker_failed_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, samples_dir: Path
+) -> None:
+    from sortui.store.db import WorkingCopyError
+
+    def fails(*args: object) -> object:
+        raise OSError(28, "No space left on device")  # writing a zip's XML file out for the worker, say
+
+    monkeypatch.setattr(importer, "_start_worker", fails)
+    db = tmp_path / "wc.sqlite"
+    db.write_bytes(b"not a database, but a file of another program " * 100)
+    with pytest.raises(WorkingCopyError, match="not a working copy"):
+        import_files(db, [samples_dir / "sor" / "ONE_APOTEK.xml"])
+    with pytest.raises(OSError, match="No space left"):  # with a working copy, the worker's error is the one
+        import_files(tmp_path / "new.sqlite", [samples_dir / "sor" / "ONE_APOTEK.xml"])
+
+
+def test_each_file_is_reported_by_its_path(sor_wc: Path, sor_samples: list[Path], catalogue: Path) -> None:
+    paths = [*sor_samples, catalogue]
+    report = import_files(sor_wc, paths)
+    assert sorted(f.path for f in report.files) == sorted(str(p) for p in paths)
+
+
+def test_a_whole_read_reports_its_progress_in_bytes_as_it_goes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sortui.generator.files import write_file_set
+
+    register = write_file_set(tmp_path / "data", 500, 5, formats=("xml",))["xml"]
+    monkeypatch.setattr(importer, "BATCH", 20)
+    calls: list[tuple[str, int, int]] = []
+    import_files(tmp_path / "wc.sqlite", [register], progress=lambda *call: calls.append(call))
+    size = register.stat().st_size
+    assert {label for label, _, _ in calls} == {str(register)}
+    assert calls[-1][1:] == (size, size)
+    done = [d for _, d, _ in calls[:-1]]
+    assert len(done) >= 10 and all(0 < d <= size for d in done) and done == sorted(done) and done[0] < size // 2
+    assert {total for _, _, total in calls} == {size}
