@@ -34,6 +34,28 @@ def test_real_sor_ids_pass_verhoeff(sor_id: str) -> None:
     assert codes.verhoeff_digit(sor_id[:-1]) == sor_id[-1]
 
 
+def test_verhoeff_by_runs_of_digits_is_the_check_a_digit_at_a_time() -> None:
+    """``verhoeff_valid`` looks runs of four digits up; the definition takes them one by one."""
+    import random
+
+    def one_by_one(digits: str) -> bool:
+        check = 0
+        for i, ch in enumerate(reversed(digits)):
+            check = codes._VERHOEFF_D[check][codes._VERHOEFF_P[i % 8][int(ch)]]
+        return check == 0
+
+    rng = random.Random(13)
+    values = ["".join(rng.choice("0123456789") for _ in range(rng.randrange(0, 25))) for _ in range(20000)]
+    values += REAL_SOR_IDS + [s[:-1] + codes.verhoeff_digit(s[:-1]) for s in values if len(s) > 1][:2000]
+    assert [codes.verhoeff_valid(v) for v in values] == [one_by_one(v) for v in values]
+    assert sum(map(codes.verhoeff_valid, values)) > 2000  # both answers are among them
+    assert codes.verhoeff_valid("٣٤٧٨٠١٠٠٠٠١٦٠٠١") == one_by_one(
+        "٣٤٧٨٠١٠٠٠٠١٦٠٠١"
+    )  # other digits: as ``int`` reads them
+    with pytest.raises(ValueError):
+        codes.verhoeff_valid("34780100001600x")
+
+
 def test_verhoeff_failure_is_a_warning_not_an_error() -> None:
     bad = "347801000016002"
     assert codes.sor_id_errors(bad) == []

@@ -38,7 +38,7 @@ def test_the_contracts_catch_an_arrow_that_runs_up(tmp_path: Path) -> None:
 
 
 def test_rows_queries_and_the_importer_do_without_sqlalchemy() -> None:
-    """Only creating or migrating a working copy loads SQLModel; the import's worker process never does."""
+    """Only migrating a working copy loads SQLModel; the import's worker process never does."""
     code = (
         "import sortui.store.rows, sortui.store.queries, sortui.store.importer; import sys; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy','sqlmodel','pydantic')))"

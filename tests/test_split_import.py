@@ -267,7 +267,7 @@ def test_the_worker_takes_its_arguments_from_stdin(
 
 def test_the_share_read_here_is_a_third_plus_the_workers_head_start_at_most_two_fifths() -> None:
     mib = 1 << 20
-    assert importer._split_share(1000 * mib, "sor-xml") == pytest.approx(0.30 + 10 / 1000)
+    assert importer._split_share(1000 * mib, "sor-xml") == pytest.approx(0.28 + 10 / 1000)
     assert importer._split_share(100 * mib, "sor-csv") == pytest.approx(0.30 + 1 / 100)
     assert importer._split_share(20 * mib, "sor-xml") == 0.4  # a small file: the cap
     assert importer._split_share(10 * mib, "sor2-csv") == 0.4

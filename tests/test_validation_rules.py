@@ -124,6 +124,18 @@ def test_a_groups_compiled_checks_follow_its_fields_in_order() -> None:
     assert [ok("1234567") for _, ok in checks] == [True, True, False, False]
 
 
+def test_a_groups_scanner_checks_each_field_in_order_and_skips_the_empty_ones() -> None:
+    scan = validation._scanner(CONTACT_FIELDS)
+    problems: list[Problem] = []
+    scan(Contact(email="a\x01b", website=None, phone="1", fax=""), "contact.", problems)
+    assert [p.field for p in problems] == ["contact.email", "contact.phone"]
+    expected = validation._check(CONTACT_FIELDS["email"], "a\x01b", "contact.")
+    expected += validation._check(CONTACT_FIELDS["phone"], "1", "contact.")
+    assert problems == expected
+    scan(Contact(phone=12345678), "contact.", problems)  # type: ignore[arg-type]  # not text: checked as str() of it
+    assert problems == expected
+
+
 # -- a lokationsnummer -------------------------------------------------------------------------------
 
 

@@ -57,31 +57,45 @@ def validity_problems(from_date: str | None, to_date: str | None, prefix: str = 
 # predicate (``FieldDef.passes``). A value the predicate passes has no problems; anything else
 # goes through ``_check`` and so through ``FieldDef.check``, which says what is wrong.
 _Checks = tuple[tuple[FieldDef, Callable[[str], bool]], ...]
+# scan(record, prefix, problems): append the problems of the group's fields of ``record`` (in field order).
+_Scan = Callable[[object, str, list[Problem]], None]
 
 
 def _compile(fields: dict[str, FieldDef]) -> tuple[Callable[[object], tuple], _Checks]:
     return attrgetter(*fields), tuple((fd, fd.passes()) for fd in fields.values())
 
 
-_ENTITY_VALUES, _ENTITY_CHECKS = _compile(ENTITY_FIELDS)
-_ADDRESS_VALUES, _ADDRESS_CHECKS = _compile(ADDRESS_FIELDS)
-_CONTACT_VALUES, _CONTACT_CHECKS = _compile(CONTACT_FIELDS)
-_LOCATION_VALUES, _LOCATION_CHECKS = _compile(LOCATION_FIELDS)
+def _scanner(fields: dict[str, FieldDef]) -> _Scan:
+    """A ``_Scan`` of ``fields``, written out with a line per field (as ``dataclasses`` writes its
+    methods): most values are None or pass, and an import checks every unit's, so a field costs an
+    attribute read and a test instead of a turn of a loop over a tuple of all the values."""
+    _, checks = _compile(fields)
+    names = list(fields)
+    assert all(name.isidentifier() for name in names)
+    scope: dict[str, object] = {"_check": _check}
+    body = []
+    for i, (name, (fd, ok)) in enumerate(zip(names, checks, strict=True)):
+        scope[f"fd{i}"], scope[f"ok{i}"] = fd, ok
+        body += [
+            f"    value = record.{name}",
+            f"    if value is not None and not (value.__class__ is str and ok{i}(value)):",
+            f"        problems += _check(fd{i}, value, prefix)",
+        ]
+    exec("\n".join(["def scan(record, prefix, problems):", *body]), scope)  # the names are our own fields'
+    return scope["scan"]  # type: ignore[return-value]
+
+
+_scan_entity = _scanner(ENTITY_FIELDS)
+_scan_address = _scanner(ADDRESS_FIELDS)
+_scan_contact = _scanner(CONTACT_FIELDS)
+_scan_location = _scanner(LOCATION_FIELDS)
 _SPECIALITY_OK = SPECIALITY_CODE.passes()
 _LOCAL_ATTRIBUTE_OK = LOCAL_ATTRIBUTE.passes()
 
 
-def _scan(checks: _Checks, values: tuple, prefix: str, problems: list[Problem]) -> None:
-    """Append the problems of ``values`` (in field order) to ``problems``."""
-    for (fd, ok), value in zip(checks, values, strict=True):
-        if value is None or (value.__class__ is str and ok(value)):
-            continue
-        problems += _check(fd, value, prefix)
-
-
 def validate_location(loc: Location, creating: bool = False) -> list[Problem]:
     problems: list[Problem] = []
-    _scan(_LOCATION_CHECKS, _LOCATION_VALUES(loc), "location.", problems)
+    _scan_location(loc, "location.", problems)
     if creating:
         for name in LOCATION_MANDATORY:
             if not getattr(loc, name):
@@ -102,15 +116,15 @@ def validate_entity(ent: Entity) -> list[Problem]:
         problems.append(Problem("name", "EntityName", "Navn is required"))
     if not ent.sor_id:
         problems.append(Problem("sor_id", "SorIdentifier", "SOR-kode is required"))
-    _scan(_ENTITY_CHECKS, _ENTITY_VALUES(ent), "", problems)
+    _scan_entity(ent, "", problems)
     if kind == "IE" and ent.parent_sor_id:
         problems.append(Problem("parent_sor_id", None, "an institution owner (IE) has no parent"))
     if kind in ("SI", "OE") and not ent.parent_sor_id:
         problems.append(Problem("parent_sor_id", None, f"a {kind} needs a parent"))
     for addr in ent.addresses:
-        _scan(_ADDRESS_CHECKS, _ADDRESS_VALUES(addr), f"{addr.kind}.", problems)
+        _scan_address(addr, f"{addr.kind}.", problems)
     if ent.contact is not None:
-        _scan(_CONTACT_CHECKS, _CONTACT_VALUES(ent.contact), "contact.", problems)
+        _scan_contact(ent.contact, "contact.", problems)
     specialities = ent.specialities
     if specialities:
         if len(specialities) > MAX_SPECIALITIES:
@@ -128,10 +142,14 @@ def validate_entity(ent: Entity) -> list[Problem]:
         for value in local_attributes:
             if value is not None and not (value.__class__ is str and _LOCAL_ATTRIBUTE_OK(value)):
                 problems += _check(LOCAL_ATTRIBUTE, value)
-    for path, label, ids in (("replaces", "Erstatter", ent.replaces), ("replaced_by", "Erstattet af", ent.replaced_by)):
-        problems += [Problem(path, "SorIdentifier", m) for sid in ids if (m := unsafe_text(label, sid))]
+    if ent.replaces or ent.replaced_by:
+        for path, label, ids in (
+            ("replaces", "Erstatter", ent.replaces),
+            ("replaced_by", "Erstattet af", ent.replaced_by),
+        ):
+            problems += [Problem(path, "SorIdentifier", m) for sid in ids if (m := unsafe_text(label, sid))]
     if ent.ean_mode == "own" and ent.location is not None:
-        _scan(_LOCATION_CHECKS, _LOCATION_VALUES(ent.location), "location.", problems)
+        _scan_location(ent.location, "location.", problems)
     if ent.from_date and ent.to_date and ent.to_date < ent.from_date:
         problems.append(Problem("to_date", "ToDate", f"Gyldig til {ent.to_date} is before Gyldig fra {ent.from_date}"))
     return problems

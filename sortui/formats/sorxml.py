@@ -194,6 +194,11 @@ class _PartStream:
         return out
 
 
+# The flags as a SOR file writes them, looked up before ``_bool`` (and the element's name and line it
+# would need for an error) for the few that are not.
+_FLAG_TEXT = {"true": True, "1": True, "false": False, "0": False}
+
+
 def _bool(text: str | None, label: str, where: str, line: int | None) -> bool:
     value = (text or "").strip()
     if value in ("true", "1"):
@@ -428,7 +433,10 @@ class SorXmlReader:
                 for sub in child:
                     name = _UNIT_INFO_BY_TAG.get(sub.tag)
                     if name:
-                        setattr(ent, name, _bool(sub.text, self.label, _local(sub.tag), sub.sourceline))
+                        value = _FLAG_TEXT.get(sub.text)  # type: ignore[arg-type]
+                        if value is None:
+                            value = _bool(sub.text, self.label, _local(sub.tag), sub.sourceline)
+                        setattr(ent, name, value)
             elif part == _P_SPECIALITIES:
                 ent.specialities = [self._speciality(s) for s in child if s.tag == _SPECIALITY]
             elif part == _P_EAN_ENTITY:  # IE owns a number directly
@@ -460,7 +468,9 @@ class SorXmlReader:
     def _optional_ean(self, el: etree._Element, ent: Entity) -> None:
         for sub in el:
             if sub.tag == _INHERITED:
-                inherited = _bool(sub.text, self.label, "EntityInheritedIndicator", sub.sourceline)
+                inherited = _FLAG_TEXT.get(sub.text)  # type: ignore[arg-type]
+                if inherited is None:
+                    inherited = _bool(sub.text, self.label, "EntityInheritedIndicator", sub.sourceline)
                 ent.ean_mode = "inherited" if inherited else "none"
             elif sub.tag == _EAN_ENTITY:
                 ent.location = self._location(sub, ent)
@@ -472,7 +482,10 @@ class SorXmlReader:
             tag = sub.tag
             name = _LOCATION_BY_TAG.get(tag)
             if name in LOCATION_FLAG_FIELDS:
-                setattr(loc, name, _bool(sub.text, self.label, _local(tag), sub.sourceline))
+                value = _FLAG_TEXT.get(sub.text)  # type: ignore[arg-type]
+                if value is None:
+                    value = _bool(sub.text, self.label, _local(tag), sub.sourceline)
+                setattr(loc, name, value)
             elif name:
                 text = sub.text
                 if text is not None:

@@ -205,10 +205,10 @@ def _check_version(conn: sqlite3.Connection, path: Path, allow_older: bool) -> i
 
 def create_schema(conn: sqlite3.Connection) -> None:
     """Create every table at the current version and load the shipped code lists."""
-    from sortui.store.schema import ddl_statements  # SQLModel: loaded only to create a working copy
+    from sortui.store.ddl import STATEMENTS  # generated from schema.py: no SQLModel needed here
 
     with conn:
-        for stmt in ddl_statements():
+        for _table, stmt in STATEMENTS:
             conn.execute(stmt)
         create_search_indexes(conn)
         load_code_lists(conn)

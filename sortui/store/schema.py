@@ -4,7 +4,8 @@ The DDL is generated from SQLModel's metadata and run on a plain sqlite3 connect
 ``db.py``), which keeps the hot paths (bulk import, tree queries) free of ORM overhead. The
 tables of register records are made from their layout in ``tables.py`` (itself derived from
 the domain records); the working copy's own tables (journal, review, sync) are written out here.
-Only creating or migrating a working copy loads this module.
+Only migrating a working copy loads this module; a new one is created from ``ddl.py``, the same
+statements generated from here as plain data (``ddl_module``).
 
 Own values only: inherited addresses, contact data and location numbers are
 computed by walking up the parents, never stored.
@@ -215,3 +216,36 @@ def ddl_statements(tables: tuple[str, ...] | None = None) -> list[str]:
         for index in sorted(table.indexes, key=lambda i: i.name or ""):
             out.append(str(CreateIndex(index).compile(dialect=dialect)).strip())
     return out
+
+
+def ddl_module() -> str:
+    """The text of ``ddl.py``: the statements of ``ddl_statements()`` by table, as plain data.
+
+    Regenerate after a change to the tables: ``python -m sortui.store.schema > sortui/store/ddl.py``
+    (then ``ruff format``); tests/test_startup.py checks that the two agree.
+    """
+    dialect = sqlite.dialect()
+    lines = [
+        '"""The working copy\'s CREATE statements as plain data, generated from ``schema.py`` (do not edit).',
+        "",
+        "Creating a working copy runs these without loading SQLModel and SQLAlchemy (a third of a second",
+        "of a new working copy's import); ``python -m sortui.store.schema > sortui/store/ddl.py`` writes",
+        "this file again, and a test checks that it says what the SQLModel tables say.",
+        '"""',
+        "",
+        "# (table, statement), in the order ``schema.ddl_statements()`` gives them.",
+        "STATEMENTS: tuple[tuple[str, str], ...] = (",
+    ]
+    for table in WorkingCopyModel.metadata.sorted_tables:
+        statements = [str(CreateTable(table).compile(dialect=dialect)).strip()]
+        statements += [
+            str(CreateIndex(index).compile(dialect=dialect)).strip()
+            for index in sorted(table.indexes, key=lambda i: i.name or "")
+        ]
+        lines += [f"    ({table.name!r}, {stmt!r})," for stmt in statements]
+    lines.append(")")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(ddl_module(), end="")
