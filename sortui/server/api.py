@@ -23,7 +23,7 @@ from fastapi.responses import Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -31,7 +31,7 @@ from sortui import __version__
 from sortui.domain.fielddef import unsafe_text
 from sortui.server import availability, files, register, security, throttle, users
 from sortui.server.changesets import Operation, Refused, apply_changeset
-from sortui.server.db import reading
+from sortui.server.db import reading, request_connection
 from sortui.server.limits import BodyLimit
 from sortui.server.users import User
 
@@ -226,9 +226,9 @@ def user_of(request: Request, token: str) -> User:
     return user
 
 
-def token_user(engine: Engine, token: str) -> tuple[User, str | None]:
+def token_user(engine: Engine, token: str, conn: Connection | None = None) -> tuple[User, str | None]:
     """(the signed-in user of ``token``, when the token expires); ApiError 401 for an unknown or expired one."""
-    user, expired, expires_at = users.user_for_token(engine, token)
+    user, expired, expires_at = users.user_for_token(engine, token, conn)
     if expired:
         raise ApiError(401, "token_expired", "the token has expired; sign in again")
     if user is None:
@@ -381,9 +381,10 @@ def _register_routes(app: FastAPI) -> None:
 
 def changeset_answer(engine: Engine, token: str, body: ChangesetIn) -> Response:
     """POST /changesets after its token and body were read: in a thread of the pool (it waits for the database)."""
-    user, _expires = token_user(engine, token)  # here, not as a dependency: one hand-over to a thread, not two
-    ops = [Operation(o.target, o.key, o.op, o.field, o.old, o.new, o.base_version) for o in body.operations]
-    result = apply_changeset(engine, user, body.id, ops)
+    with request_connection(engine) as conn:  # one checkout (and ping) for the token, the changeset, the feed
+        user, _expires = token_user(engine, token, conn)  # here, not as a dependency: one hand-over to a thread
+        ops = [Operation(o.target, o.key, o.op, o.field, o.old, o.new, o.base_version) for o in body.operations]
+        result = apply_changeset(engine, user, body.id, ops, conn)
     verb = "replayed" if result.get("replayed") else "applied"
     log.info("changeset %s %s for %s: %d operations", body.id, verb, user.name, len(ops))
     return json_response(result)

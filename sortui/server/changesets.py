@@ -140,21 +140,28 @@ class _Raced(Exception):
     """A record this changeset changes was changed by another transaction after it was read."""
 
 
-def apply_changeset(engine: Engine, user: User, changeset_id: str, ops: list[Operation]) -> dict[str, Any]:
-    """Apply ``ops`` atomically and return the result (or the stored one for a known id); raises Refused."""
-    result = commit_changeset(engine, user, changeset_id, ops)
-    first, last = changeset_seqs(engine, changeset_id)  # the feed numbered, this changeset's rows with it
+def apply_changeset(
+    engine: Engine, user: User, changeset_id: str, ops: list[Operation], conn: Connection | None = None
+) -> dict[str, Any]:
+    """Apply ``ops`` atomically and return the result (or the stored one for a known id); raises Refused.
+
+    ``conn``: the request's own connection (``db.request_connection``), else connections from the pool.
+    """
+    result = commit_changeset(engine, user, changeset_id, ops, conn)
+    first, last = changeset_seqs(engine, changeset_id, conn)  # the feed numbered, this changeset's rows with it
     return {**result, "first_seq": first, "last_seq": last}
 
 
-def commit_changeset(engine: Engine, user: User, changeset_id: str, ops: list[Operation]) -> dict[str, Any]:
+def commit_changeset(
+    engine: Engine, user: User, changeset_id: str, ops: list[Operation], conn: Connection | None = None
+) -> dict[str, Any]:
     """The changeset applied and committed (or found stored), its feed rows not numbered yet."""
     _check_shapes(changeset_id, ops)
     _check_roles(user, ops)
     serialize = any(op.op in SERIALIZED_OPS for op in ops)
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:  # on copies: an attempt renames the created units' ids
-            return _apply(engine, user, changeset_id, [replace(op) for op in ops], serialize)
+            return _apply(engine, user, changeset_id, [replace(op) for op in ops], serialize, conn)
         except (_Raced, IntegrityError):
             # Another transaction was in the way. Structural changesets do not exclude the side-by-side
             # ones, so even one of those can meet an id committed beside it: decide again, then.
@@ -168,8 +175,10 @@ def commit_changeset(engine: Engine, user: User, changeset_id: str, ops: list[Op
     raise AssertionError("unreachable")
 
 
-def _apply(engine: Engine, user: User, changeset_id: str, ops: list[Operation], serialize: bool) -> dict[str, Any]:
-    with write_transaction(engine, REGISTER_LOCK if serialize else None) as conn:
+def _apply(
+    engine: Engine, user: User, changeset_id: str, ops: list[Operation], serialize: bool, conn: Connection | None
+) -> dict[str, Any]:
+    with write_transaction(engine, REGISTER_LOCK if serialize else None, conn) as conn:
         if serialize:
             stored = _stored_result(conn, changeset_id, user, ops)
             if stored is not None:

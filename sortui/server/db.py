@@ -128,7 +128,9 @@ def is_sqlite(engine: Engine) -> bool:
 
 
 @contextmanager
-def write_transaction(engine: Engine, lock: int | None = REGISTER_LOCK) -> Iterator[Connection]:
+def write_transaction(
+    engine: Engine, lock: int | None = REGISTER_LOCK, conn: Connection | None = None
+) -> Iterator[Connection]:
     """A transaction that writes the register, holding ``lock`` from its first statement to its end.
 
     ``REGISTER_LOCK``: structural changesets (creates, moves, location numbers given or taken) run one
@@ -140,9 +142,11 @@ def write_transaction(engine: Engine, lock: int | None = REGISTER_LOCK) -> Itera
     changeset. On SQLite, which has one writer anyway, every write transaction takes the database's
     write lock at its first statement (a no-op update of ``register_state``), and this process's
     threads queue for it here rather than in SQLite's busy loop.
+
+    ``conn``: on this connection (a request's, ``request_connection``), else on one from the pool.
     """
     sqlite = is_sqlite(engine)
-    with _WRITE_LOCK if sqlite else nullcontext(), engine.begin() as conn:
+    with _WRITE_LOCK if sqlite else nullcontext(), _begun(engine, conn) as conn:
         if sqlite:
             conn.execute(_LOCK)
         elif lock is not None:
@@ -151,14 +155,49 @@ def write_transaction(engine: Engine, lock: int | None = REGISTER_LOCK) -> Itera
 
 
 @contextmanager
-def reading(engine: Engine) -> Iterator[Connection]:
+def _begun(engine: Engine, conn: Connection | None) -> Iterator[Connection]:
+    if conn is None:
+        with engine.begin() as conn:
+            yield conn
+    else:
+        with conn.begin():
+            yield conn
+
+
+@contextmanager
+def reading(engine: Engine, conn: Connection | None = None) -> Iterator[Connection]:
     """A connection for reads outside any transaction: each statement sees what is committed.
 
     No BEGIN and no ROLLBACK around a read (two round trips less per request on PostgreSQL), and
-    psycopg keeps its prepared statements, which every ROLLBACK throws away.
+    psycopg keeps its prepared statements, which every ROLLBACK throws away. ``conn``: on this
+    connection (a request's, ``request_connection``; between its transactions), else on one from the pool.
     """
+    if conn is None:
+        with engine.connect() as conn:
+            yield conn.execution_options(isolation_level="AUTOCOMMIT")
+        return
+    conn.execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        yield conn
+    finally:
+        conn.rollback()  # ends SQLAlchemy's own transaction (autocommit: nothing to undo, no round trip)
+        conn.execution_options(isolation_level=conn.default_isolation_level)
+
+
+@contextmanager
+def request_connection(engine: Engine) -> Iterator[Connection | None]:
+    """One pool connection for all a request reads and writes (PostgreSQL), or None (SQLite).
+
+    A changeset checked its token, wrote, and numbered the feed on three connections from the pool:
+    each checkout cost a ping (a round trip: ``pool_pre_ping``) and the pool's bookkeeping. SQLite
+    has no ping, and a connection from the pool for each step keeps the writers that queue for its
+    write lock from holding connections while they wait.
+    """
+    if is_sqlite(engine):
+        yield None
+        return
     with engine.connect() as conn:
-        yield conn.execution_options(isolation_level="AUTOCOMMIT")
+        yield conn
 
 
 def head_seq(conn: Connection) -> int:

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
 
 from sortui.server import security
 from sortui.server.db import now, reading
@@ -118,9 +118,11 @@ _TOKEN_USER = (  # every request runs it: built once
 )
 
 
-def user_for_token(engine: Engine, token: str) -> tuple[User | None, bool, str | None]:
-    """(the token's user, expired?, when it expires): (None, False, None) for an unknown token."""
-    with reading(engine) as conn:  # every request asks
+def user_for_token(engine: Engine, token: str, conn: Connection | None = None) -> tuple[User | None, bool, str | None]:
+    """(the token's user, expired?, when it expires): (None, False, None) for an unknown token.
+
+    ``conn``: read on the request's own connection (``db.request_connection``)."""
+    with reading(engine, conn) as conn:  # every request asks
         row = conn.execute(_TOKEN_USER, {"h": security.token_hash(token)}).first()
     if row is None:
         return None, False, None
