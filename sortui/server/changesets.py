@@ -50,7 +50,7 @@ from sortui.domain import wire
 from sortui.domain.provisional import is_provisional
 from sortui.domain.validation import Problem, validate_entity, validate_location, validity_problems
 from sortui.server import sor_ids
-from sortui.server.db import REGISTER_LOCK, now, write_transaction
+from sortui.server.db import REGISTER_LOCK, DriverSql, now, write_transaction
 from sortui.server.feed import changeset_seqs
 from sortui.server.rights import Forbidden, SubtreeCheck, check_ean, check_target
 from sortui.server.schema import Change, Changeset, EntityRecord, LocationRecord
@@ -71,24 +71,30 @@ _ENTITY = EntityRecord.__table__  # type: ignore[attr-defined]
 _LOCATION = LocationRecord.__table__  # type: ignore[attr-defined]
 _CHANGE = Change.__table__  # type: ignore[attr-defined]
 _CHANGESET = Changeset.__table__  # type: ignore[attr-defined]
-# The statements every changeset runs, built once (Core: the ORM's DML layer costs more than the SQL).
-_STORED = select(_CHANGESET.c.account, _CHANGESET.c.result, _CHANGESET.c.digest).where(
-    _CHANGESET.c.id == bindparam("id")
+# The statements every changeset runs, built once (Core: the ORM's DML layer costs more than the SQL)
+# and compiled once (DriverSql: the compile cache's work at each execution cost more than the driver's).
+_STORED = DriverSql(
+    select(_CHANGESET.c.account, _CHANGESET.c.result, _CHANGESET.c.digest).where(_CHANGESET.c.id == bindparam("id"))
 )
-_INSERT_CHANGE = insert(_CHANGE)
-_INSERT_CHANGESET = insert(_CHANGESET)
+_CHANGE_COLUMNS = [
+    "changeset_id", "target", "key", "op", "field", "old_value", "new_value", "new_version", "account", "created_at"
+]  # fmt: skip
+_INSERT_CHANGE = DriverSql(insert(_CHANGE).inline(), _CHANGE_COLUMNS)  # inline: no RETURNING of the new id
+_INSERT_CHANGESET = DriverSql(insert(_CHANGESET), ["id", "account", "created_at", "operations", "result", "digest"])
 # Updates and deletes carry the version read ("b"): a record changed meanwhile matches no row.
-_UPDATE_ENTITY = (
+_UPDATE_ENTITY = DriverSql(
     update(_ENTITY)
     .where(_ENTITY.c.sor_id == bindparam("k"), _ENTITY.c.version == bindparam("b"))
     .values(version=bindparam("v"), data=bindparam("d"), parent_sor_id=bindparam("p"))
 )
-_UPDATE_LOCATION = (
+_UPDATE_LOCATION = DriverSql(
     update(_LOCATION)
     .where(_LOCATION.c.gln == bindparam("k"), _LOCATION.c.version == bindparam("b"))
     .values(version=bindparam("v"), data=bindparam("d"))
 )
-_DELETE_LOCATION = delete(_LOCATION).where(_LOCATION.c.gln == bindparam("k"), _LOCATION.c.version == bindparam("b"))
+_DELETE_LOCATION = DriverSql(
+    delete(_LOCATION).where(_LOCATION.c.gln == bindparam("k"), _LOCATION.c.version == bindparam("b"))
+)
 
 
 def dumps(value: Any) -> str:
@@ -275,7 +281,7 @@ def message_urns() -> frozenset[str]:
 
 
 def _stored_result(conn: Connection, changeset_id: str, user: User, ops: list[Operation]) -> dict[str, Any] | None:
-    row = conn.execute(_STORED, {"id": changeset_id}).first()
+    row = _STORED(conn, {"id": changeset_id}).first()
     if row is None:
         return None
     if row[0] != user.name:
@@ -448,7 +454,7 @@ def _select_chunks(
 ) -> Iterator[Any]:
     """The rows whose ``column`` is one of ``keys``; one key (most changesets) without an expanding IN."""
     if len(keys) == 1:
-        yield from conn.execute(_one_row(columns, column, locked), {"key": keys[0]})
+        yield from _one_row(columns, column, locked)(conn, {"key": keys[0]})
         return
     for chunk in _chunks(keys):
         query = select(*columns).where(column.in_(chunk))
@@ -456,9 +462,9 @@ def _select_chunks(
 
 
 @cache
-def _one_row(columns: tuple[Any, ...], column: Any, locked: bool) -> Any:
+def _one_row(columns: tuple[Any, ...], column: Any, locked: bool) -> DriverSql:
     query = select(*columns).where(column == bindparam("key"))
-    return query.with_for_update() if locked else query
+    return DriverSql(query.with_for_update() if locked else query)
 
 
 def _walk(ops: list[Operation], records: Records) -> list[str]:
@@ -632,8 +638,8 @@ def _write(
     when = now()
     # After the updates, which hold the records' row locks: a later change of one of them writes its
     # feed rows after this commit, so their ids, and their feed numbers, come after these.
-    conn.execute(
-        _INSERT_CHANGE,
+    _INSERT_CHANGE(
+        conn,
         [
             {
                 "changeset_id": changeset_id,
@@ -659,8 +665,8 @@ def _write(
         "created": created,
         "replayed": False,
     }
-    conn.execute(
-        _INSERT_CHANGESET,
+    _INSERT_CHANGESET(
+        conn,
         {
             "id": changeset_id,
             "account": user.name,
@@ -694,7 +700,7 @@ def _update_records(conn: Connection, records: Records) -> None:
         {"k": r.key, "b": r.version} for r in records.values() if r.deleted and not r.created and r.table == "location"
     ]
     if gone:
-        _expect(conn.execute(_DELETE_LOCATION, gone), gone)
+        _expect(_DELETE_LOCATION(conn, gone), gone)
     old = [r for r in changed if not r.created]
     entities = [
         {"k": r.key, "b": r.version, "v": r.version + 1, "d": dumps(r.data), "p": r.parent}
@@ -705,9 +711,9 @@ def _update_records(conn: Connection, records: Records) -> None:
         {"k": r.key, "b": r.version, "v": r.version + 1, "d": dumps(r.data)} for r in old if r.table == "location"
     ]
     if entities:
-        _expect(conn.execute(_UPDATE_ENTITY, entities), entities)
+        _expect(_UPDATE_ENTITY(conn, entities), entities)
     if locations:
-        _expect(conn.execute(_UPDATE_LOCATION, locations), locations)
+        _expect(_UPDATE_LOCATION(conn, locations), locations)
 
 
 def _expect(result: Any, rows: list[dict[str, Any]]) -> None:
