@@ -50,7 +50,7 @@ from sortui.domain import wire
 from sortui.domain.provisional import is_provisional
 from sortui.domain.validation import Problem, validate_entity, validate_location, validity_problems
 from sortui.server import sor_ids
-from sortui.server.db import REGISTER_LOCK, now, write_transaction
+from sortui.server.db import REGISTER_LOCK, DriverSql, now, write_transaction
 from sortui.server.feed import changeset_seqs
 from sortui.server.rights import Forbidden, SubtreeCheck, check_ean, check_target
 from sortui.server.schema import Change, Changeset, EntityRecord, LocationRecord
@@ -71,24 +71,30 @@ _ENTITY = EntityRecord.__table__  # type: ignore[attr-defined]
 _LOCATION = LocationRecord.__table__  # type: ignore[attr-defined]
 _CHANGE = Change.__table__  # type: ignore[attr-defined]
 _CHANGESET = Changeset.__table__  # type: ignore[attr-defined]
-# The statements every changeset runs, built once (Core: the ORM's DML layer costs more than the SQL).
-_STORED = select(_CHANGESET.c.account, _CHANGESET.c.result, _CHANGESET.c.digest).where(
-    _CHANGESET.c.id == bindparam("id")
+# The statements every changeset runs, built once (Core: the ORM's DML layer costs more than the SQL)
+# and compiled once (DriverSql: the compile cache's work at each execution cost more than the driver's).
+_STORED = DriverSql(
+    select(_CHANGESET.c.account, _CHANGESET.c.result, _CHANGESET.c.digest).where(_CHANGESET.c.id == bindparam("id"))
 )
-_INSERT_CHANGE = insert(_CHANGE)
-_INSERT_CHANGESET = insert(_CHANGESET)
+_CHANGE_COLUMNS = [
+    "changeset_id", "target", "key", "op", "field", "old_value", "new_value", "new_version", "account", "created_at"
+]  # fmt: skip
+_INSERT_CHANGE = DriverSql(insert(_CHANGE).inline(), _CHANGE_COLUMNS)  # inline: no RETURNING of the new id
+_INSERT_CHANGESET = DriverSql(insert(_CHANGESET), ["id", "account", "created_at", "operations", "result", "digest"])
 # Updates and deletes carry the version read ("b"): a record changed meanwhile matches no row.
-_UPDATE_ENTITY = (
+_UPDATE_ENTITY = DriverSql(
     update(_ENTITY)
     .where(_ENTITY.c.sor_id == bindparam("k"), _ENTITY.c.version == bindparam("b"))
     .values(version=bindparam("v"), data=bindparam("d"), parent_sor_id=bindparam("p"))
 )
-_UPDATE_LOCATION = (
+_UPDATE_LOCATION = DriverSql(
     update(_LOCATION)
     .where(_LOCATION.c.gln == bindparam("k"), _LOCATION.c.version == bindparam("b"))
     .values(version=bindparam("v"), data=bindparam("d"))
 )
-_DELETE_LOCATION = delete(_LOCATION).where(_LOCATION.c.gln == bindparam("k"), _LOCATION.c.version == bindparam("b"))
+_DELETE_LOCATION = DriverSql(
+    delete(_LOCATION).where(_LOCATION.c.gln == bindparam("k"), _LOCATION.c.version == bindparam("b"))
+)
 
 
 def dumps(value: Any) -> str:
@@ -140,21 +146,28 @@ class _Raced(Exception):
     """A record this changeset changes was changed by another transaction after it was read."""
 
 
-def apply_changeset(engine: Engine, user: User, changeset_id: str, ops: list[Operation]) -> dict[str, Any]:
-    """Apply ``ops`` atomically and return the result (or the stored one for a known id); raises Refused."""
-    result = commit_changeset(engine, user, changeset_id, ops)
-    first, last = changeset_seqs(engine, changeset_id)  # the feed numbered, this changeset's rows with it
+def apply_changeset(
+    engine: Engine, user: User, changeset_id: str, ops: list[Operation], conn: Connection | None = None
+) -> dict[str, Any]:
+    """Apply ``ops`` atomically and return the result (or the stored one for a known id); raises Refused.
+
+    ``conn``: the request's own connection (``db.request_connection``), else connections from the pool.
+    """
+    result = commit_changeset(engine, user, changeset_id, ops, conn)
+    first, last = changeset_seqs(engine, changeset_id, conn)  # the feed numbered, this changeset's rows with it
     return {**result, "first_seq": first, "last_seq": last}
 
 
-def commit_changeset(engine: Engine, user: User, changeset_id: str, ops: list[Operation]) -> dict[str, Any]:
+def commit_changeset(
+    engine: Engine, user: User, changeset_id: str, ops: list[Operation], conn: Connection | None = None
+) -> dict[str, Any]:
     """The changeset applied and committed (or found stored), its feed rows not numbered yet."""
     _check_shapes(changeset_id, ops)
     _check_roles(user, ops)
     serialize = any(op.op in SERIALIZED_OPS for op in ops)
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:  # on copies: an attempt renames the created units' ids
-            return _apply(engine, user, changeset_id, [replace(op) for op in ops], serialize)
+            return _apply(engine, user, changeset_id, [replace(op) for op in ops], serialize, conn)
         except (_Raced, IntegrityError):
             # Another transaction was in the way. Structural changesets do not exclude the side-by-side
             # ones, so even one of those can meet an id committed beside it: decide again, then.
@@ -168,8 +181,10 @@ def commit_changeset(engine: Engine, user: User, changeset_id: str, ops: list[Op
     raise AssertionError("unreachable")
 
 
-def _apply(engine: Engine, user: User, changeset_id: str, ops: list[Operation], serialize: bool) -> dict[str, Any]:
-    with write_transaction(engine, REGISTER_LOCK if serialize else None) as conn:
+def _apply(
+    engine: Engine, user: User, changeset_id: str, ops: list[Operation], serialize: bool, conn: Connection | None
+) -> dict[str, Any]:
+    with write_transaction(engine, REGISTER_LOCK if serialize else None, conn) as conn:
         if serialize:
             stored = _stored_result(conn, changeset_id, user, ops)
             if stored is not None:
@@ -266,7 +281,7 @@ def message_urns() -> frozenset[str]:
 
 
 def _stored_result(conn: Connection, changeset_id: str, user: User, ops: list[Operation]) -> dict[str, Any] | None:
-    row = conn.execute(_STORED, {"id": changeset_id}).first()
+    row = _STORED(conn, {"id": changeset_id}).first()
     if row is None:
         return None
     if row[0] != user.name:
@@ -439,7 +454,7 @@ def _select_chunks(
 ) -> Iterator[Any]:
     """The rows whose ``column`` is one of ``keys``; one key (most changesets) without an expanding IN."""
     if len(keys) == 1:
-        yield from conn.execute(_one_row(columns, column, locked), {"key": keys[0]})
+        yield from _one_row(columns, column, locked)(conn, {"key": keys[0]})
         return
     for chunk in _chunks(keys):
         query = select(*columns).where(column.in_(chunk))
@@ -447,9 +462,9 @@ def _select_chunks(
 
 
 @cache
-def _one_row(columns: tuple[Any, ...], column: Any, locked: bool) -> Any:
+def _one_row(columns: tuple[Any, ...], column: Any, locked: bool) -> DriverSql:
     query = select(*columns).where(column == bindparam("key"))
-    return query.with_for_update() if locked else query
+    return DriverSql(query.with_for_update() if locked else query)
 
 
 def _walk(ops: list[Operation], records: Records) -> list[str]:
@@ -623,8 +638,8 @@ def _write(
     when = now()
     # After the updates, which hold the records' row locks: a later change of one of them writes its
     # feed rows after this commit, so their ids, and their feed numbers, come after these.
-    conn.execute(
-        _INSERT_CHANGE,
+    _INSERT_CHANGE(
+        conn,
         [
             {
                 "changeset_id": changeset_id,
@@ -650,8 +665,8 @@ def _write(
         "created": created,
         "replayed": False,
     }
-    conn.execute(
-        _INSERT_CHANGESET,
+    _INSERT_CHANGESET(
+        conn,
         {
             "id": changeset_id,
             "account": user.name,
@@ -685,7 +700,7 @@ def _update_records(conn: Connection, records: Records) -> None:
         {"k": r.key, "b": r.version} for r in records.values() if r.deleted and not r.created and r.table == "location"
     ]
     if gone:
-        _expect(conn.execute(_DELETE_LOCATION, gone), gone)
+        _expect(_DELETE_LOCATION(conn, gone), gone)
     old = [r for r in changed if not r.created]
     entities = [
         {"k": r.key, "b": r.version, "v": r.version + 1, "d": dumps(r.data), "p": r.parent}
@@ -696,9 +711,9 @@ def _update_records(conn: Connection, records: Records) -> None:
         {"k": r.key, "b": r.version, "v": r.version + 1, "d": dumps(r.data)} for r in old if r.table == "location"
     ]
     if entities:
-        _expect(conn.execute(_UPDATE_ENTITY, entities), entities)
+        _expect(_UPDATE_ENTITY(conn, entities), entities)
     if locations:
-        _expect(conn.execute(_UPDATE_LOCATION, locations), locations)
+        _expect(_UPDATE_LOCATION(conn, locations), locations)
 
 
 def _expect(result: Any, rows: list[dict[str, Any]]) -> None:

@@ -32,22 +32,24 @@ import weakref
 
 from sqlalchemy import Connection, Engine, bindparam, text, update
 
-from sortui.server.db import FEED_LOCK, reading, write_transaction
+from sortui.server.db import FEED_LOCK, DriverSql, reading, write_transaction
 from sortui.server.schema import RegisterState
 
 _STATE = RegisterState.__table__  # type: ignore[attr-defined]
-_NUMBER = text(
-    "UPDATE change SET seq = (SELECT head_seq FROM register_state WHERE id = 1) + t.n"
-    " FROM (SELECT id, row_number() OVER (ORDER BY first_id, id) AS n"
-    " FROM (SELECT id, min(id) OVER (PARTITION BY changeset_id) AS first_id FROM change WHERE seq IS NULL) AS s)"
-    " AS t WHERE change.id = t.id RETURNING change.changeset_id, change.seq"
+_NUMBER = DriverSql(
+    text(
+        "UPDATE change SET seq = (SELECT head_seq FROM register_state WHERE id = 1) + t.n"
+        " FROM (SELECT id, row_number() OVER (ORDER BY first_id, id) AS n"
+        " FROM (SELECT id, min(id) OVER (PARTITION BY changeset_id) AS first_id FROM change WHERE seq IS NULL) AS s)"
+        " AS t WHERE change.id = t.id RETURNING change.changeset_id, change.seq"
+    )
 )
-_ADVANCE = (
+_ADVANCE = DriverSql(
     update(_STATE)
     .where(_STATE.c.id == 1)
     .values(head_seq=_STATE.c.head_seq + bindparam("n"), changesets=_STATE.c.changesets + bindparam("c"))
 )
-_OWN = text("SELECT min(seq), max(seq), count(*) - count(seq) FROM change WHERE changeset_id = :id")
+_OWN = DriverSql(text("SELECT min(seq), max(seq), count(*) - count(seq) FROM change WHERE changeset_id = :id"))
 
 Ranges = dict[str, tuple[int, int]]
 
@@ -57,32 +59,34 @@ def number_feed(engine: Engine) -> int:
     return sum(last - first + 1 for first, last in _number(engine).values())
 
 
-def changeset_seqs(engine: Engine, changeset_id: str) -> tuple[int, int]:
-    """The first and last feed numbers of a committed changeset, numbering the feed if it needs it."""
-    return _numbering(engine).seqs(changeset_id)
+def changeset_seqs(engine: Engine, changeset_id: str, conn: Connection | None = None) -> tuple[int, int]:
+    """The first and last feed numbers of a committed changeset, numbering the feed if it needs it.
+
+    ``conn``: the request's own connection (``db.request_connection``), for the numbering it leads."""
+    return _numbering(engine).seqs(changeset_id, conn)
 
 
-def _number(engine: Engine) -> Ranges:
+def _number(engine: Engine, conn: Connection | None = None) -> Ranges:
     """One numbering transaction: {changeset id: (first, last)} of the rows it numbered."""
-    with write_transaction(engine, FEED_LOCK) as conn:
+    with write_transaction(engine, FEED_LOCK, conn) as conn:
         return _number_pending(conn)
 
 
 def _number_pending(conn: Connection) -> Ranges:
     ranges: Ranges = {}
-    for changeset_id, seq in conn.execute(_NUMBER):
+    for changeset_id, seq in _NUMBER(conn):
         first, last = ranges.get(changeset_id, (seq, seq))
         ranges[changeset_id] = (min(first, seq), max(last, seq))
     if ranges:  # nothing numbered: nothing written (on PostgreSQL no WAL, no fsync)
         count = sum(last - first + 1 for first, last in ranges.values())
-        conn.execute(_ADVANCE, {"n": count, "c": len(ranges)})
+        _ADVANCE(conn, {"n": count, "c": len(ranges)})
     return ranges
 
 
-def own_seqs(engine: Engine, changeset_id: str) -> tuple[int, int] | None:
+def own_seqs(engine: Engine, changeset_id: str, conn: Connection | None = None) -> tuple[int, int] | None:
     """A changeset's numbers as committed; None while its rows have none."""
-    with reading(engine) as conn:
-        first, last, unnumbered = conn.execute(_OWN, {"id": changeset_id}).one()
+    with reading(engine, conn) as conn:
+        first, last, unnumbered = _OWN(conn, {"id": changeset_id}).one()
     return None if unnumbered or first is None else (first, last)
 
 
@@ -104,15 +108,15 @@ class Numbering:
         self._waiting: set[str] = set()
         self._results: Ranges = {}  # for the waiting requests only
 
-    def seqs(self, changeset_id: str) -> tuple[int, int]:
+    def seqs(self, changeset_id: str, conn: Connection | None = None) -> tuple[int, int]:
         try:
             while True:
                 found, lead = self._wait(changeset_id)
                 if found is not None:
                     return found
                 if lead:
-                    self._lead()
-                found = self._result(changeset_id) or own_seqs(self.engine, changeset_id)
+                    self._lead(conn)
+                found = self._result(changeset_id) or own_seqs(self.engine, changeset_id, conn)
                 if found is not None:
                     return found  # else the numbering failed (its leader says why): try again
         finally:
@@ -135,10 +139,10 @@ class Numbering:
             self._begun += 1
             return None, True
 
-    def _lead(self) -> None:
+    def _lead(self, conn: Connection | None) -> None:
         ranges: Ranges = {}
         try:
-            ranges = _number(self.engine)
+            ranges = _number(self.engine, conn)
         finally:
             with self._cond:
                 self._results.update((k, v) for k, v in ranges.items() if k in self._waiting)

@@ -6,10 +6,10 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
 
 from sortui.server import security
-from sortui.server.db import now, reading
+from sortui.server.db import DriverSql, now, reading
 from sortui.server.schema import AccessToken, Account, EntityRecord
 
 ROLES = ("viewer", "editor", "edi-admin", "admin")
@@ -111,17 +111,19 @@ def issue_token(
 
 
 _ACCOUNT, _TOKEN = Account.__table__, AccessToken.__table__  # type: ignore[attr-defined]
-_TOKEN_USER = (  # every request runs it: built once
+_TOKEN_USER = DriverSql(  # every request runs it: compiled once
     select(_ACCOUNT.c.name, _ACCOUNT.c.role, _ACCOUNT.c.subtrees, _TOKEN.c.expires_at)
     .join(_TOKEN, _TOKEN.c.account == _ACCOUNT.c.name)
     .where(_TOKEN.c.token_hash == bindparam("h"))
 )
 
 
-def user_for_token(engine: Engine, token: str) -> tuple[User | None, bool, str | None]:
-    """(the token's user, expired?, when it expires): (None, False, None) for an unknown token."""
-    with reading(engine) as conn:  # every request asks
-        row = conn.execute(_TOKEN_USER, {"h": security.token_hash(token)}).first()
+def user_for_token(engine: Engine, token: str, conn: Connection | None = None) -> tuple[User | None, bool, str | None]:
+    """(the token's user, expired?, when it expires): (None, False, None) for an unknown token.
+
+    ``conn``: read on the request's own connection (``db.request_connection``)."""
+    with reading(engine, conn) as conn:  # every request asks
+        row = _TOKEN_USER(conn, {"h": security.token_hash(token)}).first()
     if row is None:
         return None, False, None
     if row[3] <= datetime.now(UTC).isoformat(timespec="seconds"):
