@@ -17,7 +17,6 @@ from sortui.domain.fields import LOCATION_FLAGS, LOCATION_SCALARS, editable_enti
 from sortui.domain.provisional import is_provisional
 from sortui.store import journal
 from sortui.store.journal import JournalEntry
-from sortui.store.search_index import refresh_search_row
 from sortui.store.values import insert_created_unit, replace_ean_state
 
 # -- pushing: pending -> sent -> synced ------------------------------------------------
@@ -251,4 +250,4 @@ def adopt_sor_id(conn: sqlite3.Connection, provisional: str, real: str) -> None:
         conn.execute(f"UPDATE {table} SET key = ? WHERE key = ? AND target = 'entity'", (real, provisional))
     if conn.execute("SELECT 1 FROM sqlite_schema WHERE name = 'review_item'").fetchone():
         conn.execute("UPDATE review_item SET key = ? WHERE key = ? AND target = 'entity'", (real, provisional))
-    refresh_search_row(conn, real)
+    # The search index needs nothing: the unit keeps its rowid, and its search row holds no SOR-kode.
