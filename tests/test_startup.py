@@ -27,9 +27,14 @@ finally:  # --help exits
 """
 
 
+# The processes' environment without a coverage run's start-up hook (which loads tomllib, among
+# others, into every process): a start-up as a user's.
+_PLAIN = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_PROCESS_")}
+
+
 def _loaded_sortui(*argv: object, tmp_path: Path) -> tuple[int, set[str]]:
     """The exit code of ``sortui ARGV`` run in a process of its own, and the modules it loaded."""
-    env = dict(os.environ, XDG_DATA_HOME=str(tmp_path / "xdg-data"), XDG_CONFIG_HOME=str(tmp_path / "xdg-config"))
+    env = dict(_PLAIN, XDG_DATA_HOME=str(tmp_path / "xdg-data"), XDG_CONFIG_HOME=str(tmp_path / "xdg-config"))
     done = subprocess.run(
         [sys.executable, "-c", _PROBE, *map(str, argv)], capture_output=True, text=True, env=env, timeout=60
     )
@@ -55,7 +60,9 @@ def test_a_lookup_loads_none_of_the_heavy_modules(command: tuple[str, ...], sor_
 
 def test_the_app_loads_neither_the_service_nor_its_schema_machinery(tmp_path: Path) -> None:
     probe = "import sys, sortui.app, sortui.cli.offline, sortui.screens.main; print(sorted({m.split('.')[0] for m in sys.modules}))"
-    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=_PLAIN, check=True
+    ).stdout
     assert "'textual'" in loaded
     # nor the sync client (httpx) before it syncs or a service is configured
     assert not any(f"'{name}'" in loaded for name in ("fastapi", "uvicorn", "starlette", "sqlmodel", "httpx"))
@@ -133,7 +140,7 @@ NOT_AT_START = (
 def test_the_apps_first_screen_loads_no_other_screen_nor_the_export_import_or_sync_machinery(
     sor_wc: Path, tmp_path: Path
 ) -> None:
-    env = dict(os.environ, XDG_STATE_HOME=str(tmp_path / "xdg-state"), XDG_CONFIG_HOME=str(tmp_path / "xdg-config"))
+    env = dict(_PLAIN, XDG_STATE_HOME=str(tmp_path / "xdg-state"), XDG_CONFIG_HOME=str(tmp_path / "xdg-config"))
     argv = [sys.executable, "-c", _APP_PROBE, "--readonly", "--db", str(sor_wc)]
     done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120, check=True)
     modules = set(json.loads(done.stdout.strip().splitlines()[-1]))
