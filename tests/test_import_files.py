@@ -14,6 +14,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from test_trust_data import _empty_sor_tree
 
 from sortui.domain.errors import InputError
 from sortui.store import importer, search_index
@@ -73,14 +74,6 @@ def test_each_kind_of_file_is_told_apart(samples_dir: Path, tmp_path: Path) -> N
 # -- an import that would remove every unit ---------------------------------------------------------
 
 
-def _empty_tree(samples: Path, folder: Path) -> Path:
-    data = (samples / "sor" / "ONE_APOTEK.xml").read_bytes()
-    start, end = data.index(b"<InstitutionOwnerEntity>"), data.rindex(b"</InstitutionOwnerEntity>")
-    path = folder / "empty.xml"
-    path.write_bytes(data[:start] + data[end + len(b"</InstitutionOwnerEntity>") :])
-    return path
-
-
 def _header_only(folder: Path) -> Path:
     path = folder / "sor.csv"
     path.write_bytes(b"SOR-kode;Parent-SOR-kode;SORtype;Enhedsnavn\r\n")
@@ -93,7 +86,7 @@ def _units(db: Path) -> int:
 
 
 def test_two_sor_files_without_units_are_refused_by_the_first(sor_wc: Path, samples_dir: Path, tmp_path: Path) -> None:
-    empty, header_only = _empty_tree(samples_dir, tmp_path), _header_only(tmp_path)
+    empty, header_only = _empty_sor_tree(samples_dir, tmp_path), _header_only(tmp_path)
     with pytest.raises(InputError) as caught:
         import_files(sor_wc, [header_only, empty])  # the XML file is loaded first, whatever the order named
     assert str(caught.value) == (
@@ -104,14 +97,14 @@ def test_two_sor_files_without_units_are_refused_by_the_first(sor_wc: Path, samp
 
 
 def test_one_sor_file_without_units_says_the_file_holds_none(sor_wc: Path, samples_dir: Path, tmp_path: Path) -> None:
-    empty = _empty_tree(samples_dir, tmp_path)
+    empty = _empty_sor_tree(samples_dir, tmp_path)
     with pytest.raises(InputError) as caught:
         import_files(sor_wc, [empty])
     assert str(caught.value).startswith(f"{empty}: the SOR file holds no units: importing would remove all 10 units")
 
 
 def test_a_sor_file_without_units_is_imported_when_asked_for(sor_wc: Path, samples_dir: Path, tmp_path: Path) -> None:
-    report = import_files(sor_wc, [_empty_tree(samples_dir, tmp_path)], allow_empty=True)
+    report = import_files(sor_wc, [_empty_sor_tree(samples_dir, tmp_path)], allow_empty=True)
     assert [(r.kind, r.before, r.after) for r in report.replaced] == [("sor", 10, 0)]
     assert _units(sor_wc) == 0
 
@@ -120,14 +113,14 @@ def test_a_sor_file_without_units_into_a_working_copy_without_units_needs_no_ask
     samples_dir: Path, tmp_path: Path
 ) -> None:
     db = tmp_path / "wc.sqlite"
-    empty = _empty_tree(samples_dir, tmp_path)
+    empty = _empty_sor_tree(samples_dir, tmp_path)
     import_files(db, [empty])  # a new working copy: nothing to remove
     import_files(db, [_header_only(tmp_path)])  # one without units: nothing to remove either
     assert _units(db) == 0
 
 
 def test_units_in_any_sor_file_of_the_import_are_enough(sor_wc: Path, samples_dir: Path, tmp_path: Path) -> None:
-    import_files(sor_wc, [_empty_tree(samples_dir, tmp_path), samples_dir / "sor" / "ONE_PRAKSIS.xml"])
+    import_files(sor_wc, [_empty_sor_tree(samples_dir, tmp_path), samples_dir / "sor" / "ONE_PRAKSIS.xml"])
     assert _units(sor_wc) > 0
 
 
@@ -369,7 +362,9 @@ def test_a_worker_whose_python_fails_says_nothing_on_the_terminal_and_the_file_i
 
     register = write_file_set(tmp_path / "data", 500, 5, formats=("xml",))["xml"]
     failing = tmp_path / "python"
-    failing.write_text("#!/bin/sh\necho 'Traceback (most recent call last): boom' >&2\nexit 1\n", encoding="utf-8")
+    # It takes its arguments (as Python would, before failing), then fails with a traceback.
+    script = "#!/bin/sh\ncat > /dev/null\necho 'Traceback (most recent call last): boom' >&2\nexit 1\n"
+    failing.write_text(script, encoding="utf-8")
     failing.chmod(0o755)
     monkeypatch.setattr(importer, "SPLIT_MIN_BYTES", dict.fromkeys(importer.SPLIT_MIN_BYTES, 0))
     monkeypatch.setattr(importer, "_cpus", lambda: 2)
