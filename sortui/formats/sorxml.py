@@ -194,18 +194,19 @@ class _PartStream:
         return out
 
 
-# The flags as a SOR file writes them, looked up before ``_bool`` (and the element's name and line it
-# would need for an error) for the few that are not.
 _FLAG_TEXT = {"true": True, "1": True, "false": False, "0": False}
 
 
-def _bool(text: str | None, label: str, where: str, line: int | None) -> bool:
-    value = (text or "").strip()
-    if value in ("true", "1"):
-        return True
-    if value in ("false", "0"):
-        return False
-    raise InputError(f"expected true or false, found {value!r}", label, line, where)
+def _flag(el: etree._Element, label: str, where: str | None = None) -> bool:
+    """An element's true or false; its name (``where``, else its tag's) and line are worked out only
+    for text that needs stripping or is neither, as a SOR file almost never has."""
+    value = _FLAG_TEXT.get(el.text)  # type: ignore[arg-type]
+    if value is None:
+        text = (el.text or "").strip()
+        value = _FLAG_TEXT.get(text)
+        if value is None:
+            raise InputError(f"expected true or false, found {text!r}", label, el.sourceline, where or _local(el.tag))
+    return value
 
 
 def _text(el: etree._Element) -> str | None:
@@ -433,10 +434,7 @@ class SorXmlReader:
                 for sub in child:
                     name = _UNIT_INFO_BY_TAG.get(sub.tag)
                     if name:
-                        value = _FLAG_TEXT.get(sub.text)  # type: ignore[arg-type]
-                        if value is None:
-                            value = _bool(sub.text, self.label, _local(sub.tag), sub.sourceline)
-                        setattr(ent, name, value)
+                        setattr(ent, name, _flag(sub, self.label))
             elif part == _P_SPECIALITIES:
                 ent.specialities = [self._speciality(s) for s in child if s.tag == _SPECIALITY]
             elif part == _P_EAN_ENTITY:  # IE owns a number directly
@@ -468,9 +466,7 @@ class SorXmlReader:
     def _optional_ean(self, el: etree._Element, ent: Entity) -> None:
         for sub in el:
             if sub.tag == _INHERITED:
-                inherited = _FLAG_TEXT.get(sub.text)  # type: ignore[arg-type]
-                if inherited is None:
-                    inherited = _bool(sub.text, self.label, "EntityInheritedIndicator", sub.sourceline)
+                inherited = _flag(sub, self.label, "EntityInheritedIndicator")
                 ent.ean_mode = "inherited" if inherited else "none"
             elif sub.tag == _EAN_ENTITY:
                 ent.location = self._location(sub, ent)
@@ -482,10 +478,7 @@ class SorXmlReader:
             tag = sub.tag
             name = _LOCATION_BY_TAG.get(tag)
             if name in LOCATION_FLAG_FIELDS:
-                value = _FLAG_TEXT.get(sub.text)  # type: ignore[arg-type]
-                if value is None:
-                    value = _bool(sub.text, self.label, _local(tag), sub.sourceline)
-                setattr(loc, name, value)
+                setattr(loc, name, _flag(sub, self.label))
             elif name:
                 text = sub.text
                 if text is not None:
