@@ -43,10 +43,10 @@ GLN_RE = re.compile(r"^[0-9]{13}$")
 PROVIDER_RE = re.compile(r"^[0-9]{1,9}$")
 
 
-def _run_product(offset: int, run: str) -> int:
-    """The Verhoeff product of the digits ``run``, the first at position ``offset`` counted from the right."""
+def _digit_product(backwards: str) -> int:
+    """The Verhoeff product of ``backwards`` (the digits from the right), a digit at a time."""
     check = 0
-    for i, ch in enumerate(run, offset):
+    for i, ch in enumerate(backwards):
         check = _VERHOEFF_D[check][_VERHOEFF_P[i % 8][int(ch)]]
     return check
 
@@ -83,7 +83,7 @@ def verhoeff_valid(digits: str) -> bool:
         for at in range(0, len(backwards), _RUN):
             check = _VERHOEFF_D[check][runs[at % 8 // _RUN][backwards[at : at + _RUN]]]
     except KeyError:  # not ASCII digits: a digit at a time (``int`` reads any digit, and refuses the rest)
-        return _run_product(0, backwards) == 0
+        return _digit_product(backwards) == 0
     return check == 0
 
 
