@@ -76,11 +76,10 @@ _CHANGESET = Changeset.__table__  # type: ignore[attr-defined]
 _STORED = DriverSql(
     select(_CHANGESET.c.account, _CHANGESET.c.result, _CHANGESET.c.digest).where(_CHANGESET.c.id == bindparam("id"))
 )
-_CHANGE_COLUMNS = [
-    "changeset_id", "target", "key", "op", "field", "old_value", "new_value", "new_version", "account", "created_at"
-]  # fmt: skip
-_INSERT_CHANGE = DriverSql(insert(_CHANGE).inline(), _CHANGE_COLUMNS)  # inline: no RETURNING of the new id
-_INSERT_CHANGESET = DriverSql(insert(_CHANGESET), ["id", "account", "created_at", "operations", "result", "digest"])
+# A feed row's id is the database's, and its number comes later (server/feed.py); inline: no RETURNING of the id.
+_CHANGE_COLUMNS = [c.name for c in _CHANGE.columns if c.name not in ("id", "seq")]
+_INSERT_CHANGE = DriverSql(insert(_CHANGE).inline(), _CHANGE_COLUMNS)
+_INSERT_CHANGESET = DriverSql(insert(_CHANGESET))
 # Updates and deletes carry the version read ("b"): a record changed meanwhile matches no row.
 _UPDATE_ENTITY = DriverSql(
     update(_ENTITY)
