@@ -185,21 +185,12 @@ def _keyed(node: ast.AST, child: ast.AST) -> bool:
 
 def sql_names() -> frozenset[str]:
     """The tables and columns of the working copy and of the service's database."""
-    import tempfile
-
     sys.path.insert(0, str(ROOT))
     from sortui.server.schema import METADATA
-    from sortui.store import db
+    from sortui.store.schema import WorkingCopyModel
 
-    found = {t.name for t in METADATA.tables.values()} | {c.name for t in METADATA.tables.values() for c in t.columns}
-    with tempfile.TemporaryDirectory() as folder:
-        conn = db.open_working_copy(Path(folder) / "names.sqlite")
-        try:
-            tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")]
-            found |= set(tables) | {c[1] for t in tables for c in conn.execute(f"PRAGMA table_info([{t}])")}
-        finally:
-            conn.close()
-    return frozenset(found)
+    tables = [*METADATA.tables.values(), *WorkingCopyModel.metadata.tables.values()]
+    return frozenset({t.name for t in tables} | {c.name for t in tables for c in t.columns})
 
 
 def _shape(tree: ast.AST) -> str:
