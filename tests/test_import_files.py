@@ -14,6 +14,8 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from conftest import NEW_GLN
+from edited_extracts import EDI_HEADER
 from test_trust_data import _empty_sor_tree
 
 from sortui.domain.errors import InputError
@@ -290,7 +292,6 @@ def test_a_shak_code_twice_from_the_same_day_is_named_where_it_comes_again(
 
 APOTEK_GLN = "5790000173624"
 XREF = "urn:dk:healthcare:medcom:messaging:oioxml:schema:xsd:medref:xref15:xh1530r"
-EDI_HEADER = "EanLocationCode;MessageUrn;TypeCode;VersionCode;Format;FromDate;ToDate\r\n"
 
 
 def _edi_map(folder: Path, *rows: str) -> Path:
@@ -333,7 +334,7 @@ def test_a_message_type_registered_twice_on_a_lokationsnummer_is_refused_where_i
 def test_message_types_by_urn_or_by_codes_are_stored_and_unknown_numbers_warned_of(
     sor_wc: Path, catalogue: Path, tmp_path: Path
 ) -> None:
-    stranger = "5790000999996"  # a valid lokationsnummer no unit of the working copy has
+    stranger = NEW_GLN  # a valid lokationsnummer no unit of the working copy has
     path = _edi_map(
         tmp_path,
         f"{APOTEK_GLN};;XREF15;XH1530R;;2024-01-01;2030-12-31",
@@ -353,14 +354,19 @@ def test_message_types_by_urn_or_by_codes_are_stored_and_unknown_numbers_warned_
 # -- the worker process of a split import ---------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def register(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated register of 500 units in SOR XML."""
+    from sortui.generator.files import write_file_set
+
+    return write_file_set(tmp_path_factory.mktemp("register"), 500, 5, formats=("xml",))["xml"]
+
+
 def test_a_worker_whose_python_fails_says_nothing_on_the_terminal_and_the_file_is_read_whole(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+    register: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
     """Its traceback would land in the middle of the user's progress bar: its stderr goes nowhere, and
     this process reads the file itself."""
-    from sortui.generator.files import write_file_set
-
-    register = write_file_set(tmp_path / "data", 500, 5, formats=("xml",))["xml"]
     failing = tmp_path / "python"
     # It takes its arguments (as Python would, before failing), then fails with a traceback.
     script = "#!/bin/sh\ncat > /dev/null\necho 'Traceback (most recent call last): boom' >&2\nexit 1\n"
@@ -409,10 +415,9 @@ def test_each_file_is_reported_by_its_path(sor_wc: Path, sor_samples: list[Path]
     assert sorted(f.path for f in report.files) == sorted(str(p) for p in paths)
 
 
-def test_a_whole_read_reports_its_progress_in_bytes_as_it_goes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from sortui.generator.files import write_file_set
-
-    register = write_file_set(tmp_path / "data", 500, 5, formats=("xml",))["xml"]
+def test_a_whole_read_reports_its_progress_in_bytes_as_it_goes(
+    register: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(importer, "BATCH", 20)
     calls: list[tuple[str, int, int]] = []
     import_files(tmp_path / "wc.sqlite", [register], progress=lambda *call: calls.append(call))
