@@ -75,6 +75,18 @@ def write_lock_held(path: Path) -> bool:
         conn.close()
 
 
+def readable(path: Path) -> bool:
+    """Whether the working copy can be read without waiting."""
+    conn = sqlite3.connect(path, timeout=0)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        conn.close()
+
+
 def children(pid: int) -> list[int]:
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -150,6 +162,20 @@ def start_import(wc: Path, big_xml: Path) -> subprocess.Popen[str]:
     return importing
 
 
+def freeze_holding_lock(importing: subprocess.Popen[str], wc: Path) -> None:
+    """SIGSTOP the import at a moment its transaction holds the write lock. The lock seen by
+    ``start_import`` may be a passing one (opening a WAL file locks it briefly, and readers with it)
+    taken before the transaction begins: a process stopped inside its transaction keeps the lock and
+    lets readers read; one stopped anywhere else is let go on and stopped again."""
+    while True:
+        os.kill(importing.pid, signal.SIGSTOP)
+        if write_lock_held(wc) and readable(wc):
+            return
+        os.kill(importing.pid, signal.SIGCONT)
+        assert importing.poll() is None, importing.communicate()
+        time.sleep(0.005)
+
+
 # -- an import and an edit at once -----------------------------------------------------------------
 
 
@@ -175,7 +201,7 @@ def test_an_edit_made_while_an_import_runs_is_never_lost(big_wc: Path, big_xml: 
 def test_an_edit_while_an_import_holds_the_working_copy_is_refused_naming_it(big_wc: Path, big_xml: Path) -> None:
     unit, name = a_unit(big_wc)
     importing = start_import(big_wc, big_xml)
-    os.kill(importing.pid, signal.SIGSTOP)  # the import holds the working copy for as long as the test needs
+    freeze_holding_lock(importing, big_wc)  # the import holds the working copy for as long as the test needs
     try:
         edit = cli_run(big_wc, "set", unit, "name=Rettet")
         shown = cli_run(big_wc, "show", unit, "--json")
@@ -511,7 +537,7 @@ async def test_the_app_says_so_when_an_import_holds_the_working_copy(big_wc: Pat
         app.screen.query_one("#f-name", Input).value = "Rettet i appen"
         await settle(pilot)
         importing = start_import(big_wc, big_xml)
-        os.kill(importing.pid, signal.SIGSTOP)
+        freeze_holding_lock(importing, big_wc)
         try:
             await press(pilot, "f2")  # the save waits for the lock, then gives up
         finally:
