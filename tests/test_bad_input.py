@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import socket
 import sqlite3
 import zipfile
@@ -109,8 +110,8 @@ def _with_doctype(samples: Path, doctype: str, name_value: str, padding: str = "
     return (decl + "\n" + padding + doctype + "\n" + rest).encode("utf-8")
 
 
-# Puts the DOCTYPE beyond the first 64 KB (where the reader looks before parsing); the comment keeps
-# "SorTree" in the first 4 KB so the file is still taken for SOR XML.
+# Puts the DOCTYPE beyond the first 64 KB (the reader once looked only there; it is still refused on
+# its own line); the comment keeps "SorTree" in the first 4 KB so the file is still taken for SOR XML.
 PADDING = "<!-- SorTree " + "x" * 70_000 + " -->\n"
 
 
@@ -123,7 +124,7 @@ def billion_laughs(tmp: Path, samples: Path) -> Case:
 def billion_laughs_late(tmp: Path, samples: Path) -> Case:
     data = _with_doctype(samples, f"<!DOCTYPE SorTree [\n{LAUGHS}\n]>", "&lol9;", PADDING)
     path = _write(tmp / "bomb-late.xml", data)
-    return Case([path], path, line_of(data, b"<SorTree "), ["(DOCTYPE)"])
+    return Case([path], path, line_of(data, b"<!DOCTYPE"), ["(DOCTYPE)"])
 
 
 def _secret_file(tmp: Path) -> Path:
@@ -144,7 +145,7 @@ def external_file_entity_late(tmp: Path, samples: Path) -> Case:
     doctype = f'<!DOCTYPE SorTree [ <!ENTITY xxe SYSTEM "{secret.as_uri()}"> ]>'
     data = _with_doctype(samples, doctype, "A&xxe;B", PADDING)
     path = _write(tmp / "xxe-file-late.xml", data)
-    return Case([path], path, line_of(data, b"<SorTree "), ["(DOCTYPE)"])
+    return Case([path], path, line_of(data, b"<!DOCTYPE"), ["(DOCTYPE)"])
 
 
 def external_http_entity(tmp: Path, samples: Path) -> Case:
@@ -393,3 +394,43 @@ def test_successful_import_leaves_no_staging_files_and_records_snapshots(
         assert [Path(r[0]).name for r in conn.execute("SELECT source_file FROM snapshot WHERE kind = 'sor'")] == [
             "ONE_APOTEK.xml"
         ]
+
+
+class _Dribble(io.RawIOBase):
+    """A file that hands out at most ``step`` bytes a read."""
+
+    def __init__(self, data: bytes, step: int):
+        self._data, self._at, self._step = data, 0, step
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._data[self._at : self._at + min(self._step, size if size >= 0 else self._step)]
+        self._at += len(chunk)
+        return chunk
+
+
+@pytest.mark.parametrize("step", [1, 3, 4, 8, 4096])
+def test_a_declaration_split_between_reads_is_refused_on_its_line(step: int) -> None:
+    """The stream refuses a DOCTYPE whichever reads its bytes arrive in, naming its own line."""
+    from sortui.domain.errors import InputError
+    from sortui.formats.sorxml import CountingStream
+
+    data = b'<?xml version="1.0"?>\n<!-- a -->\n\n<!DOCTYPE SorTree [ <!ENTITY a "b"> ]>\n<SorTree/>\n'
+    stream = CountingStream(_Dribble(data, step), "f.xml")
+    with pytest.raises(InputError) as refused:
+        while stream.read(step):
+            pass
+    assert (refused.value.at.line, refused.value.at.where) == (4, "DOCTYPE")
+
+
+def test_declarations_after_the_prolog_are_left_to_the_parser() -> None:
+    """Once the first element is read, the text of a comment or CDATA may say anything."""
+    from sortui.formats.sorxml import CountingStream
+
+    data = b"<SorTree><!-- <!DOCTYPE x> --><![CDATA[<!ENTITY y>]]></SorTree>"
+    stream = CountingStream(_Dribble(data, 10), "f.xml")
+    assert stream.read(9) == b"<SorTree>"
+    stream.in_prolog = False
+    assert b"".join(iter(lambda: stream.read(10), b"")) == data[9:]

@@ -1,8 +1,8 @@
 """Streaming reader of SOR XML (root ``SorTree``), plain or inside a zip as downloaded.
 
 The reader never resolves entities, never loads a DTD and never touches the
-network; a file with a DOCTYPE is refused before parsing, which rules out
-entity-expansion bombs and external entities alike.
+network; a DOCTYPE or ENTITY declaration is refused before the parser is given it,
+which rules out entity-expansion bombs and external entities alike.
 """
 
 from __future__ import annotations
@@ -70,43 +70,47 @@ MAX_ZIP_RATIO, ZIP_SLACK, MAX_ZIP_BYTES = 100, 16 << 20, 8 << 30
 
 
 class CountingStream:
-    """A binary stream that counts bytes and lines read (for progress and for messages), can replay a
-    peeked prefix, and refuses input that would make the parser's memory grow (see MAX_QUIET_BYTES).
+    """A binary stream that counts bytes and lines read (for progress and for messages) and refuses
+    input that would make the parser's memory grow (see MAX_QUIET_BYTES).
 
     The reader sets ``quiet_since`` to ``bytes_read`` whenever the parser reports an element it
     walks; ``lead`` bytes at the start (the line feeds and root tag put before a part of a file) are
-    not the file's own.
+    not the file's own. Until the reader clears ``in_prolog`` (at the first element), a DOCTYPE or
+    ENTITY declaration is refused where it is read: the parser is never handed one, whatever its
+    version would make of it.
     """
 
-    def __init__(self, raw: IO[bytes], prefix: bytes = b"", label: str = "", lead: int = 0, limit: int | None = None):
+    def __init__(self, raw: IO[bytes], label: str = "", lead: int = 0, limit: int | None = None):
         self._raw = raw
-        self._prefix = prefix
         self.label = label
         self.bytes_read = 0
         self.lines = 1  # the line the next byte is on
         self.quiet_since = lead  # bytes read when the parser last reported a walked element
         self.limit = limit  # at most this many bytes (a zip member's expansion), or None
+        self.in_prolog = True
+        self._before = b""  # the last bytes read, for a declaration split between two reads
 
     def read(self, size: int = -1) -> bytes:
-        if self._prefix:
-            if size < 0 or size >= len(self._prefix):
-                data, self._prefix = self._prefix, b""
-                rest = self._raw.read(-1 if size < 0 else size - len(data))
-                data += rest
-            else:
-                data, self._prefix = self._prefix[:size], self._prefix[size:]
-        else:
-            try:
-                data = self._raw.read(size)
-            except (OSError, *ZIP_ERRORS) as exc:  # a damaged zip (bad data, bad CRC), a failing disk
-                raise InputError(f"cannot read file: {exc}", self.label, self.lines) from None
+        try:
+            data = self._raw.read(size)
+        except (OSError, *ZIP_ERRORS) as exc:  # a damaged zip (bad data, bad CRC), a failing disk
+            raise InputError(f"cannot read file: {exc}", self.label, self.lines) from None
         self.bytes_read += len(data)
         if self.bytes_read - self.quiet_since > MAX_QUIET_BYTES:
             self._refuse(data, self.quiet_since + MAX_QUIET_BYTES, _TOO_QUIET)
         if self.limit is not None and self.bytes_read > self.limit:
             self._refuse(data, self.limit, _TOO_LARGE.format(ratio=MAX_ZIP_RATIO, mb=self.limit >> 20))
+        if self.in_prolog:
+            self._refuse_declaration(data)
         self.lines += data.count(b"\n")
         return data
+
+    def _refuse_declaration(self, data: bytes) -> None:
+        seen = self._before + data
+        if match := _DOCTYPE.search(seen):
+            line = self.lines - self._before.count(b"\n") + seen.count(b"\n", 0, match.start())
+            raise InputError(_DECLARATION_REFUSED, self.label, line, "DOCTYPE")
+        self._before = seen[-(_LONGEST_DECLARATION - 1) :]
 
     def _refuse(self, data: bytes, offset: int, message: str) -> None:
         """Refuse at byte ``offset`` of the stream (inside ``data``, the bytes just read)."""
@@ -118,6 +122,11 @@ _TOO_QUIET = (
     f"more than {MAX_QUIET_BYTES >> 20} MB of XML without a SOR element: a comment, CDATA section, processing"
     " instruction, tag, attribute or text that long, or elements SOR does not have (refused to keep memory bounded)"
 )
+_DECLARATION_REFUSED = (
+    "a DOCTYPE or ENTITY declaration is not allowed in a SOR file "
+    "(refused to protect against entity expansion and external entities)"
+)
+_LONGEST_DECLARATION = len(b"<!DOCTYPE")
 _TOO_LARGE = "the zip member expands to more than {ratio} times its compressed size ({mb} MB; a zip bomb?)"
 
 
@@ -295,12 +304,7 @@ class SorXmlReader:
         return members[0]
 
     def _parse(self, build: Callable, raw: IO[bytes], limit: int | None = None) -> Iterator:
-        try:
-            prefix = raw.read(_PROLOG_BYTES)
-        except (OSError, *ZIP_ERRORS) as exc:
-            raise InputError(f"cannot read file: {exc}", self.label) from None
-        self._refuse_doctype(prefix)
-        self._stream = CountingStream(raw, prefix, self.label, self._lead, limit)
+        self._stream = CountingStream(raw, self.label, self._lead, limit)
         context = etree.iterparse(
             self._stream,
             events=("end",),
@@ -323,18 +327,6 @@ class SorXmlReader:
         except (OSError, zipfile.BadZipFile, EOFError) as exc:
             raise InputError(f"cannot read file: {exc}", self.label) from None
 
-    def _refuse_doctype(self, prefix: bytes) -> None:
-        match = _DOCTYPE.search(prefix)
-        if match:
-            line = prefix.count(b"\n", 0, match.start()) + 1
-            raise InputError(
-                "a DOCTYPE or ENTITY declaration is not allowed in a SOR file "
-                "(refused to protect against entity expansion and external entities)",
-                self.label,
-                line,
-                "DOCTYPE",
-            )
-
     def _walk(self, context: etree.iterparse, build: Callable) -> Iterator:
         """The records of the file, each made by ``build``; the root is checked at the first element reported."""
         self._root_checked = False
@@ -345,6 +337,7 @@ class SorXmlReader:
             if not self._root_checked:
                 self._check_root(el.getroottree().getroot())
                 self._root_checked = True
+                stream.in_prolog = False
             tag = el.tag
             kind = n.KIND_BY_RECORD_TAG.get(tag)
             if kind is not None:
@@ -369,14 +362,8 @@ class SorXmlReader:
                 self.created_at = _text(el)
 
     def _check_root(self, el: etree._Element) -> None:
-        if el.getroottree().docinfo.doctype:  # a DOCTYPE past the prefix _refuse_doctype looked at
-            raise InputError(
-                "a DOCTYPE declaration is not allowed in a SOR file "
-                "(refused to protect against entity expansion and external entities)",
-                self.label,
-                el.sourceline,
-                "DOCTYPE",
-            )
+        if el.getroottree().docinfo.doctype:  # one the stream cannot see: a file in UTF-16, say
+            raise InputError(_DECLARATION_REFUSED, self.label, el.sourceline, "DOCTYPE")
         if el.tag == _SOR_TREE:
             return
         ns, _, local = el.tag[1:].partition("}") if el.tag.startswith("{") else ("", "", el.tag)
