@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import CACHE, SEED, Run, fig_floor, generator_stamp, measure_process
+from run import CACHE, SEED, Run, compile_bytecode, fig_floor, generator_stamp, measure_process
 
 from sortui.generator.files import write_file_set
 
@@ -82,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scales", default="20000,200000", help="entities, comma separated")
     parser.add_argument("--runs", type=int, default=1)
     args = parser.parse_args(argv)
+    compile_bytecode()
     results = {n: measure(n, args.runs) for n in (int(s) for s in args.scales.split(","))}
     print(table(results))
     return 0

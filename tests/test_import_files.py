@@ -392,12 +392,15 @@ def test_a_worker_whose_python_fails_says_nothing_on_the_terminal_and_the_file_i
     assert not spill.exists()
 
 
+@pytest.mark.parametrize("forking", [False, True], ids=["worker-started-in-a-thread", "worker-forked"])
 def test_a_working_copy_that_cannot_be_opened_is_the_error_though_the_worker_failed_too(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, samples_dir: Path
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, samples_dir: Path, forking: bool
 ) -> None:
     from sortui.store.db import WorkingCopyError
 
-    def fails(*args: object) -> object:
+    monkeypatch.setattr(importer, "_can_fork", lambda: forking)
+
+    def fails(*args: object, **kwargs: object) -> object:
         raise OSError(28, "No space left on device")  # writing a zip's XML file out for the worker, say
 
     monkeypatch.setattr(importer, "_start_worker", fails)

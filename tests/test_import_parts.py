@@ -39,7 +39,7 @@ def _rows(path: Path) -> list[tuple]:
 def test_a_large_zip_is_split_like_the_xml_file_it_holds(big_files: tuple[Path, Path], tmp_path: Path) -> None:
     xml, zipped = big_files
     with workfiles.ImportLock(tmp_path / "wc.sqlite", [zipped]) as lock:
-        split = importer._split(zipped, "sor-xml", str(zipped), lock)
+        split = importer._split(zipped, "sor-xml", str(zipped), lock, fork=False)
         assert split is not None
         with split.worker:
             assert split.source.read_bytes() == xml.read_bytes()
@@ -91,13 +91,13 @@ def test_a_large_csv_file_read_in_two_parts_gives_the_rows_of_the_whole(
     big_flat: dict[str, Path], kind: str, tmp_path: Path
 ) -> None:
     path = big_flat[kind]
-    parts = importer._parts(path, kind)
+    parts = importer._parts(path, kind, fork=False)
     assert parts is not None and parts[0].end == parts[1].start
     whole = list(importer._flat_entities(kind, path, "f", None)[0])
     halves = [list(importer._part_entities(kind, path, "f", part)[0]) for part in parts]
     assert halves[0] and halves[1] and halves[0] + halves[1] == whole  # source lines included
     with workfiles.ImportLock(tmp_path / "wc.sqlite", [path]) as lock:
-        split = importer._split(path, kind, str(path), lock)
+        split = importer._split(path, kind, str(path), lock, fork=False)
         assert split is not None and split.source == path
         split.worker.__exit__()
     report = import_files(tmp_path / "wc.sqlite", [path])

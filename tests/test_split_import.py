@@ -198,7 +198,7 @@ def test_the_workers_part_and_the_first_part_are_the_whole_file_row_for_row(
     path = {"sor-xml": register, "sor-csv": flat_files["csv"], "sor2-csv": flat_files["sor2"]}[kind]
     monkeypatch.setattr(importer, "SPLIT_MIN_BYTES", dict.fromkeys(importer.SPLIT_MIN_BYTES, 0))
     monkeypatch.setattr(importer, "BATCH", 97)  # many chunks, the last one short
-    first, second = importer._parts(path, kind)  # type: ignore[misc]
+    first, second = importer._parts(path, kind, fork=False)  # type: ignore[misc]
     messages, chunks = _run_worker(kind, path, second, tmp_path / "rows.spill")
 
     tables, search, header = _whole_rows(kind, path)
@@ -230,7 +230,7 @@ def test_a_worker_that_cannot_read_its_part_says_why_and_closes_the_pipe(
 ) -> None:
     bad, _ = _with_bad_date(register, tmp_path / "bad.xml", 0.95)
     monkeypatch.setattr(importer, "SPLIT_MIN_BYTES", dict.fromkeys(importer.SPLIT_MIN_BYTES, 0))
-    _, second = importer._parts(bad, "sor-xml")  # type: ignore[misc]
+    _, second = importer._parts(bad, "sor-xml", fork=False)  # type: ignore[misc]
     messages, _ = _run_worker("sor-xml", bad, second, tmp_path / "rows.spill")
     assert messages[-1][0] == "failed"
     assert messages[-1][1].startswith("InputError: ") and "FromDate" in messages[-1][1]
@@ -247,7 +247,7 @@ def test_the_worker_takes_its_arguments_from_stdin(
     from multiprocessing.connection import Connection
 
     monkeypatch.setattr(importer, "SPLIT_MIN_BYTES", dict.fromkeys(importer.SPLIT_MIN_BYTES, 0))
-    _, second = importer._parts(register, "sor-xml")  # type: ignore[misc]
+    _, second = importer._parts(register, "sor-xml", fork=False)  # type: ignore[misc]
     read_end, write_end = os.pipe()
     spill = tmp_path / "rows.spill"
     args = pickle.dumps((str(register), "sor-xml", "the label", second, str(spill), write_end))
@@ -267,22 +267,39 @@ def test_the_worker_takes_its_arguments_from_stdin(
 
 def test_the_share_read_here_is_a_third_plus_the_workers_head_start_at_most_two_fifths() -> None:
     mib = 1 << 20
-    assert importer._split_share(1000 * mib, "sor-xml") == pytest.approx(0.28 + 10 / 1000)
-    assert importer._split_share(100 * mib, "sor-csv") == pytest.approx(0.30 + 1 / 100)
-    assert importer._split_share(20 * mib, "sor-xml") == 0.4  # a small file: the cap
-    assert importer._split_share(10 * mib, "sor2-csv") == 0.4
+    assert importer._split_share(1000 * mib, "sor-xml", fork=False) == pytest.approx(0.28 + 10 / 1000)
+    assert importer._split_share(100 * mib, "sor-csv", fork=False) == pytest.approx(0.30 + 1 / 100)
+    assert importer._split_share(20 * mib, "sor-xml", fork=False) == 0.4  # a small file: the cap
+    assert importer._split_share(10 * mib, "sor2-csv", fork=False) == 0.4
+
+
+def test_a_forked_worker_has_no_head_start_to_make_up() -> None:
+    mib = 1 << 20
+    assert importer._split_share(20 * mib, "sor-xml", fork=True) == 0.28
+    assert importer._split_share(10 * mib, "sor2-csv", fork=True) == 0.30
+
+
+def test_the_worker_is_forked_only_on_linux_with_no_other_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(importer.sys, "platform", "linux")
+    monkeypatch.setattr(importer.threading, "active_count", lambda: 1)
+    assert importer._can_fork()
+    monkeypatch.setattr(importer.threading, "active_count", lambda: 2)  # the app's threads, a progress bar's
+    assert not importer._can_fork()
+    monkeypatch.setattr(importer.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(importer.sys, "platform", "darwin")
+    assert not importer._can_fork()
 
 
 def test_a_file_below_its_threshold_is_read_whole(register: Path, tmp_path: Path) -> None:
     size = register.stat().st_size
-    assert importer._parts(register, "sor-xml") is None  # a few MB: below 8 MiB
+    assert importer._parts(register, "sor-xml", fork=False) is None  # a few MB: below 8 MiB
     importer.SPLIT_MIN_BYTES["sor-xml"], saved = size, importer.SPLIT_MIN_BYTES["sor-xml"]
     try:
-        first, second = importer._parts(register, "sor-xml")  # type: ignore[misc]
+        first, second = importer._parts(register, "sor-xml", fork=False)  # type: ignore[misc]
         assert first.start == 0 and first.end == second.start and second.end is None  # type: ignore[attr-defined]
         assert abs(first.end - 0.4 * size) < 0.05 * size  # type: ignore[attr-defined]  # at the owner nearest the share
         importer.SPLIT_MIN_BYTES["sor-xml"] = size + 1
-        assert importer._parts(register, "sor-xml") is None
+        assert importer._parts(register, "sor-xml", fork=False) is None
     finally:
         importer.SPLIT_MIN_BYTES["sor-xml"] = saved
 
@@ -330,11 +347,11 @@ def test_a_small_zip_is_not_unpacked_for_a_worker(register: Path, tmp_path: Path
     db = tmp_path / "wc.sqlite"
     importer.SPLIT_MIN_BYTES["sor-xml"] = register.stat().st_size + 1  # the member is just too small
     with workfiles.ImportLock(db, [path]) as lock:
-        assert importer._split(path, "sor-xml", str(path), lock) is None
+        assert importer._split(path, "sor-xml", str(path), lock, fork=False) is None
         assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["sor.zip", *_lock_files(tmp_path)])
     importer.SPLIT_MIN_BYTES["sor-xml"] = 0
     with workfiles.ImportLock(db, [path]) as lock:
-        found = importer._split(path, "sor-xml", str(path), lock)
+        found = importer._split(path, "sor-xml", str(path), lock, fork=False)
         assert found is not None
         with found.worker:
             assert found.label == f"{path}!Sor.xml" and found.source.read_bytes() == register.read_bytes()
@@ -350,7 +367,7 @@ def test_a_kind_that_is_not_a_sor_file_is_never_split(register: Path, tmp_path: 
     from sortui.store import workfiles
 
     with workfiles.ImportLock(tmp_path / "wc.sqlite", [register]) as lock:
-        assert importer._split(register, "shak-complete", str(register), lock) is None
+        assert importer._split(register, "shak-complete", str(register), lock, fork=False) is None
         assert not split
 
 
@@ -364,7 +381,7 @@ def test_a_worker_that_cannot_start_leaves_the_file_to_this_process(
 
     monkeypatch.setattr(importer, "_PartWorker", cannot)
     with workfiles.ImportLock(tmp_path / "wc.sqlite", [register]) as lock:
-        assert importer._new_worker(register, "sor-xml", str(register), None, lock) is None  # type: ignore[arg-type]
+        assert importer._new_worker(register, "sor-xml", str(register), None, lock, False) is None  # type: ignore[arg-type]
     report = import_files(tmp_path / "wc.sqlite", [register])
     assert report.files[0].rows == 1500
 

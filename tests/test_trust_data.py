@@ -26,7 +26,7 @@ from conftest import REPO, RunCli, Service
 from test_app_support import make_app, notices, press, settle
 from textual.widgets import Input
 
-from sortui.store import db, edits, importer, journal
+from sortui.store import db, edits, importer, journal, workfiles
 from sortui.store.importer import import_files
 
 AFSNIT = "347831000016005"  # an OE of the samples: "Roskilde Øjenklinik, beh. afsnit"
@@ -224,6 +224,34 @@ def test_an_edit_while_an_import_holds_the_working_copy_is_refused_naming_it(big
     assert name_of(big_wc, unit) == "Rettet"
 
 
+# -- the worker ---------------------------------------------------------------------------------------
+
+
+def test_the_cli_forks_its_worker_to_the_working_copy_a_worker_of_its_own_makes(
+    wc: Path, big_xml: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CLI (one thread) forks the worker reading the second part: its command line is the CLI's
+    own, not the ``python -c`` of a fresh interpreter; the rows are those of an import that starts one."""
+    if importer._cpus() < 2:
+        pytest.skip("one CPU: a file is read in one process")
+    importing = cli(wc, "import", big_xml)
+    wait_until(lambda: children(importing.pid) or importing.poll() is not None, "the import's worker has started")
+    own = Path(f"/proc/{importing.pid}/cmdline").read_bytes()
+    seen = [Path(f"/proc/{w}/cmdline").read_bytes() for w in children(importing.pid)]
+    _, err = importing.communicate(timeout=300)
+    assert importing.returncode == 0, err
+    assert seen and all(line in (own, b"") for line in seen)  # b"": it ended as it was looked at
+    assert import_files_beside(wc) == []
+
+    monkeypatch.setattr(importer, "_can_fork", lambda: False)
+    started = tmp_path / "exec.sqlite"
+    import_files(started, [big_xml])
+    tables = ("entity", "address", "location", "search")
+    for table in tables:
+        query = f"SELECT * FROM {table} ORDER BY rowid"
+        assert sql(wc, query) == sql(started, query), table
+
+
 # -- an import killed midway ---------------------------------------------------------------------------
 
 
@@ -235,8 +263,13 @@ def _kill_mid_import(wc: Path, big_xml: Path, started: Callable[[], bool]) -> li
     assert importing.poll() is None, importing.communicate()
     os.kill(importing.pid, signal.SIGSTOP)
     workers = children(importing.pid)
+    for worker in workers:  # held where it is until the import is gone
+        os.kill(worker, signal.SIGSTOP)
     os.kill(importing.pid, signal.SIGKILL)
     importing.communicate(timeout=60)
+    assert workfiles.running_imports(wc) == []  # the lock was the import's alone: its worker never keeps it
+    for worker in workers:
+        os.kill(worker, signal.SIGCONT)
     wait_until(lambda: not any(running(w) for w in workers), "the import's worker process has ended")
     return import_files_beside(wc)
 

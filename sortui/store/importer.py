@@ -23,6 +23,7 @@ import json
 import marshal
 import os
 import pickle
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -147,10 +148,12 @@ def import_files(
         raise db.WorkingCopyBusy(f"{db_path}: {running[0].describe()} is running; wait for it to finish")
     report = ImportReport()
     with workfiles.ImportLock(db_path, [p for p, _ in jobs]) as lock, contextlib.ExitStack() as workers:
-        # A worker for a large SOR file starts first, to get going while the working copy is opened; it
-        # is started in a thread, so that a zip's XML file is written out for it (inflating and writing
-        # run without the GIL) while this thread opens the working copy.
-        starting = _in_background(functools.partial(_start_worker, jobs, lock), workers)
+        # A worker for a large SOR file starts first, to get going while the working copy is opened:
+        # forked here, or started in a thread, so that a zip's XML file is written out for it
+        # (inflating and writing run without the GIL) while this thread opens the working copy.
+        forking = _can_fork() and not any(zipfile.is_zipfile(p) for p, k in jobs if k in SPLIT_MIN_BYTES)
+        start = _at_once if forking else _in_background
+        starting = start(functools.partial(_start_worker, jobs, lock, fork=forking), workers)
         try:
             with _target(db_path, lock) as (conn, has_old), db.write_transaction(conn):
                 loader = _Loader(conn, progress, lock, starting(), keep_old=has_old)
@@ -362,7 +365,8 @@ class _Loader:
         self.sor_sources.append((path, kind, label))
         self.flat_loaded = self.flat_loaded or kind != "sor-xml"
         digest = _in_background(sha256_of, path)  # the file's hash for the snapshot row, on the side
-        split = self.early.pop(path, None) or _split(path, kind, label, self.lock)  # started early, or now
+        # Started early, or now (in a process of its own: this one has the working copy open by now).
+        split = self.early.pop(path, None) or _split(path, kind, label, self.lock, fork=False)
         if split is not None:
             with split.worker:  # ends it as soon as it is done with (or has failed)
                 done = self._load_sor_parts(path, split, report, digest)
@@ -772,8 +776,9 @@ SPLIT_SHARE, SPLIT_MAX_SHARE = {"sor-xml": 0.28, "sor-csv": 0.30, "sor2-csv": 0.
 SPLIT_HEAD_START = {"sor-xml": 10 << 20, "sor-csv": 1 << 20, "sor2-csv": 1 << 20}
 
 
-def _split_share(size: int, kind: str) -> float:
-    return min(SPLIT_MAX_SHARE, SPLIT_SHARE[kind] + SPLIT_HEAD_START[kind] / size)
+def _split_share(size: int, kind: str, fork: bool) -> float:
+    """The share read here; a forked worker starts at once, one of its own interpreter after a while."""
+    return min(SPLIT_MAX_SHARE, SPLIT_SHARE[kind] + (0 if fork else SPLIT_HEAD_START[kind] / size))
 
 
 _T, _R = TypeVar("_T"), TypeVar("_R")
@@ -793,17 +798,17 @@ class _Split:
 
 
 def _start_worker(
-    jobs: list[tuple[Path, str]], lock: workfiles.ImportLock, stack: contextlib.ExitStack
+    jobs: list[tuple[Path, str]], lock: workfiles.ImportLock, stack: contextlib.ExitStack, fork: bool
 ) -> dict[Path, _Split]:
     """Start the worker for the first SOR file of ``jobs`` that is read in parts (none if it cannot start)."""
     for path, kind in jobs:
-        if (split := _split(path, kind, str(path), lock)) is not None:
+        if (split := _split(path, kind, str(path), lock, fork)) is not None:
             stack.enter_context(split.worker)
             return {path: split}
     return {}
 
 
-def _split(path: Path, kind: str, label: str, lock: workfiles.ImportLock) -> _Split | None:
+def _split(path: Path, kind: str, label: str, lock: workfiles.ImportLock, fork: bool) -> _Split | None:
     """``path`` read in two parts, its worker started; None when it is not worth it or cannot be."""
     if kind not in SPLIT_MIN_BYTES or not _can_split():
         return None
@@ -817,8 +822,8 @@ def _split(path: Path, kind: str, label: str, lock: workfiles.ImportLock) -> _Sp
             source.unlink(missing_ok=True)
             return None
         label = f"{label}!{member}"  # as the reader of the zip names it
-    parts = _parts(source, kind)
-    worker = _new_worker(source, kind, label, parts[1], lock) if parts is not None else None
+    parts = _parts(source, kind, fork)
+    worker = _new_worker(source, kind, label, parts[1], lock, fork) if parts is not None else None
     if parts is None or worker is None:
         if source != path:
             source.unlink(missing_ok=True)
@@ -835,11 +840,28 @@ def _zipped_size(path: Path) -> int:
         return 0
 
 
-def _new_worker(path: Path, kind: str, label: str, part: Part, lock: workfiles.ImportLock) -> _PartWorker | None:
+def _new_worker(
+    path: Path, kind: str, label: str, part: Part, lock: workfiles.ImportLock, fork: bool
+) -> _PartWorker | None:
     try:
-        return _PartWorker(path, kind, label, part, lock.folder, lock.prefix)
+        return _PartWorker(path, kind, label, part, lock, fork)
     except Exception:  # no worker (say, no process can be started here): the file is read here, as a whole
         return None
+
+
+def _at_once(func: Callable[[_T], _R], arg: _T) -> Callable[[], _R]:
+    """Run ``func(arg)`` now; the returned function hands back its result (or raises what it raised),
+    as ``_in_background``'s does."""
+    try:
+        result = func(arg)
+    except Exception as exc:
+        failed = exc
+
+        def fail() -> _R:
+            raise failed
+
+        return fail
+    return lambda: result
 
 
 def _in_background(func: Callable[[_T], _R], arg: _T) -> Callable[[], _R]:
@@ -871,17 +893,24 @@ def _can_split() -> bool:
     return _cpus() >= 2 and not getattr(sys, "frozen", False) and bool(sys.executable)
 
 
-def _parts(path: Path, kind: str) -> tuple[Part, Part] | None:
+def _can_fork() -> bool:
+    """Whether the worker can be this process forked: on Linux, with no other thread running (the
+    app's, a progress bar's), whose locks the child would inherit held."""
+    return sys.platform == "linux" and hasattr(os, "fork") and threading.active_count() == 1
+
+
+def _parts(path: Path, kind: str, fork: bool) -> tuple[Part, Part] | None:
     size = path.stat().st_size
     if size < SPLIT_MIN_BYTES[kind]:
         return None
+    share = _split_share(size, kind, fork)
     if kind == "sor-xml":
         from sortui.formats.sorxml import split_sor_xml
 
-        return split_sor_xml(path, _split_share(size, kind))
+        return split_sor_xml(path, share)
     from sortui.formats.common import split_csv
 
-    return split_csv(path, _split_share(size, kind))
+    return split_csv(path, share)
 
 
 def _part_entities(kind: str, path: Path, label: str, part: Part) -> tuple[Iterator[Entity], object]:
@@ -920,15 +949,18 @@ class _PartFailed(Exception):
 
 
 class _PartWorker:
-    """A worker process reading one part of a SOR XML file; ``chunks()`` yields its rows in order.
+    """A worker process reading one part of a SOR file; ``chunks()`` yields its rows in order.
 
-    The worker is a fresh interpreter running ``_part_main`` (``python -c``): unlike multiprocessing's
-    spawn it never imports the caller's main module, so a script without a main guard is safe, and
-    it shares nothing with this process but the arguments, the spill file and the pipe.
+    The worker is this process forked (``fork``), which starts at once with everything it needs
+    loaded, or else a fresh interpreter running ``_part_main`` (``python -c``): unlike
+    multiprocessing's spawn it never imports the caller's main module, so a script without a main
+    guard is safe. Either shares nothing with this process but the arguments, the spill file and
+    the pipe: a forked worker lets go of the import's lock and ends with ``os._exit``, running
+    nothing of this process's (no exit handlers, no buffered output written twice).
     """
 
-    def __init__(self, path: Path, kind: str, label: str, part: Part, folder: Path, prefix: str):
-        self._process: subprocess.Popen[bytes] | None = None
+    def __init__(self, path: Path, kind: str, label: str, part: Part, lock: workfiles.ImportLock, fork: bool):
+        self._process: subprocess.Popen[bytes] | _Forked | None = None
         self.result: tuple[list[InputWarning], int, dict[str, str | None]] = ([], 0, {})
         read_end, write_end = os.pipe()
         self._messages = Connection(read_end, writable=False)
@@ -938,20 +970,11 @@ class _PartWorker:
                 import fcntl
 
                 fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, 1 << 20)
-            fd, spill = tempfile.mkstemp(prefix=prefix, suffix=".rows.tmp", dir=folder)
+            fd, spill = tempfile.mkstemp(prefix=lock.prefix, suffix=".rows.tmp", dir=lock.folder)
             os.close(fd)
             self._spill = Path(spill)
-            code = "import sys, json; sys.path[:] = json.loads(sys.argv[1]); import sortui.store.importer as i; i._part_main()"
-            self._process = subprocess.Popen(
-                [sys.executable, "-c", code, json.dumps(sys.path)],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                pass_fds=(write_end,),
-            )
-            assert self._process.stdin is not None
-            with self._process.stdin as args:
-                pickle.dump((str(path), kind, label, part, spill, write_end), args)
+            job = (str(path), kind, label, part, spill, write_end)
+            self._process = _Forked.start(job, read_end, lock) if fork else _exec_worker(job)
         except BaseException:
             self.__exit__()
             raise
@@ -988,6 +1011,70 @@ class _PartWorker:
                     return
                 else:
                     raise _PartFailed(message[1])
+
+
+def _exec_worker(job: tuple) -> subprocess.Popen[bytes]:
+    code = "import sys, json; sys.path[:] = json.loads(sys.argv[1]); import sortui.store.importer as i; i._part_main()"
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, json.dumps(sys.path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        pass_fds=(job[-1],),
+    )
+    assert process.stdin is not None
+    with process.stdin as args:
+        pickle.dump(job, args)
+    return process
+
+
+def _detach_standard_streams() -> None:
+    """Point standard input, output and error at /dev/null, as for a worker of its own interpreter."""
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+
+
+class _Forked:
+    """A forked worker, with as much of ``subprocess.Popen`` as ``_PartWorker`` uses."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.returncode: int | None = None
+
+    @classmethod
+    def start(cls, job: tuple, read_end: int, lock: workfiles.ImportLock) -> _Forked:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        pid = os.fork()
+        if pid:
+            return cls(pid)
+        try:  # the worker: it never returns from here
+            os.close(read_end)
+            lock.forget()  # the lock is the import's: a worker left running must not keep it held
+            _detach_standard_streams()  # nor the import's output open for whoever reads it
+            path, kind, label, part, spill, fd = job
+            _read_part(path, kind, label, part, spill, Connection(fd, readable=False))
+        finally:
+            os._exit(0)
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def terminate(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGTERM)
+
+    def wait(self) -> int:
+        if self.returncode is None:
+            self.returncode = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
+        return self.returncode
 
 
 def _part_main() -> None:

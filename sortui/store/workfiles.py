@@ -82,6 +82,12 @@ class ImportLock:
         self._fd = fd
         return self
 
+    def forget(self) -> None:
+        """In a forked worker: close its copy of the lock, which the import alone holds (and removes)."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
     def __exit__(self, *exc: object) -> None:
         """Remove every file of this import, the lock last (unlinked while still held)."""
         for path in _files_of(self.folder, self.prefix):
