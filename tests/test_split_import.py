@@ -197,7 +197,7 @@ def test_the_workers_part_and_the_first_part_are_the_whole_file_row_for_row(
 ) -> None:
     path = {"sor-xml": register, "sor-csv": flat_files["csv"], "sor2-csv": flat_files["sor2"]}[kind]
     monkeypatch.setattr(importer, "SPLIT_MIN_BYTES", dict.fromkeys(importer.SPLIT_MIN_BYTES, 0))
-    monkeypatch.setattr(importer, "BATCH", 97)  # many chunks, the last one short
+    monkeypatch.setattr(importer, "PART_BATCH", 97)  # many chunks, the last one short
     first, second = importer._parts(path, kind, fork=False)  # type: ignore[misc]
     messages, chunks = _run_worker(kind, path, second, tmp_path / "rows.spill")
 
@@ -252,7 +252,7 @@ def test_the_worker_takes_its_arguments_from_stdin(
     spill = tmp_path / "rows.spill"
     args = pickle.dumps((str(register), "sor-xml", "the label", second, str(spill), write_end))
     monkeypatch.setattr(importer.sys, "stdin", types.SimpleNamespace(buffer=io.BytesIO(args)))
-    monkeypatch.setattr(importer, "BATCH", 1 << 30)  # one chunk: the pipe holds its notice
+    monkeypatch.setattr(importer, "PART_BATCH", 1 << 30)  # one chunk: the pipe holds its notice
     importer._part_main()
     with Connection(read_end, writable=False) as receiver:
         first = receiver.recv()
@@ -275,8 +275,9 @@ def test_the_share_read_here_is_a_third_plus_the_workers_head_start_at_most_two_
 
 def test_a_forked_worker_has_no_head_start_to_make_up() -> None:
     mib = 1 << 20
-    assert importer._split_share(20 * mib, "sor-xml", fork=True) == 0.28
-    assert importer._split_share(10 * mib, "sor2-csv", fork=True) == 0.30
+    assert importer._split_share(20 * mib, "sor-xml", fork=True) == 0.35
+    assert importer._split_share(1000 * mib, "sor-xml", fork=True) == 0.35
+    assert importer._split_share(10 * mib, "sor2-csv", fork=True) == 0.32
 
 
 def test_the_worker_is_forked_only_on_linux_with_no_other_thread(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -413,7 +414,7 @@ def test_a_split_import_uses_both_parts_and_reports_its_progress_in_order_to_the
 
     monkeypatch.setattr(importer._Loader, "_load_sor_parts", recorded)
     monkeypatch.setattr(importer._PartWorker, "__init__", named)
-    monkeypatch.setattr(importer, "BATCH", 97)  # progress after every batch
+    monkeypatch.setattr(importer, "BATCH", 97)  # progress after every batch (of this process's part)
     calls: list[tuple[str, int, int]] = []
     import_files(tmp_path / "wc.sqlite", [register], progress=lambda *a: calls.append(a))  # type: ignore[arg-type]
     assert outcomes == [True]  # the parts were used, not the whole read after a failure

@@ -763,22 +763,26 @@ def _check_entity(ent: Entity, label: str, report: FileReport, kind: str = "sor-
 # Smaller files are not worth starting a process for (a CSV file holds a unit in a fifth of the bytes).
 SPLIT_MIN_BYTES = {"sor-xml": 8 << 20, "sor-csv": 2 << 20, "sor2-csv": 2 << 20}
 # The share of the file read here (the cut falls at the owner nearest to it). This process also writes
-# every row into SQLite, so it reads about a third: 0.37 of 220 MB, 0.32 of 660 MB of generated data on
-# 2 CPUs, and more of a small file, where the worker's start weighs more. The head start is the
-# worker's start in bytes of the file: about 9,000 units of XML, and of CSV, which holds a unit in a
-# fifth of the bytes, as many in 1 MB (10 MB gave a 45 MB sor.csv the cap, 0.4: this process read and
-# wrote for 13 s of CPU while the worker read for 10). A share that is off only makes one process
-# wait for the other at the end. Since a new working copy is made without SQLModel (0.35 s sooner
-# at reading) and units are checked in less time in both processes, the rows written here weigh more:
-# of a 223 MB XML file, 0.345 left this process with 0.6 s more CPU than the worker, 0.31 with 0.45 s
-# less (CPU of each process, 2026-12-03), so XML's is 0.28 (0.325 of that file); CSV's was not measured again.
-SPLIT_SHARE, SPLIT_MAX_SHARE = {"sor-xml": 0.28, "sor-csv": 0.30, "sor2-csv": 0.30}, 0.4
+# every row into SQLite, so it reads about a third. A forked worker starts at once: the share is where
+# the two processes' CPU time comes out even, 0.35 of a 223 MB XML file (2026-12-03: 0.325 left this
+# process 0.9 s of CPU short of the worker's 10.2 s, 0.36 even), and of CSV, 0.32 (what the measured
+# share of a worker of its own interpreter, below, came to for a 45 MB sor.csv). Such a worker (the app,
+# a zip) starts later: its head start is its start in bytes of the file, about 9,000 units of XML,
+# and of CSV, which holds a unit in a fifth of the bytes, as many in 1 MB, on a share of 0.28 of XML
+# (0.325 of that file) and 0.30 of CSV. A share that is off only makes one process wait for the other
+# at the end.
+SPLIT_SHARE = {"sor-xml": 0.35, "sor-csv": 0.32, "sor2-csv": 0.32}  # a forked worker
+SPLIT_SHARE_STARTED, SPLIT_MAX_SHARE = {"sor-xml": 0.28, "sor-csv": 0.30, "sor2-csv": 0.30}, 0.4
 SPLIT_HEAD_START = {"sor-xml": 10 << 20, "sor-csv": 1 << 20, "sor2-csv": 1 << 20}
+# Rows a worker hands over at a time: what is left for this process to write once the worker is done.
+PART_BATCH = 1000
 
 
 def _split_share(size: int, kind: str, fork: bool) -> float:
     """The share read here; a forked worker starts at once, one of its own interpreter after a while."""
-    return min(SPLIT_MAX_SHARE, SPLIT_SHARE[kind] + (0 if fork else SPLIT_HEAD_START[kind] / size))
+    if fork:
+        return SPLIT_SHARE[kind]
+    return min(SPLIT_MAX_SHARE, SPLIT_SHARE_STARTED[kind] + SPLIT_HEAD_START[kind] / size)
 
 
 _T, _R = TypeVar("_T"), TypeVar("_R")
@@ -1099,7 +1103,7 @@ def _read_part(path: str, kind: str, label: str, part: Part, spill: str, message
                 _check_entity(ent, label, report, kind)
                 batch.add(ent)
                 search.append(search_row(ent))
-                if batch.count >= BATCH:
+                if batch.count >= PART_BATCH:
                     _spill_rows(out, messages, batch, search, reader.bytes_read)  # type: ignore[attr-defined]
                     batch, search = EntityBatch(), []
             if batch.count:
