@@ -403,7 +403,7 @@ def test_a_working_copy_that_cannot_be_opened_is_the_error_though_the_worker_fai
     def fails(*args: object, **kwargs: object) -> object:
         raise OSError(28, "No space left on device")  # writing a zip's XML file out for the worker, say
 
-    monkeypatch.setattr(importer, "_start_worker", fails)
+    monkeypatch.setattr(importer, "_first_split", fails)
     db = tmp_path / "wc.sqlite"
     db.write_bytes(b"not a database, but a file of another program " * 100)
     with pytest.raises(WorkingCopyError, match="not a working copy"):

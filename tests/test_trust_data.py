@@ -18,6 +18,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -227,14 +228,21 @@ def test_an_edit_while_an_import_holds_the_working_copy_is_refused_naming_it(big
 # -- the worker ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("zipped", [False, True], ids=["sor.xml", "sor.zip"])
 def test_the_cli_forks_its_worker_to_the_working_copy_a_worker_of_its_own_makes(
-    wc: Path, big_xml: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    wc: Path, big_xml: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, zipped: bool
 ) -> None:
-    """The CLI (one thread) forks the worker reading the second part: its command line is the CLI's
-    own, not the ``python -c`` of a fresh interpreter; the rows are those of an import that starts one."""
+    """The CLI (one thread) forks the worker reading the second part (of a zip's XML file, once it
+    is written out): its command line is the CLI's own, not the ``python -c`` of a fresh
+    interpreter; the rows are those of an import that starts one."""
     if importer._cpus() < 2:
         pytest.skip("one CPU: a file is read in one process")
-    importing = cli(wc, "import", big_xml)
+    source = big_xml
+    if zipped:
+        source = tmp_path / "sor.zip"
+        with zipfile.ZipFile(source, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.write(big_xml, "sor.xml")
+    importing = cli(wc, "import", source)
     wait_until(lambda: children(importing.pid) or importing.poll() is not None, "the import's worker has started")
     own = Path(f"/proc/{importing.pid}/cmdline").read_bytes()
     seen = [Path(f"/proc/{w}/cmdline").read_bytes() for w in children(importing.pid)]
@@ -245,7 +253,7 @@ def test_the_cli_forks_its_worker_to_the_working_copy_a_worker_of_its_own_makes(
 
     monkeypatch.setattr(importer, "_can_fork", lambda: False)
     started = tmp_path / "exec.sqlite"
-    import_files(started, [big_xml])
+    import_files(started, [source])
     tables = ("entity", "address", "location", "search")
     for table in tables:
         query = f"SELECT * FROM {table} ORDER BY rowid"

@@ -148,12 +148,7 @@ def import_files(
         raise db.WorkingCopyBusy(f"{db_path}: {running[0].describe()} is running; wait for it to finish")
     report = ImportReport()
     with workfiles.ImportLock(db_path, [p for p, _ in jobs]) as lock, contextlib.ExitStack() as workers:
-        # A worker for a large SOR file starts first, to get going while the working copy is opened:
-        # forked here, or started in a thread, so that a zip's XML file is written out for it
-        # (inflating and writing run without the GIL) while this thread opens the working copy.
-        forking = _can_fork() and not any(zipfile.is_zipfile(p) for p, k in jobs if k in SPLIT_MIN_BYTES)
-        start = _at_once if forking else _in_background
-        starting = start(functools.partial(_start_worker, jobs, lock, fork=forking), workers)
+        starting = _early_worker(jobs, lock, workers)
         try:
             with _target(db_path, lock) as (conn, has_old), db.write_transaction(conn):
                 loader = _Loader(conn, progress, lock, starting(), keep_old=has_old)
@@ -796,29 +791,64 @@ _UNZIPPED = itertools.count(1)  # numbers the XML files taken out of zips
 
 @dataclass
 class _Split:
-    """A large SOR file read in two parts: ``source`` is the file itself, or the XML file of a zip
-    written beside the working copy; ``label`` names its lines in messages."""
+    """A large SOR file ``path`` read in two parts: ``source`` is the file itself, or the XML file of
+    a zip written beside the working copy; ``label`` names its lines in messages."""
 
+    path: Path
     source: Path
     kind: str
     label: str
     parts: tuple[Part, Part]
-    worker: _PartWorker
+    worker: _PartWorker | None = None
 
 
-def _start_worker(
-    jobs: list[tuple[Path, str]], lock: workfiles.ImportLock, stack: contextlib.ExitStack, fork: bool
-) -> dict[Path, _Split]:
-    """Start the worker for the first SOR file of ``jobs`` that is read in parts (none if it cannot start)."""
+def _early_worker(
+    jobs: list[tuple[Path, str]], lock: workfiles.ImportLock, stack: contextlib.ExitStack
+) -> Callable[[], dict[Path, _Split]]:
+    """The worker for the first SOR file of ``jobs`` read in parts, got going while the working copy
+    is opened; returns the function that hands it over (``{}``: none), to be called once it is open.
+
+    Forked at once for a plain file. A zip's XML file is written out in a thread (inflating and
+    writing run without the GIL) while this thread opens the working copy; its worker is forked once
+    the thread is done (the fork never copies a thread's held lock), or without a fork, started in
+    that thread.
+    """
+    fork = _can_fork()
+    if not fork:
+        return _in_background(lambda _: _with_worker(_first_split(jobs, lock, False), lock, stack, False), None)
+    if not any(zipfile.is_zipfile(p) for p, k in jobs if k in SPLIT_MIN_BYTES):
+        return _at_once(lambda _: _with_worker(_first_split(jobs, lock, True), lock, stack, True), None)
+    preparing = _in_background(functools.partial(_first_split, jobs, lock), True)
+    return functools.cache(lambda: _with_worker(preparing(), lock, stack, _can_fork()))
+
+
+def _first_split(jobs: list[tuple[Path, str]], lock: workfiles.ImportLock, fork: bool) -> _Split | None:
+    """The first SOR file of ``jobs`` to read in parts, ready for its worker."""
     for path, kind in jobs:
-        if (split := _split(path, kind, str(path), lock, fork)) is not None:
-            stack.enter_context(split.worker)
-            return {path: split}
-    return {}
+        if (split := _prepare(path, kind, str(path), lock, fork)) is not None:
+            return split
+    return None
+
+
+def _with_worker(
+    split: _Split | None, lock: workfiles.ImportLock, stack: contextlib.ExitStack, fork: bool
+) -> dict[Path, _Split]:
+    """``{path: split}`` with its worker started (and ended with ``stack``); ``{}`` if none can start."""
+    if split is None or (split := _start(split, lock, fork)) is None:
+        return {}
+    assert split.worker is not None
+    stack.enter_context(split.worker)
+    return {split.path: split}
 
 
 def _split(path: Path, kind: str, label: str, lock: workfiles.ImportLock, fork: bool) -> _Split | None:
     """``path`` read in two parts, its worker started; None when it is not worth it or cannot be."""
+    split = _prepare(path, kind, label, lock, fork)
+    return _start(split, lock, fork) if split is not None else None
+
+
+def _prepare(path: Path, kind: str, label: str, lock: workfiles.ImportLock, fork: bool) -> _Split | None:
+    """``path``'s two parts (of a zip: of its XML file, written out); None when it is not worth it."""
     if kind not in SPLIT_MIN_BYTES or not _can_split():
         return None
     source = path
@@ -832,12 +862,21 @@ def _split(path: Path, kind: str, label: str, lock: workfiles.ImportLock, fork: 
             return None
         label = f"{label}!{member}"  # as the reader of the zip names it
     parts = _parts(source, kind, fork)
-    worker = _new_worker(source, kind, label, parts[1], lock, fork) if parts is not None else None
-    if parts is None or worker is None:
+    if parts is None:
         if source != path:
             source.unlink(missing_ok=True)
         return None
-    return _Split(source, kind, label, parts, worker)
+    return _Split(path, source, kind, label, parts)
+
+
+def _start(split: _Split, lock: workfiles.ImportLock, fork: bool) -> _Split | None:
+    """``split`` with its worker started; None (a zip's XML file removed) when it cannot start."""
+    split.worker = _new_worker(split.source, split.kind, split.label, split.parts[1], lock, fork)
+    if split.worker is None:
+        if split.source != split.path:
+            split.source.unlink(missing_ok=True)
+        return None
+    return split
 
 
 def _zipped_size(path: Path) -> int:
