@@ -75,6 +75,17 @@ def test_creating_a_working_copy_loads_none_of_the_schema_machinery(tmp_path: Pa
     assert code == 0 and modules.isdisjoint(HEAVY), sorted(modules.intersection(HEAVY))
 
 
+def test_an_import_loads_neither_the_exporters_nor_the_queries_of_the_app(tmp_path: Path, samples_dir: Path) -> None:
+    from sortui.cli.files import EXPORT_FORMATS
+    from sortui.store.export import FORMATS
+
+    assert EXPORT_FORMATS == FORMATS  # what `export --format` offers is what the exporters write
+    code, modules = _loaded_sortui(
+        "--db", tmp_path / "new.sqlite", "import", samples_dir / "sor" / "ONE_APOTEK.xml", tmp_path=tmp_path
+    )
+    assert code == 0 and modules.isdisjoint({"sortui.store.export", "sortui.store.queries"})
+
+
 def test_the_generated_ddl_is_what_the_schema_says() -> None:
     from sortui.store import ddl, schema
 
