@@ -813,11 +813,14 @@ def _early_worker(
     the thread is done (the fork never copies a thread's held lock), or without a fork, started in
     that thread.
     """
-    fork = _can_fork()
-    if not fork:
-        return _in_background(lambda _: _with_worker(_first_split(jobs, lock, False), lock, stack, False), None)
+
+    def first_with_worker(fork: bool) -> dict[Path, _Split]:
+        return _with_worker(_first_split(jobs, lock, fork), lock, stack, fork)
+
+    if not _can_fork():
+        return _in_background(first_with_worker, False)
     if not any(zipfile.is_zipfile(p) for p, k in jobs if k in SPLIT_MIN_BYTES):
-        return _at_once(lambda _: _with_worker(_first_split(jobs, lock, True), lock, stack, True), None)
+        return _at_once(first_with_worker, True)
     preparing = _in_background(functools.partial(_first_split, jobs, lock), True)
     return functools.cache(lambda: _with_worker(preparing(), lock, stack, _can_fork()))
 
