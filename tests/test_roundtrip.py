@@ -16,6 +16,7 @@ import pytest
 from lxml import etree
 
 from sortui.domain import codes
+from sortui.domain.errors import InputError
 from sortui.domain.model import Address, Contact, Entity, Location, Speciality
 from sortui.formats import sorxml_names as names
 from sortui.formats.sorxml import SorXmlReader
@@ -82,6 +83,62 @@ def test_samples_round_trip(run_cli, sor_wc: Path, tmp_path: Path, sor_samples: 
     out2 = tmp_path / "export2.xml"
     export(run_cli, again, "xml", out2)
     assert out2.read_bytes() == out.read_bytes()
+
+
+def _layouts(sample: Path) -> dict[str, bytes]:
+    """``sample`` laid out three more ways that hold the same values: no whitespace between elements,
+    indented afresh, and a comment, a processing instruction and blank lines between every two elements."""
+    compact = etree.parse(str(sample), etree.XMLParser(remove_blank_text=True))
+    noisy = etree.parse(str(sample), etree.XMLParser(remove_blank_text=True))
+    for el in noisy.getroot().iter(etree.Element):
+        for child in list(el):
+            child.addprevious(etree.Comment(" between "))
+            child.addprevious(etree.ProcessingInstruction("note", "between"))
+            child.tail = "\n\n   "
+    return {
+        "compact": etree.tostring(compact, xml_declaration=True, encoding="UTF-8"),
+        "indented": etree.tostring(compact, xml_declaration=True, encoding="UTF-8", pretty_print=True),
+        "noisy": etree.tostring(noisy, xml_declaration=True, encoding="UTF-8"),
+    }
+
+
+def _values(ent: Entity) -> dict:
+    return {k: v for k, v in asdict(ent).items() if k != "source_line"}
+
+
+def test_the_layout_between_elements_changes_no_value(tmp_path: Path, sor_samples: list[Path]) -> None:
+    """The reader builds no whitespace between elements: every layout of a file reads as the same units,
+    and a diff's raw records (which keep it, to place errors) parse to the same units too."""
+    for sample in sor_samples:
+        expected = [_values(e) for e in SorXmlReader(sample)]
+        for layout, data in _layouts(sample).items():
+            path = tmp_path / f"{layout}-{sample.name}"
+            path.write_bytes(data)
+            reader = SorXmlReader(path)
+            assert [_values(e) for e in reader] == expected, (sample.name, layout)
+            raw = SorXmlReader(path)
+            parsed = [raw.entity_from_raw(r.kind, r.parent_id, r.line, r.head + r.body) for r in raw.records()]
+            assert [_values(e) for e in parsed] == expected, (sample.name, layout)
+
+
+def test_an_error_in_a_raw_record_is_placed_at_its_line_in_an_indented_file(
+    tmp_path: Path, sor_samples: list[Path]
+) -> None:
+    sample = sor_samples[0]
+    lines = _layouts(sample)["indented"].decode().splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if "EntityInheritedIndicator>" in line or "Indicator>" in line)
+    tag = lines[at].split("<", 2)[1].split(">")[0]
+    lines[at] = lines[at].replace(">true<", ">maybe<").replace(">false<", ">maybe<")
+    assert "maybe" in lines[at], lines[at]
+    path = tmp_path / "bad.xml"
+    path.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(InputError) as whole:
+        list(SorXmlReader(path))
+    raw = SorXmlReader(path)
+    with pytest.raises(InputError) as from_raw:
+        for r in raw.records():
+            raw.entity_from_raw(r.kind, r.parent_id, r.line, r.head + r.body)
+    assert whole.value.at.line == from_raw.value.at.line == at + 1, tag
 
 
 def test_export_looks_like_the_register_files(run_cli, sor_wc: Path, tmp_path: Path, sor_samples: list[Path]) -> None:
