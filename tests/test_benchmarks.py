@@ -52,3 +52,21 @@ def test_startup_bench_times_each_command_class(sor_wc: Path, capsys: pytest.Cap
     assert module.main(["--db", str(sor_wc), "--runs", "1"]) == 0
     out = capsys.readouterr().out
     assert '| bare python -c "import sqlite3" |' in out and "| app: first usable screen |" in out
+
+
+@pytest.mark.slow
+def test_formats_bench_times_every_format_in_rounds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.syspath_prepend(str(RUN_PY.parent))
+    spec = importlib.util.spec_from_file_location("formats_bench", RUN_PY.parent / "formats_bench.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["formats_bench"] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "CACHE", tmp_path)
+    assert module.main(["--scales", "3000", "--runs", "2"]) == 0
+    out = capsys.readouterr().out
+    for name in ("sor.xml", "sor.zip", "sor.csv", "SorEntity_daily.csv", "floor", "sor.xml / floor"):
+        assert f"| {name} |" in out
+    assert "(med.)" in out
