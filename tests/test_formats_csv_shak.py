@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -230,6 +232,49 @@ def test_sor_csv_errors(tmp_path: Path) -> None:
     ]:
         path.write_bytes((head + f"{IE_ID};;IE;Ejer;;\r\n" + row + "\r\n").encode("latin-1"))
         _raises(lambda: read_sor_csv(path), 3, where)
+
+
+def _rewritten(path: Path, columns: Callable[[list[str]], list[int]], cell: Callable[[str], str] = str) -> None:
+    """``path`` (a sor.csv) with its columns picked and ordered by ``columns`` and each cell made ``cell``."""
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="latin-1"), newline=""), delimiter=";"))
+    order = columns(rows[0])
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([rows[0][i] for i in order])
+    writer.writerows([[cell(row[i]) for i in order] for row in rows[1:]])
+    path.write_bytes(out.getvalue().encode("latin-1"))
+
+
+def test_sor_csv_reads_the_same_whatever_the_order_of_its_columns(tmp_path: Path) -> None:
+    """Cells are read in the order of COLUMNS, not the file's: the addresses come in the same order,
+    a repeated column's last cell wins as before, and Excel's ="…" and padding are taken off."""
+    path = tmp_path / "sor.csv"
+    write_sor_csv(_tree(), path)
+    expected = _without_lines(list(read_sor_csv(path)))
+    write_sor_csv(_tree(), path)
+    _rewritten(path, lambda header: list(reversed(range(len(header)))), lambda v: f' ="{v}" ' if v else " ")
+    assert _without_lines(list(read_sor_csv(path))) == expected
+    write_sor_csv(_tree(), path)
+    name = list(COLUMNS).index("Enhedsnavn")
+    _rewritten(path, lambda header: [*range(len(header)), name])  # Enhedsnavn twice: the last is read
+    assert _without_lines(list(read_sor_csv(path))) == expected
+
+
+def test_sor_csv_reports_the_first_bad_value_in_column_order_whatever_the_file_order(tmp_path: Path) -> None:
+    path = tmp_path / "sor.csv"
+    head = ["Gældende fra dato", "SORtype", "SOR-kode", "Parent-SOR-kode", "Enhedsnavn"]
+    path.write_bytes(
+        (";".join(head) + "\r\n" + f"2010-02-30;XX;{IE_ID};;Ejer\r\n").encode("latin-1")
+    )  # SORtype comes before Gældende fra dato in COLUMNS
+    _raises(lambda: read_sor_csv(path), 2, "SORtype")
+
+
+def test_sor_csv_reads_windows_1252_letters_in_any_cell(tmp_path: Path) -> None:
+    path = tmp_path / "sor.csv"
+    head = "SOR-kode;Parent-SOR-kode;SORtype;Enhedsnavn;P_By;Note\r\n"
+    path.write_bytes(head.encode() + f"{IE_ID};;IE;Ejer \x96 A;By\x85;\x93citat\x94\r\n".encode("latin-1"))
+    (owner,) = read_sor_csv(path)
+    assert (owner.name, owner.addresses[0].district_name, owner.note) == ("Ejer – A", "By…", "“citat”")
 
 
 def test_sor_csv_column_list_is_the_one_definition() -> None:

@@ -83,9 +83,14 @@ _C1_TO_WINDOWS = _c1_table()
 _C1 = re.compile("[\x80-\x9f]")
 
 
+def holds_c1(text: str) -> bool:
+    """Whether ``text`` holds a C1 control (which ``windows_text`` reads as Windows-1252)."""
+    return _C1.search(text) is not None
+
+
 def windows_text(text: str) -> str:
     """Latin-1 decoded text with its C1 controls read as the Windows-1252 characters they are."""
-    return text.translate(_C1_TO_WINDOWS) if _C1.search(text) else text
+    return text.translate(_C1_TO_WINDOWS) if holds_c1(text) else text
 
 
 def _latin1_fallback(exc: UnicodeError) -> tuple[bytes, int]:

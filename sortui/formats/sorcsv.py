@@ -38,11 +38,14 @@ formula (``spreadsheet_safe``); it is for reading, not for importing back.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import date
+from itertools import compress
+from operator import attrgetter
 from pathlib import Path
 
 from sortui.domain.codes import gln_errors, sor_id_errors
@@ -64,7 +67,7 @@ from sortui.formats.common import (
     read_csv_rows,
     require_columns,
 )
-from sortui.formats.shak import WINDOWS_LATIN1, windows_text
+from sortui.formats.shak import WINDOWS_LATIN1, holds_c1, windows_text
 
 ENCODING = "latin-1"
 DELIMITER = ";"
@@ -159,19 +162,25 @@ class FlatDialect:
     """How one flat CSV format spells the entity: its columns and its words for flags and EAN mode.
 
     Paths starting with ``@`` are the format's own (derived) columns: skipped here, filled by the
-    format's module.
+    format's module. ``readers`` is what reading makes of the columns: by header, the column's place
+    in ``columns`` and how a cell of it goes into a row's entity (``_cell_reader``).
     """
 
     columns: Mapping[str, str]
     ean_words: Mapping[str, str]  # ean_mode -> word written
     true_word: str
     false_word: str
+    readers: Mapping[str, tuple[int, CellReader]] = field(init=False, repr=False, compare=False)
+    mode_by_word: Mapping[str, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        readers = {h: (rank, _cell_reader(p)) for rank, (h, p) in enumerate(self.columns.items()) if p[:1] != "@"}
+        object.__setattr__(self, "readers", readers)
+        words = {word: mode for mode, word in self.ean_words.items()} | {"": ""}
+        object.__setattr__(self, "mode_by_word", words)
 
     def header(self, path: str) -> str:
         return next((h for h, p in self.columns.items() if p == path), path)
-
-
-DIALECT = FlatDialect(COLUMNS, {"own": "egen", "inherited": "nedarvet", "none": "ingen"}, "ja", "nej")
 
 
 # -- values ---------------------------------------------------------------------------------------
@@ -179,6 +188,19 @@ DIALECT = FlatDialect(COLUMNS, {"own": "egen", "inherited": "nedarvet", "none": 
 
 def parse_date(value: str) -> str:
     """ISO date from YYYY-MM-DD (a time after it is dropped), YYYYMMDD or DD-MM-YYYY; else ValueError."""
+    iso = _ISO_DATES.get(value)  # a register's file holds few distinct dates, each many times
+    if iso is None:
+        iso = _parse_date(value)
+        if len(_ISO_DATES) < _ISO_DATES_KEPT:
+            _ISO_DATES[value] = iso
+    return iso
+
+
+_ISO_DATES: dict[str, str] = {}
+_ISO_DATES_KEPT = 20_000  # bounded whatever a file holds
+
+
+def _parse_date(value: str) -> str:
     text = value.strip()
     if len(text) > 10 and text[10] in "T ":
         text = text[:10]
@@ -234,17 +256,27 @@ class _RowState:
 
 
 def entity_from_row(row: Mapping[str, str], dialect: FlatDialect, name: str, line: int) -> Entity:
-    """One CSV row as an Entity; a bad value is an InputError naming the line and the column."""
+    """One CSV row as an Entity; a bad value is an InputError naming the line and the column.
+
+    The filled cells (most are empty; found in C) are read in the order of ``dialect.columns``,
+    whatever the file's order: the first bad value reported, and the order of the addresses, do not
+    depend on it.
+    """
     state = _RowState(Entity(sor_id="", kind="", name="", source_line=line), _empty_location(), {})
-    filled = [(h, p, v) for h, p in dialect.columns.items() if (v := row.get(h))]  # most cells are empty
-    for header, path, raw in filled:
-        if path.startswith("@"):
-            continue
-        raw = windows_text(unexcel(raw))
+    readers = dialect.readers
+    filled = [(readers[h], h, v) for h, v in compress(row.items(), row.values()) if h in readers]
+    filled.sort()  # by the column's place (unique): a file in that order is already sorted
+    windows = holds_c1("".join(row.values()))  # only then can a cell hold a C1 control
+    for (_, read), header, raw in filled:
+        if windows:  # before the strip: byte 0x85 is an ellipsis in Windows-1252, not a line end to strip
+            raw = windows_text(raw)
+        raw = raw.strip()
+        if raw[:1] == "=":
+            raw = unexcel(raw)
         if not raw:
             continue
         try:
-            _assign(state, path, raw)
+            read(state, raw)
         except ValueError as exc:
             raise InputError(str(exc), name, line, header) from None
     _finish(state, dialect, name, line)
@@ -255,35 +287,52 @@ def _empty_location() -> Location:
     return Location(gln="", owner_sor_id="", has_status=False)
 
 
-def _assign(state: _RowState, path: str, raw: str) -> None:
+CellReader = Callable[[_RowState, str], None]
+
+
+def _cell_reader(path: str) -> CellReader:
+    """How a (stripped, non-empty) cell of the column for ``path`` goes into the row's state."""
     group, _, attr = path.partition(".")
     if path == "kind":
-        state.ent.kind = parse_kind(raw)
-    elif path == "ean_mode":
-        state.ean_word = raw.lower()
-    elif group == "speciality":
-        state.specs[int(attr)] = raw
-    elif group in ADDRESS_KINDS:
-        address = state.ent.address(group)
-        if address is None:
-            address = Address(kind=group)
-            state.ent.addresses.append(address)
-        setattr(address, attr, raw)
-    elif group == "contact":
-        state.ent.contact = state.ent.contact or Contact()
-        setattr(state.ent.contact, attr, raw)
-    elif group == "location":
-        setattr(state.loc, attr, _typed(attr, raw))
-    else:
-        setattr(state.ent, path, _typed(path, raw))
+        return lambda state, raw: setattr(state.ent, "kind", parse_kind(raw))
+    if path == "ean_mode":
+        return lambda state, raw: setattr(state, "ean_word", raw.lower())
+    if group == "speciality":
+        index = int(attr)
+        return lambda state, raw: state.specs.__setitem__(index, raw)
+    if group in ADDRESS_KINDS:
+        return functools.partial(_read_address_cell, group, attr)
+    if group == "contact":
+        return functools.partial(_read_contact_cell, attr)
+    if group == "location":
+        return _typed_reader("loc", attr)
+    return _typed_reader("ent", path)
 
 
-def _typed(attr: str, raw: str) -> str | bool:
+def _read_address_cell(kind: str, attr: str, state: _RowState, raw: str) -> None:
+    address = state.ent.address(kind)
+    if address is None:
+        address = Address(kind=kind)
+        state.ent.addresses.append(address)
+    setattr(address, attr, raw)
+
+
+def _read_contact_cell(attr: str, state: _RowState, raw: str) -> None:
+    state.ent.contact = state.ent.contact or Contact()
+    setattr(state.ent.contact, attr, raw)
+
+
+def _typed_reader(holder: str, attr: str) -> CellReader:
+    """Sets ``attr`` of the row's entity or location: a date, a flag or text by what ``attr`` is."""
+    get = attrgetter(holder)
     if attr in DATE_ATTRS:
-        return parse_date(raw)
+        return lambda state, raw: setattr(get(state), attr, parse_date(raw))
     if attr in BOOL_ATTRS:
-        return parse_bool(raw)
-    return raw
+        return lambda state, raw: setattr(get(state), attr, parse_bool(raw))
+    return lambda state, raw: setattr(get(state), attr, raw)
+
+
+DIALECT = FlatDialect(COLUMNS, {"own": "egen", "inherited": "nedarvet", "none": "ingen"}, "ja", "nej")
 
 
 def _finish(state: _RowState, dialect: FlatDialect, name: str, line: int) -> None:
@@ -300,8 +349,7 @@ def _finish(state: _RowState, dialect: FlatDialect, name: str, line: int) -> Non
 
 
 def _resolve_ean(state: _RowState, dialect: FlatDialect, name: str, line: int) -> None:
-    words = {word: mode for mode, word in dialect.ean_words.items()} | {"": ""}
-    mode = words.get(state.ean_word)
+    mode = dialect.mode_by_word.get(state.ean_word)
     if mode is None:
         raise InputError(
             f"unknown value {state.ean_word!r} (expected {', '.join(w for w in dialect.ean_words.values() if w)})",
