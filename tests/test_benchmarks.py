@@ -6,19 +6,26 @@ import importlib.util
 import json
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 RUN_PY = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"
 
 
-@pytest.mark.slow
-def test_harness_measures_every_core_figure(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    spec = importlib.util.spec_from_file_location("bench_run", RUN_PY)
+def _load(name: str, file: str) -> ModuleType:
+    """A benchmark script of benchmarks/ as module ``name`` (in sys.modules: dataclasses look their module up)."""
+    spec = importlib.util.spec_from_file_location(name, RUN_PY.parent / file)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_run"] = module
+    sys.modules[name] = module
     spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_harness_measures_every_core_figure(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    module = _load("bench_run", "run.py")
     out = tmp_path / "values.json"
     figures = "import,floor,phases,size,search,children"
     assert module.main(["--entities", "3000", "--cache", str(tmp_path), "--figures", figures, "--json", str(out)]) == 0
@@ -32,11 +39,7 @@ def test_harness_measures_every_core_figure(tmp_path: Path, capsys: pytest.Captu
 
 @pytest.mark.slow
 def test_load_bench_runs_and_checks_consistency(capsys: pytest.CaptureFixture[str]) -> None:
-    spec = importlib.util.spec_from_file_location("load_bench", RUN_PY.parent / "load_bench.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["load_bench"] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
+    module = _load("load_bench", "load_bench.py")
     assert module.main(["--editors", "3", "--changesets", "4", "--databases", "sqlite", "--workers", "1"]) == 0
     out = capsys.readouterr().out
     assert "| sqlite | 1 | uncontended | 3 | 12 | 0 |" in out and "| 0 | ok |" in out
@@ -44,11 +47,7 @@ def test_load_bench_runs_and_checks_consistency(capsys: pytest.CaptureFixture[st
 
 @pytest.mark.slow
 def test_startup_bench_times_each_command_class(sor_wc: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    spec = importlib.util.spec_from_file_location("startup_bench", RUN_PY.parent / "startup_bench.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["startup_bench"] = module
-    spec.loader.exec_module(module)
+    module = _load("startup_bench", "startup_bench.py")
     assert module.main(["--db", str(sor_wc), "--runs", "1"]) == 0
     out = capsys.readouterr().out
     assert '| bare python -c "import sqlite3" |' in out and "| app: first usable screen |" in out
@@ -59,11 +58,7 @@ def test_formats_bench_times_every_format_in_rounds(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.syspath_prepend(str(RUN_PY.parent))
-    spec = importlib.util.spec_from_file_location("formats_bench", RUN_PY.parent / "formats_bench.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["formats_bench"] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
+    module = _load("formats_bench", "formats_bench.py")
     monkeypatch.setattr(module, "CACHE", tmp_path)
     assert module.main(["--scales", "3000", "--runs", "2"]) == 0
     out = capsys.readouterr().out

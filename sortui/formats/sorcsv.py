@@ -186,21 +186,10 @@ class FlatDialect:
 # -- values ---------------------------------------------------------------------------------------
 
 
+# A register's file holds few distinct dates, each many times; the cache is bounded whatever a file holds.
+@functools.lru_cache(maxsize=20_000)
 def parse_date(value: str) -> str:
     """ISO date from YYYY-MM-DD (a time after it is dropped), YYYYMMDD or DD-MM-YYYY; else ValueError."""
-    iso = _ISO_DATES.get(value)  # a register's file holds few distinct dates, each many times
-    if iso is None:
-        iso = _parse_date(value)
-        if len(_ISO_DATES) < _ISO_DATES_KEPT:
-            _ISO_DATES[value] = iso
-    return iso
-
-
-_ISO_DATES: dict[str, str] = {}
-_ISO_DATES_KEPT = 20_000  # bounded whatever a file holds
-
-
-def _parse_date(value: str) -> str:
     text = value.strip()
     if len(text) > 10 and text[10] in "T ":
         text = text[:10]

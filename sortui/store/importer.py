@@ -766,11 +766,11 @@ SPLIT_MIN_BYTES = {"sor-xml": 8 << 20, "sor-csv": 2 << 20, "sor2-csv": 2 << 20}
 # every row into SQLite, so it reads about a third. A forked worker starts at once: the share is where
 # the two processes' CPU time comes out even, 0.35 of a 223 MB XML file (2026-12-03: 0.325 left this
 # process 0.9 s of CPU short of the worker's 10.2 s, 0.36 even), and of CSV, 0.32 (what the measured
-# share of a worker of its own interpreter, below, came to for a 45 MB sor.csv). Such a worker (the app's,
-# whose threads rule out a fork) starts later: its head start is its start in bytes of the file, about 9,000 units of XML,
-# and of CSV, which holds a unit in a fifth of the bytes, as many in 1 MB, on a share of 0.28 of XML
-# (0.325 of that file) and 0.30 of CSV. A share that is off only makes one process wait for the other
-# at the end.
+# share of a worker of its own interpreter, below, came to for a 45 MB sor.csv). Such a worker (the
+# app's, whose threads rule out a fork) starts later: its head start is its start in bytes of the
+# file, about 9,000 units of XML, and of CSV, which holds a unit in a fifth of the bytes, as many in
+# 1 MB, on a share of 0.28 of XML (0.325 of that file) and 0.30 of CSV. A share that is off only
+# makes one process wait for the other at the end.
 SPLIT_SHARE = {"sor-xml": 0.35, "sor-csv": 0.32, "sor2-csv": 0.32}  # a forked worker
 SPLIT_SHARE_STARTED, SPLIT_MAX_SHARE = {"sor-xml": 0.28, "sor-csv": 0.30, "sor2-csv": 0.30}, 0.4
 SPLIT_HEAD_START = {"sor-xml": 10 << 20, "sor-csv": 1 << 20, "sor2-csv": 1 << 20}
